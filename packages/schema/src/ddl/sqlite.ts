@@ -1,0 +1,56 @@
+import type { ColumnDef, ColumnType } from '../types.js';
+import { valueChecks } from './dialect.js';
+import type { DdlRules } from './dialect.js';
+import { scriptHeader } from './render.js';
+
+/** STRICT tables accept only these types; the CHECKs below carry the rest of each column's contract. */
+function sqliteType(type: ColumnType): string {
+  switch (type.kind) {
+    case 'id':
+    case 'varchar':
+    case 'text':
+    case 'json':
+    case 'timestamp':
+      return 'TEXT';
+    case 'integer':
+    case 'bigint':
+    case 'boolean':
+      return 'INTEGER';
+    case 'double':
+    case 'decimal':
+      return 'REAL';
+  }
+}
+
+/** SQLite enforces neither lengths nor JSON by type, so a value refused elsewhere is refused here too. */
+function sqliteChecks(column: ColumnDef): string[] {
+  const { type, name } = column;
+  const checks: string[] = [];
+  if (type.kind === 'id') {
+    checks.push(`length(${name}) = ${type.length} AND ${name} NOT GLOB '*[^0-9a-f]*'`);
+  }
+  if (type.kind === 'varchar') checks.push(`length(${name}) <= ${type.length}`);
+  if (type.kind === 'json') checks.push(`json_valid(${name})`);
+  if (type.kind === 'boolean') checks.push(`${name} IN (0, 1)`);
+  return [...checks, ...valueChecks(column)];
+}
+
+export const sqliteRules: DdlRules = {
+  name: 'sqlite',
+  columnType: sqliteType,
+  columnChecks: sqliteChecks,
+  // ISO-8601 UTC, the format every timestamp column holds on SQLite.
+  insertTimeDefault: "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+  createTable: (table, body) => `CREATE TABLE IF NOT EXISTS ${table.name} (\n${body}\n) STRICT`,
+  createIndex: (table, index) =>
+    `CREATE INDEX IF NOT EXISTS ${index.name} ON ${table.name} (${index.columns.join(', ')})`,
+  // SQLite has no CREATE OR REPLACE VIEW; dropping first keeps the view current on re-install.
+  createView: (name, select) => [`DROP VIEW IF EXISTS ${name}`, `CREATE VIEW ${name} AS\n${select}`],
+  insertVersion: (version, description) =>
+    `INSERT OR IGNORE INTO AI_SCHEMA_VERSION (VERSION, DESCRIPTION) VALUES (${version}, '${description}')`,
+  renderScript: (statements) =>
+    scriptHeader('SQLite 3.37 or later (sqlite3)', '--') +
+    'PRAGMA foreign_keys = ON;\nBEGIN;\n\n' +
+    statements.map((s) => `${s};\n`).join('\n') +
+    '\nCOMMIT;\n',
+};

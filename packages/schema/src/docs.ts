@@ -1,0 +1,162 @@
+import { STAGE_NAMES, STAGES, ATTR_STAGE } from '@aitdr/conventions';
+import type { AttributeSpec } from '@aitdr/conventions';
+import { DDL_RULES } from './ddl/index.js';
+import { AI_SCHEMA_VERSION, TABLES, tableForStage } from './tables.js';
+import type { ColumnDef, ColumnSource, TableDef } from './types.js';
+import { TRAINING_EXAMPLES_VIEW } from './view.js';
+
+const SPAN_KIND_NAMES = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+
+const code = (text: string) => `\`${text}\``;
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function describeSource(source: ColumnSource): string {
+  switch (source.kind) {
+    case 'attribute':
+      return `attribute ${code(source.key)}`;
+    case 'resource':
+      return `resource attribute ${code(source.key)}`;
+    case 'span':
+      return `span ${source.field}`;
+    case 'link':
+      return `first span link's ${source.field}`;
+    case 'unmapped-attributes':
+      return 'attributes without a column';
+    case 'unmapped-resource-attributes':
+      return 'resource attributes without a column';
+    case 'events':
+      return 'span events';
+    case 'links':
+      return 'span links';
+    case 'other-spans':
+      return 'spans of no known stage';
+    case 'trace-status':
+      return 'whether the root span has been stored';
+    case 'insert-time':
+      return 'database clock at insert';
+  }
+}
+
+function exampleText(example: AttributeSpec['example']): string {
+  return Array.isArray(example) ? JSON.stringify(example) : String(example);
+}
+
+function columnFor(table: TableDef, key: string): ColumnDef | undefined {
+  return table.columns.find((column) =>
+    column.sources.some((source) => source.kind === 'attribute' && source.key === key),
+  );
+}
+
+function typeText(column: ColumnDef): string {
+  return [DDL_RULES.oracle, DDL_RULES.postgres, DDL_RULES.sqlite]
+    .map((rules) => rules.columnType(column.type))
+    .join(' / ');
+}
+
+function columnsSection(table: TableDef): string[] {
+  const lines = [
+    '| Column | Oracle / PostgreSQL / SQLite | Null | Filled from | Description |',
+    '|---|---|---|---|---|',
+  ];
+  for (const column of table.columns) {
+    const from =
+      column.sources.length === 0 ? 'install script' : column.sources.map(describeSource).join(', else ');
+    const key = table.primaryKey.includes(column.name) ? ' (key)' : '';
+    lines.push(
+      `| ${column.name}${key} | ${typeText(column)} | ${column.nullable ? 'yes' : 'no'} | ${cell(from)} | ${cell(column.description)} |`,
+    );
+  }
+  return lines;
+}
+
+const PREAMBLE = `# Attribute conventions and table mapping
+
+Generated from \`packages/conventions\` and \`packages/schema\` by \`pnpm generate\`; a test fails when
+this file differs from what the code produces. Do not edit by hand.
+
+## Rules
+
+- **Stage identity.** Every span the recorder maps carries ${code(ATTR_STAGE)} naming its stage. The
+  exporter maps spans by this attribute, never by span name, so spans opened with plain
+  \`tracer.startActiveSpan(name, { attributes }, fn)\` and these constants map exactly like spans from the
+  typed helpers.
+- **Query ID.** The query span is the root of its trace; its trace ID (32 lower-case hex) is the query ID
+  and the key of \`AI_TRAINING_QUERIES\`. Every stage row carries it as \`QUERY_ID\`.
+- **Row IDs.** A stage row's own ID (\`CLASSIFICATION_ID\`, \`INTERACTION_ID\`, …) is the span ID of its
+  span; its primary key is \`(QUERY_ID, <ID>)\`, which is also the index behind the \`QUERY_ID\` foreign key.
+- **Feedback** is recorded later, possibly by another process, in a trace of its own. Its span carries the
+  query ID in ${code('text_to_sql.feedback.query_id')} and links to the query's root span
+  (trace ID = query ID); its own trace ID is kept in \`FEEDBACK_TRACE_ID\`.
+- **Semantic conventions first.** Keys from OpenTelemetry semantic conventions (\`gen_ai.*\`, \`db.*\`,
+  \`error.type\`, \`session.id\`, \`user.*\`) are used wherever one exists; everything else lives in the one
+  project namespace \`text_to_sql.\`.
+- **Value conversion.** \`string[]\` values are stored as JSON arrays; \`json\` attributes are strings holding
+  JSON text; booleans are \`0\`/\`1\` on Oracle and SQLite. Times keep microseconds: \`TIMESTAMP(6) WITH TIME
+  ZONE\` on Oracle and PostgreSQL, ISO-8601 UTC text with six decimals on SQLite.
+- **Nothing is lost.** Attributes without a column go to the row's \`ATTRIBUTES\` JSON object; events and
+  links to \`EVENTS\` and \`LINKS\`; resource attributes other than \`service.name\`/\`service.version\` to the
+  query's \`RESOURCE_ATTRIBUTES\`; spans that name no known stage to the query's \`OTHER_SPANS\`.
+- **Incomplete traces.** When stage spans arrive before (or without) their root, the query row is created
+  with \`TRACE_STATUS = 'INCOMPLETE'\` so the stage rows are kept and their foreign keys hold; it becomes
+  \`COMPLETE\` when the root span is stored.
+`;
+
+/** The content of `docs/conventions.md`. */
+export function renderConventionsDoc(): string {
+  const out: string[] = [PREAMBLE, '## Stages', ''];
+  out.push('| Stage (`text_to_sql.stage`) | Span name | Span kind | Table |', '|---|---|---|---|');
+  for (const stage of STAGE_NAMES) {
+    const definition = STAGES[stage];
+    const name =
+      stage === 'model_interaction'
+        ? `${code('{gen_ai.operation.name} {gen_ai.request.model}')}, else ${code(definition.spanName)}`
+        : code(definition.spanName);
+    out.push(
+      `| ${code(stage)} | ${name} | ${SPAN_KIND_NAMES[definition.spanKind] ?? ''} | ${tableForStage(stage).name} |`,
+    );
+  }
+  for (const stage of STAGE_NAMES) {
+    const definition = STAGES[stage];
+    const table = tableForStage(stage);
+    out.push('', `## ${code(stage)} → ${table.name}`, '', definition.description, '');
+    out.push(
+      '| Attribute | Type | Required | Column | Helper field | Example | Description |',
+      '|---|---|---|---|---|---|---|',
+    );
+    out.push(
+      `| ${code(ATTR_STAGE)} | string | yes | (identifies the table) | (set by helpers) | ${code(stage)} | Stage of the span. |`,
+    );
+    for (const [field, spec] of Object.entries(
+      definition.fields as Readonly<Record<string, AttributeSpec>>,
+    )) {
+      const column = columnFor(table, spec.key);
+      const values = spec.values
+        ? ` ${spec.closed ? 'One of' : 'For example'}: ${spec.values.map(code).join(', ')}.`
+        : '';
+      out.push(
+        `| ${code(spec.key)} | ${spec.type} | ${spec.required ? 'yes' : 'no'} | ${column ? column.name : 'ATTRIBUTES'} | ${code(field)} | ${cell(code(exampleText(spec.example)))} | ${cell(spec.description + values)} |`,
+      );
+    }
+    out.push('', `Columns of ${table.name}: ${cell(table.description)}`, '', ...columnsSection(table));
+  }
+  out.push(
+    '',
+    `## ${AI_SCHEMA_VERSION.name}`,
+    '',
+    AI_SCHEMA_VERSION.description,
+    '',
+    ...columnsSection(AI_SCHEMA_VERSION),
+  );
+  out.push(
+    '',
+    `## ${TRAINING_EXAMPLES_VIEW}`,
+    '',
+    'A view with one row per query: the question, its latest classification and schema context, the selected',
+    'model interaction, the latest SQL processing and execution, and the latest feedback. It is what a',
+    'fine-tuning export reads. Its SQL is in `packages/schema/src/view.ts` and in each `sql/<dialect>/install.sql`.',
+    '',
+    `Tables, parents first: ${TABLES.map((table) => table.name).join(', ')}.`,
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,30 @@
+export {
+  SCHEMA_VERSION,
+  TRACE_STATUSES,
+  TABLES,
+  AI_TRAINING_QUERIES,
+  AI_QUERY_CLASSIFICATIONS,
+  AI_SCHEMA_CONTEXTS,
+  AI_MODEL_INTERACTIONS,
+  AI_RESPONSE_SELECTIONS,
+  AI_SQL_PROCESSING,
+  AI_EXECUTION_RESULTS,
+  AI_FALLBACK_EVENTS,
+  AI_USER_FEEDBACK,
+  AI_SCHEMA_VERSION,
+  tableForStage,
+} from './tables.js';
+export type {
+  ColumnType,
+  SpanField,
+  ColumnSource,
+  ColumnDef,
+  ForeignKeyDef,
+  IndexDef,
+  TableDef,
+} from './types.js';
+export { TRAINING_EXAMPLES_VIEW, TRAINING_EXAMPLES_SELECT } from './view.js';
+export { DDL_RULES, DIALECT_NAMES, schemaInstallStatements, schemaInstallScript } from './ddl/index.js';
+export type { DialectName, DdlRules } from './ddl/dialect.js';
+export { ORACLE_MAX_VARCHAR_CHARS, unwrapOracleBlock } from './ddl/oracle.js';
+export { renderConventionsDoc } from './docs.js';

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLES } from '@aitdr/schema';
+import { createTemporaryDirectory } from '../support/temp-dir.js';
+import { INSTALLED_TABLES, MISSING_QUERY_ID, QUERY_ID, SPAN_ID } from './schema-expectations.js';
+
+const script = readFileSync(new URL('../../sql/sqlite/install.sql', import.meta.url), 'utf8');
+
+interface ColumnInfo {
+  name: string;
+  type: string;
+  notnull: number;
+  pk: number;
+}
+
+describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
+  const dir = createTemporaryDirectory();
+  let db: Database.Database;
+
+  beforeAll(() => {
+    db = new Database(join(dir.path, 'training.db'));
+    db.pragma('foreign_keys = ON');
+    db.exec(script);
+    db.exec(script); // a second run must change nothing and fail nothing
+  });
+
+  afterAll(() => {
+    db.close();
+    dir.remove();
+  });
+
+  it('creates every table with every column, its nullability and its key', () => {
+    for (const table of INSTALLED_TABLES) {
+      const columns = db.prepare<[], ColumnInfo>(`SELECT * FROM pragma_table_info('${table.name}')`).all();
+      expect(
+        columns.map((c) => c.name),
+        table.name,
+      ).toEqual(table.columns.map((c) => c.name));
+      for (const column of table.columns) {
+        const info = columns.find((c) => c.name === column.name)!;
+        expect(info.notnull === 1, `${table.name}.${column.name} NOT NULL`).toBe(!column.nullable);
+      }
+      const key = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+      expect(key.map((c) => c.name)).toEqual(table.primaryKey);
+    }
+  });
+
+  it('records schema version 1 once', () => {
+    expect(db.prepare('SELECT VERSION FROM AI_SCHEMA_VERSION').all()).toEqual([{ VERSION: 1 }]);
+  });
+
+  it('refuses a stage row whose query row does not exist', () => {
+    const insertClassification = db.prepare(
+      `INSERT INTO AI_QUERY_CLASSIFICATIONS (CLASSIFICATION_ID, QUERY_ID, SPAN_ID, SPAN_NAME, START_TIME, END_TIME, DURATION_MS, STATUS_CODE)
+       VALUES (?, ?, ?, 'text_to_sql.classification', '2026-11-25T08:00:00.000001Z', '2026-11-25T08:00:00.000900Z', 0.899, 'OK')`,
+    );
+    expect(() => insertClassification.run(SPAN_ID, MISSING_QUERY_ID, SPAN_ID)).toThrow(
+      /FOREIGN KEY constraint failed/,
+    );
+    for (const table of TABLES.slice(1)) {
+      const fks = db
+        .prepare<[], { table: string; from: string }>(
+          `SELECT * FROM pragma_foreign_key_list('${table.name}')`,
+        )
+        .all();
+      expect(
+        fks.map((fk) => [fk.table, fk.from]),
+        table.name,
+      ).toEqual([['AI_TRAINING_QUERIES', 'QUERY_ID']]);
+    }
+  });
+
+  it('enforces the column contracts other dialects enforce by type', () => {
+    const insertQuery = db.prepare(
+      `INSERT INTO AI_TRAINING_QUERIES (QUERY_ID, TRACE_STATUS, STATUS_CODE, ATTRIBUTES, USERNAME, DURATION_MS)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const valid = [QUERY_ID, 'COMPLETE', 'OK', '{}', 'jsmith', 1.5] as const;
+    const run = (index: number, value: unknown) =>
+      insertQuery.run(...valid.map((v, i) => (i === index ? value : v)));
+    expect(() => run(0, 'NOT-HEX')).toThrow(/CHECK constraint failed: AI_QRY_QUERY_ID_CK/);
+    expect(() => run(0, QUERY_ID.toUpperCase())).toThrow(/AI_QRY_QUERY_ID_CK/);
+    expect(() => run(3, '{not json')).toThrow(/AI_QRY_ATTRIBUTES_CK/);
+    expect(() => run(1, 'DONE')).toThrow(/AI_QRY_TRACE_STATUS_CK/);
+    expect(() => run(2, 'FINE')).toThrow(/AI_QRY_STATUS_CODE_CK/);
+    expect(() => run(4, 'x'.repeat(257))).toThrow(/AI_QRY_USERNAME_CK/);
+    expect(() => run(5, 'slow')).toThrow(/cannot store TEXT value in REAL column/);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM AI_TRAINING_QUERIES').get()).toEqual({ n: 0 });
+  });
+
+  it('joins a complete query into one AI_TRAINING_EXAMPLES row with the latest feedback', () => {
+    const t = (us: number) => `2026-11-25T08:00:00.${String(us).padStart(6, '0')}Z`;
+    const common = `SPAN_ID, SPAN_NAME, START_TIME, END_TIME, DURATION_MS, STATUS_CODE`;
+    const interaction = '00000000000000a1';
+    db.prepare(
+      `INSERT INTO AI_TRAINING_QUERIES (QUERY_ID, SPAN_ID, QUERY_TEXT, TRACE_STATUS, START_TIME, STATUS_CODE) VALUES (?, ?, ?, 'COMPLETE', ?, 'OK')`,
+    ).run(QUERY_ID, SPAN_ID, 'downtime by line', t(1));
+    db.prepare(
+      `INSERT INTO AI_MODEL_INTERACTIONS (INTERACTION_ID, QUERY_ID, ${common}, MODEL_SOURCE, REQUEST_MODEL, GENERATED_SQL)
+       VALUES (?, ?, ?, 'chat m', ?, ?, 1, 'OK', 'api', 'gpt-4o', 'SELECT 1')`,
+    ).run(interaction, QUERY_ID, interaction, t(10), t(20));
+    db.prepare(
+      `INSERT INTO AI_RESPONSE_SELECTIONS (SELECTION_ID, QUERY_ID, ${common}, SELECTED_INTERACTION_ID, SELECTED_SOURCE)
+       VALUES ('00000000000000b1', ?, '00000000000000b1', 's', ?, ?, 1, 'OK', ?, 'api')`,
+    ).run(QUERY_ID, t(30), t(31), interaction);
+    for (const [id, rating, time] of [
+      ['00000000000000f1', 2, t(40)],
+      ['00000000000000f2', 5, t(50)],
+    ] as const) {
+      db.prepare(
+        `INSERT INTO AI_USER_FEEDBACK (FEEDBACK_ID, FEEDBACK_TRACE_ID, QUERY_ID, ${common}, RATING, FEEDBACK_TIME)
+         VALUES (?, ?, ?, ?, 'f', ?, ?, 1, 'OK', ?, ?)`,
+      ).run(id, 'e'.repeat(32), QUERY_ID, id, time, time, rating, time);
+    }
+    const rows = db.prepare('SELECT * FROM AI_TRAINING_EXAMPLES').all();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      QUERY_ID,
+      QUERY_TEXT: 'downtime by line',
+      SELECTED_SOURCE: 'api',
+      SELECTED_MODEL: 'gpt-4o',
+      GENERATED_SQL: 'SELECT 1',
+      RATING: 5,
+    });
+    // deleting the query deletes its stage rows
+    db.prepare('DELETE FROM AI_TRAINING_QUERIES WHERE QUERY_ID = ?').run(QUERY_ID);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM AI_USER_FEEDBACK').get()).toEqual({ n: 0 });
+  });
+});
