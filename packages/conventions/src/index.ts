@@ -128,3 +128,14 @@ export {
   STAGE_ATTRIBUTE_REGISTRY,
 } from './stage-attributes.js';
 export type { AttributeProblem, StageAttributeEntry } from './stage-attributes.js';
+export { RecordingError, StoreUnavailableError, SpoolFullError } from './trace-writer.js';
+export type {
+  WriteRequirement,
+  WriteOptions,
+  TraceWriteResult,
+  BreakerState,
+  RecorderCounters,
+  RecorderStatus,
+  TraceWriter,
+  RecordingErrorCode,
+} from './trace-writer.js';

@@ -1,0 +1,98 @@
+/**
+ * The contract between what records traces (the SDK's processor, the collector) and what stores
+ * them (the table exporter). Declared here, beside the attribute contract, so neither side
+ * imports the other.
+ */
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * How far a write must get before it counts.
+ * - `accepted`: the traces are committed to the store, or kept durably (on the on-disk spool for
+ *   replay, parked until their query arrives, or in the dead-letter store); nothing is lost.
+ * - `committed`: the traces' rows are committed to the store; anything less is an error.
+ */
+export type WriteRequirement = 'accepted' | 'committed';
+
+export interface WriteOptions {
+  /** Default `accepted`. */
+  readonly require?: WriteRequirement;
+}
+
+/** Where the traces of one write ended up (counts of traces). */
+export interface TraceWriteResult {
+  readonly committed: number;
+  /** Kept on the durable spool; replayed when the store recovers. */
+  readonly spooled: number;
+  /** Feedback whose query is not stored yet; retried, then dead-lettered with the reason. */
+  readonly parked: number;
+  /** Refused by the store for their data; kept in the dead-letter store with the database error. */
+  readonly deadLettered: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Counters since start, in traces. */
+export interface RecorderCounters {
+  readonly received: number;
+  readonly written: number;
+  readonly retried: number;
+  readonly spooled: number;
+  readonly replayed: number;
+  readonly parked: number;
+  readonly deadLettered: number;
+  /** Lost for good: only when every bound (memory, spool) was exhausted. */
+  readonly dropped: number;
+}
+
+/** Health of a writer, for the SDK's system status and the collector's readiness. */
+export interface RecorderStatus {
+  /** The store is reachable and the breaker is not open. */
+  readonly healthy: boolean;
+  readonly breaker: BreakerState;
+  readonly spool: {
+    readonly bytes: number;
+    readonly traces: number;
+    readonly capacityBytes: number;
+  };
+  readonly lastError?: { readonly message: string; readonly at: string };
+  readonly counters: RecorderCounters;
+}
+
+/** Stores whole traces. Implemented by the table exporter. */
+export interface TraceWriter {
+  /**
+   * Writes the spans of one or more traces (grouped by trace ID inside). Resolves when every
+   * trace has met the requirement; rejects with a `RecordingError` when one cannot. A rejection
+   * under `committed` does not mean loss: the trace is still spooled, parked or dead-lettered.
+   */
+  writeTraces(spans: readonly ReadableSpan[], options?: WriteOptions): Promise<TraceWriteResult>;
+  status(): RecorderStatus;
+}
+
+export type RecordingErrorCode =
+  'STORE_UNAVAILABLE' | 'SPOOL_FULL' | 'DEAD_LETTERED' | 'PARKED' | 'SHUT_DOWN' | 'TIMEOUT';
+
+/** Base of every error the recorder reports; `code` says which. */
+export class RecordingError extends Error {
+  readonly code: RecordingErrorCode;
+
+  constructor(code: RecordingErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The store cannot be reached (breaker open, retries exhausted) and the write needed it. */
+export class StoreUnavailableError extends RecordingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** The store is down and the spool is at its byte limit: the traces could not be kept. */
+export class SpoolFullError extends RecordingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SPOOL_FULL', message, options);
+  }
+}
