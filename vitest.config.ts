@@ -1,9 +1,10 @@
-import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the "aitdr-source" export
-// condition, so tests always run the code as it is in the tree, with no build step.
-const conditions = ['aitdr-source', ...defaultServerConditions];
+// condition, so tests always run the code as it is in the tree, with no build step. Vite's
+// default server conditions are kept except "module": that picks bundler-only ESM builds
+// (extensionless imports) that Node itself cannot load, as @opentelemetry/api ships.
+const conditions = ['aitdr-source', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions },

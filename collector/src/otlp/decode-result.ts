@@ -1,0 +1,40 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/** The body could not be read as an OTLP trace request at all (answered with 400). */
+export class MalformedRequestError extends Error {}
+
+/** What one request decoded to: the valid spans, and how many were rejected and why. */
+export interface DecodedRequest {
+  readonly spans: ReadableSpan[];
+  readonly rejected: number;
+  /** Distinct reasons, at most `MAX_REASONS` of them, for the partial-success message. */
+  readonly reasons: readonly string[];
+}
+
+const MAX_REASONS = 5;
+
+/** Collects spans and rejections while a request is decoded. */
+export class DecodeCollector {
+  readonly spans: ReadableSpan[] = [];
+  private rejectedCount = 0;
+  private readonly reasonCounts = new Map<string, number>();
+
+  reject(reason: string): void {
+    this.rejectedCount += 1;
+    if (this.reasonCounts.has(reason) || this.reasonCounts.size < MAX_REASONS) {
+      this.reasonCounts.set(reason, (this.reasonCounts.get(reason) ?? 0) + 1);
+    }
+  }
+
+  result(): DecodedRequest {
+    const reasons = [...this.reasonCounts].map(([reason, count]) =>
+      count > 1 ? `${reason} (${count} spans)` : reason,
+    );
+    return { spans: this.spans, rejected: this.rejectedCount, reasons };
+  }
+}
+
+/** The partial-success error message for a request with rejected spans. */
+export function rejectionMessage(request: DecodedRequest): string {
+  return `${request.rejected} span(s) rejected: ${request.reasons.join('; ')}`;
+}
