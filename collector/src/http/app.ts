@@ -1,0 +1,178 @@
+/**
+ * The collector's HTTP application: OTLP/HTTP trace receiver, health, readiness and metrics.
+ * It holds no listening socket and reads no environment (see `server.ts`), so tests drive it
+ * in-process with `inject`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
+import { MalformedRequestError, rejectionMessage } from '../otlp/decode-result.js';
+import type { DecodedRequest } from '../otlp/decode-result.js';
+import { decodeJsonRequest } from '../otlp/decode-json.js';
+import { decodeProtobufRequest } from '../otlp/decode-protobuf.js';
+import {
+  CONTENT_TYPES,
+  RPC_CODES,
+  encodeErrorStatus,
+  encodeExportResponse,
+} from '../otlp/encode-response.js';
+import type { OtlpEncoding } from '../otlp/encode-response.js';
+import type { Forwarder } from './forwarder.js';
+import { BackpressureError } from './intake.js';
+import type { Readiness, TraceIntake } from './intake.js';
+import type { CollectorMetrics } from './metrics.js';
+import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError, readBody } from './read-body.js';
+
+export const TRACES_PATH = '/v1/traces';
+
+export interface CollectorAppOptions {
+  /** Largest request body accepted, after decompression. */
+  readonly maxBodyBytes: number;
+  /** When set, requests must carry `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** Fastify's logger option: false in tests, pino options in the server. */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Time allowed to receive a whole request; cuts off slow ("slow loris") bodies. */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface CollectorAppParts {
+  readonly intake: TraceIntake;
+  readonly metrics: CollectorMetrics;
+  readonly readiness: () => Readiness;
+  readonly forwarder?: Forwarder;
+}
+
+function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType === CONTENT_TYPES.protobuf) return 'protobuf';
+  if (mediaType === CONTENT_TYPES.json) return 'json';
+  return undefined;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!match?.[1]) return false;
+  const given = Buffer.from(match[1].trim());
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly rpcCode: number,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+function failureOf(error: unknown): HttpFailure {
+  if (error instanceof HttpFailure) return error;
+  if (error instanceof MalformedRequestError || error instanceof CorruptBodyError) {
+    return new HttpFailure(400, RPC_CODES.invalidArgument, error.message);
+  }
+  if (error instanceof BodyTooLargeError)
+    return new HttpFailure(413, RPC_CODES.resourceExhausted, error.message);
+  if (error instanceof UnsupportedEncodingError)
+    return new HttpFailure(415, RPC_CODES.invalidArgument, error.message);
+  if (error instanceof BackpressureError) {
+    const code = error.status === 429 ? RPC_CODES.resourceExhausted : RPC_CODES.unavailable;
+    return new HttpFailure(error.status, code, error.message, error.retryAfterSeconds);
+  }
+  return new HttpFailure(500, RPC_CODES.internal, 'internal error while accepting traces');
+}
+
+function decode(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
+  return encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString('utf8'));
+}
+
+export function buildCollectorApp(options: CollectorAppOptions, parts: CollectorAppParts): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // The traces route reads and caps its own body; routes without a body never parse one.
+    bodyLimit: options.maxBodyBytes,
+  });
+  const { intake, metrics } = parts;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.post(TRACES_PATH, async (request, reply) => {
+    const started = process.hrtime.bigint();
+    // Answer in the request's encoding when it is one of ours, JSON otherwise.
+    const encoding = encodingOf(request.headers['content-type']);
+    const responseEncoding = encoding ?? 'json';
+    try {
+      if (options.token !== undefined && !tokenMatches(request.headers.authorization, options.token)) {
+        throw new HttpFailure(401, RPC_CODES.unauthenticated, 'missing or wrong bearer token');
+      }
+      if (encoding === undefined) {
+        throw new HttpFailure(
+          415,
+          RPC_CODES.invalidArgument,
+          `Content-Type must be ${CONTENT_TYPES.protobuf} or ${CONTENT_TYPES.json}, got ${request.headers['content-type'] ?? 'none'}`,
+        );
+      }
+      const contentEncoding = request.headers['content-encoding'];
+      const declaredLength = Number(request.headers['content-length'] ?? NaN);
+      if ((contentEncoding ?? 'identity') === 'identity' && declaredLength > options.maxBodyBytes) {
+        throw new BodyTooLargeError(options.maxBodyBytes);
+      }
+      const stream = request.body as IncomingMessage | undefined;
+      const body = stream ? await readBody(stream, contentEncoding, options.maxBodyBytes) : Buffer.alloc(0);
+      const decoded = decode(encoding, body);
+      metrics.spansReceived.inc(decoded.spans.length);
+      metrics.spansRejected.inc(decoded.rejected);
+      if (decoded.spans.length > 0) await intake.accept({ encoding, body, spans: decoded.spans });
+      metrics.spansAccepted.inc(decoded.spans.length);
+      parts.forwarder?.forward(encoding, body);
+      const partialSuccess =
+        decoded.rejected > 0
+          ? { rejectedSpans: decoded.rejected, errorMessage: rejectionMessage(decoded) }
+          : undefined;
+      if (partialSuccess)
+        request.log.warn({ rejected: decoded.rejected, reasons: decoded.reasons }, 'spans rejected');
+      return send(reply, 200, responseEncoding, encodeExportResponse(responseEncoding, partialSuccess));
+    } catch (error) {
+      const failure = failureOf(error);
+      if (failure.status >= 500) request.log.error({ err: error }, 'trace export request failed');
+      else
+        request.log.info({ status: failure.status, reason: failure.message }, 'trace export request refused');
+      if (failure.retryAfterSeconds !== undefined)
+        void reply.header('retry-after', String(failure.retryAfterSeconds));
+      return send(
+        reply,
+        failure.status,
+        responseEncoding,
+        encodeErrorStatus(responseEncoding, failure.rpcCode, failure.message),
+      );
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = String(reply.statusCode);
+      metrics.requests.inc({ status });
+      metrics.requestDuration.observe({ status }, seconds);
+    }
+  });
+
+  app.get('/health', (_request, reply) => reply.send({ status: 'ok' }));
+
+  app.get('/ready', (_request, reply) => {
+    const readiness = parts.readiness();
+    return reply.code(readiness.ready ? 200 : 503).send(readiness);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', metrics.contentType).send(await metrics.text());
+  });
+
+  return app;
+}
+
+function send(reply: FastifyReply, status: number, encoding: OtlpEncoding, body: Buffer): FastifyReply {
+  return reply.code(status).header('content-type', CONTENT_TYPES[encoding]).send(body);
+}

@@ -1,0 +1,68 @@
+/**
+ * Forwards received trace requests, unchanged, to another OTLP/HTTP endpoint (Jaeger's 4318 during
+ * development). It never blocks or fails the store path: requests over the in-flight bound are
+ * skipped, failures are counted, and nothing is retried.
+ */
+import { CONTENT_TYPES } from '../otlp/encode-response.js';
+import type { OtlpEncoding } from '../otlp/encode-response.js';
+import type { CollectorMetrics } from './metrics.js';
+
+export interface ForwarderOptions {
+  /** Base URL (`http://localhost:4318`, `/v1/traces` is appended) or the full traces URL. */
+  readonly endpoint: string;
+  /** Requests forwarded at once; more are skipped and counted. Default 16. */
+  readonly maxInFlight?: number;
+  /** Per-request timeout. Default 5000 ms. */
+  readonly timeoutMs?: number;
+}
+
+export function tracesUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/traces';
+  return url.toString();
+}
+
+export class Forwarder {
+  readonly url: string;
+  private readonly maxInFlight: number;
+  private readonly timeoutMs: number;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    options: ForwarderOptions,
+    private readonly metrics: CollectorMetrics,
+  ) {
+    this.url = tracesUrl(options.endpoint);
+    this.maxInFlight = options.maxInFlight ?? 16;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  forward(encoding: OtlpEncoding, body: Buffer): void {
+    if (this.inFlight.size >= this.maxInFlight) {
+      this.metrics.forwarded.inc({ outcome: 'skipped' });
+      return;
+    }
+    const sending = this.send(encoding, body).finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
+  }
+
+  private async send(encoding: OtlpEncoding, body: Buffer): Promise<void> {
+    try {
+      const response = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': CONTENT_TYPES[encoding] },
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      await response.arrayBuffer();
+      this.metrics.forwarded.inc({ outcome: response.ok ? 'ok' : 'failed' });
+    } catch {
+      this.metrics.forwarded.inc({ outcome: 'failed' });
+    }
+  }
+
+  /** Waits for requests under way (each is bounded by the timeout). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,39 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { OtlpEncoding } from '../otlp/encode-response.js';
+
+/** One request's valid spans, with its decompressed body so it can be journaled as received. */
+export interface IntakeRequest {
+  readonly encoding: OtlpEncoding;
+  readonly body: Buffer;
+  readonly spans: readonly ReadableSpan[];
+}
+
+/**
+ * Where the receiver hands accepted spans. `accept` resolves only once the spans are durable
+ * (journaled or stored): the receiver acknowledges after that, so a crash after a 200 loses
+ * nothing.
+ */
+export interface TraceIntake {
+  accept(request: IntakeRequest): Promise<void>;
+}
+
+/**
+ * The collector cannot keep more now. 503 when it cannot store at all (store down and spool
+ * full, journal unwritable), 429 when it is only busy; both carry Retry-After so standard OTLP
+ * clients back off and retry.
+ */
+export class BackpressureError extends Error {
+  constructor(
+    readonly status: 429 | 503,
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What `/ready` reports. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, { readonly ok: boolean; readonly detail?: string }>>;
+}

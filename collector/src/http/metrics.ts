@@ -1,0 +1,200 @@
+/**
+ * Prometheus metrics of one collector, on a registry of its own (so tests can run several
+ * collectors in one process). Counters kept elsewhere (the writer's, the assembler's) are read
+ * when scraped rather than mirrored on every change.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BreakerState, RecorderStatus } from '@aitdr/conventions';
+
+export interface HeldTraces {
+  readonly traces: number;
+  readonly spans: number;
+  /** Traces released incomplete because a bound was reached or their root never came. */
+  readonly releasedIncomplete: number;
+  /** Traces that could not be kept at all (every bound exhausted); should stay 0. */
+  readonly dropped: number;
+}
+
+export interface MetricSources {
+  writerStatus?: () => RecorderStatus;
+  heldTraces?: () => HeldTraces;
+  journalBytes?: () => number;
+}
+
+const PREFIX = 'aitdr_collector_';
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'half-open', 'open'];
+
+/** A counter whose value lives elsewhere: set from its source at scrape time. */
+function mirroredCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number | undefined,
+): void {
+  new Counter({
+    name: PREFIX + name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = read();
+      if (value === undefined) return;
+      this.reset();
+      this.inc(value);
+    },
+  });
+}
+
+function mirroredGauge(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  new Gauge({
+    name: PREFIX + name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = read();
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  readonly spansReceived: Counter;
+  readonly spansAccepted: Counter;
+  readonly spansRejected: Counter;
+  readonly requests: Counter<'status'>;
+  readonly requestDuration: Histogram<'status'>;
+  readonly forwarded: Counter<'outcome'>;
+
+  constructor(sources: MetricSources = {}) {
+    const registers = [this.registry];
+    this.spansReceived = new Counter({
+      name: `${PREFIX}spans_received_total`,
+      help: 'Spans decoded from requests.',
+      registers,
+    });
+    this.spansAccepted = new Counter({
+      name: `${PREFIX}spans_accepted_total`,
+      help: 'Spans durably accepted (acknowledged).',
+      registers,
+    });
+    this.spansRejected = new Counter({
+      name: `${PREFIX}spans_rejected_total`,
+      help: 'Spans rejected as invalid (partial success).',
+      registers,
+    });
+    this.requests = new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Trace export requests by HTTP status.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Time from request to response on /v1/traces.',
+      labelNames: ['status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.forwarded = new Counter({
+      name: `${PREFIX}forwarded_requests_total`,
+      help: 'Requests forwarded to the forward endpoint, by outcome (ok, failed, skipped when the queue was full).',
+      labelNames: ['outcome'],
+      registers,
+    });
+
+    const writer = sources.writerStatus;
+    const counter = (key: keyof RecorderStatus['counters']) => () => writer?.().counters[key];
+    mirroredCounter(
+      this.registry,
+      'traces_received_total',
+      'Traces handed to the table writer.',
+      counter('received'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_written_total',
+      'Traces committed to the store.',
+      counter('written'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_retried_total',
+      'Trace writes retried after a transient error.',
+      counter('retried'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_spooled_total',
+      'Traces put on the durable spool.',
+      counter('spooled'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_replayed_total',
+      'Traces replayed from the spool.',
+      counter('replayed'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_parked_total',
+      'Feedback traces parked until their query arrives.',
+      counter('parked'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_dead_lettered_total',
+      'Traces kept in the dead-letter store.',
+      counter('deadLettered'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_dropped_total',
+      'Traces lost because every bound was exhausted.',
+      () => {
+        const writerDropped = writer?.().counters.dropped ?? 0;
+        return writerDropped + (sources.heldTraces?.().dropped ?? 0);
+      },
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_released_incomplete_total',
+      'Traces released without their root.',
+      () => sources.heldTraces?.().releasedIncomplete,
+    );
+    mirroredGauge(
+      this.registry,
+      'held_traces',
+      'Traces held while their spans gather.',
+      () => sources.heldTraces?.().traces,
+    );
+    mirroredGauge(
+      this.registry,
+      'held_spans',
+      'Spans held while their traces gather.',
+      () => sources.heldTraces?.().spans,
+    );
+    mirroredGauge(this.registry, 'spool_bytes', 'Bytes on the store spool.', () => writer?.().spool.bytes);
+    mirroredGauge(this.registry, 'journal_bytes', 'Bytes on the intake journal.', () =>
+      sources.journalBytes?.(),
+    );
+    new Gauge({
+      name: `${PREFIX}breaker_state`,
+      help: 'Circuit breaker state around the store: 1 for the current state.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const state = writer?.().breaker;
+        if (state === undefined) return;
+        for (const candidate of BREAKER_STATES) this.set({ state: candidate }, candidate === state ? 1 : 0);
+      },
+    });
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,40 @@
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+
+/** A small query trace (root + classification) made by the real SDK. */
+export function queryTrace(question = 'downtime by line'): ReadableSpan[] {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'assistant' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer('test');
+  const root = tracer.startSpan('text_to_sql.query', {
+    attributes: { 'text_to_sql.stage': 'query', 'text_to_sql.query.text': question },
+  });
+  tracer
+    .startSpan(
+      'text_to_sql.classification',
+      {
+        attributes: {
+          'text_to_sql.stage': 'classification',
+          'text_to_sql.classification.category': 'downtime',
+        },
+      },
+      trace.setSpan(ROOT_CONTEXT, root),
+    )
+    .end();
+  root.end();
+  return exporter.getFinishedSpans();
+}
+
+export const protobufBody = (spans: ReadableSpan[]) =>
+  Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+export const jsonBody = (spans: ReadableSpan[]) => Buffer.from(JsonTraceSerializer.serializeRequest(spans)!);
