@@ -1,0 +1,252 @@
+/**
+ * Groups spans by trace before they are written, so the table writer sees whole traces even when
+ * a client's batch processor splits them over several requests.
+ *
+ * Durability: every request is appended to the intake journal (fsync'd) before it is
+ * acknowledged; a journal record is removed only once every trace it touched has been accepted by
+ * the writer (committed, spooled, parked or dead-lettered). After a crash the journal is replayed
+ * into the assembler, and idempotent writes make the replay exactly-once in effect.
+ */
+import { diag } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { stageOf } from '@aitdr/conventions';
+import type { TraceWriter } from '@aitdr/conventions';
+import { BackpressureError } from '../http/intake.js';
+import type { IntakeRequest, TraceIntake } from '../http/intake.js';
+import type { HeldTraces } from '../http/metrics.js';
+import type { OtlpEncoding } from '../otlp/encode-response.js';
+import { decodeJsonRequest } from '../otlp/decode-json.js';
+import { decodeProtobufRequest } from '../otlp/decode-protobuf.js';
+import type { IntakeJournal, JournalId } from './intake-journal.js';
+
+export interface TraceAssemblerOptions {
+  /** Quiet time after a trace's last span (once its root is in) before it is written. Default 1000 ms. */
+  readonly waitMs?: number;
+  /** Longest a trace is held without its root; then it is written as it is. Default 30000 ms. */
+  readonly maxWaitMs?: number;
+  /** Spans held across all traces; past it the oldest traces are written early. Default 200000. */
+  readonly maxHeldSpans?: number;
+  /** Traces being written at once; past it requests get 429. Default 2000. */
+  readonly maxPendingTraces?: number;
+  /** Trace IDs remembered after release, so their late spans are written without waiting for a root. Default 100000. */
+  readonly rememberReleased?: number;
+  /** Seconds clients are told to wait in Retry-After. Default 5. */
+  readonly retryAfterSeconds?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+interface HeldTrace {
+  readonly traceId: string;
+  readonly spans: ReadableSpan[];
+  readonly journalIds: Set<JournalId>;
+  readonly firstAt: number;
+  lastAt: number;
+  hasRoot: boolean;
+  /** Late spans of a trace already written: no root will come. */
+  readonly late: boolean;
+}
+
+const ENCODING_BYTE: Record<OtlpEncoding, number> = { protobuf: 1, json: 2 };
+
+/** A journal record: one byte naming the encoding, then the request body as received. */
+export function journalRecord(encoding: OtlpEncoding, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([ENCODING_BYTE[encoding]]), body]);
+}
+
+function decodeRecord(record: Buffer): readonly ReadableSpan[] {
+  const body = record.subarray(1);
+  return record[0] === ENCODING_BYTE.protobuf
+    ? decodeProtobufRequest(body).spans
+    : decodeJsonRequest(body.toString('utf8')).spans;
+}
+
+/**
+ * The span a trace waits for: one with no parent, or the query span (the root of a query even
+ * when the application continued a trace from elsewhere, whose parent never reaches us).
+ */
+function isRoot(span: ReadableSpan): boolean {
+  return span.parentSpanContext === undefined || stageOf(span.attributes) === 'query';
+}
+
+export class TraceAssembler implements TraceIntake {
+  private readonly waitMs: number;
+  private readonly maxWaitMs: number;
+  private readonly maxHeldSpans: number;
+  private readonly maxPendingTraces: number;
+  private readonly rememberReleased: number;
+  private readonly retryAfterSeconds: number;
+  private readonly now: () => number;
+
+  /** Held traces in arrival order (Map keeps insertion order: the first is the oldest). */
+  private readonly held = new Map<string, HeldTrace>();
+  private heldSpans = 0;
+  /** Journal record → traces still to be accepted by the writer. */
+  private readonly outstanding = new Map<JournalId, number>();
+  private readonly released = new Set<string>();
+  private pendingTraces = 0;
+  private readonly writes = new Set<Promise<void>>();
+  private releasedIncomplete = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly writer: TraceWriter,
+    private readonly journal: IntakeJournal,
+    options: TraceAssemblerOptions = {},
+  ) {
+    this.waitMs = options.waitMs ?? 1000;
+    this.maxWaitMs = options.maxWaitMs ?? 30_000;
+    this.maxHeldSpans = options.maxHeldSpans ?? 200_000;
+    this.maxPendingTraces = options.maxPendingTraces ?? 2000;
+    this.rememberReleased = options.rememberReleased ?? 100_000;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Replays what the journal still holds (after a crash), then releases traces as they come due. */
+  async start(tickMs = Math.max(50, Math.min(this.waitMs / 4, 500))): Promise<void> {
+    for await (const { id, payload } of this.journal.replay()) this.add(id, decodeRecord(payload));
+    this.timer = setInterval(() => this.tick(), tickMs);
+    this.timer.unref();
+  }
+
+  async accept(request: IntakeRequest): Promise<void> {
+    if (this.closed) throw new BackpressureError(503, this.retryAfterSeconds, 'collector is shutting down');
+    if (this.pendingTraces >= this.maxPendingTraces) {
+      throw new BackpressureError(429, this.retryAfterSeconds, `store is behind: ${this.pendingTraces} traces being written`);
+    }
+    let id: JournalId;
+    try {
+      id = await this.journal.append(journalRecord(request.encoding, request.body));
+    } catch (error) {
+      throw new BackpressureError(503, this.retryAfterSeconds, `cannot keep traces: ${(error as Error).message}`);
+    }
+    this.add(id, request.spans);
+  }
+
+  private add(id: JournalId, spans: readonly ReadableSpan[]): void {
+    const now = this.now();
+    const touched = new Set<string>();
+    for (const span of spans) {
+      const traceId = span.spanContext().traceId;
+      let trace = this.held.get(traceId);
+      if (trace === undefined) {
+        trace = {
+          traceId,
+          spans: [],
+          journalIds: new Set(),
+          firstAt: now,
+          lastAt: now,
+          hasRoot: false,
+          late: this.released.has(traceId),
+        };
+        this.held.set(traceId, trace);
+      }
+      trace.spans.push(span);
+      trace.lastAt = now;
+      if (isRoot(span)) trace.hasRoot = true;
+      if (!trace.journalIds.has(id)) {
+        trace.journalIds.add(id);
+        touched.add(traceId);
+      }
+    }
+    this.heldSpans += spans.length;
+    if (touched.size === 0) void this.journal.acknowledge(id);
+    else this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + touched.size);
+    this.releaseOverflow();
+  }
+
+  /** Releases the traces that are due. Called by the timer; public so tests can drive time. */
+  tick(): void {
+    const now = this.now();
+    for (const trace of this.held.values()) {
+      const settled = (trace.hasRoot || trace.late) && now - trace.lastAt >= this.waitMs;
+      if (settled || now - trace.firstAt >= this.maxWaitMs) this.release(trace);
+    }
+  }
+
+  /** Past the span bound, the oldest traces are written as they are rather than dropped. */
+  private releaseOverflow(): void {
+    for (const trace of this.held.values()) {
+      if (this.heldSpans <= this.maxHeldSpans) return;
+      this.release(trace);
+    }
+  }
+
+  private release(trace: HeldTrace): void {
+    this.held.delete(trace.traceId);
+    this.heldSpans -= trace.spans.length;
+    if (!trace.hasRoot && !trace.late) this.releasedIncomplete += 1;
+    this.remember(trace.traceId);
+    this.pendingTraces += 1;
+    const write = this.write(trace).finally(() => {
+      this.pendingTraces -= 1;
+      this.writes.delete(write);
+    });
+    this.writes.add(write);
+  }
+
+  private remember(traceId: string): void {
+    this.released.delete(traceId);
+    this.released.add(traceId);
+    if (this.released.size > this.rememberReleased) {
+      const oldest = this.released.values().next().value;
+      if (oldest !== undefined) this.released.delete(oldest);
+    }
+  }
+
+  private async write(trace: HeldTrace): Promise<void> {
+    try {
+      await this.writer.writeTraces(trace.spans, { require: 'accepted' });
+    } catch (error) {
+      // The writer could not keep the trace (store down and spool full): it stays in the journal
+      // and in memory, and is tried again after the wait; new requests meanwhile meet a full
+      // journal and get 503.
+      diag.warn(`trace ${trace.traceId} not accepted by the writer, will retry: ${(error as Error).message}`);
+      if (!this.closed) this.hold(trace);
+      return;
+    }
+    for (const id of trace.journalIds) {
+      const left = (this.outstanding.get(id) ?? 1) - 1;
+      if (left > 0) {
+        this.outstanding.set(id, left);
+      } else {
+        this.outstanding.delete(id);
+        await this.journal.acknowledge(id);
+      }
+    }
+  }
+
+  /** Puts a trace back to be released again later, merging with spans that arrived meanwhile. */
+  private hold(trace: HeldTrace): void {
+    const now = this.now();
+    const existing = this.held.get(trace.traceId);
+    if (existing) {
+      existing.spans.push(...trace.spans);
+      for (const id of trace.journalIds) existing.journalIds.add(id);
+      existing.hasRoot ||= trace.hasRoot;
+    } else {
+      this.held.set(trace.traceId, { ...trace, lastAt: now, late: true });
+    }
+    this.heldSpans += trace.spans.length;
+  }
+
+  status(): HeldTraces & { readonly pendingTraces: number } {
+    return {
+      traces: this.held.size,
+      spans: this.heldSpans,
+      releasedIncomplete: this.releasedIncomplete,
+      dropped: 0,
+      pendingTraces: this.pendingTraces,
+    };
+  }
+
+  /** Writes everything held, waits for the writes, and stops. Later requests get 503. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    for (const trace of [...this.held.values()]) this.release(trace);
+    await Promise.allSettled([...this.writes]);
+  }
+}
