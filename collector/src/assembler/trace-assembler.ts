@@ -89,6 +89,8 @@ export class TraceAssembler implements TraceIntake {
   private releasedIncomplete = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Whether the writer is refusing traces; logged when it starts and stops, not per trace. */
+  private refusing = false;
 
   constructor(
     private readonly writer: TraceWriter,
@@ -114,13 +116,21 @@ export class TraceAssembler implements TraceIntake {
   async accept(request: IntakeRequest): Promise<void> {
     if (this.closed) throw new BackpressureError(503, this.retryAfterSeconds, 'collector is shutting down');
     if (this.pendingTraces >= this.maxPendingTraces) {
-      throw new BackpressureError(429, this.retryAfterSeconds, `store is behind: ${this.pendingTraces} traces being written`);
+      throw new BackpressureError(
+        429,
+        this.retryAfterSeconds,
+        `store is behind: ${this.pendingTraces} traces being written`,
+      );
     }
     let id: JournalId;
     try {
       id = await this.journal.append(journalRecord(request.encoding, request.body));
     } catch (error) {
-      throw new BackpressureError(503, this.retryAfterSeconds, `cannot keep traces: ${(error as Error).message}`);
+      throw new BackpressureError(
+        503,
+        this.retryAfterSeconds,
+        `cannot keep traces: ${(error as Error).message}`,
+      );
     }
     this.add(id, request.spans);
   }
@@ -203,10 +213,14 @@ export class TraceAssembler implements TraceIntake {
       // The writer could not keep the trace (store down and spool full): it stays in the journal
       // and in memory, and is tried again after the wait; new requests meanwhile meet a full
       // journal and get 503.
-      diag.warn(`trace ${trace.traceId} not accepted by the writer, will retry: ${(error as Error).message}`);
+      if (!this.refusing)
+        diag.warn(`writer refuses traces, holding them to retry: ${(error as Error).message}`);
+      this.refusing = true;
       if (!this.closed) this.hold(trace);
       return;
     }
+    if (this.refusing) diag.info('writer accepts traces again');
+    this.refusing = false;
     for (const id of trace.journalIds) {
       const left = (this.outstanding.get(id) ?? 1) - 1;
       if (left > 0) {
