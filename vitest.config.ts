@@ -2,8 +2,10 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the "aitdr-source" export
-// condition, so tests always run the code as it is in the tree, with no build step.
-const conditions = ['aitdr-source', ...defaultServerConditions];
+// condition, so tests always run the code as it is in the tree, with no build step. Packages
+// otherwise resolve as Node resolves them: without the bundlers' `module` condition, whose
+// OpenTelemetry builds use extensionless imports that Node cannot load.
+const conditions = ['aitdr-source', ...defaultServerConditions.filter((condition) => condition !== 'module')];
 
 export default defineConfig({
   resolve: { conditions },
