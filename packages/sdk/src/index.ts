@@ -1,3 +1,6 @@
+export { Recorder } from './recorder.js';
+export type { QueryScope } from './recorder.js';
+export type { ChildStage, StageMethod, StageRecorder, StageScope } from './stage-scope.js';
 export { TraceBufferProcessor } from './trace-buffer-processor.js';
 export { SpanRedactor, RedactingSpanExporter } from './redaction.js';
 export { isTraceWriter } from './export-spans.js';
@@ -13,4 +16,20 @@ export type {
   UsernameHandling,
   RedactionOptions,
   RedactedAttribute,
+  RecordingContext,
+  RecorderOptions,
+  StageOptions,
+  StageRecordOptions,
+  QueryInput,
+  QueryOptions,
+  QueryRecord,
+  QueryOutcome,
+  RecordedStage,
+  FeedbackInput,
+  FeedbackOptions,
+  FeedbackRecord,
+  FlowFailure,
+  FlowTiming,
+  FlowModelInteraction,
+  ProcessingFlow,
 } from './types.js';

@@ -4,8 +4,8 @@ import type { ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { RecorderStatus, TraceWriteResult, TraceWriter, WriteOptions } from '@aitdr/conventions';
-import { TraceBufferProcessor } from '@aitdr/sdk';
-import type { TraceBufferProcessorOptions } from '@aitdr/sdk';
+import { Recorder, TraceBufferProcessor } from '@aitdr/sdk';
+import type { RecorderOptions, TraceBufferProcessorOptions } from '@aitdr/sdk';
 
 /** Lets exports scheduled for the next turn of the event loop run (they never start inside span.end()). */
 export function nextTurn(): Promise<void> {
@@ -108,6 +108,17 @@ export function bufferedProvider(options: TraceBufferProcessorOptions): {
   const processor = new TraceBufferProcessor(options);
   const provider = new BasicTracerProvider({ spanProcessors: [processor] });
   return { processor, provider };
+}
+
+/** A Recorder on its own provider and processor. */
+export function recorderWith(
+  exporter: SpanExporter,
+  options: Omit<RecorderOptions, 'tracerProvider' | 'processor'> = {},
+  processorOptions: Omit<TraceBufferProcessorOptions, 'exporter'> = {},
+): { recorder: Recorder; processor: TraceBufferProcessor; provider: BasicTracerProvider } {
+  const { processor, provider } = bufferedProvider({ ...processorOptions, exporter });
+  const recorder = new Recorder({ ...options, tracerProvider: provider, processor });
+  return { recorder, processor, provider };
 }
 
 export function names(spans: readonly ReadableSpan[]): string[] {
