@@ -4,6 +4,8 @@ export type { ChildStage, StageMethod, StageRecorder, StageScope } from './stage
 export { TraceBufferProcessor } from './trace-buffer-processor.js';
 export { SpanRedactor, RedactingSpanExporter } from './redaction.js';
 export { isTraceWriter } from './export-spans.js';
+export { createRecorder, DEFAULT_JAEGER_URL } from './setup.js';
+export { recorderOptionsFromEnv } from './env.js';
 export type {
   RecordingMode,
   BackgroundMode,
@@ -32,4 +34,8 @@ export type {
   FlowTiming,
   FlowModelInteraction,
   ProcessingFlow,
+  TableExporterOptions,
+  TableExporterFactory,
+  OtlpDestination,
+  SetupOptions,
 } from './types.js';
