@@ -60,9 +60,10 @@ export async function createRecorder(options: SetupOptions): Promise<Recorder> {
   const tracerProvider = new BasicTracerProvider({ resource: resourceOf(options), spanProcessors });
   if (options.registerGlobal === true) {
     trace.setGlobalTracerProvider(tracerProvider);
-    // Without a context manager `startActiveSpan` cannot nest spans; the API refuses (and logs)
-    // a second registration, so an app that has one keeps it.
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    // Without a context manager `startActiveSpan` cannot nest spans. The API refuses (and logs)
+    // a second registration, so an app that has one keeps it, and ours is switched off again.
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    if (!context.setGlobalContextManager(contextManager)) contextManager.disable();
   }
   return new Recorder({
     tracerProvider,

@@ -134,11 +134,32 @@ describe('Recorder', () => {
       expect(interaction.kind).toBe(SpanKind.CLIENT);
       expect(only(spans, 'execution').kind).toBe(SpanKind.CLIENT);
       const interactionId = interaction.spanContext().spanId;
-      expect(only(spans, 'response_selection').attributes['text_to_sql.selection.interaction_id']).toBe(
-        interactionId,
+      expect(only(spans, 'response_selection').attributes).toEqual(
+        toStageAttributes('response_selection', {
+          selectedSource: 'api',
+          strategy: 'only_candidate',
+          selectedInteractionId: interactionId,
+        }),
       );
-      expect(only(spans, 'sql_processing').attributes['text_to_sql.sql.interaction_id']).toBe(interactionId);
-      expect(only(spans, 'execution').attributes['db.response.returned_rows']).toBe(1);
+      expect(only(spans, 'sql_processing').attributes).toEqual(
+        toStageAttributes('sql_processing', {
+          originalSql: 'SELECT 1 FROM DUAL',
+          isValid: true,
+          interactionId,
+        }),
+      );
+      expect(only(spans, 'execution').attributes).toEqual(
+        toStageAttributes('execution', {
+          queryText: 'SELECT 1 FROM DUAL',
+          returnedRows: 1,
+          success: true,
+          interactionId,
+        }),
+      );
+      for (const stage of ['response_selection', 'sql_processing', 'execution'] as const) {
+        expect(only(spans, stage).kind, stage).toBe(STAGES[stage].spanKind);
+        expect(only(spans, stage).parentSpanContext?.spanId, stage).toBe(root.spanContext().spanId);
+      }
     });
 
     it('records the replacement model interaction as a child of the fallback span', async () => {
@@ -172,7 +193,15 @@ describe('Recorder', () => {
       expect(apiCall!.parentSpanContext?.spanId).toBe(only(spans, 'query').spanContext().spanId);
       expect(localCall!.name).toBe('chat sqlcoder-7b');
       expect(localCall!.parentSpanContext?.spanId).toBe(fallback.spanContext().spanId);
-      expect(fallback.attributes['text_to_sql.fallback.succeeded']).toBe(true);
+      expect(fallback.attributes).toEqual(
+        toStageAttributes('fallback', {
+          fromSource: 'api',
+          toSource: 'local',
+          reason: 'timeout',
+          succeeded: true,
+        }),
+      );
+      expect(fallback.name).toBe('text_to_sql.fallback');
     });
 
     it('merges the per-query context over the recorder’s context', async () => {
