@@ -1,0 +1,80 @@
+/**
+ * One export call to whatever exporter the processor was given: a TraceWriter is written through
+ * `writeTraces` with a write requirement, any other SpanExporter through `export`. Either way the
+ * outcome is a promise that rejects with a typed RecordingError.
+ */
+import { context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { RecordingError, StoreUnavailableError } from '@aitdr/conventions';
+import type { TraceWriter, WriteRequirement } from '@aitdr/conventions';
+
+/** Duck-typed, so a writer from another copy of the package (or a test double) is recognised. */
+export function isTraceWriter(exporter: unknown): exporter is SpanExporter & TraceWriter {
+  return (
+    typeof exporter === 'object' &&
+    exporter !== null &&
+    typeof (exporter as Partial<TraceWriter>).writeTraces === 'function' &&
+    typeof (exporter as Partial<TraceWriter>).status === 'function'
+  );
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Keeps a RecordingError as it is; anything else means the store could not take the spans. */
+export function toRecordingError(error: unknown): RecordingError {
+  if (error instanceof RecordingError) return error;
+  return new StoreUnavailableError(`export failed: ${errorMessage(error)}`, { cause: error });
+}
+
+/**
+ * Hands spans to the exporter with tracing suppressed (so an instrumented driver does not trace
+ * the export itself). Resolves on success; rejects with a RecordingError on failure or when the
+ * exporter has not answered within `timeoutMillis`.
+ */
+export function exportSpans(
+  exporter: SpanExporter,
+  spans: ReadableSpan[],
+  requirement: WriteRequirement,
+  timeoutMillis: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: RecordingError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const timer = setTimeout(
+      () => settle(new RecordingError('TIMEOUT', `export did not finish within ${timeoutMillis} ms`)),
+      timeoutMillis,
+    );
+    timer.unref();
+
+    context.with(suppressTracing(context.active()), () => {
+      try {
+        if (isTraceWriter(exporter)) {
+          exporter.writeTraces(spans, { require: requirement }).then(
+            () => settle(),
+            (error: unknown) => settle(toRecordingError(error)),
+          );
+        } else {
+          exporter.export(spans, (result: ExportResult) => {
+            settle(
+              result.code === ExportResultCode.SUCCESS
+                ? undefined
+                : toRecordingError(result.error ?? new Error('exporter reported failure')),
+            );
+          });
+        }
+      } catch (error) {
+        settle(toRecordingError(error));
+      }
+    });
+  });
+}

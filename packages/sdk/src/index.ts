@@ -1,0 +1,41 @@
+export { Recorder } from './recorder.js';
+export type { QueryScope } from './recorder.js';
+export type { ChildStage, StageMethod, StageRecorder, StageScope } from './stage-scope.js';
+export { TraceBufferProcessor } from './trace-buffer-processor.js';
+export { SpanRedactor, RedactingSpanExporter } from './redaction.js';
+export { isTraceWriter } from './export-spans.js';
+export { createRecorder, DEFAULT_JAEGER_URL } from './setup.js';
+export { recorderOptionsFromEnv } from './env.js';
+export type {
+  RecordingMode,
+  BackgroundMode,
+  TraceBufferProcessorOptions,
+  IncompleteFlushReason,
+  ProcessorCounters,
+  SystemStatus,
+  RedactionRule,
+  RedactionPattern,
+  UsernameHandling,
+  RedactionOptions,
+  RedactedAttribute,
+  RecordingContext,
+  RecorderOptions,
+  StageOptions,
+  StageRecordOptions,
+  QueryInput,
+  QueryOptions,
+  QueryRecord,
+  QueryOutcome,
+  RecordedStage,
+  FeedbackInput,
+  FeedbackOptions,
+  FeedbackRecord,
+  FlowFailure,
+  FlowTiming,
+  FlowModelInteraction,
+  ProcessingFlow,
+  TableExporterOptions,
+  TableExporterFactory,
+  OtlpDestination,
+  SetupOptions,
+} from './types.js';

@@ -1,0 +1,243 @@
+import {
+  context,
+  diag,
+  isSpanContextValid,
+  isValidSpanId,
+  isValidTraceId,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
+import type { Attributes, Link, Span, TimeInput, TracerProvider } from '@opentelemetry/api';
+import type { QueryFields, UserFeedbackFields } from '@aitdr/conventions';
+import { recordProcessingFlow } from './processing-flow.js';
+import { safely, StageSpan, StageSpans } from './stage-scope.js';
+import type { StageScope } from './stage-scope.js';
+import type { TraceBufferProcessor } from './trace-buffer-processor.js';
+import type {
+  FeedbackInput,
+  FeedbackOptions,
+  FeedbackRecord,
+  ProcessingFlow,
+  QueryInput,
+  QueryOptions,
+  QueryOutcome,
+  QueryRecord,
+  RecorderOptions,
+  RecordingContext,
+  RecordingMode,
+  SystemStatus,
+} from './types.js';
+
+/** What an SDK tracer provider adds to the API's. */
+interface SdkTracerProvider {
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The query's root span while the query runs; the stage helpers open its children. */
+export interface QueryScope extends StageScope<'query'>, QueryRecord {
+  /**
+   * Ends the query (for `startQuery`; `recordQuery` ends it for you). Resolves with its IDs; in
+   * `sync` mode once the trace is committed, rejecting with a RecordingError when it cannot be.
+   */
+  end(endTime?: TimeInput): Promise<QueryRecord>;
+}
+
+class QuerySpan extends StageSpan<'query'> implements QueryScope {
+  private ending: Promise<QueryRecord> | undefined;
+
+  constructor(
+    spans: StageSpans,
+    span: Span,
+    attributes: Attributes,
+    private readonly written: Promise<void> | undefined,
+  ) {
+    super(spans, span, 'query', attributes);
+  }
+
+  get queryId(): string {
+    return this.traceId;
+  }
+
+  get rootSpanId(): string {
+    return this.spanId;
+  }
+
+  end(endTime?: TimeInput): Promise<QueryRecord> {
+    if (this.ending !== undefined) {
+      diag.warn('@aitdr/sdk: query ended twice');
+      return this.ending;
+    }
+    this.finish(endTime);
+    const record: QueryRecord = { queryId: this.queryId, rootSpanId: this.rootSpanId };
+    this.ending = this.written === undefined ? Promise.resolve(record) : this.written.then(() => record);
+    return this.ending;
+  }
+}
+
+/**
+ * Records queries, finished flows and feedback as traces through a TraceBufferProcessor. Each
+ * query is the root of its own trace, whose ID is the query ID.
+ */
+export class Recorder {
+  readonly tracerProvider: TracerProvider;
+  readonly processor: TraceBufferProcessor;
+  readonly mode: RecordingMode;
+  readonly context: RecordingContext;
+  private readonly spans: StageSpans;
+  private readonly ownsTracerProvider: boolean;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: RecorderOptions) {
+    this.tracerProvider = options.tracerProvider;
+    this.processor = options.processor;
+    this.mode = options.mode ?? 'async';
+    this.context = options.context ?? {};
+    this.spans = new StageSpans(options.tracerProvider.getTracer(options.tracerName ?? '@aitdr/sdk'));
+    this.ownsTracerProvider = options.ownsTracerProvider ?? false;
+  }
+
+  /**
+   * Opens a query and returns its scope; end it with `query.end()`. For a query that does not fit
+   * one callback. If a span is active (an HTTP server span, say), the query still starts a trace
+   * of its own and links to that span.
+   */
+  startQuery(input: QueryInput | string, options: QueryOptions = {}): QueryScope {
+    const query = typeof input === 'string' ? { text: input } : input;
+    const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
+    const active = trace.getSpan(context.active())?.spanContext();
+    const links: Link[] = active !== undefined && isSpanContextValid(active) ? [{ context: active }] : [];
+    const { span, attributes } = this.spans.open('query', fields, {
+      root: true,
+      links,
+      ...(query.startTime === undefined ? {} : { startTime: query.startTime }),
+      ...(query.attributes === undefined ? {} : { attributes: query.attributes }),
+    });
+    return new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
+  }
+
+  /**
+   * Records one query around `fn`, which gets the query scope (its helpers record the stages).
+   * Resolves with the query ID, the root span ID and what `fn` returned; an error `fn` throws is
+   * recorded on the query span and rethrown unchanged. In `sync` mode it resolves once the trace
+   * is committed and rejects with a RecordingError when it cannot be.
+   */
+  async recordQuery<T>(
+    input: QueryInput | string,
+    fn: (query: QueryScope) => T | Promise<T>,
+    options: QueryOptions = {},
+  ): Promise<QueryOutcome<T>> {
+    const query = this.startQuery(input, options);
+    let result: T;
+    try {
+      result = await context.with(trace.setSpan(context.active(), query.span), fn, undefined, query);
+    } catch (error) {
+      query.recordError(error);
+      // The app's error matters more than the recording's: report the latter, throw the former.
+      await query
+        .end()
+        .catch((recordingError: unknown) => diag.error('@aitdr/sdk: query not recorded', recordingError));
+      throw error;
+    }
+    const record = await query.end();
+    return { ...record, result };
+  }
+
+  /**
+   * Records every stage of a pipeline run that has already finished, from a plain object (with
+   * the stages' real times when given). Model interactions can be referred to by `ref`.
+   */
+  recordFlow(flow: ProcessingFlow, options: QueryOptions = {}): Promise<QueryRecord> {
+    return recordProcessingFlow(flow, (input) => this.startQuery(input, options), this.spans);
+  }
+
+  /**
+   * Records feedback on an earlier query as a trace of its own, from the query ID alone or with
+   * the root span ID (then the feedback span also links to the query's root span).
+   */
+  async recordFeedback(feedback: FeedbackInput, options: FeedbackOptions = {}): Promise<FeedbackRecord> {
+    const { rootSpanId, startTime, attributes, ...rest } = feedback;
+    const queryId = String(feedback.queryId).toLowerCase();
+    if (!isValidTraceId(queryId)) {
+      diag.warn(`@aitdr/sdk: feedback query ID ${JSON.stringify(feedback.queryId)} is not a 32-hex trace ID`);
+    }
+    const links: Link[] =
+      rootSpanId !== undefined && isValidTraceId(queryId) && isValidSpanId(rootSpanId)
+        ? [
+            {
+              context: {
+                traceId: queryId,
+                spanId: rootSpanId,
+                traceFlags: TraceFlags.SAMPLED,
+                isRemote: true,
+              },
+            },
+          ]
+        : [];
+    const fields: UserFeedbackFields = { ...rest, queryId };
+    const span = this.spans.start('user_feedback', fields, {
+      root: true,
+      links,
+      ...(startTime === undefined ? {} : { startTime }),
+      ...(attributes === undefined ? {} : { attributes }),
+    });
+    const written = this.register(span.span, options.mode);
+    span.finish();
+    await written;
+    return { feedbackId: span.spanId, feedbackTraceId: span.traceId, queryId };
+  }
+
+  /** Health, circuit-breaker state and counters of the whole recording path. */
+  status(): SystemStatus {
+    return this.processor.status();
+  }
+
+  /**
+   * Exports everything held and waits for it (see TraceBufferProcessor.forceFlush); every
+   * processor of the provider when the recorder owns it.
+   */
+  forceFlush(): Promise<void> {
+    const provider = this.ownedProvider();
+    if (provider === undefined) return this.processor.forceFlush();
+    return provider
+      .forceFlush()
+      .catch((error: unknown) => diag.error('@aitdr/sdk: provider flush failed', error));
+  }
+
+  /** Flushes and shuts the processor down (and the provider, when the recorder owns it). Runs once. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.shutdownOnce();
+    return this.shutdownPromise;
+  }
+
+  private async shutdownOnce(): Promise<void> {
+    const provider = this.ownedProvider();
+    if (provider !== undefined) {
+      await provider
+        .shutdown()
+        .catch((error: unknown) => diag.error('@aitdr/sdk: provider shutdown failed', error));
+    }
+    // Already done when the provider shut it down: shutdown runs once and returns the same promise.
+    await this.processor.shutdown();
+  }
+
+  /** The SDK provider, when the recorder owns it. */
+  private ownedProvider(): SdkTracerProvider | undefined {
+    if (!this.ownsTracerProvider) return undefined;
+    const provider = this.tracerProvider as Partial<SdkTracerProvider>;
+    return typeof provider.forceFlush === 'function' && typeof provider.shutdown === 'function'
+      ? (provider as SdkTracerProvider)
+      : undefined;
+  }
+
+  /** Tells the processor the trace's mode; for `sync`, the promise of its durable write. */
+  private register(root: Span, mode: RecordingMode | undefined): Promise<void> | undefined {
+    if (!root.isRecording()) return undefined; // sampled out: nothing will be written
+    const written = safely('registering the trace', undefined, () =>
+      this.processor.registerTrace(root, mode ?? this.mode),
+    );
+    // Handled here so an abandoned query cannot cause an unhandled rejection; awaiting it still throws.
+    written?.catch(() => undefined);
+    return written;
+  }
+}
