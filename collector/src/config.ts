@@ -17,7 +17,10 @@ const SETTINGS = z.object({
   AITDR_COLLECTOR_PORT: z.coerce.number().int().min(0).max(65535).default(4318),
   AITDR_STORE_URL: z
     .string()
-    .regex(/^(sqlite:|postgres(ql)?:\/\/|oracle:\/\/)/, 'must start with sqlite:, postgres://, postgresql:// or oracle://')
+    .regex(
+      /^(sqlite:|postgres(ql)?:\/\/|oracle:\/\/)/,
+      'must start with sqlite:, postgres://, postgresql:// or oracle://',
+    )
     .default('sqlite:./data/training.db'),
   AITDR_SPOOL_DIR: z.string().min(1).default('./data/collector'),
   AITDR_SPOOL_MAX_BYTES: positiveInt.default(256 * MiB),
@@ -54,7 +57,9 @@ export function readConfigFile(path: string): Record<string, string> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const values = parseEnvFile(text);
   const unknown = Object.keys(values).filter((key) => !SETTING_NAMES.includes(key as SettingName));
@@ -78,7 +83,9 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
   }
   const s = result.data;
   if (s.AITDR_TRACE_MAX_WAIT_MS < s.AITDR_TRACE_WAIT_MS) {
-    throw new ConfigError('invalid configuration: AITDR_TRACE_MAX_WAIT_MS must not be less than AITDR_TRACE_WAIT_MS');
+    throw new ConfigError(
+      'invalid configuration: AITDR_TRACE_MAX_WAIT_MS must not be less than AITDR_TRACE_WAIT_MS',
+    );
   }
   return {
     host: s.AITDR_COLLECTOR_HOST,

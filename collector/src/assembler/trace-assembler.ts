@@ -114,13 +114,21 @@ export class TraceAssembler implements TraceIntake {
   async accept(request: IntakeRequest): Promise<void> {
     if (this.closed) throw new BackpressureError(503, this.retryAfterSeconds, 'collector is shutting down');
     if (this.pendingTraces >= this.maxPendingTraces) {
-      throw new BackpressureError(429, this.retryAfterSeconds, `store is behind: ${this.pendingTraces} traces being written`);
+      throw new BackpressureError(
+        429,
+        this.retryAfterSeconds,
+        `store is behind: ${this.pendingTraces} traces being written`,
+      );
     }
     let id: JournalId;
     try {
       id = await this.journal.append(journalRecord(request.encoding, request.body));
     } catch (error) {
-      throw new BackpressureError(503, this.retryAfterSeconds, `cannot keep traces: ${(error as Error).message}`);
+      throw new BackpressureError(
+        503,
+        this.retryAfterSeconds,
+        `cannot keep traces: ${(error as Error).message}`,
+      );
     }
     this.add(id, request.spans);
   }
