@@ -12,3 +12,11 @@ export type {
 } from './sample-database/create-sample-database.js';
 export { MANUFACTURING_DDL, SAMPLE_TABLES } from './sample-database/manufacturing-schema.js';
 export type { SampleTable } from './sample-database/manufacturing-schema.js';
+export { loadSqlParser } from './sql/sql-parser.js';
+export type { SqlParser, SqlStatementAst } from './sql/sql-parser.js';
+export { processSql, DEFAULT_MAX_ROWS } from './sql/sql-processing.js';
+export type { SqlProcessingOptions, SqlProcessingResult } from './sql/sql-processing.js';
+export { normalizeSql } from './sql/sql-normalizer.js';
+export { splitStatements } from './sql/sql-text.js';
+export { executeQuery } from './execution.js';
+export type { ExecutionOptions, ExecutionResult, ResultRow } from './execution.js';
