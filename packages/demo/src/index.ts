@@ -12,6 +12,25 @@ export type {
 } from './sample-database/create-sample-database.js';
 export { MANUFACTURING_DDL, SAMPLE_TABLES } from './sample-database/manufacturing-schema.js';
 export type { SampleTable } from './sample-database/manufacturing-schema.js';
+export {
+  DEMO_QUESTIONS,
+  QUESTION_CATEGORIES,
+  COMPLEXITIES,
+  findQuestion,
+  normalizeQuestion,
+} from './questions.js';
+export type { DemoQuestion, QuestionCategory, Complexity } from './questions.js';
+export { classifyQuestion, CLASSIFIER_NAME, UNKNOWN_CATEGORY } from './classifier.js';
+export type { ClassificationResult } from './classifier.js';
+export { readDatabaseSchema, buildSchemaContext, renderSchemaContext } from './schema-context.js';
+export type {
+  ColumnInfo,
+  TableInfo,
+  DatabaseSchema,
+  SchemaContext,
+  SchemaContextOptions,
+} from './schema-context.js';
+export { estimateTokens } from './tokens.js';
 export { loadSqlParser } from './sql/sql-parser.js';
 export type { SqlParser, SqlStatementAst } from './sql/sql-parser.js';
 export { processSql, DEFAULT_MAX_ROWS } from './sql/sql-processing.js';
