@@ -39,3 +39,5 @@ export { normalizeSql } from './sql/sql-normalizer.js';
 export { splitStatements } from './sql/sql-text.js';
 export { executeQuery } from './execution.js';
 export type { ExecutionOptions, ExecutionResult, ResultRow } from './execution.js';
+export { referenceRows, sameResult, judgeAnswer, simulateFeedback } from './feedback.js';
+export type { AnswerJudgement, SimulatedFeedback, FeedbackOptions } from './feedback.js';
