@@ -37,6 +37,25 @@ export { processSql, DEFAULT_MAX_ROWS } from './sql/sql-processing.js';
 export type { SqlProcessingOptions, SqlProcessingResult } from './sql/sql-processing.js';
 export { normalizeSql } from './sql/sql-normalizer.js';
 export { splitStatements } from './sql/sql-text.js';
+export { ModelCallError, ModelTimeoutError, ModelProviderError } from './models/sql-model.js';
+export type { SqlModel, GenerationRequest, GenerationResponse, ModelErrorType } from './models/sql-model.js';
+export {
+  ModelStandIn,
+  ApiModelStandIn,
+  LocalModelStandIn,
+  API_MODEL_STAND_IN_PROFILE,
+  LOCAL_MODEL_STAND_IN_PROFILE,
+  STAND_IN_BEHAVIOURS,
+  closestQuestion,
+} from './models/model-stand-in.js';
+export type { StandInProfile, StandInBehaviour, StandInResponse } from './models/model-stand-in.js';
+export {
+  SYSTEM_INSTRUCTIONS,
+  systemPrompt,
+  inputMessagesJson,
+  outputMessagesJson,
+  extractSql,
+} from './models/prompt.js';
 export { executeQuery } from './execution.js';
 export type { ExecutionOptions, ExecutionResult, ResultRow } from './execution.js';
 export { referenceRows, sameResult, judgeAnswer, simulateFeedback } from './feedback.js';
