@@ -56,7 +56,21 @@ export {
   outputMessagesJson,
   extractSql,
 } from './models/prompt.js';
+export { selectResponse } from './response-selection.js';
+export type { Candidate, Selection, SelectionOptions, SelectionStrategy } from './response-selection.js';
 export { executeQuery } from './execution.js';
 export type { ExecutionOptions, ExecutionResult, ResultRow } from './execution.js';
+export { fallbackFields, modelCallFailure, processingFailure, executionFailure } from './fallback.js';
+export type { CandidateFailure, FallbackReason } from './fallback.js';
 export { referenceRows, sameResult, judgeAnswer, simulateFeedback } from './feedback.js';
 export type { AnswerJudgement, SimulatedFeedback, FeedbackOptions } from './feedback.js';
+export { answerQuestion } from './answer-question.js';
+export type {
+  PipelineDependencies,
+  PipelineOptions,
+  TimedStage,
+  ModelCall,
+  Attempt,
+  AnswerOutcome,
+  AnswerTrace,
+} from './answer-question.js';
