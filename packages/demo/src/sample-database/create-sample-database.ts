@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createRng, DEFAULT_SEED } from '../random.js';
 import type { Rng } from '../random.js';
@@ -278,8 +278,11 @@ export function createSampleDatabase(
     throw new RangeError(`days must be a positive integer, got ${days}`);
   const endMs = parseDate(endDate);
   const startMs = endMs - (days - 1) * DAY_MS;
-  if (existsSync(path) && options.overwrite !== true) {
-    throw new Error(`${path} already exists; pass overwrite: true to replace it`);
+  if (existsSync(path)) {
+    if (options.overwrite !== true)
+      throw new Error(`${path} already exists; pass overwrite: true to replace it`);
+    // A fresh file, not emptied tables, so the result depends on the seed alone.
+    for (const file of [path, `${path}-journal`, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
   }
 
   const db = new Database(path);
@@ -288,7 +291,6 @@ export function createSampleDatabase(
     db.pragma('journal_mode = DELETE');
     db.pragma('foreign_keys = ON');
     db.transaction(() => {
-      for (const table of [...SAMPLE_TABLES].reverse()) db.exec(`DROP TABLE IF EXISTS ${table}`);
       for (const statement of MANUFACTURING_DDL) db.exec(statement);
       populate(db, createRng(seed), startMs, days);
     })();

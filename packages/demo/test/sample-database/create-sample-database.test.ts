@@ -96,6 +96,9 @@ describe('createSampleDatabase', () => {
     const path = join(first.path, '..', 'replaced.db');
     createSampleDatabase(path, { days: 7 });
     const summary = createSampleDatabase(path, { days: 14, overwrite: true });
+    const fresh = join(first.path, '..', 'fresh.db');
+    createSampleDatabase(fresh, { days: 14 });
+    expect(readFileSync(path).equals(readFileSync(fresh))).toBe(true);
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT COUNT(DISTINCT run_date) AS n FROM production_runs').get()).toEqual({ n: 12 });
     expect(summary.startDate).toBe('2026-09-17');
