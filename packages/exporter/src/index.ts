@@ -1,0 +1,30 @@
+export { DEFAULTS } from './types.js';
+export type {
+  TableExporterOptions,
+  StoreOptions,
+  SqliteStoreOptions,
+  PostgresStoreOptions,
+  OracleStoreOptions,
+  SpoolOptions,
+  RetryOptions,
+  BreakerOptions,
+  ParkingOptions,
+  DeadLetterOptions,
+} from './types.js';
+export { mapTrace } from './mapping/trace-mapper.js';
+export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
+export { toSpanRecord } from './mapping/span-record.js';
+export type { SpanRecord, SpanEventRecord, SpanLinkRecord } from './mapping/span-record.js';
+export type { Row, TableRows } from './mapping/rows.js';
+export type { RowValue } from './mapping/values.js';
+export type {
+  OracleDriver,
+  OraclePool,
+  OraclePoolAttributes,
+  OracleConnection,
+  OracleBindDef,
+  OracleBatchError,
+  OracleDbType,
+  OracleExecuteOptions,
+  OracleExecuteManyOptions,
+} from './dialects/oracle/oracle-driver.js';
