@@ -11,6 +11,8 @@ export type {
   ParkingOptions,
   DeadLetterOptions,
 } from './types.js';
+export { DurableSpool } from './spool/durable-spool.js';
+export type { DurableSpoolOptions, SpoolRecord } from './spool/durable-spool.js';
 export { mapTrace } from './mapping/trace-mapper.js';
 export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
 export { toSpanRecord } from './mapping/span-record.js';
