@@ -384,20 +384,32 @@ export class TableExporter implements SpanExporter, TraceWriter {
   private async writeQueued(jobs: readonly Job[]): Promise<void> {
     const byTrace = new Map<string, Job[]>();
     for (const job of jobs) byTrace.set(job.traceId, [...(byTrace.get(job.traceId) ?? []), job]);
-    const outcomes = await this.writeToStore(jobs);
+    let outcomes: Map<string, TraceOutcome> | undefined;
+    try {
+      outcomes = await this.writeToStore(jobs);
+    } catch (error) {
+      // A bug must not leave a caller waiting forever, nor lose the traces.
+      this.noteError(`writing a batch failed unexpectedly: ${errorMessage(error)}`, 'error');
+    }
     if (outcomes === undefined) {
       const placement = await this.spool(jobs, 'the store is unavailable');
       for (const job of jobs) job.settle(placement);
       return;
     }
-    for (const [traceId, outcome] of outcomes) {
-      const group = byTrace.get(traceId) ?? [];
-      const placement = await this.place(traceId, mergeSpans(group).get(traceId) ?? [], outcome, false);
+    for (const [traceId, group] of byTrace) {
+      const outcome = outcomes.get(traceId);
+      const spans = mergeSpans(group).get(traceId) ?? [];
+      const placement = outcome
+        ? await this.place(traceId, spans, outcome, false)
+        : await this.spool(group, 'no outcome was decided');
       for (const job of group) job.settle(placement);
     }
   }
 
-  /** Each trace's outcome, or undefined when the store is unavailable (then nothing was decided). */
+  /**
+   * Each trace's outcome, or undefined when the store is unavailable: then nothing was decided,
+   * and the caller keeps the traces (spools them, or leaves them unacknowledged).
+   */
   private async writeToStore(
     traces: readonly PendingTrace[],
   ): Promise<Map<string, TraceOutcome> | undefined> {
@@ -410,12 +422,18 @@ export class TableExporter implements SpanExporter, TraceWriter {
     }
     try {
       for (const [traceId, outcome] of await this.writer.write(mapped)) outcomes.set(traceId, outcome);
-      return outcomes;
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.noteError(error.message);
       return undefined;
     }
+    // Every trace must end somewhere; one without an outcome is kept for a later try, not lost.
+    const undecided = mapped.filter((trace) => !outcomes.has(trace.traceId)).length;
+    if (undecided > 0) {
+      this.noteError(`${undecided} trace(s) got no outcome from the store; kept for a later try`, 'error');
+      return undefined;
+    }
+    return outcomes;
   }
 
   /** Acts on one decided outcome: counts it, parks or dead-letters the trace. */

@@ -163,6 +163,16 @@ describe('TableExporter', () => {
     expect(storedQueries()).toBe(1);
   });
 
+  it('answers FAILED, never throws, for spans it cannot read', async () => {
+    mkdirSync(missingDirectory);
+    const exporter = create();
+    const result = await exportSpans(exporter, [{ name: 'not a span' }] as unknown as Parameters<
+      TableExporter['export']
+    >[0]);
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    await expect(exporter.writeTraces(recordPipeline().spans)).resolves.toMatchObject({ committed: 1 });
+  });
+
   it('throws at creation only for a store it cannot name', () => {
     expect(() => createTableExporter({ store: 'mysql://x@y/z' })).toThrow(TypeError);
     expect(() => new TableExporter({ store: 'sqlite:' })).toThrow(/names no file/);
