@@ -18,6 +18,7 @@ import type {
   TraceWriteResult,
   TraceWriter,
   WriteOptions,
+  WriteRequirement,
 } from '@aitdr/conventions';
 import { DeadLetterStore } from './dead-letter/dead-letter-store.js';
 import type { DeadLetter } from './dead-letter/dead-letter-store.js';
@@ -29,7 +30,6 @@ import type { MappedTrace } from './mapping/trace-mapper.js';
 import { DurableSpool } from './spool/durable-spool.js';
 import type { SpoolRecord } from './spool/durable-spool.js';
 import type { TraceOutcome } from './store/batch-writer.js';
-import type { Dialect } from './store/dialect.js';
 import { errorCode, errorMessage } from './store/failures.js';
 import { StoreWriter } from './store/store-writer.js';
 import { defaultStateDirectory, resolveStore } from './store-url.js';
@@ -120,9 +120,9 @@ export class TableExporter implements SpanExporter, TraceWriter {
 
   /**
    * Prefer `createTableExporter`, which also takes the store's password from the environment.
-   * Nothing connects here; `dialect` replaces the one `options.store` names (for tests).
+   * Nothing connects here.
    */
-  constructor(options: TableExporterOptions, dialect?: Dialect) {
+  constructor(options: TableExporterOptions) {
     const store = resolveStore(options.store);
     const stateDirectory = options.stateDirectory ?? defaultStateDirectory(store);
     this.settings = {
@@ -135,7 +135,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
       },
     };
     this.writer = new StoreWriter(
-      dialect ?? createDialect(store, options.installSchema ?? DEFAULTS.installSchema),
+      createDialect(store, options.installSchema ?? DEFAULTS.installSchema),
       {
         retries: options.retry?.retries ?? DEFAULTS.retry.retries,
         minDelayMs: options.retry?.minDelayMs ?? DEFAULTS.retry.minDelayMs,
@@ -302,7 +302,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
     this.kick();
   }
 
-  private outcomeOfWrite(placements: readonly Placement[], require: string): TraceWriteResult {
+  private outcomeOfWrite(placements: readonly Placement[], require: WriteRequirement): TraceWriteResult {
     const count = (placement: Placement) => placements.filter((p) => p === placement).length;
     const result: TraceWriteResult = {
       committed: count('committed'),

@@ -15,7 +15,7 @@
  * (that append had not resolved, so nobody was told it was kept).
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -194,20 +194,18 @@ export class DurableSpool {
       let bytes = 0;
       for (const [index, segment] of this.segments.entries()) {
         const start = index === 0 ? this.head.offset : 0;
-        if (start >= segment.size) continue;
-        const content = await readRange(segment.path, start, segment.size);
-        let offset = 0;
-        while (offset < content.length && records.length < maxRecords) {
-          const parsed = parseFrame(content, offset);
-          if (parsed === undefined)
-            throw new Error(`spool segment ${segment.path} is corrupt at byte ${start + offset}`);
-          if (records.length > 0 && bytes + parsed.payload.length > maxBytes) return records;
-          records.push({ sequence: parsed.sequence, data: Buffer.from(parsed.payload) });
-          bytes += parsed.payload.length;
-          this.ends.set(parsed.sequence, { segment, end: start + parsed.end });
-          offset = parsed.end;
-        }
-        if (records.length >= maxRecords) break;
+        let full = false;
+        const stop = await scanFrames(segment.path, start, segment.size, (frame) => {
+          full =
+            records.length >= maxRecords || (records.length > 0 && bytes + frame.payload.length > maxBytes);
+          if (full) return false;
+          records.push({ sequence: frame.sequence, data: Buffer.from(frame.payload) });
+          bytes += frame.payload.length;
+          this.ends.set(frame.sequence, { segment, end: frame.end });
+          return true;
+        });
+        if (full) break;
+        if (stop < segment.size) throw new Error(`spool segment ${segment.path} is corrupt at byte ${stop}`);
       }
       return records;
     });
@@ -295,14 +293,12 @@ export class DurableSpool {
   /** Finds where record `sequence` ends by scanning from the head. */
   private async locate(sequence: number): Promise<{ segment: Segment; end: number }> {
     for (const [index, segment] of this.segments.entries()) {
-      const start = index === 0 ? this.head.offset : 0;
-      const content = await readRange(segment.path, start, segment.size);
-      for (let offset = 0; offset < content.length;) {
-        const parsed = parseFrame(content, offset);
-        if (parsed === undefined) break;
-        if (parsed.sequence === sequence) return { segment, end: start + parsed.end };
-        offset = parsed.end;
-      }
+      let end: number | undefined;
+      await scanFrames(segment.path, index === 0 ? this.head.offset : 0, segment.size, (frame) => {
+        if (frame.sequence === sequence) end = frame.end;
+        return end === undefined;
+      });
+      if (end !== undefined) return { segment, end };
     }
     throw new Error(`spool ${this.directory} has no record ${sequence}`);
   }
@@ -328,26 +324,21 @@ export class DurableSpool {
     let headOffsetInFirst = 0;
     for (const [index, name] of names.entries()) {
       const path = join(this.directory, name);
-      const content = await readFile(path);
-      let offset = 0;
+      const size = (await stat(path)).size;
       let headOffset: number | undefined;
       let live = 0;
-      while (offset < content.length) {
-        const parsed = parseFrame(content, offset);
-        if (parsed === undefined) break;
-        if (parsed.sequence >= headSequence) {
-          headOffset ??= offset;
+      const offset = await scanFrames(path, 0, size, (frame) => {
+        if (frame.sequence >= headSequence) {
+          headOffset ??= frame.start;
           live += 1;
-          lastSequence = Math.max(lastSequence, parsed.sequence);
+          lastSequence = Math.max(lastSequence, frame.sequence);
         }
-        offset = parsed.end;
-      }
-      if (offset < content.length) {
+        return true;
+      });
+      if (offset < size) {
         // A torn frame from a crash mid-append; nothing after it was ever acknowledged to a caller.
         const where = index === names.length - 1 ? 'at its end' : 'before its end';
-        log.warn(
-          `spool segment ${path}: dropping ${content.length - offset} bytes of an incomplete write ${where}`,
-        );
+        log.warn(`spool segment ${path}: dropping ${size - offset} bytes of an incomplete write ${where}`);
         const handle = await open(path, 'r+');
         try {
           await handle.truncate(offset);
@@ -391,17 +382,64 @@ async function readHead(directory: string): Promise<number> {
   }
 }
 
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+/** Bytes read at once while scanning a segment; a larger frame is read whole. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+interface ScannedFrame {
+  readonly sequence: number;
+  readonly payload: Buffer;
+  /** Byte offsets of the frame in its segment file. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Visits the valid frames of `path` from byte `start` to `end`, reading a chunk at a time (memory
+ * stays bounded by the chunk or the largest frame), until `visit` returns false or a frame is
+ * incomplete or corrupt. Returns the offset where it stopped.
+ */
+async function scanFrames(
+  path: string,
+  start: number,
+  end: number,
+  visit: (frame: ScannedFrame) => boolean,
+): Promise<number> {
+  if (start >= end) return start;
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(end - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
+    let buffer = Buffer.alloc(0);
+    let bufferStart = start;
+    let offset = start;
+    const ensure = async (bytes: number) => {
+      if (offset - bufferStart + bytes <= buffer.length) return true;
+      const length = Math.min(Math.max(READ_CHUNK_BYTES, bytes), end - offset);
+      buffer = Buffer.allocUnsafe(length);
+      bufferStart = offset;
+      let read = 0;
+      while (read < length) {
+        const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      buffer = buffer.subarray(0, read);
+      return bytes <= read;
+    };
+    while (offset < end) {
+      if (!(await ensure(HEADER_BYTES))) break;
+      const frameBytes = HEADER_BYTES + buffer.readUInt32LE(offset - bufferStart);
+      if (!(await ensure(frameBytes))) break;
+      const parsed = parseFrame(buffer, offset - bufferStart);
+      if (parsed === undefined) break;
+      const frame = {
+        sequence: parsed.sequence,
+        payload: parsed.payload,
+        start: offset,
+        end: offset + frameBytes,
+      };
+      if (!visit(frame)) return offset;
+      offset = frame.end;
     }
-    return buffer.subarray(0, read);
+    return offset;
   } finally {
     await handle.close();
   }

@@ -108,6 +108,18 @@ describe('DurableSpool', () => {
     expect(text(await reopened.read({ bytes: 1 }))).toHaveLength(1);
   });
 
+  it('reads records larger than its read chunk, and many across chunk boundaries', async () => {
+    const s = await open({ maxBytes: 64 << 20 });
+    const big = 'B'.repeat(3 << 20);
+    const small = Array.from({ length: 3000 }, (_, i) => `${i}:`.padEnd(1000, 'x'));
+    await s.append([big]);
+    await s.append(small);
+    const [first] = await s.read({ records: 1 });
+    expect(first!.data.toString()).toBe(big);
+    await s.acknowledge(first!.sequence);
+    expect(text(await s.read())).toEqual(small);
+  });
+
   it('refuses a directory another live process holds', async () => {
     await writeFile(join(dir.path, 'lock'), String(process.ppid));
     await expect(open()).rejects.toThrow(/in use by process/);
