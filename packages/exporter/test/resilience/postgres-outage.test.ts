@@ -51,7 +51,7 @@ describe('TableExporter through a PostgreSQL outage', () => {
       stateDirectory: dir.path,
       batchSize: 4,
       retry: { retries: 1, minDelayMs: 10, maxDelayMs: 20 },
-      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 300 },
+      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 1000 },
       replayIntervalMs: 100,
     });
   });
@@ -71,11 +71,11 @@ describe('TableExporter through a PostgreSQL outage', () => {
     sent += 2;
     expect(before.committed).toBe(2);
 
-    // The connection is cut partway into the next batch's statements (about 6 kB in), then refused.
-    const cut = proxy.cutAfter(6_000);
-    const during = await writeEach(24);
+    // The connection is cut partway into the next batch's statements (about 3 kB in), then refused.
+    const cut = proxy.cutAfter(3_000);
+    const during = await writeEach(40);
     await cut;
-    expect(total(during, 'committed') + total(during, 'spooled')).toBe(24);
+    expect(total(during, 'committed') + total(during, 'spooled')).toBe(40);
     expect(total(during, 'spooled')).toBeGreaterThan(0);
 
     const down = exporter.status();
