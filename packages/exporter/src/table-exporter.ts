@@ -235,6 +235,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
 
   /** Writes what is queued, replays the spool while the store takes it, and tries parked traces once. */
   async forceFlush(): Promise<void> {
+    if (this.shutdownDone) return this.shutdownDone;
     await this.storage;
     this.replayWanted = true;
     this.parkPassWanted = true;

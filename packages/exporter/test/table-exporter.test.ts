@@ -160,6 +160,7 @@ describe('TableExporter', () => {
     await expect(exportSpans(exporter, recordPipeline().spans)).resolves.toMatchObject({
       code: ExportResultCode.FAILED,
     });
+    await expect(exporter.forceFlush()).resolves.toBeUndefined();
     expect(storedQueries()).toBe(1);
   });
 
