@@ -1,0 +1,82 @@
+/**
+ * Traces the store refused for their data, or that waited too long for their query, kept with the
+ * reason in `dead-letters.jsonl` (one JSON object per line, fsync'd) for a person to inspect, fix
+ * and replay. Nothing is removed from it automatically.
+ */
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SpanRecord } from '../mapping/span-record.js';
+
+export const DEAD_LETTER_FILE = 'dead-letters.jsonl';
+
+export interface DeadLetter {
+  /** When the trace was set aside (ISO-8601). */
+  readonly deadLetteredAt: string;
+  readonly traceId: string;
+  readonly reason: string;
+  /** The database error, when the database refused the trace. */
+  readonly error?: { readonly message: string; readonly code?: string | number };
+  /** The trace's spans as received, so it can be replayed once fixed. */
+  readonly spans: readonly SpanRecord[];
+}
+
+export class DeadLetterStore {
+  private file: Promise<{ handle: FileHandle; size: number }> | undefined;
+  private exclusive: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly directory: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Appends the letters durably; rejects (keeping none of them) when they would pass `maxBytes`. */
+  add(letters: readonly DeadLetter[]): Promise<void> {
+    const run = this.exclusive.then(async () => {
+      const file = await (this.file ??= this.openFile().catch((error: unknown) => {
+        this.file = undefined; // try again next time (the directory may become writable)
+        throw error;
+      }));
+      const text = letters.map((letter) => `${JSON.stringify(letter)}\n`).join('');
+      const bytes = Buffer.byteLength(text);
+      if (file.size + bytes > this.maxBytes) {
+        throw new Error(
+          `dead-letter file ${join(this.directory, DEAD_LETTER_FILE)} is full (${this.maxBytes} bytes)`,
+        );
+      }
+      await file.handle.appendFile(text);
+      await file.handle.datasync();
+      file.size += bytes;
+    });
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive;
+    const file = await this.file?.catch(() => undefined);
+    this.file = undefined;
+    await file?.handle.close();
+  }
+
+  private async openFile(): Promise<{ handle: FileHandle; size: number }> {
+    await mkdir(this.directory, { recursive: true });
+    const path = join(this.directory, DEAD_LETTER_FILE);
+    const handle = await open(path, 'a');
+    return { handle, size: (await stat(path)).size };
+  }
+}
+
+/** Reads the dead letters kept in `directory` (for tooling and tests). */
+export async function readDeadLetters(directory: string): Promise<DeadLetter[]> {
+  try {
+    const text = await readFile(join(directory, DEAD_LETTER_FILE), 'utf8');
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as DeadLetter);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * PostgreSQL through a `pg` Pool: multi-row INSERTs with `ON CONFLICT`, one transaction per
+ * batch on one pooled client, `SELECT … FOR UPDATE` before merging OTHER_SPANS.
+ */
+import { diag } from '@opentelemetry/api';
+import type pg from 'pg';
+import { schemaInstallStatements } from '@aitdr/schema';
+import { writableColumns } from '../../mapping/rows.js';
+import type { Row } from '../../mapping/rows.js';
+import type { Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
+import {
+  chunk,
+  insertSql,
+  lockOtherSpansSql,
+  selectQueryIdsSql,
+  updateOtherSpansSql,
+} from '../../store/sql.js';
+import type { SqlSyntax } from '../../store/sql.js';
+import { DEFAULTS } from '../../types.js';
+import type { PostgresStoreOptions } from '../../types.js';
+import { classifyPostgresFailure } from './postgres-failures.js';
+
+export const POSTGRES_SYNTAX: SqlSyntax = {
+  placeholder: (position) => `$${position}`,
+  lockRows: ' FOR UPDATE',
+};
+
+/** PostgreSQL's limit on the parameters of one statement. */
+const MAX_PARAMETERS = 65_535;
+/** Serializes concurrent schema installs (two exporters starting on an empty database). */
+const INSTALL_LOCK_KEY = 0x61_69_74_64; // "aitd"
+
+const log = diag.createComponentLogger({ namespace: '@aitdr/exporter/postgres' });
+
+export class PostgresDialect implements Dialect {
+  readonly name = 'postgres';
+  private readonly rowsPerStatement: number;
+  private pool: Promise<pg.Pool> | undefined;
+
+  constructor(
+    private readonly options: PostgresStoreOptions,
+    private readonly installSchema: boolean,
+  ) {
+    this.rowsPerStatement = options.rowsPerStatement ?? DEFAULTS.postgres.rowsPerStatement;
+  }
+
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const client = await (await this.connect()).connect();
+    // A connection lost between two statements is reported as an 'error' event on the checked-out
+    // client (unhandled, it would crash the host); the next statement fails with it anyway.
+    const onError = (error: Error) => log.debug(`connection lost during a transaction: ${error.message}`);
+    client.on('error', onError);
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(this.transactionOn(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failure = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      // A client whose connection failed must not go back to the pool.
+      const broken = failure !== undefined && this.classify(failure) === 'transient';
+      client.off('error', onError);
+      client.release(broken ? (failure as Error) : undefined);
+    }
+  }
+
+  classify(error: unknown): FailureKind {
+    return classifyPostgresFailure(error);
+  }
+
+  async close(): Promise<void> {
+    const pool = await this.pool?.catch(() => undefined);
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  private connect(): Promise<pg.Pool> {
+    this.pool ??= this.createPool().catch((error: unknown) => {
+      this.pool = undefined; // connect again on the next batch
+      throw error;
+    });
+    return this.pool;
+  }
+
+  private async createPool(): Promise<pg.Pool> {
+    // Loaded only here, so applications on another store need not install pg.
+    const { default: driver } = await import('pg');
+    const statementTimeout = this.options.statementTimeoutMs ?? DEFAULTS.postgres.statementTimeoutMs;
+    const pool = new driver.Pool({
+      connectionString: this.options.connectionString,
+      ...(this.options.password === undefined ? {} : { password: this.options.password }),
+      max: this.options.poolSize ?? DEFAULTS.postgres.poolSize,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? DEFAULTS.postgres.connectTimeoutMs,
+      statement_timeout: statementTimeout,
+      // Also bounded on the client: a server that stopped answering must not hold a batch forever.
+      query_timeout: statementTimeout + 1000,
+      idleTimeoutMillis: 10_000,
+      // The pool must not keep the host program alive.
+      allowExitOnIdle: true,
+      application_name: 'aitdr-exporter',
+    });
+    // An idle client losing its connection is reported here; unhandled, it would crash the host.
+    pool.on('error', (error) => log.warn(`idle connection lost: ${error.message}`));
+    if (this.installSchema) {
+      try {
+        await install(pool);
+      } catch (error) {
+        await pool.end().catch(() => undefined);
+        throw error;
+      }
+    }
+    return pool;
+  }
+
+  private transactionOn(client: pg.PoolClient): StoreTransaction {
+    return {
+      insert: async (table, rows, onConflict) => {
+        const columns = writableColumns(table);
+        const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
+        const perStatement = Math.min(
+          this.rowsPerStatement,
+          Math.floor((MAX_PARAMETERS - extra.length) / columns.length),
+        );
+        for (const part of chunk(rows, perStatement)) {
+          const values = part.flatMap((row: Row) => columns.map((c) => row[c.name] ?? null));
+          await client.query(insertSql(POSTGRES_SYNTAX, table, part.length, onConflict), [
+            ...values,
+            ...extra,
+          ]);
+        }
+        return [];
+      },
+      existingQueryIds: async (ids) => {
+        const result = await client.query<[string]>({
+          text: selectQueryIdsSql(POSTGRES_SYNTAX, ids.length),
+          values: [...ids],
+          rowMode: 'array',
+        });
+        return new Set(result.rows.map(([id]) => id));
+      },
+      lockOtherSpans: async (ids) => {
+        // pg parses jsonb into JavaScript values.
+        const result = await client.query<[string, unknown[] | null]>({
+          text: lockOtherSpansSql(POSTGRES_SYNTAX, ids.length),
+          values: [...ids],
+          rowMode: 'array',
+        });
+        return new Map(result.rows.map(([id, spans]) => [id, spans]));
+      },
+      updateOtherSpans: async (queryId, json) => {
+        await client.query(updateOtherSpansSql(POSTGRES_SYNTAX), [json, queryId]);
+      },
+    };
+  }
+}
+
+async function install(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  const onError = (error: Error) => log.debug(`connection lost during the schema install: ${error.message}`);
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK_KEY]);
+    for (const statement of schemaInstallStatements('postgres')) await client.query(statement);
+    await client.query('COMMIT');
+    client.off('error', onError);
+    client.release();
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.off('error', onError);
+    client.release(error as Error);
+    throw error;
+  }
+}

@@ -1,0 +1,43 @@
+export { createTableExporter } from './create-table-exporter.js';
+export { TableExporter } from './table-exporter.js';
+export type { TableExporterStatus } from './table-exporter.js';
+export { DEFAULTS } from './types.js';
+export type {
+  TableExporterOptions,
+  StoreOptions,
+  SqliteStoreOptions,
+  PostgresStoreOptions,
+  OracleStoreOptions,
+  SpoolOptions,
+  RetryOptions,
+  BreakerOptions,
+  ParkingOptions,
+  DeadLetterOptions,
+} from './types.js';
+export {
+  parseStoreUrl,
+  redactStoreUrl,
+  defaultStateDirectory,
+  STORE_PASSWORD_VARIABLE,
+} from './store-url.js';
+export { DurableSpool } from './spool/durable-spool.js';
+export type { DurableSpoolOptions, SpoolRecord } from './spool/durable-spool.js';
+export { readDeadLetters, DEAD_LETTER_FILE } from './dead-letter/dead-letter-store.js';
+export type { DeadLetter } from './dead-letter/dead-letter-store.js';
+export { mapTrace } from './mapping/trace-mapper.js';
+export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
+export { toSpanRecord } from './mapping/span-record.js';
+export type { SpanRecord, SpanEventRecord, SpanLinkRecord } from './mapping/span-record.js';
+export type { Row, TableRows } from './mapping/rows.js';
+export type { RowValue } from './mapping/values.js';
+export type {
+  OracleDriver,
+  OraclePool,
+  OraclePoolAttributes,
+  OracleConnection,
+  OracleBindDef,
+  OracleBatchError,
+  OracleDbType,
+  OracleExecuteOptions,
+  OracleExecuteManyOptions,
+} from './dialects/oracle/oracle-driver.js';

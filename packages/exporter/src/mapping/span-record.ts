@@ -1,0 +1,97 @@
+import type { Attributes, HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * One span as plain data: what the mapper reads and what the spool, the parking lot and the
+ * dead-letter store keep (it survives JSON unchanged). Built from a `ReadableSpan` at intake, so
+ * nothing downstream depends on SDK objects.
+ */
+export interface SpanRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly duration: HrTime;
+  readonly status: { readonly code: SpanStatusCode; readonly message?: string };
+  readonly attributes: Attributes;
+  readonly events: readonly SpanEventRecord[];
+  readonly links: readonly SpanLinkRecord[];
+  /** Attributes of the resource that produced the span. */
+  readonly resource: Attributes;
+  readonly scope: { readonly name: string; readonly version?: string };
+}
+
+export interface SpanEventRecord {
+  readonly name: string;
+  readonly time: HrTime;
+  readonly attributes?: Attributes;
+}
+
+export interface SpanLinkRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly attributes?: Attributes;
+}
+
+export function toSpanRecord(span: ReadableSpan): SpanRecord {
+  const context = span.spanContext();
+  const parentSpanId = span.parentSpanContext?.spanId;
+  return {
+    traceId: context.traceId,
+    spanId: context.spanId,
+    ...(parentSpanId ? { parentSpanId } : {}),
+    name: span.name,
+    kind: span.kind,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    duration: span.duration,
+    status: span.status.message
+      ? { code: span.status.code, message: span.status.message }
+      : { code: span.status.code },
+    attributes: span.attributes,
+    events: span.events.map((event) => ({
+      name: event.name,
+      time: event.time,
+      ...(event.attributes && Object.keys(event.attributes).length > 0
+        ? { attributes: event.attributes }
+        : {}),
+    })),
+    links: span.links.map((link) => ({
+      traceId: link.context.traceId,
+      spanId: link.context.spanId,
+      ...(link.attributes && Object.keys(link.attributes).length > 0 ? { attributes: link.attributes } : {}),
+    })),
+    resource: span.resource.attributes,
+    scope: {
+      name: span.instrumentationScope.name,
+      ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}),
+    },
+  };
+}
+
+/**
+ * Resource attributes can still be resolving when a span ends (async resource detectors); wait
+ * for them once per batch, as the SDK's own exporters do, before reading them.
+ */
+export async function settleResources(spans: readonly ReadableSpan[]): Promise<void> {
+  const pending = new Set(spans.map((span) => span.resource).filter((r) => r.asyncAttributesPending));
+  for (const resource of pending) await resource.waitForAsyncAttributes?.();
+}
+
+/** Spans grouped by trace ID, in order of first appearance; a span seen twice is kept once. */
+export function groupByTrace(spans: readonly SpanRecord[]): Map<string, SpanRecord[]> {
+  const traces = new Map<string, SpanRecord[]>();
+  const seen = new Set<string>();
+  for (const span of spans) {
+    const key = `${span.traceId}/${span.spanId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const trace = traces.get(span.traceId);
+    if (trace) trace.push(span);
+    else traces.set(span.traceId, [span]);
+  }
+  return traces;
+}

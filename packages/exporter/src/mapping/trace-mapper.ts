@@ -1,0 +1,298 @@
+/**
+ * Trace in, rows out: turns the spans of one trace into rows of the nine tables by following each
+ * column's `sources` in `@aitdr/schema`. Pure: no database, no clock, no I/O.
+ */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { ATTR_STAGE, stageOf } from '@aitdr/conventions';
+import type { Stage } from '@aitdr/conventions';
+import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TABLES, tableForStage } from '@aitdr/schema';
+import type { ColumnDef, ColumnSource, SpanField, TableDef } from '@aitdr/schema';
+import { COMPLETE, INCOMPLETE, QUERY_COLUMNS, writableColumns } from './rows.js';
+import type { Row, TableRows, TraceStatus } from './rows.js';
+import type { SpanRecord } from './span-record.js';
+import { fitValue, hrTimeToIso, hrTimeToMillis, isHexId } from './values.js';
+import type { RowValue } from './values.js';
+
+/** A span of no known stage, kept whole in the query's OTHER_SPANS. */
+export interface OtherSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly startTime: string;
+  readonly endTime: string;
+  readonly durationMs: number;
+  readonly statusCode: string;
+  readonly statusMessage?: string;
+  readonly attributes: Attributes;
+  readonly events?: readonly unknown[];
+  readonly links?: readonly unknown[];
+  readonly scope: { readonly name: string; readonly version?: string };
+}
+
+/** Spans to merge into one query row's OTHER_SPANS (without duplicates). */
+export interface OtherSpansMerge {
+  readonly queryId: string;
+  readonly spans: readonly OtherSpan[];
+  /**
+   * True for a trace (or a late part of one) with no stage span at all: its spans are kept only
+   * when its query row is stored, since a trace without any stage is not a recorder trace.
+   */
+  readonly onlyIfStored: boolean;
+}
+
+export interface MappedTrace {
+  readonly kind: 'mapped';
+  readonly traceId: string;
+  /** The query row: complete from the query span, or an INCOMPLETE placeholder for the stage rows. */
+  readonly query?: { readonly row: Row; readonly complete: boolean };
+  /** Rows of the stage tables, in `TABLES` order (parents first). */
+  readonly stageRows: readonly TableRows[];
+  readonly otherSpans?: OtherSpansMerge;
+  /** Queries this trace's feedback is about that the trace does not itself create. */
+  readonly requiredQueryIds: readonly string[];
+}
+
+/** A trace no row can be made of (no valid trace ID, a required column without a value). */
+export interface UnmappableTrace {
+  readonly kind: 'unmappable';
+  readonly traceId: string;
+  readonly reason: string;
+}
+
+interface RowInput {
+  readonly traceId: string;
+  /** The span the row records; absent for a placeholder query row. */
+  readonly span?: SpanRecord;
+  readonly resource: Attributes;
+  readonly otherSpans: readonly OtherSpan[];
+  readonly traceStatus: TraceStatus;
+}
+
+/** What one row took from its span, so the rest can go to ATTRIBUTES / RESOURCE_ATTRIBUTES. */
+interface Taken {
+  readonly attributes: Set<string>;
+  readonly resource: Set<string>;
+}
+
+const isDeferred = (column: ColumnDef) =>
+  column.sources.some((s) => s.kind === 'unmapped-attributes' || s.kind === 'unmapped-resource-attributes');
+
+/** Builds one row; `missing` names required columns no source filled. */
+export function buildRow(table: TableDef, input: RowInput): { row: Row; missing: string[] } {
+  const row: Record<string, RowValue> = {};
+  // The stage attribute is implied by the table the row lands in.
+  const taken: Taken = { attributes: new Set([ATTR_STAGE]), resource: new Set() };
+  const columns = writableColumns(table);
+  // Columns holding "everything else" are filled last, once the others have taken theirs.
+  for (const column of [...columns.filter((c) => !isDeferred(c)), ...columns.filter(isDeferred)]) {
+    row[column.name] = firstValue(column, input, taken) ?? null;
+  }
+  const missing = columns.filter((c) => !c.nullable && row[c.name] === null).map((c) => c.name);
+  return { row, missing };
+}
+
+function firstValue(column: ColumnDef, input: RowInput, taken: Taken): RowValue | undefined {
+  for (const source of column.sources) {
+    const value = sourceValue(column, source, input, taken);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function sourceValue(
+  column: ColumnDef,
+  source: ColumnSource,
+  input: RowInput,
+  taken: Taken,
+): RowValue | undefined {
+  const { span } = input;
+  switch (source.kind) {
+    case 'attribute':
+      return take(column, span?.attributes, source.key, taken.attributes);
+    case 'resource':
+      return take(column, input.resource, source.key, taken.resource);
+    case 'span':
+      return fitValue(column.type, spanField(input, source.field));
+    case 'link':
+      return fitValue(column.type, span?.links[0]?.[source.field]);
+    case 'unmapped-attributes':
+      return span ? jsonObject(span.attributes, taken.attributes) : undefined;
+    case 'unmapped-resource-attributes':
+      return jsonObject(input.resource, taken.resource);
+    case 'events':
+      return span && span.events.length > 0
+        ? JSON.stringify(span.events.map((e) => ({ ...e, time: hrTimeToIso(e.time) })))
+        : undefined;
+    case 'links':
+      return span && span.links.length > 0 ? JSON.stringify(span.links) : undefined;
+    case 'other-spans':
+      return input.otherSpans.length > 0 ? JSON.stringify(input.otherSpans) : undefined;
+    case 'trace-status':
+      return input.traceStatus;
+    case 'insert-time':
+      return undefined;
+  }
+}
+
+/** An attribute's value when it fits the column; only then is the attribute taken from ATTRIBUTES. */
+function take(column: ColumnDef, attributes: Attributes | undefined, key: string, taken: Set<string>) {
+  const value = fitValue(column.type, attributes?.[key]);
+  if (value !== undefined) taken.add(key);
+  return value;
+}
+
+function spanField(input: RowInput, field: SpanField): AttributeValue | undefined {
+  const { span } = input;
+  if (span === undefined) {
+    // A placeholder knows only its trace; its status is UNSET until the query span arrives.
+    if (field === 'traceId') return input.traceId;
+    return field === 'statusCode' ? SpanStatusCode[SpanStatusCode.UNSET] : undefined;
+  }
+  switch (field) {
+    case 'traceId':
+      return span.traceId;
+    case 'spanId':
+      return span.spanId;
+    case 'parentSpanId':
+      return span.parentSpanId;
+    case 'name':
+      return span.name;
+    case 'startTime':
+      return hrTimeToIso(span.startTime);
+    case 'endTime':
+      return hrTimeToIso(span.endTime);
+    case 'durationMs':
+      return hrTimeToMillis(span.duration);
+    case 'statusCode':
+      return SpanStatusCode[span.status.code];
+    case 'statusMessage':
+      return span.status.message || undefined;
+    case 'statusNotError':
+      return span.status.code !== SpanStatusCode.ERROR;
+  }
+}
+
+function jsonObject(attributes: Attributes, except: ReadonlySet<string>): string | undefined {
+  const rest = Object.entries(attributes).filter(([key, value]) => !except.has(key) && value !== undefined);
+  return rest.length > 0 ? JSON.stringify(Object.fromEntries(rest)) : undefined;
+}
+
+export function toOtherSpan(span: SpanRecord): OtherSpan {
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
+    name: span.name,
+    kind: SpanKind[span.kind] ?? String(span.kind),
+    startTime: hrTimeToIso(span.startTime),
+    endTime: hrTimeToIso(span.endTime),
+    durationMs: hrTimeToMillis(span.duration),
+    statusCode: SpanStatusCode[span.status.code] ?? String(span.status.code),
+    ...(span.status.message ? { statusMessage: span.status.message } : {}),
+    attributes: span.attributes,
+    ...(span.events.length > 0
+      ? { events: span.events.map((e) => ({ ...e, time: hrTimeToIso(e.time) })) }
+      : {}),
+    ...(span.links.length > 0 ? { links: span.links } : {}),
+    scope: span.scope,
+  };
+}
+
+/** The span of the question: a query-stage span with no parent in the trace, else the earliest. */
+function pickQuerySpan(
+  candidates: readonly SpanRecord[],
+  spanIds: ReadonlySet<string>,
+): SpanRecord | undefined {
+  const roots = candidates.filter((s) => s.parentSpanId === undefined || !spanIds.has(s.parentSpanId));
+  const pool = roots.length > 0 ? roots : candidates;
+  return [...pool].sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])[0];
+}
+
+const unmappable = (traceId: string, reason: string): UnmappableTrace => ({
+  kind: 'unmappable',
+  traceId,
+  reason,
+});
+
+/**
+ * Maps the spans of one trace (all with the same trace ID, each span once). The trace may be
+ * whole or a part: a part without its query span gets an INCOMPLETE placeholder query row.
+ */
+export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | UnmappableTrace {
+  const traceId = spans[0]?.traceId ?? '';
+  if (!isHexId(traceId, 32))
+    return unmappable(traceId, `trace ID ${JSON.stringify(traceId)} is not 32 lower-case hex`);
+
+  // A span whose ID is not 16 hex cannot key a row; it is kept whole with the other spans.
+  const keyed = (span: SpanRecord) => isHexId(span.spanId, 16);
+  const querySpan = pickQuerySpan(
+    spans.filter((s) => keyed(s) && stageOf(s.attributes) === 'query'),
+    new Set(spans.map((s) => s.spanId)),
+  );
+  const staged: { span: SpanRecord; stage: Stage }[] = [];
+  const others: SpanRecord[] = [];
+  for (const span of spans) {
+    if (span === querySpan) continue;
+    const stage = stageOf(span.attributes);
+    if (stage === undefined || stage === 'query' || !keyed(span)) others.push(span);
+    else staged.push({ span, stage });
+  }
+  const otherSpans = others.map(toOtherSpan);
+  const hasQueryRow = querySpan !== undefined || staged.some((s) => s.stage !== 'user_feedback');
+
+  const rowsByTable = new Map<TableDef, Row[]>();
+  for (const { span, stage } of staged) {
+    const table = tableForStage(stage);
+    const input = { traceId, span, resource: span.resource, otherSpans: [], traceStatus: COMPLETE };
+    const { row, missing } = buildRow(table, input);
+    if (missing.length > 0) {
+      return unmappable(traceId, `${stage} span ${span.spanId} has no value for ${missing.join(', ')}`);
+    }
+    rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), row]);
+  }
+  const stageRows = TABLES.flatMap((table) => {
+    const rows = rowsByTable.get(table);
+    return rows ? [{ table, rows }] : [];
+  });
+  const feedbackQueryIds = [
+    ...new Set((rowsByTable.get(AI_USER_FEEDBACK) ?? []).map((row) => row[QUERY_COLUMNS.key] as string)),
+  ];
+
+  if (!hasQueryRow) {
+    // Feedback only (or no stage at all): spans of no stage are kept with the query the feedback is about.
+    const target = feedbackQueryIds[0];
+    return {
+      kind: 'mapped',
+      traceId,
+      stageRows,
+      requiredQueryIds: feedbackQueryIds,
+      ...(otherSpans.length > 0
+        ? {
+            otherSpans: { queryId: target ?? traceId, spans: otherSpans, onlyIfStored: target === undefined },
+          }
+        : {}),
+    };
+  }
+
+  const { row, missing } = buildRow(AI_TRAINING_QUERIES, {
+    traceId,
+    ...(querySpan ? { span: querySpan } : {}),
+    resource: (querySpan ?? spans[0])?.resource ?? {},
+    otherSpans,
+    traceStatus: querySpan ? COMPLETE : INCOMPLETE,
+  });
+  if (missing.length > 0) return unmappable(traceId, `query row has no value for ${missing.join(', ')}`);
+  return {
+    kind: 'mapped',
+    traceId,
+    query: { row, complete: querySpan !== undefined },
+    stageRows,
+    requiredQueryIds: feedbackQueryIds.filter((id) => id !== traceId),
+    ...(otherSpans.length > 0
+      ? { otherSpans: { queryId: traceId, spans: otherSpans, onlyIfStored: false } }
+      : {}),
+  };
+}

@@ -1,0 +1,115 @@
+import type { AttributeValue, HrTime } from '@opentelemetry/api';
+import { hrTimeToTimeStamp } from '@opentelemetry/core';
+import type { ColumnType } from '@aitdr/schema';
+
+/** A value as the mapper hands it to a dialect; each dialect binds it for its column type. */
+export type RowValue = string | number | boolean | null;
+
+/**
+ * An instant as ISO-8601 UTC text with six decimals, `YYYY-MM-DDTHH:MM:SS.ffffffZ`: the portable
+ * timestamp form every dialect binds (SQLite stores it as is). OpenTelemetry times carry
+ * nanoseconds; a JS Date would keep only milliseconds, so the text is built from the HrTime.
+ */
+export function hrTimeToIso(time: HrTime): string {
+  // HrTimes decoded from OTLP by hand may carry a fraction or a nanosecond overflow.
+  const nanos = Math.floor(time[1]);
+  const carry = Math.floor(nanos / 1e9);
+  const normalized: HrTime = [Math.floor(time[0]) + carry, nanos - carry * 1e9];
+  return hrTimeToTimeStamp(normalized).replace(/(\.\d{6})\d*Z$/, '$1Z');
+}
+
+/** A duration in milliseconds, rounded to the microsecond (the columns hold three decimals). */
+export function hrTimeToMillis(duration: HrTime): number {
+  return Math.round(duration[0] * 1e6 + duration[1] / 1e3) / 1e3;
+}
+
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/**
+ * An ISO-8601 timestamp with a zone (`2026-11-25T09:30:00.000Z`, `…+01:00`) in the portable form,
+ * keeping up to microseconds; undefined for anything else (no zone, impossible date).
+ */
+export function normalizeIsoTimestamp(text: string): string | undefined {
+  const match = ISO_TIMESTAMP.exec(text);
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;
+  const fields = [year, month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [y, mo, d, h, mi, s] = fields;
+  const local = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(local);
+  // Date.UTC rolls 31 February over into March; refuse instead of guessing.
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+    return undefined;
+  }
+  const offsetMinutes = zoneOffsetMinutes(zone);
+  const seconds = (local - offsetMinutes * 60_000) / 1000;
+  const micros = Number(fraction.padEnd(6, '0').slice(0, 6));
+  return hrTimeToIso([seconds, micros * 1000]);
+}
+
+function zoneOffsetMinutes(zone: string): number {
+  if (zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
+}
+
+const HEX = /^[0-9a-f]+$/;
+
+/** Whether `value` is a trace ID (32 hex) or span ID (16 hex) in lower case. */
+export function isHexId(value: unknown, length: 16 | 32): value is string {
+  return typeof value === 'string' && value.length === length && HEX.test(value);
+}
+
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The value a column of `type` stores for `value`, or undefined when the value does not fit the
+ * column's type (then the column takes its next source, and an attribute stays in ATTRIBUTES).
+ * Only the kind and format are checked here; lengths, ranges and closed sets are the database's
+ * to refuse, so every dialect refuses the same data.
+ */
+export function fitValue(type: ColumnType, value: AttributeValue | undefined | null): RowValue | undefined {
+  if (value === undefined || value === null) return undefined;
+  switch (type.kind) {
+    case 'id': {
+      // Upper-case hex is the same ID; anything else is not an ID.
+      const id = typeof value === 'string' ? value.toLowerCase() : undefined;
+      return isHexId(id, type.length) ? id : undefined;
+    }
+    case 'varchar':
+    case 'text':
+      if (typeof value === 'string') return value;
+      return typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+        ? String(value)
+        : undefined;
+    case 'json':
+      if (typeof value === 'string') return isValidJson(value) ? value : undefined;
+      return JSON.stringify(value);
+    case 'integer':
+    case 'bigint':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+    case 'double':
+    case 'decimal':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'timestamp':
+      return typeof value === 'string' ? normalizeIsoTimestamp(value) : undefined;
+  }
+}

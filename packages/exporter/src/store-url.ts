@@ -1,0 +1,75 @@
+/**
+ * Store URLs to typed store options. The environment is read only by `createTableExporter`,
+ * which passes it in; everything below takes it as an argument.
+ */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { StoreOptions } from './types.js';
+
+/** Supplies the store's password when its URL has none. */
+export const STORE_PASSWORD_VARIABLE = 'AITDR_STORE_PASSWORD';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses `sqlite:<path>` (relative to the working directory, or absolute; `sqlite::memory:`),
+ * `postgres://…` / `postgresql://…` and `oracle://user[:password]@host[:port]/service`.
+ * Throws a TypeError for anything else: a store that cannot be named is a programming error.
+ */
+export function parseStoreUrl(url: string, environment: Environment = {}): StoreOptions {
+  const password = environment[STORE_PASSWORD_VARIABLE];
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (path === '') throw new TypeError('sqlite store URL names no file: use sqlite:./training.db');
+    return { dialect: 'sqlite', filename: path === ':memory:' ? path : resolve(path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const hasPassword = new URL(url).password !== '';
+    return {
+      dialect: 'postgres',
+      connectionString: url,
+      ...(!hasPassword && password !== undefined ? { password } : {}),
+    };
+  }
+  if (url.startsWith('oracle://')) {
+    const parsed = new URL(url);
+    const user = decodeURIComponent(parsed.username);
+    const service = parsed.pathname.replace(/^\//, '');
+    if (user === '' || parsed.hostname === '' || service === '') {
+      throw new TypeError(
+        `oracle store URL must be oracle://user@host:port/service, got ${redactStoreUrl(url)}`,
+      );
+    }
+    const urlPassword = decodeURIComponent(parsed.password);
+    const chosen = urlPassword !== '' ? urlPassword : password;
+    return {
+      dialect: 'oracle',
+      user,
+      connectString: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}/${service}`,
+      ...(chosen === undefined ? {} : { password: chosen }),
+    };
+  }
+  throw new TypeError(`unsupported store URL ${redactStoreUrl(url)}: use sqlite:, postgres:// or oracle://`);
+}
+
+/** The URL with any password replaced, for messages. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+}
+
+/** Typed options for either form of `store`. */
+export function resolveStore(store: string | StoreOptions, environment: Environment = {}): StoreOptions {
+  return typeof store === 'string' ? parseStoreUrl(store, environment) : store;
+}
+
+/** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
+export function defaultStateDirectory(store: StoreOptions): string {
+  const identity =
+    store.dialect === 'sqlite'
+      ? resolve(store.filename)
+      : store.dialect === 'postgres'
+        ? redactStoreUrl(store.connectionString)
+        : `${store.user}@${store.connectString}`;
+  const hash = createHash('sha256').update(`${store.dialect}:${identity}`).digest('hex').slice(0, 12);
+  return resolve(join('.aitdr', `${store.dialect}-${hash}`));
+}

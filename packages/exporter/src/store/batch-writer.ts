@@ -1,0 +1,143 @@
+/**
+ * Writes mapped traces through a `StoreTransaction`, in the order the foreign keys need: query
+ * rows, then the stage tables in `TABLES` order, then OTHER_SPANS merges. Knows no SQL.
+ */
+import { AI_TRAINING_QUERIES, TABLES } from '@aitdr/schema';
+import type { TableDef } from '@aitdr/schema';
+import { INCOMPLETE, QUERY_COLUMNS, QUERY_UPGRADE_COLUMNS } from '../mapping/rows.js';
+import type { Row } from '../mapping/rows.js';
+import type { MappedTrace, OtherSpan } from '../mapping/trace-mapper.js';
+import type { ConflictAction, StoreTransaction } from './dialect.js';
+import { IN_LIST_LIMIT, chunk } from './sql.js';
+
+/** Where one trace ended up. */
+export type TraceOutcome =
+  | { readonly kind: 'committed' }
+  /** No stage span and no stored query to attach its spans to: not a recorder trace. */
+  | { readonly kind: 'ignored' }
+  | { readonly kind: 'parked'; readonly reason: string }
+  | { readonly kind: 'dead-lettered'; readonly reason: string; readonly error?: unknown };
+
+export interface BatchResult {
+  /** Outcomes of the traces this batch wrote or set aside; valid only if the batch commits. */
+  readonly outcomes: Map<string, TraceOutcome>;
+  /** Traces with a row the database refused (driver-reported, see `RowError`): roll back, then decide. */
+  readonly rejected: Map<string, unknown>;
+}
+
+const IGNORE: ConflictAction = { kind: 'ignore' };
+const UPGRADE_PLACEHOLDER: ConflictAction = {
+  kind: 'update',
+  columns: QUERY_UPGRADE_COLUMNS,
+  where: { column: QUERY_COLUMNS.traceStatus, equals: INCOMPLETE },
+};
+
+async function inChunks<T>(
+  ids: readonly string[],
+  read: (ids: readonly string[]) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = [];
+  for (const part of chunk(ids, IN_LIST_LIMIT)) results.push(await read(part));
+  return results;
+}
+
+/** Merges incoming spans into the stored OTHER_SPANS array, each span (trace ID + span ID) once. */
+export function mergeOtherSpans(
+  stored: readonly unknown[] | null,
+  incoming: readonly OtherSpan[],
+): { merged: unknown[]; changed: boolean } {
+  const keyOf = (span: unknown) => {
+    const { traceId, spanId } = (span ?? {}) as { traceId?: unknown; spanId?: unknown };
+    return `${String(traceId)}/${String(spanId)}`;
+  };
+  const merged = [...(stored ?? [])];
+  const seen = new Set(merged.map(keyOf));
+  for (const span of incoming) {
+    if (seen.has(keyOf(span))) continue;
+    seen.add(keyOf(span));
+    merged.push(span);
+  }
+  return { merged, changed: merged.length !== (stored ?? []).length };
+}
+
+export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTrace[]): Promise<BatchResult> {
+  const outcomes = new Map<string, TraceOutcome>();
+  const rejected = new Map<string, unknown>();
+
+  // Feedback about a query that is neither stored nor in this batch waits (parked) for it.
+  const created = new Set(traces.filter((t) => t.query).map((t) => t.traceId));
+  const needed = [...new Set(traces.flatMap((t) => t.requiredQueryIds))].filter((id) => !created.has(id));
+  const stored = new Set((await inChunks(needed, (ids) => tx.existingQueryIds(ids))).flatMap((s) => [...s]));
+  const writable = traces.filter((trace) => {
+    const missing = trace.requiredQueryIds.find((id) => !created.has(id) && !stored.has(id));
+    if (missing !== undefined)
+      outcomes.set(trace.traceId, { kind: 'parked', reason: `query ${missing} is not stored yet` });
+    return missing === undefined;
+  });
+
+  const insert = async (
+    table: TableDef,
+    entries: { traceId: string; row: Row }[],
+    onConflict: ConflictAction,
+  ) => {
+    if (entries.length === 0) return;
+    const errors = await tx.insert(
+      table,
+      entries.map((e) => e.row),
+      onConflict,
+    );
+    for (const { index, error } of errors) {
+      const traceId = entries[index]?.traceId;
+      // The first refusal is the cause; later ones (children of a refused row) follow from it.
+      if (traceId !== undefined && !rejected.has(traceId)) rejected.set(traceId, error);
+    }
+  };
+
+  const queryRows = (complete: boolean) =>
+    writable.flatMap((t) =>
+      t.query && t.query.complete === complete ? [{ traceId: t.traceId, row: t.query.row }] : [],
+    );
+  await insert(AI_TRAINING_QUERIES, queryRows(true), UPGRADE_PLACEHOLDER);
+  await insert(AI_TRAINING_QUERIES, queryRows(false), IGNORE);
+  for (const table of TABLES) {
+    if (table === AI_TRAINING_QUERIES) continue;
+    const entries = writable.flatMap((t) =>
+      t.stageRows
+        .filter((r) => r.table === table)
+        .flatMap((r) => r.rows.map((row) => ({ traceId: t.traceId, row }))),
+    );
+    await insert(table, entries, IGNORE);
+  }
+  if (rejected.size > 0) return { outcomes, rejected };
+
+  await mergeAllOtherSpans(tx, writable, outcomes);
+  for (const trace of writable)
+    if (!outcomes.has(trace.traceId)) outcomes.set(trace.traceId, { kind: 'committed' });
+  return { outcomes, rejected };
+}
+
+async function mergeAllOtherSpans(
+  tx: StoreTransaction,
+  traces: readonly MappedTrace[],
+  outcomes: Map<string, TraceOutcome>,
+): Promise<void> {
+  const byQuery = new Map<string, MappedTrace[]>();
+  for (const trace of traces) {
+    if (trace.otherSpans === undefined) continue;
+    byQuery.set(trace.otherSpans.queryId, [...(byQuery.get(trace.otherSpans.queryId) ?? []), trace]);
+  }
+  if (byQuery.size === 0) return;
+  const storedSpans = new Map(
+    (await inChunks([...byQuery.keys()], (ids) => tx.lockOtherSpans(ids))).flatMap((m) => [...m]),
+  );
+  for (const [queryId, group] of byQuery) {
+    if (!storedSpans.has(queryId)) {
+      for (const trace of group)
+        if (trace.otherSpans?.onlyIfStored) outcomes.set(trace.traceId, { kind: 'ignored' });
+      continue;
+    }
+    const incoming = group.flatMap((t) => t.otherSpans?.spans ?? []);
+    const { merged, changed } = mergeOtherSpans(storedSpans.get(queryId) ?? null, incoming);
+    if (changed) await tx.updateOtherSpans(queryId, JSON.stringify(merged));
+  }
+}

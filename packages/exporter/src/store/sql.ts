@@ -1,0 +1,69 @@
+/**
+ * SQL text shared by the dialects. Identifiers come from the schema constants, never from data;
+ * every value is a bind. The one thing that differs in these statements, the placeholder, comes
+ * from each dialect's `SqlSyntax`.
+ */
+import { AI_TRAINING_QUERIES } from '@aitdr/schema';
+import type { TableDef } from '@aitdr/schema';
+import { QUERY_COLUMNS, writableColumns } from '../mapping/rows.js';
+import type { ConflictAction } from './dialect.js';
+
+export interface SqlSyntax {
+  /** The placeholder of the bind at 1-based `position`: `?`, `$1`, `:1`. */
+  placeholder(position: number): string;
+  /** Appended to a SELECT to lock its rows until commit; empty where a write transaction already excludes other writers (SQLite). */
+  readonly lockRows: string;
+}
+
+/** Most IDs in one IN list (Oracle allows 1000). */
+export const IN_LIST_LIMIT = 500;
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+function placeholders(syntax: SqlSyntax, count: number, first = 1): string {
+  return Array.from({ length: count }, (_, i) => syntax.placeholder(first + i)).join(', ');
+}
+
+const { key, otherSpans } = QUERY_COLUMNS;
+const queries = AI_TRAINING_QUERIES.name;
+
+export function selectQueryIdsSql(syntax: SqlSyntax, count: number): string {
+  return `SELECT ${key} FROM ${queries} WHERE ${key} IN (${placeholders(syntax, count)})`;
+}
+
+export function lockOtherSpansSql(syntax: SqlSyntax, count: number): string {
+  return `SELECT ${key}, ${otherSpans} FROM ${queries} WHERE ${key} IN (${placeholders(syntax, count)})${syntax.lockRows}`;
+}
+
+/** Binds: the JSON text, then the query ID. */
+export function updateOtherSpansSql(syntax: SqlSyntax): string {
+  return `UPDATE ${queries} SET ${otherSpans} = ${syntax.placeholder(1)} WHERE ${key} = ${syntax.placeholder(2)}`;
+}
+
+/**
+ * A multi-row `INSERT … ON CONFLICT` (PostgreSQL and SQLite share the syntax). Binds: each row's
+ * writable columns in table order, row after row; then, for `update`, the `where.equals` value.
+ * `ON CONFLICT DO NOTHING` only skips key conflicts: a row breaking a CHECK, NOT NULL or foreign
+ * key still fails (unlike SQLite's `INSERT OR IGNORE`, which would drop it silently).
+ */
+export function insertSql(
+  syntax: SqlSyntax,
+  table: TableDef,
+  rowCount: number,
+  onConflict: ConflictAction,
+): string {
+  const columns = writableColumns(table).map((c) => c.name);
+  const values = Array.from(
+    { length: rowCount },
+    (_, row) => `(${placeholders(syntax, columns.length, row * columns.length + 1)})`,
+  );
+  const head = `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${values.join(', ')}`;
+  if (onConflict.kind === 'ignore') return `${head} ON CONFLICT DO NOTHING`;
+  const assignments = onConflict.columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  const condition = `${table.name}.${onConflict.where.column} = ${syntax.placeholder(rowCount * columns.length + 1)}`;
+  return `${head} ON CONFLICT (${table.primaryKey.join(', ')}) DO UPDATE SET ${assignments} WHERE ${condition}`;
+}

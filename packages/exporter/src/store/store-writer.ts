@@ -1,0 +1,162 @@
+/**
+ * The path from mapped traces to committed rows: circuit breaker (opossum) → retries with
+ * exponential backoff and jitter (p-retry) for transient failures only → one transaction per
+ * batch. A row the database refuses costs only its own trace: the batch is retried without it.
+ */
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import CircuitBreaker from 'opossum';
+import pRetry from 'p-retry';
+import { StoreUnavailableError } from '@aitdr/conventions';
+import type { BreakerState } from '@aitdr/conventions';
+import type { MappedTrace } from '../mapping/trace-mapper.js';
+import type { BreakerOptions, RetryOptions } from '../types.js';
+import { writeBatch } from './batch-writer.js';
+import type { BatchResult, TraceOutcome } from './batch-writer.js';
+import type { Dialect } from './dialect.js';
+
+export type Outcomes = Map<string, TraceOutcome>;
+
+export interface StoreWriterListener {
+  /** A batch of `traces` traces is retried after `error`. */
+  retrying(traces: number, error: unknown): void;
+  /** An attempt failed for the store (not for the data). */
+  failed(error: unknown): void;
+  /** A batch reached the store. */
+  succeeded(): void;
+  breakerChanged(state: BreakerState): void;
+}
+
+/** Thrown inside a transaction to roll back after the driver reported refused rows. */
+class RowsRefused extends Error {
+  constructor(readonly result: BatchResult) {
+    super('rows refused');
+  }
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class StoreWriter {
+  private readonly breaker: CircuitBreaker<[readonly MappedTrace[]], Outcomes>;
+  private readonly stopRetrying = new AbortController();
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly retry: Required<RetryOptions>,
+    breaker: Required<BreakerOptions>,
+    private readonly listener: StoreWriterListener,
+  ) {
+    this.breaker = new CircuitBreaker((traces: readonly MappedTrace[]) => this.attempt(traces), {
+      // Each attempt is bounded by the driver's own connect and statement timeouts; an opossum
+      // timeout would only abandon a write that goes on in the background.
+      timeout: false,
+      errorThresholdPercentage: breaker.errorThresholdPercentage,
+      volumeThreshold: breaker.volumeThreshold,
+      rollingCountTimeout: breaker.rollingWindowMs,
+      resetTimeout: breaker.resetTimeoutMs,
+    });
+    this.breaker.on('open', () => listener.breakerChanged('open'));
+    this.breaker.on('halfOpen', () => listener.breakerChanged('half-open'));
+    this.breaker.on('close', () => listener.breakerChanged('closed'));
+  }
+
+  get state(): BreakerState {
+    if (this.breaker.opened) return 'open';
+    return this.breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  /**
+   * Writes the traces; resolves with each one's outcome. Rejects with `StoreUnavailableError`
+   * when the breaker is open or transient failures outlast the retries: nothing is decided then.
+   */
+  async write(traces: readonly MappedTrace[]): Promise<Outcomes> {
+    try {
+      return await this.breaker.fire(traces);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const message = code === 'EOPENBREAKER' ? 'circuit breaker is open' : messageOf(error);
+      throw new StoreUnavailableError(`store unavailable: ${message}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopRetrying.abort();
+    this.breaker.shutdown();
+    await this.dialect.close();
+  }
+
+  private async attempt(traces: readonly MappedTrace[]): Promise<Outcomes> {
+    // The exporter's own database calls must not be traced (pg or oracledb instrumentation would
+    // record them, and those spans would come back here).
+    return context.with(suppressTracing(context.active()), async () => {
+      const outcomes = await pRetry(() => this.commitIsolating(traces), {
+        retries: this.retry.retries,
+        minTimeout: this.retry.minDelayMs,
+        maxTimeout: this.retry.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        unref: true,
+        signal: this.stopRetrying.signal,
+        onFailedAttempt: ({ error }) => this.listener.failed(error),
+        shouldRetry: ({ error }) => {
+          const transient = this.dialect.classify(error) === 'transient';
+          if (transient) this.listener.retrying(traces.length, error);
+          return transient;
+        },
+      });
+      this.listener.succeeded();
+      return outcomes;
+    });
+  }
+
+  /**
+   * Commits the batch; when a refused row fails a whole statement (PostgreSQL, SQLite), finds
+   * the trace it belongs to by writing the traces one by one. Transient failures propagate.
+   */
+  private async commitIsolating(traces: readonly MappedTrace[]): Promise<Outcomes> {
+    try {
+      return await this.commitWithoutRefused(traces);
+    } catch (error) {
+      if (this.dialect.classify(error) === 'transient') throw error;
+      const [only] = traces;
+      if (traces.length === 1 && only) return new Map([[only.traceId, this.refusal(error)]]);
+      const outcomes: Outcomes = new Map();
+      for (const trace of traces) {
+        for (const [traceId, outcome] of await this.commitIsolating([trace])) outcomes.set(traceId, outcome);
+      }
+      return outcomes;
+    }
+  }
+
+  /** Commits the batch; drivers that report refused rows one by one (Oracle) get them left out. */
+  private async commitWithoutRefused(traces: readonly MappedTrace[]): Promise<Outcomes> {
+    const decided: Outcomes = new Map();
+    let pending = traces;
+    while (pending.length > 0) {
+      try {
+        const result = await this.dialect.transaction(async (tx) => {
+          const batch = await writeBatch(tx, pending);
+          if (batch.rejected.size > 0) throw new RowsRefused(batch);
+          return batch;
+        });
+        for (const [traceId, outcome] of result.outcomes) decided.set(traceId, outcome);
+        return decided;
+      } catch (error) {
+        if (!(error instanceof RowsRefused)) throw error;
+        for (const [traceId, cause] of error.result.rejected) {
+          if (this.dialect.classify(cause) === 'transient') throw cause;
+          decided.set(traceId, this.refusal(cause));
+        }
+        const rejected = error.result.rejected;
+        pending = pending.filter((trace) => !rejected.has(trace.traceId));
+      }
+    }
+    return decided;
+  }
+
+  private refusal(error: unknown): TraceOutcome {
+    return this.dialect.classify(error) === 'missing-parent'
+      ? { kind: 'parked', reason: messageOf(error) }
+      : { kind: 'dead-lettered', reason: `refused by the database: ${messageOf(error)}`, error };
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Every option of the table exporter, each with its default. Defaults are applied once, in
+ * `TableExporter`'s constructor, from `DEFAULTS` below.
+ */
+import type { OracleDriver } from './dialects/oracle/oracle-driver.js';
+
+/** The embedded store: one SQLite file, written in WAL mode. */
+export interface SqliteStoreOptions {
+  readonly dialect: 'sqlite';
+  /** Database file; a relative path resolves against the working directory. `:memory:` for a private in-memory database. */
+  readonly filename: string;
+  /** Milliseconds a write waits for another connection's lock (`busy_timeout`). Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface PostgresStoreOptions {
+  readonly dialect: 'postgres';
+  /** `postgres://user@host:5432/database` (or `postgresql://`); `pg` also reads the `PG*` variables. */
+  readonly connectionString: string;
+  /** Overrides the URL's password. */
+  readonly password?: string;
+  /** Connections in the pool. Default 4. */
+  readonly poolSize?: number;
+  /** Milliseconds to wait for a connection. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** Longest a statement may run, enforced by the server and the client. Default 30000. */
+  readonly statementTimeoutMs?: number;
+  /** Rows per multi-row INSERT (also kept under PostgreSQL's 65535 parameters). Default 500. */
+  readonly rowsPerStatement?: number;
+}
+
+export interface OracleStoreOptions {
+  readonly dialect: 'oracle';
+  readonly user: string;
+  readonly password?: string;
+  /** Easy Connect string (`host:1521/service`) or a TNS alias. */
+  readonly connectString: string;
+  /** Connections in the pool, fixed (poolMin = poolMax, no growth or shrink). Default 4. */
+  readonly poolSize?: number;
+  /** Milliseconds a request waits for a pooled connection. Default 5000. */
+  readonly queueTimeoutMs?: number;
+  /** Longest one round trip may take (`connection.callTimeout`). Default 30000. */
+  readonly statementTimeoutMs?: number;
+  /** Rows per `executeMany` call. Default 500. */
+  readonly rowsPerCall?: number;
+  /** The `oracledb` module to use, already loaded (for example in thick mode). Default: `import('oracledb')`, thin mode. */
+  readonly driver?: OracleDriver;
+}
+
+export type StoreOptions = SqliteStoreOptions | PostgresStoreOptions | OracleStoreOptions;
+
+export interface SpoolOptions {
+  /** Where the spool's segment files live. Default `<stateDirectory>/spool`. */
+  readonly directory?: string;
+  /** Most bytes the spool holds; beyond it, with the store down, traces are dropped (counted). Default 256 MiB. */
+  readonly maxBytes?: number;
+  /** Size of one segment file; a segment is deleted once all its records are replayed. Default 16 MiB. */
+  readonly segmentBytes?: number;
+}
+
+export interface RetryOptions {
+  /** Retries of a batch after a transient error, before it is spooled. Default 3. */
+  readonly retries?: number;
+  /** Delay before the first retry; doubles each time, times a random factor between 1 and 2. Default 100. */
+  readonly minDelayMs?: number;
+  /** Longest delay between two retries. Default 2000. */
+  readonly maxDelayMs?: number;
+}
+
+export interface BreakerOptions {
+  /** Percentage of failed batches in the rolling window that opens the breaker. Default 50. */
+  readonly errorThresholdPercentage?: number;
+  /** Failed batches needed in the window before the breaker may open. Default 2. */
+  readonly volumeThreshold?: number;
+  /** Length of the rolling window the percentage is computed over. Default 10000. */
+  readonly rollingWindowMs?: number;
+  /** How long the breaker stays open before one trial batch is let through. Default 5000. */
+  readonly resetTimeoutMs?: number;
+}
+
+export interface ParkingOptions {
+  /** Where parked traces are kept. Default `<stateDirectory>/parked`. */
+  readonly directory?: string;
+  /** Most bytes of parked traces; beyond it a trace to park is dead-lettered instead. Default 64 MiB. */
+  readonly maxBytes?: number;
+  /** How often parked traces are tried again. Default 5000. */
+  readonly retryIntervalMs?: number;
+  /** Tries (the first write included) before a parked trace is dead-lettered. Default 60. */
+  readonly maxAttempts?: number;
+  /** Age after which a parked trace is dead-lettered, whatever its tries. Default 86400000 (one day). */
+  readonly maxAgeMs?: number;
+}
+
+export interface DeadLetterOptions {
+  /** Where `dead-letters.jsonl` is written. Default `<stateDirectory>/dead-letter`. */
+  readonly directory?: string;
+  /** Most bytes of the dead-letter file; beyond it dead letters are dropped (counted). Default 1 GiB. */
+  readonly maxBytes?: number;
+}
+
+export interface TableExporterOptions {
+  /**
+   * The store: a URL (`sqlite:./training.db`, `sqlite:/abs/path.db`, `postgres://user@host:5432/db`,
+   * `postgresql://…`, `oracle://user@host:1521/service`) or typed options. A URL without a
+   * password takes `AITDR_STORE_PASSWORD` from the environment.
+   */
+  readonly store: string | StoreOptions;
+  /** Install (or complete) the schema on first connection; the install is idempotent. Default true. */
+  readonly installSchema?: boolean;
+  /**
+   * Directory for the spool, parked traces and dead letters, unless each names its own.
+   * Default `./.aitdr/<dialect>-<hash of the store>` under the working directory.
+   */
+  readonly stateDirectory?: string;
+  /** Traces written per transaction. Default 64. */
+  readonly batchSize?: number;
+  /** Traces held in memory waiting for the store; more go straight to the spool. Default 2048. */
+  readonly maxQueuedTraces?: number;
+  /** How often a non-empty spool is tried again while the breaker is closed. Default 1000. */
+  readonly replayIntervalMs?: number;
+  readonly spool?: SpoolOptions;
+  readonly retry?: RetryOptions;
+  readonly breaker?: BreakerOptions;
+  readonly parking?: ParkingOptions;
+  readonly deadLetter?: DeadLetterOptions;
+}
+
+const MiB = 1024 * 1024;
+
+/** The defaults documented above, in one place. */
+export const DEFAULTS = {
+  installSchema: true,
+  batchSize: 64,
+  maxQueuedTraces: 2048,
+  replayIntervalMs: 1000,
+  spool: { maxBytes: 256 * MiB, segmentBytes: 16 * MiB },
+  retry: { retries: 3, minDelayMs: 100, maxDelayMs: 2000 },
+  breaker: {
+    errorThresholdPercentage: 50,
+    volumeThreshold: 2,
+    rollingWindowMs: 10_000,
+    resetTimeoutMs: 5000,
+  },
+  parking: { maxBytes: 64 * MiB, retryIntervalMs: 5000, maxAttempts: 60, maxAgeMs: 24 * 60 * 60 * 1000 },
+  deadLetter: { maxBytes: 1024 * MiB },
+  sqlite: { busyTimeoutMs: 5000 },
+  postgres: { poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 30_000, rowsPerStatement: 500 },
+  oracle: { poolSize: 4, queueTimeoutMs: 5000, statementTimeoutMs: 30_000, rowsPerCall: 500 },
+} as const;

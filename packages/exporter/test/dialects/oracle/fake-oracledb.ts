@@ -1,0 +1,319 @@
+/**
+ * A stand-in for the `oracledb` module (no Oracle server exists here). It implements the surface
+ * the Oracle dialect uses, records every call, and runs the statements the dialect generates on
+ * in-memory tables by reading them the way Oracle would: each `executeMany` row is one execution
+ * of the MERGE (ON keys, WHEN MATCHED … WHERE, WHEN NOT MATCHED INSERT), with the schema's
+ * constraints (lengths, NOT NULL, CHECK ranges and value sets, foreign keys) reported per row as
+ * `batchErrors` with real ORA- numbers. Transactions are per connection until commit.
+ */
+import { TABLES } from '@aitdr/schema';
+import type { ColumnDef, TableDef } from '@aitdr/schema';
+import type {
+  OracleBatchError,
+  OracleConnection,
+  OracleDriver,
+  OracleExecuteManyOptions,
+  OracleExecuteOptions,
+  OraclePool,
+  OraclePoolAttributes,
+} from '@aitdr/exporter';
+
+type FakeRow = Record<string, unknown>;
+type FailingMethod = 'getConnection' | 'execute' | 'executeMany';
+type Tables = Map<string, Map<string, FakeRow>>;
+
+export interface RecordedCall {
+  readonly method: 'execute' | 'executeMany' | 'commit' | 'rollback';
+  readonly sql?: string;
+  readonly binds?: readonly unknown[];
+  readonly options?: OracleExecuteOptions | OracleExecuteManyOptions;
+}
+
+const DB_TYPE_VARCHAR = { name: 'DB_TYPE_VARCHAR' };
+const DB_TYPE_CLOB = { name: 'DB_TYPE_CLOB' };
+const DB_TYPE_NUMBER = { name: 'DB_TYPE_NUMBER' };
+const OUT_FORMAT_ARRAY = 4001;
+const tablesByName = new Map(TABLES.map((t) => [t.name, t]));
+const TIMESTAMP_TEXT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+function oracleError(errorNum: number, message: string, offset = 0): OracleBatchError {
+  const code = `ORA-${String(errorNum).padStart(5, '0')}`;
+  return Object.assign(new Error(`${code}: ${message}`), { errorNum, code, offset });
+}
+
+interface ParsedMerge {
+  readonly table: TableDef;
+  /** Source columns with their bind position and whether the bind goes through FROM_TZ(TO_TIMESTAMP(…)). */
+  readonly source: readonly { column: string; position: number; timestamp: boolean }[];
+  readonly keys: readonly string[];
+  readonly update?: {
+    readonly columns: readonly string[];
+    readonly whereColumn: string;
+    readonly wherePosition: number;
+  };
+  readonly insert: readonly string[];
+}
+
+const MERGE =
+  /^MERGE INTO (\w+) t\nUSING \(SELECT (.*) FROM DUAL\) s\nON \((.*)\)\n(?:WHEN MATCHED THEN UPDATE SET (.*) WHERE t\.(\w+) = :(\d+)\n)?WHEN NOT MATCHED THEN INSERT \((.*)\) VALUES \((.*)\)$/s;
+
+export function parseMerge(sql: string): ParsedMerge {
+  const match = MERGE.exec(sql);
+  if (!match) throw new Error(`fake oracledb does not understand: ${sql.slice(0, 120)}`);
+  const [, name, select, on, set, whereColumn, wherePosition, insertColumns, insertValues] = match;
+  const table = tablesByName.get(name!);
+  if (!table) throw oracleError(942, 'table or view does not exist');
+  const source = [
+    ...select!.matchAll(/(?:FROM_TZ\(TO_TIMESTAMP\(:(\d+), '[^']*'\), '\+00:00'\)|:(\d+)) AS (\w+)/g),
+  ].map((m) => ({ column: m[3]!, position: Number(m[1] ?? m[2]), timestamp: m[1] !== undefined }));
+  const insert = insertColumns!.split(', ');
+  if (insertValues !== insert.map((c) => `s.${c}`).join(', '))
+    throw new Error('INSERT values must be the source columns');
+  return {
+    table,
+    source,
+    keys: [...on!.matchAll(/t\.(\w+) = s\.(\w+)/g)].map((m) => m[1]!),
+    ...(set === undefined
+      ? {}
+      : {
+          update: {
+            columns: [...set.matchAll(/t\.(\w+) = s\.(\w+)/g)].map((m) => m[1]!),
+            whereColumn: whereColumn!,
+            wherePosition: Number(wherePosition),
+          },
+        }),
+    insert,
+  };
+}
+
+function bindValue(value: unknown): unknown {
+  return typeof value === 'object' && value !== null && 'val' in value ? value.val : value;
+}
+
+/** The first constraint of `table` the row breaks, as Oracle would report it. */
+function violation(table: TableDef, row: FakeRow, tables: Tables): OracleBatchError | undefined {
+  for (const column of table.columns) {
+    const value = row[column.name];
+    if (value === null || value === undefined) {
+      if (!column.nullable && !column.sources.some((s) => s.kind === 'insert-time')) {
+        return oracleError(1400, `cannot insert NULL into ("AITDR"."${table.name}"."${column.name}")`);
+      }
+      continue;
+    }
+    const problem = columnProblem(table, column, value);
+    if (problem) return problem;
+  }
+  for (const fk of table.foreignKeys) {
+    const parent = tables.get(fk.references.table);
+    const key = fk.columns.map((c) => String(row[c])).join('/');
+    if (!parent?.has(key)) {
+      return oracleError(
+        2291,
+        `integrity constraint (AITDR.AI_${table.code}_QUERY_ID_FK) violated - parent key not found`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function columnProblem(table: TableDef, column: ColumnDef, value: unknown): OracleBatchError | undefined {
+  const { type } = column;
+  if ((type.kind === 'varchar' || type.kind === 'id') && String(value).length > type.length) {
+    return oracleError(
+      12899,
+      `value too large for column "AITDR"."${table.name}"."${column.name}" (actual: ${String(value).length}, maximum: ${type.length})`,
+    );
+  }
+  const check = (ok: boolean) =>
+    ok
+      ? undefined
+      : oracleError(2290, `check constraint (AITDR.AI_${table.code}_${column.name}_CK) violated`);
+  if (type.kind === 'id') return check(new RegExp(`^[0-9a-f]{${type.length}}$`).test(String(value)));
+  if (type.kind === 'boolean') return check(value === 0 || value === 1);
+  if (type.kind === 'json') return check(isJson(value));
+  if (column.range) return check(Number(value) >= column.range[0] && Number(value) <= column.range[1]);
+  if (column.allowed) return check(column.allowed.includes(value as string));
+  return undefined;
+}
+
+function isJson(value: unknown): boolean {
+  try {
+    JSON.parse(String(value));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class FakeConnection implements OracleConnection {
+  callTimeout?: number;
+  closedWith: { drop?: boolean } | undefined;
+  private working: Tables | undefined;
+
+  constructor(private readonly db: FakeOracleDb) {}
+
+  private view(): Tables {
+    return this.working ?? this.db.tables;
+  }
+
+  private writable(): Tables {
+    this.working ??= new Map([...this.db.tables].map(([name, rows]) => [name, new Map(rows)]));
+    return this.working;
+  }
+
+  execute(
+    sql: string,
+    binds: readonly unknown[] = [],
+    options?: OracleExecuteOptions,
+  ): Promise<{ rows?: unknown[][] }> {
+    this.db.calls.push({ method: 'execute', sql, binds, ...(options ? { options } : {}) });
+    const failure = this.db.takeFailure('execute');
+    if (failure) return Promise.reject(failure);
+    const select =
+      /^SELECT QUERY_ID(, OTHER_SPANS)? FROM AI_TRAINING_QUERIES WHERE QUERY_ID IN \(([^)]*)\)( FOR UPDATE)?$/.exec(
+        sql,
+      );
+    if (select) {
+      if (options?.outFormat !== OUT_FORMAT_ARRAY) throw new Error('rows must be fetched as arrays');
+      const queries = this.view().get('AI_TRAINING_QUERIES') ?? new Map();
+      const rows = binds.flatMap((id) => {
+        const row = queries.get(String(id));
+        if (!row) return [];
+        if (!select[1]) return [[row.QUERY_ID]];
+        // A CLOB is fetched as a string only when fetchInfo asks for it; otherwise a Lob object.
+        const asString = options.fetchInfo?.OTHER_SPANS?.type === DB_TYPE_VARCHAR;
+        const spans = row.OTHER_SPANS ?? null;
+        return [[row.QUERY_ID, spans === null || asString ? spans : { lob: true }]];
+      });
+      return Promise.resolve({ rows });
+    }
+    const update = /^UPDATE AI_TRAINING_QUERIES SET OTHER_SPANS = :1 WHERE QUERY_ID = :2$/.exec(sql);
+    if (update) {
+      const queries = this.writable().get('AI_TRAINING_QUERIES');
+      const row = queries?.get(String(binds[1]));
+      if (row) queries!.set(String(binds[1]), { ...row, OTHER_SPANS: bindValue(binds[0]) });
+      return Promise.resolve({});
+    }
+    // The schema install: DDL blocks and the version MERGE are only recorded.
+    if (/^(BEGIN|CREATE OR REPLACE VIEW|MERGE INTO AI_SCHEMA_VERSION)/.test(sql)) return Promise.resolve({});
+    return Promise.reject(new Error(`fake oracledb does not understand: ${sql.slice(0, 120)}`));
+  }
+
+  executeMany(
+    sql: string,
+    binds: readonly (readonly unknown[])[],
+    options: OracleExecuteManyOptions,
+  ): Promise<{ rowsAffected?: number; batchErrors?: OracleBatchError[] }> {
+    this.db.calls.push({ method: 'executeMany', sql, binds, options });
+    const failure = this.db.takeFailure('executeMany');
+    if (failure) return Promise.reject(failure);
+    const merge = parseMerge(sql);
+    const tables = this.writable();
+    const rows = tables.get(merge.table.name) ?? new Map<string, FakeRow>();
+    tables.set(merge.table.name, rows);
+    const batchErrors: OracleBatchError[] = [];
+    let rowsAffected = 0;
+    binds.forEach((bind, offset) => {
+      const source: FakeRow = {};
+      for (const { column, position, timestamp } of merge.source) {
+        const value = bind[position - 1];
+        if (timestamp && value !== null && (typeof value !== 'string' || !TIMESTAMP_TEXT.test(value))) {
+          batchErrors.push(oracleError(1861, 'literal does not match format string', offset));
+          return;
+        }
+        source[column] = value;
+      }
+      const key = merge.keys.map((k) => String(source[k])).join('/');
+      const existing = rows.get(key);
+      if (existing) {
+        const { update } = merge;
+        if (update && existing[update.whereColumn] === bind[update.wherePosition - 1]) {
+          const updated = { ...existing, ...Object.fromEntries(update.columns.map((c) => [c, source[c]])) };
+          const problem = violation(merge.table, updated, tables);
+          if (problem) batchErrors.push(Object.assign(problem, { offset }));
+          else {
+            rows.set(key, updated);
+            rowsAffected += 1;
+          }
+        }
+        return;
+      }
+      const inserted = Object.fromEntries(merge.insert.map((c) => [c, source[c] ?? null]));
+      const problem = violation(merge.table, inserted, tables);
+      if (problem) {
+        if (!options.batchErrors) throw problem;
+        batchErrors.push(Object.assign(problem, { offset }));
+        return;
+      }
+      rows.set(key, inserted);
+      rowsAffected += 1;
+    });
+    return Promise.resolve({ rowsAffected, ...(batchErrors.length > 0 ? { batchErrors } : {}) });
+  }
+
+  commit(): Promise<void> {
+    this.db.calls.push({ method: 'commit' });
+    if (this.working) this.db.tables = this.working;
+    this.working = undefined;
+    return Promise.resolve();
+  }
+
+  rollback(): Promise<void> {
+    this.db.calls.push({ method: 'rollback' });
+    this.working = undefined;
+    return Promise.resolve();
+  }
+
+  close(options?: { drop?: boolean }): Promise<void> {
+    this.closedWith = options ?? {};
+    this.working = undefined;
+    return Promise.resolve();
+  }
+}
+
+export class FakeOracleDb implements OracleDriver {
+  readonly DB_TYPE_VARCHAR = DB_TYPE_VARCHAR;
+  readonly DB_TYPE_CLOB = DB_TYPE_CLOB;
+  readonly DB_TYPE_NUMBER = DB_TYPE_NUMBER;
+  readonly OUT_FORMAT_ARRAY = OUT_FORMAT_ARRAY;
+  tables: Tables = new Map();
+  readonly calls: RecordedCall[] = [];
+  readonly pools: OraclePoolAttributes[] = [];
+  readonly connections: FakeConnection[] = [];
+  private readonly failures: { method: FailingMethod; error: Error }[] = [];
+
+  createPool(attributes: OraclePoolAttributes): Promise<OraclePool> {
+    this.pools.push(attributes);
+    const pool: OraclePool = {
+      getConnection: () => {
+        const failure = this.takeFailure('getConnection');
+        if (failure) return Promise.reject(failure);
+        const connection = new FakeConnection(this);
+        this.connections.push(connection);
+        return Promise.resolve(connection);
+      },
+      close: () => Promise.resolve(),
+    };
+    return Promise.resolve(pool);
+  }
+
+  /** The next call of `method` fails with `error` (queued in order). */
+  failNext(method: FailingMethod, error: Error): void {
+    this.failures.push({ method, error });
+  }
+
+  takeFailure(method: FailingMethod): Error | undefined {
+    const index = this.failures.findIndex((f) => f.method === method);
+    return index < 0 ? undefined : this.failures.splice(index, 1)[0]!.error;
+  }
+
+  rows(table: string): FakeRow[] {
+    return [...(this.tables.get(table)?.values() ?? [])];
+  }
+
+  statements(method: RecordedCall['method']): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+}
+
+export { oracleError };

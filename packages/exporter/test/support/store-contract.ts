@@ -1,0 +1,329 @@
+/**
+ * What the table exporter must do on every real store, run once per dialect (SQLite file,
+ * PostgreSQL server): rows and values, foreign keys, idempotence, late parts, late feedback,
+ * dead letters. Each test records traces of its own, so the tests share one database.
+ */
+import type { AttributeValue } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingError, stageOf } from '@aitdr/conventions';
+import {
+  AI_EXECUTION_RESULTS,
+  AI_FALLBACK_EVENTS,
+  AI_MODEL_INTERACTIONS,
+  AI_QUERY_CLASSIFICATIONS,
+  AI_RESPONSE_SELECTIONS,
+  AI_SCHEMA_CONTEXTS,
+  AI_SQL_PROCESSING,
+  AI_TRAINING_QUERIES,
+  AI_USER_FEEDBACK,
+  TABLES,
+  tableForStage,
+} from '@aitdr/schema';
+import type { ColumnDef, TableDef } from '@aitdr/schema';
+import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
+import type { TableExporter } from '@aitdr/exporter';
+import { join } from 'node:path';
+import type { StoreUnderTest, StoredRow } from './stores.js';
+import { recordFeedback, recordPipeline } from './traces.js';
+import type { PipelineTrace } from './traces.js';
+
+/** What a column filled from `value` must read back as (the probes parse JSON columns). */
+function expectedStored(column: ColumnDef, value: AttributeValue): unknown {
+  return column.type.kind === 'json' && typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+}
+
+const spanOf = (trace: PipelineTrace, spanId: string): ReadableSpan =>
+  trace.spans.find((s) => s.spanContext().spanId === spanId)!;
+
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`TableExporter on ${name}`, () => {
+    let store: StoreUnderTest;
+    let exporter: TableExporter;
+
+    const rowsOf = async (table: TableDef, column: string, value: string): Promise<StoredRow[]> =>
+      (await store.rows(table)).filter((row) => row[column] === value);
+    const rowsOfQuery = (table: TableDef, queryId: string) => rowsOf(table, 'QUERY_ID', queryId);
+    const countsOf = async (queryId: string) => {
+      const counts: Record<string, number> = {};
+      for (const table of TABLES) counts[table.name] = (await rowsOfQuery(table, queryId)).length;
+      return counts;
+    };
+
+    beforeAll(async () => {
+      store = await makeStore();
+      exporter = createTableExporter({
+        store: store.url,
+        stateDirectory: store.stateDirectory,
+        retry: { retries: 1, minDelayMs: 10 },
+        // The tests drive replays and parking passes with forceFlush(), not timers.
+        replayIntervalMs: 600_000,
+        parking: { retryIntervalMs: 600_000, maxAttempts: 3 },
+      });
+    });
+
+    afterAll(async () => {
+      await exporter?.shutdown();
+      await store?.close();
+    });
+
+    it('stores every stage of a trace in its table with the values recorded', async () => {
+      const trace = recordPipeline();
+      await expect(exporter.writeTraces(trace.spans, { require: 'committed' })).resolves.toEqual({
+        committed: 1,
+        spooled: 0,
+        parked: 0,
+        deadLettered: 0,
+      });
+      expect(await countsOf(trace.traceId)).toEqual({
+        AI_TRAINING_QUERIES: 1,
+        AI_QUERY_CLASSIFICATIONS: 1,
+        AI_SCHEMA_CONTEXTS: 1,
+        AI_MODEL_INTERACTIONS: 2,
+        AI_RESPONSE_SELECTIONS: 1,
+        AI_SQL_PROCESSING: 1,
+        AI_EXECUTION_RESULTS: 1,
+        AI_FALLBACK_EVENTS: 1,
+        AI_USER_FEEDBACK: 0,
+      });
+
+      const [query] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
+      expect(query).toMatchObject({
+        SPAN_ID: trace.spanIds.query,
+        QUERY_TEXT: 'show production efficiency trends for line 3',
+        SERVICE_NAME: 'assistant',
+        SERVICE_VERSION: '2.4.1',
+        TRACE_STATUS: 'COMPLETE',
+        START_TIME: '2025-11-25T08:00:00.123456Z',
+        END_TIME: '2025-11-25T08:00:01.123456Z',
+        DURATION_MS: 1000,
+        STATUS_CODE: 'OK',
+        ATTRIBUTES: { 'app.tenant': 'acme' },
+        RESOURCE_ATTRIBUTES: expect.objectContaining({ 'host.name': 'build-host' }),
+        OTHER_SPANS: [expect.objectContaining({ spanId: trace.spanIds.other, name: 'GET /metadata' })],
+      });
+      expect(query!.RECORDED_AT).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,6}Z$/);
+
+      // Every column filled from an attribute reads back as the attribute's value.
+      const stageSpans = trace.spans.filter(
+        (s) => stageOf(s.attributes) !== 'query' && stageOf(s.attributes),
+      );
+      for (const span of stageSpans) {
+        const table = tableForStage(stageOf(span.attributes)!);
+        const [row] = await rowsOf(table, table.columns[0]!.name, span.spanContext().spanId);
+        expect(row, `${table.name} row of ${span.name}`).toBeDefined();
+        for (const column of table.columns) {
+          const source = column.sources[0];
+          const value = source?.kind === 'attribute' ? span.attributes[source.key] : undefined;
+          if (value === undefined) continue;
+          expect(row![column.name], `${table.name}.${column.name}`).toEqual(expectedStored(column, value));
+        }
+        expect(row!.PARENT_SPAN_ID).toBe(span.parentSpanContext?.spanId);
+      }
+
+      const [classification] = await rowsOfQuery(AI_QUERY_CLASSIFICATIONS, trace.traceId);
+      expect(classification).toMatchObject({
+        START_TIME: '2025-11-25T08:00:00.124456Z',
+        END_TIME: '2025-11-25T08:00:00.126456Z',
+        DURATION_MS: 2,
+      });
+      const [selection] = await rowsOfQuery(AI_RESPONSE_SELECTIONS, trace.traceId);
+      expect(selection!.SELECTED_INTERACTION_ID).toBe(trace.spanIds.apiInteraction);
+      const local = (await rowsOfQuery(AI_MODEL_INTERACTIONS, trace.traceId)).find(
+        (r) => r.MODEL_SOURCE === 'local',
+      );
+      expect(local).toMatchObject({
+        STATUS_CODE: 'ERROR',
+        ERROR_MESSAGE: 'request timed out',
+        LATENCY_MS: 1234.5,
+      });
+      expect(local!.EVENTS).toEqual([
+        expect.objectContaining({ name: 'exception', time: '2025-11-25T08:00:01.023456Z' }),
+      ]);
+      const [fallback] = await rowsOfQuery(AI_FALLBACK_EVENTS, trace.traceId);
+      expect(fallback).toMatchObject({ FROM_SOURCE: 'local', TO_SOURCE: 'api', SUCCEEDED: true });
+    });
+
+    it('leaves no stage row without its query row', async () => {
+      for (const table of TABLES.filter((t) => t !== AI_TRAINING_QUERIES)) {
+        const orphans = await store.scalar(
+          `SELECT COUNT(*) FROM ${table.name} x WHERE NOT EXISTS (SELECT 1 FROM AI_TRAINING_QUERIES q WHERE q.QUERY_ID = x.QUERY_ID)`,
+        );
+        expect(Number(orphans), table.name).toBe(0);
+      }
+      expect(await store.count(AI_QUERY_CLASSIFICATIONS)).toBeGreaterThan(0);
+    });
+
+    it('leaves exactly one set of rows when a trace is exported again', async () => {
+      const trace = recordPipeline();
+      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      const before = await countsOf(trace.traceId);
+      // Again through writeTraces, and through the SpanExporter interface with the spans shuffled.
+      await expect(exporter.writeTraces(trace.spans, { require: 'committed' })).resolves.toMatchObject({
+        committed: 1,
+      });
+      const result = await new Promise((resolve) => exporter.export([...trace.spans].reverse(), resolve));
+      expect(result).toEqual({ code: 0 });
+      expect(await countsOf(trace.traceId)).toEqual(before);
+      expect(before.AI_MODEL_INTERACTIONS).toBe(2);
+    });
+
+    it('keeps a trace that arrives in parts: placeholder first, root later, late spans merged once', async () => {
+      const trace = recordPipeline();
+      const root = spanOf(trace, trace.spanIds.query);
+      const other = spanOf(trace, trace.spanIds.other);
+      const stages = trace.spans.filter((s) => s !== root && s !== other);
+
+      await exporter.writeTraces(stages, { require: 'committed' });
+      const [placeholder] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
+      expect(placeholder).toMatchObject({
+        TRACE_STATUS: 'INCOMPLETE',
+        STATUS_CODE: 'UNSET',
+        QUERY_TEXT: null,
+        OTHER_SPANS: null,
+      });
+      expect((await countsOf(trace.traceId)).AI_MODEL_INTERACTIONS).toBe(2);
+
+      // A late part with only a span of no stage joins the stored query row.
+      await exporter.writeTraces([other], { require: 'committed' });
+      await exporter.writeTraces([root], { require: 'committed' });
+      await exporter.writeTraces([other, root], { require: 'committed' });
+      const [complete] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
+      expect(complete).toMatchObject({
+        TRACE_STATUS: 'COMPLETE',
+        STATUS_CODE: 'OK',
+        SPAN_ID: trace.spanIds.query,
+        QUERY_TEXT: 'show production efficiency trends for line 3',
+        START_TIME: '2025-11-25T08:00:00.123456Z',
+      });
+      expect(complete!.OTHER_SPANS).toEqual([expect.objectContaining({ spanId: trace.spanIds.other })]);
+      expect((await countsOf(trace.traceId)).AI_TRAINING_QUERIES).toBe(1);
+    });
+
+    it('ignores a trace with no stage whose query is not stored', async () => {
+      const trace = recordPipeline();
+      const other = spanOf(trace, trace.spanIds.other);
+      const before = exporter.status().counters.ignored;
+      await expect(exporter.writeTraces([other], { require: 'committed' })).resolves.toEqual({
+        committed: 0,
+        spooled: 0,
+        parked: 0,
+        deadLettered: 0,
+      });
+      expect(exporter.status().counters.ignored).toBe(before + 1);
+      expect(await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId)).toEqual([]);
+    });
+
+    it('parks feedback that arrives before its query, and stores it once the query is', async () => {
+      const trace = recordPipeline();
+      const feedback = recordFeedback(trace.traceId, trace.spanIds.query, { rating: 5, isCorrect: true });
+      const parkedBefore = exporter.status().counters.parked;
+      const rejection = exporter.writeTraces(feedback.spans, { require: 'committed' });
+      await expect(rejection).rejects.toBeInstanceOf(RecordingError);
+      await expect(rejection).rejects.toMatchObject({ code: 'PARKED' });
+      expect(exporter.status().counters.parked).toBe(parkedBefore + 1);
+      expect(exporter.status().parked.traces).toBe(1);
+      expect(await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId)).toEqual([]);
+
+      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.forceFlush();
+      expect(exporter.status().parked.traces).toBe(0);
+      const [stored] = await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId);
+      expect(stored).toMatchObject({
+        FEEDBACK_ID: feedback.spanId,
+        QUERY_ID: trace.traceId,
+        RATING: 5,
+        IS_CORRECT: true,
+        FEEDBACK_TIME: '2026-11-25T09:30:00.000000Z',
+        LINKS: [{ traceId: trace.traceId, spanId: trace.spanIds.query }],
+      });
+      // Written again (a replay), it stays one row.
+      await exporter.writeTraces(feedback.spans, { require: 'committed' });
+      expect(await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId)).toHaveLength(1);
+    });
+
+    it('dead-letters parked feedback whose query never comes, after its attempts', async () => {
+      const trace = recordPipeline();
+      const feedback = recordFeedback(trace.traceId, trace.spanIds.query);
+      await expect(exporter.writeTraces(feedback.spans, { require: 'committed' })).rejects.toMatchObject({
+        code: 'PARKED',
+      });
+      await exporter.forceFlush(); // second attempt
+      expect(exporter.status().parked.traces).toBe(1);
+      const deadBefore = exporter.status().counters.deadLettered;
+      await exporter.forceFlush(); // third and last
+      expect(exporter.status().parked.traces).toBe(0);
+      expect(exporter.status().counters.deadLettered).toBe(deadBefore + 1);
+      const letters = await readDeadLetters(join(store.stateDirectory, 'dead-letter'));
+      expect(letters.find((l) => l.traceId === feedback.traceId)).toMatchObject({
+        reason: expect.stringMatching(
+          new RegExp(`query ${trace.traceId} is not stored yet; gave up after 3 attempt`),
+        ),
+        spans: [expect.objectContaining({ spanId: feedback.spanId })],
+      });
+    });
+
+    it('dead-letters a trace the database refuses and commits the rest of its batch', async () => {
+      const good = recordPipeline();
+      const tooLong = recordPipeline(undefined, { queryExtra: { 'user.name': 'x'.repeat(300) } });
+      const alsoGood = recordPipeline();
+      const spans = [...good.spans, ...tooLong.spans, ...alsoGood.spans];
+      await expect(exporter.writeTraces(spans, { require: 'accepted' })).resolves.toEqual({
+        committed: 2,
+        spooled: 0,
+        parked: 0,
+        deadLettered: 1,
+      });
+      expect((await countsOf(good.traceId)).AI_MODEL_INTERACTIONS).toBe(2);
+      expect((await countsOf(alsoGood.traceId)).AI_MODEL_INTERACTIONS).toBe(2);
+      expect(Object.values(await countsOf(tooLong.traceId)).every((n) => n === 0)).toBe(true);
+      const letters = await readDeadLetters(join(store.stateDirectory, 'dead-letter'));
+      const letter = letters.find((l) => l.traceId === tooLong.traceId);
+      expect(letter?.reason).toMatch(/^refused by the database: /);
+      expect(letter?.error?.message).toMatch(
+        store.dialect === 'sqlite' ? /CHECK constraint failed: AI_QRY_USERNAME_CK/ : /value too long/,
+      );
+      expect(letter?.spans).toHaveLength(tooLong.spans.length);
+    });
+
+    it('rejects a committed write the store refuses, with the trace dead-lettered', async () => {
+      const trace = recordPipeline();
+      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      const outOfRange = recordFeedback(trace.traceId, trace.spanIds.query, { rating: 9 });
+      const rejection = exporter.writeTraces(outOfRange.spans, { require: 'committed' });
+      await expect(rejection).rejects.toMatchObject({ code: 'DEAD_LETTERED' });
+      const letters = await readDeadLetters(join(store.stateDirectory, 'dead-letter'));
+      expect(letters.find((l) => l.traceId === outOfRange.traceId)?.error?.message).toMatch(
+        /ai_ufb_rating_ck/i,
+      );
+    });
+
+    it('counts what it did', () => {
+      const { counters, healthy, breaker, spool } = exporter.status();
+      expect({ healthy, breaker, spoolTraces: spool.traces }).toEqual({
+        healthy: true,
+        breaker: 'closed',
+        spoolTraces: 0,
+      });
+      expect(counters).toMatchObject({ spooled: 0, replayed: 0, dropped: 0, deadLettered: 3, parked: 2 });
+      expect(counters.written).toBeGreaterThanOrEqual(12);
+      expect(counters.ignored).toBe(1);
+    });
+
+    it('uses every table', async () => {
+      for (const table of [
+        AI_TRAINING_QUERIES,
+        AI_QUERY_CLASSIFICATIONS,
+        AI_SCHEMA_CONTEXTS,
+        AI_MODEL_INTERACTIONS,
+        AI_RESPONSE_SELECTIONS,
+        AI_SQL_PROCESSING,
+        AI_EXECUTION_RESULTS,
+        AI_FALLBACK_EVENTS,
+        AI_USER_FEEDBACK,
+      ]) {
+        expect(await store.count(table), table.name).toBeGreaterThan(0);
+      }
+    });
+  });
+}
