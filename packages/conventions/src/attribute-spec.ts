@@ -53,8 +53,12 @@ export function attribute<
   return { key, ...options };
 }
 
-/** The TypeScript type of a value of the given attribute spec. */
-export type AttributeValueOf<S extends AttributeSpec> = S extends {
+/**
+ * The TypeScript type of a value of the given attribute spec. Arrays are `readonly` in the fields
+ * helpers take (any array will do) and mutable in attribute maps, as OpenTelemetry's
+ * `Attributes` type wants them.
+ */
+export type AttributeValueOf<S extends AttributeSpec, StringArray = readonly string[]> = S extends {
   readonly closed?: true;
   readonly values?: infer V;
 }
@@ -68,7 +72,7 @@ export type AttributeValueOf<S extends AttributeSpec> = S extends {
       : S['type'] extends 'boolean'
         ? boolean
         : S['type'] extends 'string[]'
-          ? readonly string[]
+          ? StringArray
           : never;
 
 export type FieldSpecs = Readonly<Record<string, AttributeSpec>>;
@@ -86,7 +90,7 @@ export type FieldsOf<F extends FieldSpecs> = Simplify<
 
 /** The same input keyed by attribute name (what plain `tracer.startActiveSpan` users write). */
 export type AttributesOf<F extends FieldSpecs> = Simplify<
-  { [N in RequiredNames<F> as F[N]['key']]: AttributeValueOf<F[N]> } & {
-    [N in OptionalNames<F> as F[N]['key']]?: AttributeValueOf<F[N]>;
+  { [N in RequiredNames<F> as F[N]['key']]: AttributeValueOf<F[N], string[]> } & {
+    [N in OptionalNames<F> as F[N]['key']]?: AttributeValueOf<F[N], string[]>;
   }
 >;

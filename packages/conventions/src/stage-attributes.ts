@@ -11,7 +11,7 @@ export function isStage(value: unknown): value is Stage {
 }
 
 /** The stage a span records, read from its `text_to_sql.stage` attribute; undefined when none. */
-export function stageOf(attributes: Attributes): Stage | undefined {
+export function stageOf(attributes: Readonly<Attributes>): Stage | undefined {
   const value = attributes[ATTR_STAGE];
   return isStage(value) ? value : undefined;
 }
@@ -34,7 +34,7 @@ export function toStageAttributes<S extends Stage>(stage: S, fields: StageFields
  * Span name for a stage. Model interactions follow the GenAI convention
  * `{gen_ai.operation.name} {gen_ai.request.model}`; other stages use their constant name.
  */
-export function stageSpanName(stage: Stage, attributes: Attributes = {}): string {
+export function stageSpanName(stage: Stage, attributes: Readonly<Attributes> = {}): string {
   if (stage === 'model_interaction') {
     const operation = attributes[ATTR_GEN_AI_OPERATION_NAME];
     const model = attributes[ATTR_GEN_AI_REQUEST_MODEL];
@@ -71,7 +71,7 @@ function valueMatches(spec: AttributeSpec, value: AttributeValue): boolean {
  * type, values outside a closed set. Attributes the stage does not know are not problems: they are
  * kept in the ATTRIBUTES column.
  */
-export function validateStageAttributes(stage: Stage, attributes: Attributes): AttributeProblem[] {
+export function validateStageAttributes(stage: Stage, attributes: Readonly<Attributes>): AttributeProblem[] {
   const problems: AttributeProblem[] = [];
   for (const spec of Object.values(STAGES[stage].fields) as AttributeSpec[]) {
     const value = attributes[spec.key];

@@ -95,7 +95,10 @@ this file differs from what the code produces. Do not edit by hand.
   ZONE\` on Oracle and PostgreSQL, ISO-8601 UTC text with six decimals on SQLite.
 - **Nothing is lost.** Attributes without a column go to the row's \`ATTRIBUTES\` JSON object; events and
   links to \`EVENTS\` and \`LINKS\`; resource attributes other than \`service.name\`/\`service.version\` to the
-  query's \`RESOURCE_ATTRIBUTES\`; spans that name no known stage to the query's \`OTHER_SPANS\`.
+  query's \`RESOURCE_ATTRIBUTES\`; spans that name no known stage to the query's \`OTHER_SPANS\` (for a
+  feedback trace, to the \`OTHER_SPANS\` of the query it is about). A trace with no stage span at all,
+  whose query is not stored, is not the recorder's data (a health check, another service's request):
+  it is counted as ignored in the exporter's status, not stored.
 - **Incomplete traces.** When stage spans arrive before (or without) their root, the query row is created
   with \`TRACE_STATUS = 'INCOMPLETE'\` so the stage rows are kept and their foreign keys hold; it becomes
   \`COMPLETE\` when the root span is stored.
