@@ -38,7 +38,8 @@ const FIGURES = [
   'memory.open_traces.over_bound_rss_mib',
   'memory.outage.healthy_rss_mib',
   'memory.outage.max_rss_mib',
-  'memory.outage.second_half_growth_mib',
+  'memory.outage.held_traces_max',
+  'memory.outage.second_half_rss_trend_mib_per_min',
   'memory.outage.recovery_s',
 ];
 const MAY_BE_PENDING = ['export.queries_per_s', 'export.peak_rss_mib'];

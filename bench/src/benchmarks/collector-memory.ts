@@ -70,6 +70,16 @@ async function stop(child: Child<{ type: string }>): Promise<void> {
 
 const mb = (bytes: number) => bytes / MiB;
 
+/** Least-squares slope of (seconds, value) points, per minute. */
+function slopePerMinute(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return variance === 0 ? 0 : (60 * covariance) / variance;
+}
+
 async function openTraces(directory: string, shapesFile: string): Promise<void> {
   const { child, url, pid } = await startCollector({
     store: `sqlite:${join(directory, 'open.db')}`,
@@ -229,11 +239,19 @@ async function outage(directory: string, shapesFile: string): Promise<void> {
     });
     emitFigure({
       benchmark: BENCH,
-      figure: 'memory.outage.second_half_growth_mib',
-      label: 'RSS growth over the second half of the outage (max minus first sample of that half)',
-      value: mb(maxOf(secondHalf, (s) => s.rss) - secondHalf[0]!.rss),
-      unit: 'MiB',
-      note: `requests refused once the caps were reached: ${sent.failedRequests} of ${sent.requests}`,
+      figure: 'memory.outage.held_traces_max',
+      label: 'Traces held in memory during the outage (max; set by the journal cap, not by the load)',
+      value: maxOf(down, (s) => s.metrics.held_traces ?? 0),
+      unit: 'traces',
+      note: `at the end of the outage: ${down.at(-1)?.metrics.held_traces ?? 0}; requests refused once the caps were reached: ${sent.failedRequests} of ${sent.requests}`,
+    });
+    emitFigure({
+      benchmark: BENCH,
+      figure: 'memory.outage.second_half_rss_trend_mib_per_min',
+      label: 'RSS trend over the second half of the outage (least-squares slope)',
+      value: slopePerMinute(secondHalf.map((s) => [s.atS, mb(s.rss)])),
+      unit: 'MiB/min',
+      note: `RSS in that half: ${mb(Math.min(...secondHalf.map((s) => s.rss))).toFixed(0)} to ${mb(maxOf(secondHalf, (s) => s.rss)).toFixed(0)} MiB (garbage collection)`,
     });
     emitFigure({
       benchmark: BENCH,

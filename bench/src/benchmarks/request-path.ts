@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       unit: '×',
       runs: ratios.sqlite,
       target: { op: '<=', value: 1.3 },
-      note: `spans dropped: ${sqliteDropped}`,
+      note: `spans dropped by the processor: ${sqliteDropped}`,
     });
     emitFigure({
       benchmark: BENCH_1,
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
       unit: '×',
       runs: ratios.postgres,
       target: { op: '<=', value: 1.3 },
-      note: `spans dropped: ${postgresDropped}`,
+      note: `spans dropped by the processor: ${postgresDropped}`,
     });
 
     const healthy = byVariant.get('postgres')!;
@@ -250,7 +250,9 @@ async function main(): Promise<void> {
       value: median(outage.p99),
       unit: 'µs',
       runs: outage.p99,
-      note: `breaker open after ${downBreakerOpenRounds} of ${runs} runs; traces spooled: ${downStatus.writer?.counters.spooled ?? 0}, dropped: ${downStatus.writer?.counters.dropped ?? 0}`,
+      note:
+        `breaker open at the end of ${downBreakerOpenRounds} of ${runs} runs (it half-opens every 5 s to try); ` +
+        `traces spooled: ${downStatus.writer?.counters.spooled ?? 0}; spans dropped by the processor's full queue: ${downStatus.processor.spansDropped}`,
     });
     emitFigure({
       benchmark: BENCH_2,
