@@ -233,6 +233,22 @@ export class TableExporter implements SpanExporter, TraceWriter {
     };
   }
 
+  /**
+   * Checks now that the store can be reached (one trivial read, no retries) and updates the
+   * status's health with the answer. For readiness probes; never rejects.
+   */
+  async checkStore(): Promise<boolean> {
+    if (this.shuttingDown) return false;
+    try {
+      await this.writer.probe();
+      this.storeReachable = true;
+    } catch (error) {
+      this.storeReachable = false;
+      this.noteError(`store: ${errorMessage(error)}`);
+    }
+    return this.storeReachable;
+  }
+
   /** Writes what is queued, replays the spool while the store takes it, and tries parked traces once. */
   async forceFlush(): Promise<void> {
     if (this.shutdownDone) return this.shutdownDone;

@@ -91,6 +91,19 @@ describe('TableExporter', () => {
     expect(storedQueries()).toBe(2);
   });
 
+  it('checks the store on demand for readiness: unhealthy while it is down, healthy once it is up', async () => {
+    const exporter = create();
+    expect(await exporter.checkStore()).toBe(false);
+    expect(exporter.status()).toMatchObject({
+      healthy: false,
+      lastError: { message: expect.stringMatching(/^store: /) },
+    });
+    mkdirSync(missingDirectory);
+    expect(await exporter.checkStore()).toBe(true);
+    expect(exporter.status().healthy).toBe(true);
+    expect(storedQueries()).toBe(0); // the check installed the schema and wrote nothing
+  });
+
   it('answers the SpanExporter callback with SUCCESS once the trace is kept', async () => {
     mkdirSync(missingDirectory);
     const exporter = create();

@@ -34,6 +34,9 @@ class RowsRefused extends Error {
   }
 }
 
+/** A query ID no trace has (all zeroes is invalid in OpenTelemetry). */
+const PROBE_QUERY_ID = '0'.repeat(32);
+
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class StoreWriter {
@@ -77,6 +80,16 @@ export class StoreWriter {
       const message = code === 'EOPENBREAKER' ? 'circuit breaker is open' : messageOf(error);
       throw new StoreUnavailableError(`store unavailable: ${message}`, { cause: error });
     }
+  }
+
+  /**
+   * Reaches the store with one trivial read, outside the breaker and without retries: what a
+   * readiness check needs to know now. Connects (and installs the schema) when not connected yet.
+   */
+  async probe(): Promise<void> {
+    await context.with(suppressTracing(context.active()), () =>
+      this.dialect.transaction((tx) => tx.existingQueryIds([PROBE_QUERY_ID])),
+    );
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,18 @@
+export { startCollector } from './start-collector.js';
+export type { StartCollectorOptions, RunningCollector } from './start-collector.js';
+export { resolveConfig, readConfigFile, ConfigError, SETTING_NAMES } from './config.js';
+export type { CollectorConfig, SettingName } from './config.js';
+export { buildCollectorApp, TRACES_PATH } from './http/app.js';
+export type { CollectorAppOptions, CollectorAppParts } from './http/app.js';
+export { BackpressureError } from './http/intake.js';
+export type { TraceIntake, IntakeRequest, Readiness } from './http/intake.js';
+export { CollectorMetrics } from './http/metrics.js';
+export { Forwarder } from './http/forwarder.js';
+export { TraceAssembler } from './assembler/trace-assembler.js';
+export type { TraceAssemblerOptions } from './assembler/trace-assembler.js';
+export { SpoolJournal } from './assembler/spool-journal.js';
+export type { IntakeJournal, JournalId } from './assembler/intake-journal.js';
+export { decodeProtobufRequest } from './otlp/decode-protobuf.js';
+export { decodeJsonRequest } from './otlp/decode-json.js';
+export { MalformedRequestError } from './otlp/decode-result.js';
+export type { DecodedRequest } from './otlp/decode-result.js';

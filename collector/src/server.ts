@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * The collector's command line: reads the configuration (flags over environment over file over
+ * defaults), starts the collector, and shuts it down gracefully on SIGTERM/SIGINT. Exit codes:
+ * 0 after a clean shutdown, 1 on a failure, 2 for a bad command line or configuration.
+ */
+import { parseArgs } from 'node:util';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { redactStoreUrl } from '@aitdr/exporter';
+import type { FastifyBaseLogger } from 'fastify';
+import { ConfigError, readConfigFile, resolveConfig } from './config.js';
+import type { SettingName } from './config.js';
+import { startCollector } from './start-collector.js';
+
+const FLAGS: Record<string, { setting: SettingName; help: string }> = {
+  store: { setting: 'AITDR_STORE_URL', help: 'store URL: sqlite:<path>, postgres://…, oracle://…' },
+  host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on (default 127.0.0.1)' },
+  port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on (default 4318)' },
+  'spool-dir': { setting: 'AITDR_SPOOL_DIR', help: 'directory of the intake journal and store spool' },
+  'spool-max-bytes': { setting: 'AITDR_SPOOL_MAX_BYTES', help: 'byte cap of the journal and of the spool' },
+  'max-body-bytes': { setting: 'AITDR_MAX_BODY_BYTES', help: 'largest request body, after decompression' },
+  'wait-ms': { setting: 'AITDR_TRACE_WAIT_MS', help: 'quiet time before a trace with its root is written' },
+  'max-wait-ms': { setting: 'AITDR_TRACE_MAX_WAIT_MS', help: 'longest a trace waits for its root' },
+  forward: { setting: 'AITDR_FORWARD_ENDPOINT', help: 'also forward requests to this OTLP/HTTP endpoint' },
+  'log-level': { setting: 'AITDR_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
+};
+
+const USAGE = `Usage: aitdr-collector [options]
+
+Receives OTLP/HTTP traces on POST /v1/traces and writes them to the nine tables.
+Every option is also an environment variable and a key of the config file; flags win over the
+environment, which wins over the file. The bearer token is read only from AITDR_COLLECTOR_TOKEN
+(or the file), never from a flag, so it does not show in process lists.
+
+Options:
+  --config <file>           KEY=value settings file (also AITDR_COLLECTOR_CONFIG)
+${Object.entries(FLAGS)
+  .map(([flag, { setting, help }]) => `  --${`${flag} <value>`.padEnd(23)} ${help} [${setting}]`)
+  .join('\n')}
+  -h, --help                show this help
+`;
+
+/** Routes OpenTelemetry's diag messages (the exporter's warnings) into the JSON log. */
+function logDiagTo(log: FastifyBaseLogger): void {
+  diag.setLogger(
+    {
+      error: (message, ...args) => log.error({ args }, message),
+      warn: (message, ...args) => log.warn({ args }, message),
+      info: (message, ...args) => log.info({ args }, message),
+      debug: (message, ...args) => log.debug({ args }, message),
+      verbose: (message, ...args) => log.trace({ args }, message),
+    },
+    DiagLogLevel.INFO,
+  );
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    process.stderr.write(`aitdr-collector: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  let config;
+  try {
+    const configFile = parsed.values.config ?? process.env.AITDR_COLLECTOR_CONFIG;
+    const fromFile = configFile ? readConfigFile(configFile) : {};
+    const values = parsed.values as Record<string, string | boolean | undefined>;
+    const fromFlags = Object.fromEntries(
+      Object.entries(FLAGS).map(([flag, { setting }]) => [setting, values[flag] as string | undefined]),
+    );
+    config = resolveConfig(fromFile, process.env, fromFlags);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`aitdr-collector: ${error.message}\n`);
+    return 2;
+  }
+
+  const collector = await startCollector({ ...config, logger: { level: config.logLevel } });
+  const log = collector.app.log;
+  logDiagTo(log);
+  log.info({ url: collector.url, store: redactStoreUrl(config.store) }, 'collector started');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'shutting down: writing held traces');
+      collector.close().then(
+        () => {
+          log.info('collector stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+// `pnpm run collector -- --port 1` passes the `--` through; it separates nothing here.
+const argv = process.argv.slice(2);
+main(argv[0] === '--' ? argv.slice(1) : argv).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`aitdr-collector: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

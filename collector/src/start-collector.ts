@@ -1,0 +1,138 @@
+/**
+ * Assembles a running collector: table exporter, intake journal, trace assembler, metrics,
+ * optional forwarder, and the HTTP app listening on its port. Used by the CLI (`server.ts`), the
+ * demo (in-process, on an ephemeral port) and the tests.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTableExporter } from '@aitdr/exporter';
+import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { SpoolJournal } from './assembler/spool-journal.js';
+import { TraceAssembler } from './assembler/trace-assembler.js';
+import { resolveConfig } from './config.js';
+import type { CollectorConfig } from './config.js';
+import { buildCollectorApp } from './http/app.js';
+import { Forwarder } from './http/forwarder.js';
+import type { Readiness } from './http/intake.js';
+import { CollectorMetrics } from './http/metrics.js';
+
+export interface StartCollectorOptions extends Partial<CollectorConfig> {
+  /** Fastify logger option; default false (the CLI passes JSON logging at its level). */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** How often readiness re-checks the store. Default 5000 ms. */
+  readonly storeCheckIntervalMs?: number;
+  /** Tuning of the table exporter (retries, breaker, batch size); the store and spool come from the config. */
+  readonly exporter?: Omit<TableExporterOptions, 'store' | 'stateDirectory'>;
+}
+
+export interface RunningCollector {
+  /** Base URL, e.g. `http://127.0.0.1:4318`; OTLP clients send to `${url}/v1/traces`. */
+  readonly url: string;
+  readonly port: number;
+  readonly config: CollectorConfig;
+  readonly app: FastifyInstance;
+  readonly exporter: TableExporter;
+  readiness(): Readiness;
+  /** Stops accepting, writes every held trace, closes the store and the journal. Runs once. */
+  close(): Promise<void>;
+}
+
+export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
+  const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
+  const config: CollectorConfig = { ...resolveConfig({}), ...withoutUndefined(overrides) };
+  await mkdir(config.spoolDirectory, { recursive: true });
+
+  const exporter = createTableExporter({
+    ...exporterOptions,
+    store: config.store,
+    stateDirectory: join(config.spoolDirectory, 'store'),
+    spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
+  });
+  let journal: SpoolJournal;
+  try {
+    journal = await SpoolJournal.open({
+      directory: join(config.spoolDirectory, 'intake'),
+      maxBytes: config.spoolMaxBytes,
+    });
+  } catch (error) {
+    await exporter.shutdown();
+    throw error;
+  }
+  const assembler = new TraceAssembler(exporter, journal, {
+    waitMs: config.waitMs,
+    maxWaitMs: config.maxWaitMs,
+  });
+  const metrics = new CollectorMetrics({
+    writerStatus: () => exporter.status(),
+    heldTraces: () => assembler.status(),
+    journalBytes: () => journal.bytes,
+  });
+  const forwarder = config.forwardEndpoint
+    ? new Forwarder({ endpoint: config.forwardEndpoint }, metrics)
+    : undefined;
+
+  const readiness = (): Readiness => {
+    const status = exporter.status();
+    const checks = {
+      store: {
+        ok: status.healthy,
+        ...(status.healthy ? {} : { detail: status.lastError?.message ?? 'unreachable' }),
+      },
+      breaker: { ok: status.breaker !== 'open', detail: status.breaker },
+      spool: {
+        ok: status.spool.bytes < status.spool.capacityBytes,
+        detail: `${status.spool.bytes} of ${status.spool.capacityBytes} bytes`,
+      },
+      journal: {
+        ok: !journal.full,
+        detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? ', refusing requests' : ''}`,
+      },
+    };
+    return { ready: Object.values(checks).every((check) => check.ok), checks };
+  };
+
+  const app = buildCollectorApp(
+    {
+      maxBodyBytes: config.maxBodyBytes,
+      ...(config.token ? { token: config.token } : {}),
+      logger: logger ?? false,
+    },
+    { intake: assembler, metrics, readiness, ...(forwarder ? { forwarder } : {}) },
+  );
+
+  await assembler.start();
+  void exporter.checkStore();
+  const storeCheck = setInterval(() => void exporter.checkStore(), storeCheckIntervalMs ?? 5000);
+  storeCheck.unref();
+
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    clearInterval(storeCheck);
+    await assembler.close();
+    await exporter.shutdown();
+    await journal.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(storeCheck);
+      await app.close(); // stop accepting; requests under way finish first
+      await assembler.close(); // write everything held
+      await forwarder?.close();
+      await exporter.shutdown();
+      await journal.close();
+    })());
+
+  return { url: `http://${host}:${port}`, port, config, app, exporter, readiness, close };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,100 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, readConfigFile, resolveConfig } from '../src/config.js';
+import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
+
+describe('resolveConfig', () => {
+  it('applies defaults, and later sources win over earlier ones', () => {
+    const config = resolveConfig(
+      { AITDR_COLLECTOR_PORT: '5000', AITDR_STORE_URL: 'sqlite:./a.db' },
+      { AITDR_COLLECTOR_PORT: '6000' },
+    );
+    expect(config).toMatchObject({
+      port: 6000,
+      store: 'sqlite:./a.db',
+      host: '127.0.0.1',
+      waitMs: 1000,
+      maxWaitMs: 30_000,
+    });
+    expect(config.token).toBeUndefined();
+  });
+
+  it('lists every problem in one ConfigError naming the settings', () => {
+    const error = (() => {
+      try {
+        resolveConfig({
+          AITDR_COLLECTOR_PORT: 'http',
+          AITDR_STORE_URL: 'mysql://x',
+          AITDR_COLLECTOR_TOKEN: 'short',
+        });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/AITDR_COLLECTOR_PORT: /);
+    expect(error.message).toMatch(
+      /AITDR_STORE_URL: must start with sqlite:, postgres:\/\/, postgresql:\/\/ or oracle:\/\//,
+    );
+    expect(error.message).toMatch(/AITDR_COLLECTOR_TOKEN: must be at least 16 characters/);
+  });
+
+  it('refuses a maximum wait shorter than the wait', () => {
+    expect(() => resolveConfig({ AITDR_TRACE_WAIT_MS: '5000', AITDR_TRACE_MAX_WAIT_MS: '1000' })).toThrow(
+      /AITDR_TRACE_MAX_WAIT_MS must not be less than AITDR_TRACE_WAIT_MS/,
+    );
+  });
+});
+
+describe('readConfigFile', () => {
+  const dir = createTemporaryDirectory('aitdr-config-');
+  afterAll(() => dir.remove());
+
+  it('reads the commented example file', () => {
+    const example = fileURLToPath(new URL('../collector.example.env', import.meta.url));
+    expect(resolveConfig(readConfigFile(example))).toMatchObject({
+      port: 4318,
+      store: 'sqlite:./data/training.db',
+    });
+  });
+
+  it('refuses unknown keys, so a typo does not pass silently', () => {
+    const path = join(dir.path, 'bad.env');
+    writeFileSync(path, 'AITDR_COLECTOR_PORT=1\n');
+    expect(() => readConfigFile(path)).toThrow(/unknown setting\(s\) AITDR_COLECTOR_PORT/);
+  });
+
+  it('names a file it cannot read', () => {
+    expect(() => readConfigFile(join(dir.path, 'missing.env'))).toThrow(
+      /cannot read config file .*missing.env: ENOENT/,
+    );
+  });
+});
+
+describe('aitdr-collector command line', () => {
+  const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--conditions=aitdr-source', '--import', 'tsx', server, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, AITDR_STORE_URL: '' },
+    });
+
+  it('prints help and exits 0', () => {
+    const result = run('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: aitdr-collector \[options\]/);
+  });
+
+  it('exits 2 with one line on stderr for a bad flag or a bad setting', () => {
+    const flag = run('--prot', '1');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr.split('\n')[0]).toMatch(/^aitdr-collector: Unknown option '--prot'/);
+    const setting = run('--port', 'many');
+    expect(setting.status).toBe(2);
+    expect(setting.stderr).toMatch(/^aitdr-collector: invalid configuration: AITDR_COLLECTOR_PORT: .*\n$/);
+  });
+});
