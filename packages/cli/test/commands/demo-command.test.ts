@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TABLES } from '@aitdr/schema';
+import { runDemoCommand } from '@aitdr/cli';
+import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+
+/** Runs a command in-process and collects what it prints. */
+export async function run(
+  command: (argv: readonly string[], io: { stdout: PassThrough; stderr: PassThrough }) => Promise<number>,
+  argv: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const code = await command(argv, { stdout, stderr });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** The summary's table rows: table name → [sent, added, stored]. */
+function summaryRows(stdout: string): Map<string, number[]> {
+  const rows = new Map<string, number[]>();
+  for (const match of stdout.matchAll(/│ (AI_\w+)\s+│\s+(\d+) │\s+(\d+) │\s+(\d+) │/g)) {
+    rows.set(match[1]!, [Number(match[2]), Number(match[3]), Number(match[4])]);
+  }
+  return rows;
+}
+
+describe('aitdr-demo', () => {
+  const dir = createTemporaryDirectory('aitdr-cli-demo-');
+  afterAll(() => dir.remove());
+  const paths = (name: string) => [
+    '--store',
+    `sqlite:${join(dir.path, `${name}.db`)}`,
+    '--sample-db',
+    join(dir.path, `${name}-sample.db`),
+    '--state-dir',
+    join(dir.path, `${name}-state`),
+  ];
+
+  it('records in-process into a new SQLite file and reports what it sent and what is stored', async () => {
+    const { code, stdout, stderr } = await run(runDemoCommand, ['--in-process', '-n', '25', ...paths('a')]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Recorded 25 questions');
+    expect(stdout).toContain('sent to the table exporter, in-process');
+    const rows = summaryRows(stdout);
+    expect([...rows.keys()]).toEqual(TABLES.map((t) => t.name));
+    for (const [table, [sent, added, stored]] of rows) {
+      expect(added, table).toBe(sent);
+      expect(stored, table).toBe(sent);
+    }
+    expect(rows.get('AI_TRAINING_QUERIES')).toEqual([25, 25, 25]);
+    const db = new Database(join(dir.path, 'a.db'), { readonly: true });
+    const count = db.prepare('SELECT COUNT(*) AS n FROM AI_USER_FEEDBACK').get() as { n: number };
+    db.close();
+    expect(count.n).toBe(rows.get('AI_USER_FEEDBACK')![0]);
+    expect(stdout).toMatch(/Next:\n {2}npx pnpm@12\.4\.2 run export -- --store 'sqlite:.*a\.db'/);
+  });
+
+  it('adds to a store that already holds a run, and says how many rows this run added', async () => {
+    const { code, stdout } = await run(runDemoCommand, [
+      '--in-process',
+      '-n',
+      '10',
+      '--seed',
+      '5',
+      ...paths('a'),
+    ]);
+    expect(code).toBe(0);
+    expect(summaryRows(stdout).get('AI_TRAINING_QUERIES')).toEqual([10, 10, 35]);
+  });
+
+  it.each([
+    [
+      ['-n', '0'],
+      /^aitdr-demo: option '-n, --queries <count>' argument '0' is invalid\. expected a whole number of 1 or more\n$/,
+    ],
+    [
+      ['--store', 'mysql://db/x'],
+      /^aitdr-demo: option '--store <url>' argument 'mysql:\/\/db\/x' is invalid\. unsupported store URL/,
+    ],
+    [
+      ['--in-process', '--collector-url', 'http://127.0.0.1:4318/v1/traces'],
+      /cannot be used with option '--in-process'/,
+    ],
+    [['--collector-url', 'localhost:4318'], /expected an http:\/\/ or https:\/\/ URL/],
+    [
+      ['--jaeger', 'ftp://jaeger'],
+      /^aitdr-demo: option '--jaeger \[url\]' argument 'ftp:\/\/jaeger' is invalid/,
+    ],
+    [['--frobnicate'], /^aitdr-demo: unknown option '--frobnicate'\n$/],
+  ])('refuses %j with one line on stderr and exit code 2', async (argv, message) => {
+    const { code, stdout, stderr } = await run(runDemoCommand, [...argv, ...paths('refused')]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
