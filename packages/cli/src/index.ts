@@ -7,3 +7,21 @@ export type { DemoAnswer } from './demo/instrumented-pipeline.js';
 export { SimulatedClock, RealClock } from './demo/demo-clock.js';
 export type { DemoClock } from './demo/demo-clock.js';
 export type { CommandIo } from './commands/command-io.js';
+export { runExportCommand } from './commands/export-command.js';
+export { exportDataset, EXPORT_FILES } from './export/export-dataset.js';
+export type { ExportOptions, ExportFilters, ExportManifest } from './export/export-dataset.js';
+export {
+  goldSqlOf,
+  normalizeQuestion,
+  splitOf,
+  DEFAULT_GOLD_RULES,
+  GOLD_SOURCES,
+} from './export/export-rules.js';
+export type { GoldRules, GoldSource, GoldSql, SkipReason } from './export/export-rules.js';
+export {
+  formatExample,
+  systemMessage,
+  defaultInstructions,
+  EXAMPLE_FORMATS,
+} from './export/example-formats.js';
+export type { ExampleFormat, TrainingExample } from './export/example-formats.js';

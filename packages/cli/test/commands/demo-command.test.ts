@@ -1,25 +1,10 @@
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@aitdr/schema';
 import { runDemoCommand } from '@aitdr/cli';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
-
-/** Runs a command in-process and collects what it prints. */
-export async function run(
-  command: (argv: readonly string[], io: { stdout: PassThrough; stderr: PassThrough }) => Promise<number>,
-  argv: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  const code = await command(argv, { stdout, stderr });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+import { runCommand as run } from '../support/run-command.js';
 
 /** The summary's table rows: table name → [sent, added, stored]. */
 function summaryRows(stdout: string): Map<string, number[]> {
