@@ -25,3 +25,8 @@ export {
   EXAMPLE_FORMATS,
 } from './export/example-formats.js';
 export type { ExampleFormat, TrainingExample } from './export/example-formats.js';
+export { runStatsCommand } from './commands/stats-command.js';
+export { collectStats, percentile } from './stats/collect-stats.js';
+export type { StatsReport, SourceOutcome, ModelUsage } from './stats/collect-stats.js';
+export { renderStatsText } from './stats/render-text.js';
+export { renderStatsHtml, chartSpecs } from './stats/render-html.js';

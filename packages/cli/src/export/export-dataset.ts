@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type { ModelSource } from '@aitdr/conventions';
 import { TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
-import type { ReadRow, TableReader } from '@aitdr/exporter';
+import type { ReadRow, StoreOptions, TableReader } from '@aitdr/exporter';
 import { asText } from '../store/read-values.js';
 import type { Progress } from '../terminal/progress.js';
 import { defaultInstructions, formatExample, systemMessage } from './example-formats.js';
@@ -34,7 +34,8 @@ export interface ExportFilters {
 }
 
 export interface ExportOptions {
-  readonly store: string;
+  /** A store URL, or typed store options (see @aitdr/exporter). */
+  readonly store: string | StoreOptions;
   /** Directory of train.jsonl, validation.jsonl and manifest.json; created when missing. */
   readonly outDirectory: string;
   readonly format: ExampleFormat;

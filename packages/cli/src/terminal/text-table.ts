@@ -1,18 +1,26 @@
 /** Plain text tables for the terminal (cli-table3), without colours so they read the same in a file. */
 import Table from 'cli-table3';
 
-export type Alignment = 'left' | 'right';
+type Alignment = 'left' | 'right';
 
-/** A table with a header row; numbers are right-aligned unless `align` says otherwise. */
-export function textTable(
+/** Numbers, counts with a share ("22 (7.2%)"), fractions and dashes: what reads best right-aligned. */
+const NUMERIC = /^[\d.,/%() –-]+$/;
+
+/** Which columns hold only numbers (never the first, which names the row): they are right-aligned. */
+export function numericColumns(
   head: readonly string[],
   rows: readonly (readonly (string | number)[])[],
-  align?: readonly Alignment[],
-): string {
+): boolean[] {
+  return head.map((_, i) => i > 0 && rows.every((row) => NUMERIC.test(String(row[i] ?? ''))));
+}
+
+/** A table with a header row; a column of numbers is right-aligned, any other left-aligned. */
+export function textTable(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const numeric = numericColumns(head, rows);
   const table = new Table({
     head: [...head],
     style: { head: [], border: [], compact: true },
-    colAligns: head.map((_, i) => align?.[i] ?? (i === 0 ? 'left' : 'right')),
+    colAligns: numeric.map((isNumeric): Alignment => (isNumeric ? 'right' : 'left')),
   });
   for (const row of rows) table.push(row.map(String));
   return table.toString();
