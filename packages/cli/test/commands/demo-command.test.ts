@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,6 +60,41 @@ describe('aitdr-demo', () => {
     ]);
     expect(code).toBe(0);
     expect(summaryRows(stdout).get('AI_TRAINING_QUERIES')).toEqual([10, 10, 35]);
+  });
+
+  it.each([
+    ['through the collector, which forwards', []],
+    ['in-process, the SDK sending', ['--in-process']],
+  ])('sends every span to Jaeger too: %s', async (_how, mode) => {
+    const received: { path: string | undefined; type: string | undefined; bytes: number }[] = [];
+    const jaeger = createServer((request, response) => {
+      let bytes = 0;
+      request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      request.on('end', () => {
+        received.push({ path: request.url, type: request.headers['content-type'], bytes });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((listening) => jaeger.listen(0, '127.0.0.1', listening));
+    const { port } = jaeger.address() as AddressInfo;
+    try {
+      const name = `jaeger${mode.length}`;
+      const url = `http://127.0.0.1:${port}/v1/traces`;
+      const { code, stderr } = await run(runDemoCommand, [
+        ...mode,
+        '-n',
+        '5',
+        '--jaeger',
+        url,
+        ...paths(name),
+      ]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(received.length).toBeGreaterThan(0);
+      expect(received.every((r) => r.path === '/v1/traces' && r.bytes > 0)).toBe(true);
+    } finally {
+      await new Promise((closed) => jaeger.close(closed));
+    }
   });
 
   it.each([
