@@ -60,11 +60,24 @@ export function renderDemoSummary(result: DemoResult): string {
     `Sample database: ${displayPath(result.sampleDatabase)}`,
     '',
     'Next:',
-    `  ${ROOT_SCRIPTS.export}${storeArgument(result)}   fine-tuning data as JSON Lines (OpenAI chat format)`,
-    `  ${ROOT_SCRIPTS.stats}${storeArgument(result)}   the stats report, in the terminal and as an HTML file`,
+    ...nextCommands([
+      [
+        `${ROOT_SCRIPTS.export}${storeArgument(result)}`,
+        'fine-tuning data as JSON Lines (OpenAI chat format)',
+      ],
+      [
+        `${ROOT_SCRIPTS.stats}${storeArgument(result)}`,
+        'the stats report, in the terminal and as an HTML file',
+      ],
+    ]),
     '',
   );
   return lines.join('\n');
+}
+
+function nextCommands(commands: readonly (readonly [command: string, what: string])[]): string[] {
+  const width = Math.max(...commands.map(([command]) => command.length));
+  return commands.map(([command, what]) => `  ${command.padEnd(width)}   ${what}`);
 }
 
 /** The store is named only when it is not the commands' default. */
