@@ -93,6 +93,8 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
       ...(progress === undefined ? {} : { progress }),
     });
     io.stdout.write(renderDemoSummary(result));
+    // The summary says what was sent; a store that cannot be read back is a failed run.
+    if (result.storedAfter instanceof Error) throw result.storedAfter;
   });
 }
 

@@ -3,7 +3,7 @@
  * instrumented pipeline (through the collector over OTLP/HTTP by default), records the users'
  * feedback later as traces of their own, shuts everything down, and reads the store back.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { UserFeedbackFields } from '@aitdr/conventions';
 import { dirname, join, resolve } from 'node:path';
 import { startCollector } from '@aitdr/collector';
@@ -20,7 +20,7 @@ import {
   simulateFeedback,
 } from '@aitdr/demo';
 import type { PipelineDependencies, ResultRow, SimulatedFeedback } from '@aitdr/demo';
-import { parseStoreUrl, redactStoreUrl } from '@aitdr/exporter';
+import { parseStoreUrl, redactStoreUrl, StoreOpenError } from '@aitdr/exporter';
 import type { StoreReadError } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder, SetupOptions, SystemStatus } from '@aitdr/sdk';
@@ -106,6 +106,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const storeFile = storeOptions.dialect === 'sqlite' ? storeOptions.filename : undefined;
   if (storeFile !== undefined && storeFile !== ':memory:') mkdirSync(dirname(storeFile), { recursive: true });
 
+  // A store that cannot be reached fails the run before anything is recorded; a SQLite file
+  // that does not exist yet is fine (it is created), as is a store without the tables yet.
+  const newFile = storeFile !== undefined && !existsSync(storeFile);
+  const storedBefore = await countStoredRows(options.store);
+  if (storedBefore instanceof StoreOpenError && !newFile) throw storedBefore;
+
   const sampleDatabase = resolve(options.sampleDatabase);
   mkdirSync(dirname(sampleDatabase), { recursive: true });
   createSampleDatabase(sampleDatabase, { seed: options.seed, overwrite: true });
@@ -118,7 +124,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       apiModel: new ApiModelStandIn(),
       localModel: new LocalModelStandIn(),
     };
-    const storedBefore = await countStoredRows(options.store);
     const clock: DemoClock = options.realTime ? new RealClock() : new SimulatedClock();
     const counter = new SentRowCounter();
     const { recorder, destination, close } = await openDestination(options, clock, counter);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@aitdr/schema';
+import { startCollector } from '@aitdr/collector';
 import { runDemoCommand } from '@aitdr/cli';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
 import { runCommand as run } from '../support/run-command.js';
@@ -60,6 +61,54 @@ describe('aitdr-demo', () => {
     ]);
     expect(code).toBe(0);
     expect(summaryRows(stdout).get('AI_TRAINING_QUERIES')).toEqual([10, 10, 35]);
+  });
+
+  it('sends to a collector already running, which writes what the demo sent', async () => {
+    const store = `sqlite:${join(dir.path, 'external.db')}`;
+    const collector = await startCollector({
+      store,
+      port: 0,
+      spoolDirectory: join(dir.path, 'external-collector'),
+      waitMs: 50,
+    });
+    let result;
+    try {
+      result = await run(runDemoCommand, [
+        '-n',
+        '12',
+        '--collector-url',
+        `${collector.url}/v1/traces`,
+        ...paths('external'),
+      ]);
+    } finally {
+      await collector.close();
+    }
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`sent to ${collector.url}/v1/traces`);
+    // The summary may have read the store before the collector's wait was over; now it is closed.
+    const db = new Database(join(dir.path, 'external.db'), { readonly: true });
+    try {
+      for (const [table, [sent]] of summaryRows(result.stdout)) {
+        expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n, table).toBe(sent);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('fails before recording when the store cannot be reached', async () => {
+    const { code, stdout, stderr } = await run(runDemoCommand, [
+      '--in-process',
+      ...paths('unreachable'),
+      '--store',
+      'postgres://demo:secret@127.0.0.1:1/none',
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'aitdr-demo: cannot open postgres://demo:***@127.0.0.1:1/none: connect ECONNREFUSED 127.0.0.1:1\n',
+    );
   });
 
   it.each([
