@@ -17,6 +17,7 @@ import {
   openSampleDatabase,
   readDatabaseSchema,
   referenceRows,
+  SAMPLE_TABLES,
   simulateFeedback,
 } from '@aitdr/demo';
 import type { PipelineDependencies, ResultRow, SimulatedFeedback } from '@aitdr/demo';
@@ -113,6 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   if (storedBefore instanceof StoreOpenError && !newFile) throw storedBefore;
 
   const sampleDatabase = resolve(options.sampleDatabase);
+  refuseToReplace(sampleDatabase, storeFile);
   mkdirSync(dirname(sampleDatabase), { recursive: true });
   createSampleDatabase(sampleDatabase, { seed: options.seed, overwrite: true });
   const db = openSampleDatabase(sampleDatabase);
@@ -150,6 +152,37 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The sample database is recreated on every run: refuse when that would replace the store, or a
+ * file that is not a sample database (a typo in --sample-db must not cost anyone their data).
+ */
+function refuseToReplace(sampleDatabase: string, storeFile: string | undefined): void {
+  if (sampleDatabase === storeFile) {
+    throw new Error(
+      `the sample database and the store are the same file, ${sampleDatabase}: give each its own`,
+    );
+  }
+  if (!existsSync(sampleDatabase)) return;
+  let tables: Set<string>;
+  try {
+    const db = openSampleDatabase(sampleDatabase);
+    try {
+      tables = new Set(
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+      );
+    } finally {
+      db.close();
+    }
+  } catch {
+    tables = new Set();
+  }
+  if (!SAMPLE_TABLES.every((table) => tables.has(table))) {
+    throw new Error(
+      `${sampleDatabase} is not a sample database the demo made; not replacing it (choose another --sample-db)`,
+    );
   }
 }
 

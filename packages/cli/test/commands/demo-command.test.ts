@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,6 +96,25 @@ describe('aitdr-demo', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('does not replace a file that is not a sample database, nor the store', async () => {
+    const precious = join(dir.path, 'precious.db');
+    writeFileSync(precious, 'quarterly figures');
+    const other = await run(runDemoCommand, ['--in-process', ...paths('b'), '--sample-db', precious]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toBe(
+      `aitdr-demo: ${precious} is not a sample database the demo made; not replacing it (choose another --sample-db)\n`,
+    );
+    expect(readFileSync(precious, 'utf8')).toBe('quarterly figures');
+    const same = await run(runDemoCommand, [
+      '--in-process',
+      ...paths('a'),
+      '--sample-db',
+      join(dir.path, 'a.db'),
+    ]);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/^aitdr-demo: the sample database and the store are the same file/);
   });
 
   it('fails before recording when the store cannot be reached', async () => {
