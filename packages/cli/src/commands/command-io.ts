@@ -10,7 +10,12 @@ import type { TerminalStream } from '../terminal/progress.js';
 export interface CommandIo {
   readonly stdout: TerminalStream;
   readonly stderr: TerminalStream;
+  /** Aborted when the user interrupts (Ctrl-C); a command that can stop early watches it. */
+  readonly signal?: AbortSignal;
 }
+
+/** Exit code of a run the user interrupted (128 + SIGINT), after it stopped cleanly. */
+export const EXIT_INTERRUPTED = 130;
 
 export const EXIT_OK = 0;
 /** The command ran and failed: the store could not be read, a file could not be written. */
@@ -35,13 +40,14 @@ export function newProgram(name: string, io: CommandIo): Command {
 
 /**
  * Parses `argv` (the arguments after the script; a leading `--`, which `pnpm run x -- …` passes
- * on, is dropped) and runs `action`. Returns the exit code; writes nothing to stdout on failure.
+ * on, is dropped) and runs `action`. Returns the exit code (the action's, else 0); writes nothing
+ * to stdout on failure.
  */
 export async function runProgram(
   program: Command,
   argv: readonly string[],
   io: CommandIo,
-  action: () => Promise<void>,
+  action: () => Promise<number | void>,
 ): Promise<number> {
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
   try {
@@ -51,8 +57,7 @@ export async function runProgram(
     throw error;
   }
   try {
-    await action();
-    return EXIT_OK;
+    return (await action()) ?? EXIT_OK;
   } catch (error) {
     io.stderr.write(`${program.name()}: ${oneLine(error)}\n`);
     return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;

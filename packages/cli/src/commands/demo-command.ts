@@ -5,7 +5,7 @@ import { runDemo } from '../demo/run-demo.js';
 import type { DemoTransport } from '../demo/run-demo.js';
 import { createProgress } from '../terminal/progress.js';
 import type { CommandIo } from './command-io.js';
-import { newProgram, parse, runProgram, UsageError } from './command-io.js';
+import { EXIT_INTERRUPTED, EXIT_OK, newProgram, parse, runProgram, UsageError } from './command-io.js';
 import { DEFAULT_SAMPLE_DATABASE, DEFAULT_SEED, DEFAULT_STATE_DIRECTORY, DEFAULT_STORE } from './defaults.js';
 
 interface DemoCommandOptions {
@@ -91,10 +91,13 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
       realTime: options.realTime === true,
       stateDirectory: options.stateDir,
       ...(progress === undefined ? {} : { progress }),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
     });
     io.stdout.write(renderDemoSummary(result));
+    if (result.questions < result.planned) return EXIT_INTERRUPTED;
     // The summary says what was sent; a store that cannot be read back is a failed run.
     if (result.storedAfter instanceof Error) throw result.storedAfter;
+    return EXIT_OK;
   });
 }
 

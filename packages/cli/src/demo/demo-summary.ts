@@ -6,8 +6,9 @@ import type { DemoResult } from './run-demo.js';
 /** What the demo prints when it is done: what it sent and what the store holds, and what to run next. */
 export function renderDemoSummary(result: DemoResult): string {
   const lines: string[] = [];
+  const stopped = result.questions < result.planned ? ` (stopped: ${result.planned} were planned)` : '';
   lines.push(
-    `Recorded ${result.questions} questions in ${result.seconds.toFixed(1)} s, sent to ${result.destination}.`,
+    `Recorded ${result.questions} questions${stopped} in ${result.seconds.toFixed(1)} s, sent to ${result.destination}.`,
     'The "API model" and the "local model" are stand-ins (api-model-stand-in, local-model-stand-in), not real models.',
     '',
   );

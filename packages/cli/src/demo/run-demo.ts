@@ -62,10 +62,14 @@ export interface DemoOptions {
   /** The run's "now": the simulated questions are asked on the days before it. Default: the clock. */
   readonly nowMs?: number;
   readonly progress?: Progress;
+  /** Stops asking new questions (Ctrl-C): the run then shuts down cleanly and reports what it recorded. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DemoResult {
+  /** Questions asked: fewer than planned when the run was stopped. */
   readonly questions: number;
+  readonly planned: number;
   readonly answered: number;
   /** Questions for which at least one fallback fired. */
   readonly withFallback: number;
@@ -249,7 +253,10 @@ async function recordQuestions(
   clock: DemoClock,
   options: DemoOptions,
 ): Promise<
-  Pick<DemoResult, 'questions' | 'answered' | 'withFallback' | 'fallbacks' | 'feedback' | 'correctedSql'>
+  Pick<
+    DemoResult,
+    'questions' | 'planned' | 'answered' | 'withFallback' | 'fallbacks' | 'feedback' | 'correctedSql'
+  >
 > {
   const rng = createRng(options.seed);
   const requests = planRequests(options.queries, rng.fork('timeline'), {
@@ -258,7 +265,15 @@ async function recordQuestions(
   });
   const references = new Map<string, readonly ResultRow[]>();
   const pending: PendingFeedback[] = [];
-  const totals = { questions: 0, answered: 0, withFallback: 0, fallbacks: 0, feedback: 0, correctedSql: 0 };
+  const totals = {
+    questions: 0,
+    planned: requests.length,
+    answered: 0,
+    withFallback: 0,
+    fallbacks: 0,
+    feedback: 0,
+    correctedSql: 0,
+  };
 
   // Feedback is given later, from the query ID the UI kept, as a trace of its own.
   const giveFeedbackUntil = async (untilMs: number) => {
@@ -274,6 +289,7 @@ async function recordQuestions(
 
   options.progress?.start(requests.length);
   for (const request of requests) {
+    if (options.signal?.aborted === true) break;
     if (clock.simulated) {
       await giveFeedbackUntil(request.arrivalMs);
       clock.jumpTo(request.arrivalMs);

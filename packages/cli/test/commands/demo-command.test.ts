@@ -2,11 +2,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@aitdr/schema';
 import { startCollector } from '@aitdr/collector';
-import { runDemoCommand } from '@aitdr/cli';
+import { renderDemoSummary, runDemo, runDemoCommand } from '@aitdr/cli';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
 import { runCommand as run } from '../support/run-command.js';
 
@@ -96,6 +97,48 @@ describe('aitdr-demo', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('stops cleanly when interrupted, stores what it recorded, and exits with 130', async () => {
+    const interrupted = new AbortController();
+    // Interrupted while the seventh question is recorded: the progress bar sees each one end.
+    let asked = 0;
+    const progress = {
+      start: () => undefined,
+      increment: () => {
+        if (++asked === 7) interrupted.abort();
+      },
+      stop: () => undefined,
+    };
+    const result = await runDemo({
+      queries: 200,
+      seed: 42,
+      store: `sqlite:${join(dir.path, 'c.db')}`,
+      sampleDatabase: join(dir.path, 'c-sample.db'),
+      days: 14,
+      transport: { kind: 'in-process' },
+      realTime: false,
+      stateDirectory: join(dir.path, 'c-state'),
+      progress,
+      signal: interrupted.signal,
+    });
+    expect([result.questions, result.planned]).toEqual([7, 200]);
+    const printed = renderDemoSummary(result);
+    expect(printed).toMatch(/^Recorded 7 questions \(stopped: 200 were planned\)/);
+    for (const [table, [sent, added, stored]] of summaryRows(printed)) {
+      expect(added, table).toBe(sent);
+      expect(stored, table).toBe(sent);
+    }
+    expect(summaryRows(printed).get('AI_TRAINING_QUERIES')).toEqual([7, 7, 7]);
+
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const code = await runDemoCommand(['--in-process', ...paths('d')], {
+      stdout,
+      stderr,
+      signal: AbortSignal.abort(),
+    });
+    expect(code).toBe(130);
   });
 
   it('does not replace a file that is not a sample database, nor the store', async () => {
