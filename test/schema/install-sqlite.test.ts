@@ -105,6 +105,21 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
       `INSERT INTO AI_RESPONSE_SELECTIONS (SELECTION_ID, QUERY_ID, ${common}, SELECTED_INTERACTION_ID, SELECTED_SOURCE)
        VALUES ('00000000000000b1', ?, '00000000000000b1', 's', ?, ?, 1, 'OK', ?, 'api')`,
     ).run(QUERY_ID, t(30), t(31), interaction);
+    // The selected SQL failed to run; a fallback ran the local model's, which answered.
+    const local = '00000000000000a2';
+    db.prepare(
+      `INSERT INTO AI_MODEL_INTERACTIONS (INTERACTION_ID, QUERY_ID, ${common}, MODEL_SOURCE, REQUEST_MODEL, GENERATED_SQL)
+       VALUES (?, ?, ?, 'chat l', ?, ?, 1, 'OK', 'local', 'sqlcoder', 'SELECT 2')`,
+    ).run(local, QUERY_ID, local, t(11), t(21));
+    for (const [id, ran, success, time] of [
+      ['00000000000000c1', interaction, 0, t(32)],
+      ['00000000000000c2', local, 1, t(34)],
+    ] as const) {
+      db.prepare(
+        `INSERT INTO AI_EXECUTION_RESULTS (EXECUTION_ID, QUERY_ID, ${common}, INTERACTION_ID, EXECUTED_SQL, SUCCESS)
+         VALUES (?, ?, ?, 'e', ?, ?, 1, 'OK', ?, 'SELECT', ?)`,
+      ).run(id, QUERY_ID, id, time, time, ran, success);
+    }
     for (const [id, rating, time] of [
       ['00000000000000f1', 2, t(40)],
       ['00000000000000f2', 5, t(50)],
@@ -122,6 +137,11 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
       SELECTED_SOURCE: 'api',
       SELECTED_MODEL: 'gpt-4o',
       GENERATED_SQL: 'SELECT 1',
+      EXECUTION_SUCCESS: 1,
+      ANSWER_INTERACTION_ID: local,
+      ANSWER_SOURCE: 'local',
+      ANSWER_MODEL: 'sqlcoder',
+      ANSWER_SQL: 'SELECT 2',
       RATING: 5,
     });
     // deleting the query deletes its stage rows

@@ -5,6 +5,7 @@
  * numbers, unknown fields ignored.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { DecodeCollector, MalformedRequestError } from './decode-result.js';
 import type { DecodedRequest } from './decode-result.js';
@@ -13,6 +14,7 @@ import {
   MAX_VALUE_DEPTH,
   buildReadableSpan,
   int64Value,
+  scopeOf,
   setAttribute,
 } from './span-builder.js';
 import type { DecodedLink, DecodedSpan, DecodedValue } from './span-builder.js';
@@ -232,41 +234,29 @@ export function decodeJsonRequest(text: string): DecodedRequest {
       scopes = optionalArray(resourceSpans, 'scopeSpans', 'resourceSpans');
     } catch (error) {
       if (!(error instanceof InvalidSpanError)) throw error;
-      for (let i = spanCount(resourceSpans); i > 0; i--) collector.reject(error.message);
+      collector.reject(error.message, spanCount(resourceSpans));
       continue;
     }
     const resource = resourceFromAttributes(resourceAttributes);
     for (const scopeSpans of scopes) {
       let spans: unknown[];
-      let scope: { name: string; version?: string; schemaUrl?: string };
+      let scope: InstrumentationScope;
       try {
         if (!isObject(scopeSpans)) fail('scopeSpans[]', 'an object', scopeSpans);
         const scopeObject = optionalObject(scopeSpans, 'scope', 'scopeSpans') ?? {};
-        const version = optionalString(scopeObject, 'version', 'scope');
-        const schemaUrl = optionalString(scopeSpans, 'schemaUrl', 'scopeSpans');
-        scope = {
-          name: optionalString(scopeObject, 'name', 'scope'),
-          ...(version ? { version } : {}),
-          ...(schemaUrl ? { schemaUrl } : {}),
-        };
+        scope = scopeOf(
+          optionalString(scopeObject, 'name', 'scope'),
+          optionalString(scopeObject, 'version', 'scope'),
+          optionalString(scopeSpans, 'schemaUrl', 'scopeSpans'),
+        );
         spans = optionalArray(scopeSpans, 'spans', 'scopeSpans');
       } catch (error) {
         if (!(error instanceof InvalidSpanError)) throw error;
-        const count =
-          isObject(scopeSpans) && Array.isArray(field(scopeSpans, 'spans'))
-            ? (field(scopeSpans, 'spans') as unknown[]).length
-            : 0;
-        for (let i = count; i > 0; i--) collector.reject(error.message);
+        const spansField = isObject(scopeSpans) ? field(scopeSpans, 'spans') : undefined;
+        collector.reject(error.message, Array.isArray(spansField) ? spansField.length : 0);
         continue;
       }
-      for (const span of spans) {
-        try {
-          collector.spans.push(buildReadableSpan(decodeSpan(span), resource, scope));
-        } catch (error) {
-          if (!(error instanceof InvalidSpanError)) throw error;
-          collector.reject(error.message);
-        }
-      }
+      for (const span of spans) collector.keep(() => buildReadableSpan(decodeSpan(span), resource, scope));
     }
   }
   return collector.result();

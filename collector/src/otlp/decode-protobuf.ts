@@ -8,6 +8,7 @@ import {
   MAX_VALUE_DEPTH,
   buildReadableSpan,
   int64Value,
+  scopeOf,
   setAttribute,
 } from './span-builder.js';
 import type { DecodedSpan, DecodedValue } from './span-builder.js';
@@ -112,25 +113,19 @@ export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
       resourceAttributes = attributesOf(resourceSpans.resource?.attributes ?? []);
     } catch (error) {
       for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-        for (let i = scopeSpans.spans?.length ?? 0; i > 0; i--)
-          collector.reject(`resource: ${(error as Error).message}`);
+        collector.reject(`resource: ${(error as Error).message}`, scopeSpans.spans?.length ?? 0);
       }
       continue;
     }
     const resource = resourceFromAttributes(resourceAttributes);
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = {
-        name: scopeSpans.scope?.name ?? '',
-        ...(scopeSpans.scope?.version ? { version: scopeSpans.scope.version } : {}),
-        ...(scopeSpans.schemaUrl ? { schemaUrl: scopeSpans.schemaUrl } : {}),
-      };
+      const scope = scopeOf(
+        scopeSpans.scope?.name ?? '',
+        scopeSpans.scope?.version ?? '',
+        scopeSpans.schemaUrl ?? '',
+      );
       for (const span of scopeSpans.spans ?? []) {
-        try {
-          collector.spans.push(buildReadableSpan(decodeSpan(span), resource, scope));
-        } catch (error) {
-          if (!(error instanceof InvalidSpanError)) throw error;
-          collector.reject(error.message);
-        }
+        collector.keep(() => buildReadableSpan(decodeSpan(span), resource, scope));
       }
     }
   }

@@ -1,4 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InvalidSpanError } from './span-builder.js';
 
 /** The body could not be read as an OTLP trace request at all (answered with 400). */
 export class MalformedRequestError extends Error {}
@@ -19,10 +20,21 @@ export class DecodeCollector {
   private rejectedCount = 0;
   private readonly reasonCounts = new Map<string, number>();
 
-  reject(reason: string): void {
-    this.rejectedCount += 1;
+  /** Keeps the span `build` makes, or rejects it with the reason when it is invalid. */
+  keep(build: () => ReadableSpan): void {
+    try {
+      this.spans.push(build());
+    } catch (error) {
+      if (!(error instanceof InvalidSpanError)) throw error;
+      this.reject(error.message);
+    }
+  }
+
+  reject(reason: string, spans = 1): void {
+    if (spans <= 0) return;
+    this.rejectedCount += spans;
     if (this.reasonCounts.has(reason) || this.reasonCounts.size < MAX_REASONS) {
-      this.reasonCounts.set(reason, (this.reasonCounts.get(reason) ?? 0) + 1);
+      this.reasonCounts.set(reason, (this.reasonCounts.get(reason) ?? 0) + spans);
     }
   }
 

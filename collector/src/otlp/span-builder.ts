@@ -171,6 +171,11 @@ export function buildReadableSpan(
   };
 }
 
+/** The instrumentation scope of a ScopeSpans, leaving out what was not sent. */
+export function scopeOf(name: string, version: string, schemaUrl: string): InstrumentationScope {
+  return { name, ...(version ? { version } : {}), ...(schemaUrl ? { schemaUrl } : {}) };
+}
+
 /** A primitive decoded from an OTLP AnyValue, or a structure to be kept as JSON text. */
 export type DecodedValue =
   string | number | boolean | null | DecodedValue[] | { [key: string]: DecodedValue };

@@ -40,4 +40,15 @@ export type {
   OracleDbType,
   OracleExecuteOptions,
   OracleExecuteManyOptions,
+  OracleFetchMetadata,
+  OracleQueryStreamOptions,
 } from './dialects/oracle/oracle-driver.js';
+export {
+  openTableReader,
+  Binds,
+  READ_TABLES,
+  StoreReadError,
+  StoreOpenError,
+  MissingTablesError,
+} from './read/table-reader.js';
+export type { TableReader, TableReaderOptions, ReadRow, ReadValue, BindValue } from './read/table-reader.js';

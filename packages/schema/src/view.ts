@@ -1,8 +1,10 @@
 /**
  * AI_TRAINING_EXAMPLES: one row per query with what a fine-tuning export needs: the question,
  * its classification and schema context, the selected model interaction, the latest SQL
- * processing and execution, and the latest feedback. Written in SQL that Oracle, PostgreSQL and
- * SQLite all accept (no AS before table aliases, window functions for "latest").
+ * processing and execution, the model interaction whose SQL that execution ran (the answer: after
+ * a fallback it is not the selected one), and the latest feedback. Written in SQL that Oracle,
+ * PostgreSQL and SQLite all accept (no AS before table aliases, window functions for "latest").
+ * New columns go at the end: PostgreSQL's CREATE OR REPLACE VIEW may only add columns there.
  */
 export const TRAINING_EXAMPLES_VIEW = 'AI_TRAINING_EXAMPLES';
 
@@ -39,7 +41,11 @@ export const TRAINING_EXAMPLES_SELECT = `SELECT
   f.IS_CORRECT,
   f.CORRECTED_SQL,
   f.FEEDBACK_COMMENT,
-  f.FEEDBACK_TIME
+  f.FEEDBACK_TIME,
+  e.INTERACTION_ID AS ANSWER_INTERACTION_ID,
+  am.MODEL_SOURCE AS ANSWER_SOURCE,
+  am.REQUEST_MODEL AS ANSWER_MODEL,
+  am.GENERATED_SQL AS ANSWER_SQL
 FROM AI_TRAINING_QUERIES q
 LEFT JOIN (${latest('AI_QUERY_CLASSIFICATIONS', 'x.START_TIME DESC, x.CLASSIFICATION_ID DESC')}) c
   ON c.QUERY_ID = q.QUERY_ID AND c.RN = 1
@@ -53,5 +59,7 @@ LEFT JOIN (${latest('AI_SQL_PROCESSING', 'x.START_TIME DESC, x.PROCESSING_ID DES
   ON p.QUERY_ID = q.QUERY_ID AND p.RN = 1
 LEFT JOIN (${latest('AI_EXECUTION_RESULTS', 'x.START_TIME DESC, x.EXECUTION_ID DESC')}) e
   ON e.QUERY_ID = q.QUERY_ID AND e.RN = 1
+LEFT JOIN AI_MODEL_INTERACTIONS am
+  ON am.QUERY_ID = e.QUERY_ID AND am.INTERACTION_ID = e.INTERACTION_ID
 LEFT JOIN (${latest('AI_USER_FEEDBACK', 'x.FEEDBACK_TIME DESC, x.FEEDBACK_ID DESC')}) f
   ON f.QUERY_ID = q.QUERY_ID AND f.RN = 1`;

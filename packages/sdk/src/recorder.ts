@@ -93,7 +93,10 @@ export class Recorder {
     this.processor = options.processor;
     this.mode = options.mode ?? 'async';
     this.context = options.context ?? {};
-    this.spans = new StageSpans(options.tracerProvider.getTracer(options.tracerName ?? '@aitdr/sdk'));
+    this.spans = new StageSpans(
+      options.tracerProvider.getTracer(options.tracerName ?? '@aitdr/sdk'),
+      options.clock,
+    );
     this.ownsTracerProvider = options.ownsTracerProvider ?? false;
   }
 

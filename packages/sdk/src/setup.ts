@@ -70,6 +70,7 @@ export async function createRecorder(options: SetupOptions): Promise<Recorder> {
     processor,
     mode,
     ...(options.context === undefined ? {} : { context: options.context }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
     ownsTracerProvider: true,
   });
 }

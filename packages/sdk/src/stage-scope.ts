@@ -57,7 +57,16 @@ interface StartOptions {
 export class StageSpans {
   private readonly reported = new Set<string>();
 
-  constructor(readonly tracer: Tracer) {}
+  /** `clock`: where times come from when none is given; OpenTelemetry's own when absent. */
+  constructor(
+    readonly tracer: Tracer,
+    private readonly clock?: () => TimeInput,
+  ) {}
+
+  /** The clock's time, or undefined to let OpenTelemetry take its own. */
+  now(): TimeInput | undefined {
+    return this.clock?.();
+  }
 
   start<S extends Stage>(
     stage: S,
@@ -78,6 +87,7 @@ export class StageSpans {
       ...options.attributes,
       ...toStageAttributes(stage, fields as StageFields<S>),
     }));
+    const startTime = options.startTime ?? this.now();
     const span = safely('starting a span', undefined, () =>
       this.tracer.startSpan(
         stageSpanName(stage, attributes),
@@ -86,7 +96,7 @@ export class StageSpans {
           attributes,
           ...(options.root === true ? { root: true } : {}),
           ...(options.links === undefined ? {} : { links: options.links }),
-          ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
+          ...(startTime === undefined ? {} : { startTime }),
         },
         options.parent === undefined ? context.active() : trace.setSpan(context.active(), options.parent),
       ),
@@ -200,7 +210,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
         this.attributes[ATTR_ERROR_TYPE] = errorType;
         this.span.setAttribute(ATTR_ERROR_TYPE, errorType);
       }
-      this.span.recordException(toException(error));
+      this.span.recordException(toException(error), this.spans.now());
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(error) });
     });
   }
@@ -214,7 +224,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
     this.ended = true;
     safely('ending a span', undefined, () => {
       this.spans.validate(this.stage, this.attributes);
-      this.span.end(endTime);
+      this.span.end(endTime ?? this.spans.now());
     });
   }
 

@@ -159,6 +159,12 @@ export interface RecorderOptions {
   tracerName?: string;
   /** The recorder owns the provider: its forceFlush and shutdown then cover the whole provider (createRecorder sets it). Default false. */
   ownsTracerProvider?: boolean;
+  /**
+   * Where the recorder's span times come from when a helper is given none: start and end times,
+   * and the times of recorded errors. For simulations and replays, whose stages happen at times of
+   * their own; return epoch milliseconds, a Date or an HrTime. Default: OpenTelemetry's clock.
+   */
+  clock?: () => TimeInput;
 }
 
 /** Options of a stage recorded around a callback. */
@@ -309,6 +315,8 @@ export interface SetupOptions {
   /** Default mode of queries, feedback and plain traces. Default `async`. */
   mode?: RecordingMode;
   context?: RecordingContext;
+  /** Where span times come from when none is given (see RecorderOptions). Default: OpenTelemetry's clock. */
+  clock?: () => TimeInput;
   /** Redaction before export (our processor and Jaeger). Default off. */
   redaction?: RedactionOptions;
   /** Bounds and timings of the TraceBufferProcessor. Defaults as in TraceBufferProcessorOptions. */

@@ -574,6 +574,52 @@ describe('Recorder', () => {
   });
 });
 
+describe('Recorder with a clock of its own', () => {
+  it('takes every time no helper was given from the clock: starts, ends, errors, feedback', async () => {
+    const exporter = new RecordingExporter();
+    // A simulation's clock, days in the past, that moves only when told to.
+    let now = Date.UTC(2026, 10, 2, 9, 30);
+    const { recorder } = recorderWith(exporter, { clock: () => now });
+    const started = now;
+    const query = await recorder.recordQuery('show downtime', async (scope) => {
+      now += 5;
+      scope.modelInteraction(API_INTERACTION, {
+        startTime: now,
+        endTime: now + 900,
+        error: new ModelTimeoutError('late'),
+      });
+      now += 900;
+      await scope.fallback({ fromSource: 'api', toSource: 'local', reason: 'timeout' }, (fallback) => {
+        now += 300; // the local model answering
+        fallback.modelInteraction({ ...API_INTERACTION, source: 'local', requestModel: 'sqlcoder-7b' });
+        now += 20;
+        return Promise.resolve();
+      });
+      now += 40;
+    });
+    now += 60_000;
+    await recorder.recordFeedback({ queryId: query.queryId, rating: 4 });
+    await recorder.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    const ms = (time: readonly [number, number]) => time[0] * 1000 + time[1] / 1e6;
+
+    expect(ms(only(spans, 'query').startTime)).toBe(started);
+    expect(ms(only(spans, 'query').endTime)).toBe(started + 5 + 900 + 320 + 40);
+    expect([ms(only(spans, 'fallback').startTime), ms(only(spans, 'fallback').endTime)]).toEqual([
+      started + 905,
+      started + 1225,
+    ]);
+    const [apiCall, localCall] = byStage(spans, 'model_interaction').sort((a) =>
+      a.name === 'chat gpt-4o' ? -1 : 1,
+    );
+    expect([ms(apiCall!.startTime), ms(apiCall!.endTime)]).toEqual([started + 5, started + 905]);
+    // The error's event carries the clock's time, not the wall clock's.
+    expect(apiCall!.events.map((event) => ms(event.time))).toEqual([started + 5]);
+    expect([ms(localCall!.startTime), ms(localCall!.endTime)]).toEqual([started + 1205, started + 1205]);
+    expect(ms(only(spans, 'user_feedback').startTime)).toBe(started + 1265 + 60_000);
+  });
+});
+
 describe('Recorder.startQuery', () => {
   it('records a query that spans several callbacks, ended explicitly', async () => {
     const exporter = new RecordingExporter();

@@ -32,6 +32,11 @@ function wholeSecondsIso(seconds: number): string {
   return lastSecondsIso;
 }
 
+/** A Date in the same portable form (a Date holds milliseconds, so the last three decimals are 0). */
+export function dateToIso(date: Date): string {
+  return date.toISOString().replace(/Z$/, '000Z');
+}
+
 /** A duration in milliseconds, rounded to the microsecond (the columns hold three decimals). */
 export function hrTimeToMillis(duration: HrTime): number {
   return Math.round(duration[0] * 1e6 + duration[1] / 1e3) / 1e3;

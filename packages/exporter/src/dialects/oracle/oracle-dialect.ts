@@ -9,20 +9,13 @@ import type { Dialect, FailureKind, RowError, StoreTransaction } from '../../sto
 import { chunk, lockOtherSpansSql, selectQueryIdsSql, updateOtherSpansSql } from '../../store/sql.js';
 import { DEFAULTS } from '../../types.js';
 import type { OracleStoreOptions } from '../../types.js';
+import { loadOracleDriver } from './oracle-driver.js';
 import type { OracleConnection, OracleDriver, OraclePool } from './oracle-driver.js';
 import { classifyOracleFailure } from './oracle-failures.js';
 import { ORACLE_SYNTAX, executeBind, mergeBinds, mergeSql } from './oracle-statements.js';
 
 /** Seconds busy connections get to finish when the pool closes. */
 const CLOSE_DRAIN_SECONDS = 10;
-
-async function loadDriver(): Promise<OracleDriver> {
-  // Loaded only here, so applications on another store need not install oracledb. The module
-  // name is a variable so TypeScript does not look for types this package does not ship.
-  const name = 'oracledb';
-  const module = (await import(name)) as { default?: OracleDriver } & OracleDriver;
-  return module.default ?? module;
-}
 
 export class OracleDialect implements Dialect {
   readonly name = 'oracle';
@@ -77,7 +70,7 @@ export class OracleDialect implements Dialect {
   }
 
   private async createPool(): Promise<{ driver: OracleDriver; pool: OraclePool }> {
-    const driver = this.options.driver ?? (await loadDriver());
+    const driver = this.options.driver ?? (await loadOracleDriver());
     const size = this.options.poolSize ?? DEFAULTS.oracle.poolSize;
     // A fixed-size pool: no connection storms when load changes, as Oracle recommends.
     const pool = await driver.createPool({

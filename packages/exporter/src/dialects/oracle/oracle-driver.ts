@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * The part of the `oracledb` module the Oracle dialect uses, declared here so the core never
  * imports the driver, `@types/oracledb` is not needed, and tests can stand in a fake.
@@ -32,6 +34,20 @@ export interface OracleExecuteManyOptions {
   readonly autoCommit: boolean;
 }
 
+/** Column metadata handed to a `fetchTypeHandler`. */
+export interface OracleFetchMetadata {
+  readonly name: string;
+  readonly dbType: OracleDbType;
+}
+
+export interface OracleQueryStreamOptions {
+  readonly outFormat: number;
+  /** Rows fetched per round trip. */
+  readonly fetchArraySize: number;
+  /** Says how a column is fetched; undefined keeps the default. */
+  readonly fetchTypeHandler: (metadata: OracleFetchMetadata) => { readonly type: OracleDbType } | undefined;
+}
+
 export interface OracleConnection {
   /** Milliseconds one round trip may take. */
   callTimeout?: number;
@@ -45,6 +61,8 @@ export interface OracleConnection {
     binds: readonly (readonly unknown[])[],
     options: OracleExecuteManyOptions,
   ): Promise<{ readonly rowsAffected?: number; readonly batchErrors?: readonly OracleBatchError[] }>;
+  /** Rows of a query as an object-mode stream, fetched `fetchArraySize` at a time. */
+  queryStream(sql: string, binds: readonly unknown[], options: OracleQueryStreamOptions): Readable;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /** `drop: true` discards a connection that failed instead of returning it to the pool. */
@@ -73,4 +91,15 @@ export interface OracleDriver {
   readonly DB_TYPE_CLOB: OracleDbType;
   readonly DB_TYPE_NUMBER: OracleDbType;
   readonly OUT_FORMAT_ARRAY: number;
+  readonly OUT_FORMAT_OBJECT: number;
+}
+
+/** The `oracledb` module, in thin mode. */
+export async function loadOracleDriver(): Promise<OracleDriver> {
+  // Loaded only when an Oracle store is used, so users of another store need not install
+  // oracledb. The module name is a variable so TypeScript does not look for types this package
+  // does not ship.
+  const name = 'oracledb';
+  const module = (await import(name)) as { default?: OracleDriver } & OracleDriver;
+  return module.default ?? module;
 }

@@ -6,7 +6,8 @@
  * constraints (lengths, NOT NULL, CHECK ranges and value sets, foreign keys) reported per row as
  * `batchErrors` with real ORA- numbers. Transactions are per connection until commit.
  */
-import { TABLES } from '@aitdr/schema';
+import { Readable } from 'node:stream';
+import { TABLES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
 import type {
   OracleBatchError,
@@ -14,25 +15,37 @@ import type {
   OracleDriver,
   OracleExecuteManyOptions,
   OracleExecuteOptions,
+  OracleDbType,
   OraclePool,
+  OracleQueryStreamOptions,
   OraclePoolAttributes,
 } from '@aitdr/exporter';
 
 type FakeRow = Record<string, unknown>;
-type FailingMethod = 'getConnection' | 'execute' | 'executeMany';
+type FailingMethod = 'createPool' | 'getConnection' | 'execute' | 'executeMany' | 'queryStream';
 type Tables = Map<string, Map<string, FakeRow>>;
 
 export interface RecordedCall {
-  readonly method: 'execute' | 'executeMany' | 'commit' | 'rollback';
+  readonly method: 'execute' | 'executeMany' | 'queryStream' | 'commit' | 'rollback';
   readonly sql?: string;
   readonly binds?: readonly unknown[];
-  readonly options?: OracleExecuteOptions | OracleExecuteManyOptions;
+  readonly options?: OracleExecuteOptions | OracleExecuteManyOptions | OracleQueryStreamOptions;
+}
+
+/** What a `queryStream` whose SQL matches `sql` returns: columns with their database types, and rows. */
+export interface FakeQueryResult {
+  readonly sql: RegExp;
+  readonly columns: readonly { readonly name: string; readonly dbType: OracleDbType }[];
+  readonly rows: readonly (readonly unknown[])[];
 }
 
 const DB_TYPE_VARCHAR = { name: 'DB_TYPE_VARCHAR' };
 const DB_TYPE_CLOB = { name: 'DB_TYPE_CLOB' };
 const DB_TYPE_NUMBER = { name: 'DB_TYPE_NUMBER' };
 const OUT_FORMAT_ARRAY = 4001;
+const OUT_FORMAT_OBJECT = 4002;
+const CATALOG_QUERY =
+  /^SELECT TABLE_NAME AS NAME FROM USER_TABLES UNION ALL SELECT VIEW_NAME FROM USER_VIEWS/;
 const tablesByName = new Map(TABLES.map((t) => [t.name, t]));
 const TIMESTAMP_TEXT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
@@ -251,6 +264,44 @@ export class FakeConnection implements OracleConnection {
     return Promise.resolve({ rowsAffected, ...(batchErrors.length > 0 ? { batchErrors } : {}) });
   }
 
+  /**
+   * Answers the reader's catalog query from `db.catalog`, and other queries from `db.queryResults`
+   * (first match). Rows come as objects only with OUT_FORMAT_OBJECT; a CLOB comes as a Lob object
+   * unless the fetchTypeHandler asks for text, as node-oracledb does.
+   */
+  queryStream(sql: string, binds: readonly unknown[], options: OracleQueryStreamOptions): Readable {
+    this.db.calls.push({ method: 'queryStream', sql, binds, options });
+    const failure = this.db.takeFailure('queryStream');
+    if (failure)
+      return new Readable({
+        objectMode: true,
+        read() {
+          this.destroy(failure);
+        },
+      });
+    const result = CATALOG_QUERY.test(sql)
+      ? {
+          sql: CATALOG_QUERY,
+          columns: [{ name: 'NAME', dbType: DB_TYPE_VARCHAR }],
+          rows: [...this.db.catalog].map((name) => [name]),
+        }
+      : this.db.queryResults.find((r) => r.sql.test(sql));
+    if (!result) throw new Error(`fake oracledb does not understand: ${sql.slice(0, 120)}`);
+    const types = result.columns.map(
+      (column) =>
+        options.fetchTypeHandler({ name: column.name, dbType: column.dbType })?.type ?? column.dbType,
+    );
+    const rows = result.rows.map((row) => {
+      const values = row.map((value, i) =>
+        types[i] === DB_TYPE_CLOB && value !== null ? { lob: true, text: value } : value,
+      );
+      if (options.outFormat !== OUT_FORMAT_OBJECT) return values;
+      return Object.fromEntries(result.columns.map((column, i) => [column.name, values[i]]));
+    });
+    this.db.streamedBatchSizes.push(options.fetchArraySize);
+    return Readable.from(rows);
+  }
+
   commit(): Promise<void> {
     this.db.calls.push({ method: 'commit' });
     if (this.working) this.db.tables = this.working;
@@ -276,13 +327,21 @@ export class FakeOracleDb implements OracleDriver {
   readonly DB_TYPE_CLOB = DB_TYPE_CLOB;
   readonly DB_TYPE_NUMBER = DB_TYPE_NUMBER;
   readonly OUT_FORMAT_ARRAY = OUT_FORMAT_ARRAY;
+  readonly OUT_FORMAT_OBJECT = OUT_FORMAT_OBJECT;
   tables: Tables = new Map();
+  /** Tables and views the catalog lists: all of the schema, as after an install. */
+  catalog = new Set([...TABLES.map((t) => t.name), TRAINING_EXAMPLES_VIEW]);
+  queryResults: FakeQueryResult[] = [];
+  readonly streamedBatchSizes: number[] = [];
+  closedPools = 0;
   readonly calls: RecordedCall[] = [];
   readonly pools: OraclePoolAttributes[] = [];
   readonly connections: FakeConnection[] = [];
   private readonly failures: { method: FailingMethod; error: Error }[] = [];
 
   createPool(attributes: OraclePoolAttributes): Promise<OraclePool> {
+    const failure = this.takeFailure('createPool');
+    if (failure) return Promise.reject(failure);
     this.pools.push(attributes);
     const pool: OraclePool = {
       getConnection: () => {
@@ -292,7 +351,10 @@ export class FakeOracleDb implements OracleDriver {
         this.connections.push(connection);
         return Promise.resolve(connection);
       },
-      close: () => Promise.resolve(),
+      close: () => {
+        this.closedPools += 1;
+        return Promise.resolve();
+      },
     };
     return Promise.resolve(pool);
   }

@@ -1,0 +1,223 @@
+import { InvalidArgumentError, Option } from 'commander';
+import { EXAMPLE_FORMATS } from '../export/example-formats.js';
+import type { ExampleFormat } from '../export/example-formats.js';
+import { EXPORT_FILES, exportDataset } from '../export/export-dataset.js';
+import type { ExportManifest } from '../export/export-dataset.js';
+import { DEFAULT_GOLD_RULES, GOLD_SOURCES } from '../export/export-rules.js';
+import type { GoldSource } from '../export/export-rules.js';
+import { createProgress } from '../terminal/progress.js';
+import { displayPath } from '../terminal/text-table.js';
+import type { CommandIo } from './command-io.js';
+import { newProgram, parse, runProgram, UsageError } from './command-io.js';
+import { DEFAULT_EXPORT_DIRECTORY, DEFAULT_SEED, DEFAULT_STORE } from './defaults.js';
+import { join, resolve } from 'node:path';
+
+interface ExportCommandOptions {
+  store: string;
+  out: string;
+  format: ExampleFormat;
+  from?: Date;
+  to?: Date;
+  source?: 'api' | 'local';
+  minRating?: number;
+  category?: string[];
+  gold: GoldSource[];
+  negativeRating: number;
+  requireFeedback?: boolean;
+  dedupe: boolean;
+  validationRatio: number;
+  seed: string;
+  instructions?: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `YYYY-MM-DD` (a whole day, UTC) or an ISO-8601 time with a zone; `dayEnd` turns a date into the next midnight. */
+function dateParser(dayEnd: boolean): (value: string) => Date {
+  return (value) => {
+    const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+    if (day) {
+      const [year, month, date] = [Number(day[1]), Number(day[2]), Number(day[3])];
+      const start = new Date(Date.UTC(year, month - 1, date));
+      if (start.getUTCMonth() !== month - 1 || start.getUTCDate() !== date) {
+        throw new InvalidArgumentError('no such day');
+      }
+      return dayEnd ? new Date(start.getTime() + DAY_MS) : start;
+    }
+    const time = new Date(value);
+    if (
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) ||
+      Number.isNaN(time.getTime())
+    ) {
+      throw new InvalidArgumentError(
+        'expected a date (YYYY-MM-DD) or an ISO-8601 time with a zone (2026-11-25T08:00:00Z)',
+      );
+    }
+    return time;
+  };
+}
+
+function integerBetween(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return number;
+  };
+}
+
+function ratio(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number >= 1) {
+    throw new InvalidArgumentError('expected a number from 0 up to (not including) 1, such as 0.1');
+  }
+  return number;
+}
+
+/** Comma-separated, and the option may be repeated. */
+function names(value: string, previous: string[] | undefined): string[] {
+  const given = value.split(',').map((name) => name.trim());
+  if (given.some((name) => name === '')) throw new InvalidArgumentError('expected names separated by commas');
+  return [...(previous ?? []), ...given];
+}
+
+function goldSources(value: string): GoldSource[] {
+  const given = value.split(',').map((name) => name.trim());
+  const unknown = given.filter((name) => !(GOLD_SOURCES as readonly string[]).includes(name));
+  if (unknown.length > 0 || given.length === 0) {
+    throw new InvalidArgumentError(`expected ${GOLD_SOURCES.join(', ')} or both, separated by a comma`);
+  }
+  return GOLD_SOURCES.filter((source) => given.includes(source));
+}
+
+/** `aitdr-export`: writes the fine-tuning dataset as JSON Lines with a manifest. */
+export async function runExportCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const program = newProgram('aitdr-export', io)
+    .description(
+      'Writes the recorded queries as fine-tuning data (JSON Lines): train.jsonl, validation.jsonl and manifest.json. ' +
+        "The gold SQL is the user's corrected SQL when there is one, else the SQL of the model whose answer ran, " +
+        'when it executed successfully and the feedback is not negative.',
+    )
+    .option(
+      '--store <url>',
+      'the store to read: sqlite:<file>, postgres://…, oracle://…',
+      parse.store,
+      DEFAULT_STORE,
+    )
+    .option('--out <dir>', 'directory for the three files', DEFAULT_EXPORT_DIRECTORY)
+    .addOption(
+      new Option('--format <format>', 'chat: OpenAI chat messages; completion: {prompt, completion}')
+        .choices(EXAMPLE_FORMATS)
+        .default('chat'),
+    )
+    .option('--from <date>', 'only queries asked on or after this day (UTC) or time', dateParser(false))
+    .option(
+      '--to <date>',
+      'only queries asked up to this day (included, UTC) or before this time',
+      dateParser(true),
+    )
+    .addOption(
+      new Option('--source <source>', 'only answers of this model (the one whose SQL ran)').choices([
+        'api',
+        'local',
+      ]),
+    )
+    .option(
+      '--min-rating <rating>',
+      'only queries whose latest feedback rated them at least this (1-5)',
+      integerBetween(1, 5),
+    )
+    .option('--category <names>', 'only these classification categories (comma-separated, repeatable)', names)
+    .option(
+      '--gold <sources>',
+      'where gold SQL may come from: corrected (the user’s corrected SQL), model (the answer that ran), or both',
+      goldSources,
+      [...DEFAULT_GOLD_RULES.gold],
+    )
+    .option(
+      '--negative-rating <rating>',
+      'feedback rated at or below this is negative, as is "not correct" (0 to 5)',
+      integerBetween(0, 5),
+      DEFAULT_GOLD_RULES.negativeRating,
+    )
+    .option(
+      '--require-feedback',
+      'model SQL only with feedback that is not negative (not without any feedback)',
+    )
+    .option('--no-dedupe', 'keep every example, not one per normalised question')
+    .option('--validation-ratio <ratio>', 'share of questions in validation.jsonl', ratio, 0.1)
+    .option('--seed <seed>', 'seed of the train/validation split', String(DEFAULT_SEED))
+    .option(
+      '--instructions <text>',
+      'system instructions before the schema (default: asks for one read-only query)',
+    );
+
+  return runProgram(program, argv, io, async () => {
+    const options = program.opts<ExportCommandOptions>();
+    if (options.from !== undefined && options.to !== undefined && options.from >= options.to) {
+      throw new UsageError(
+        `--from (${options.from.toISOString()}) must be before --to (${options.to.toISOString()})`,
+      );
+    }
+    const manifest = await exportDataset({
+      store: options.store,
+      outDirectory: options.out,
+      format: options.format,
+      rules: {
+        gold: options.gold,
+        negativeRating: options.negativeRating,
+        requireFeedback: options.requireFeedback === true,
+      },
+      filters: {
+        ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.to === undefined ? {} : { until: options.to }),
+        ...(options.source === undefined ? {} : { source: options.source }),
+        ...(options.minRating === undefined ? {} : { minRating: options.minRating }),
+        ...(options.category === undefined ? {} : { categories: options.category }),
+      },
+      dedupe: options.dedupe,
+      validationRatio: options.validationRatio,
+      seed: options.seed,
+      ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
+      ...withProgress(createProgress(io.stderr, 'Exporting', 'queries')),
+    });
+    io.stdout.write(renderExportSummary(manifest, resolve(options.out)));
+  });
+}
+
+function withProgress<T>(progress: T | undefined): { progress?: T } {
+  return progress === undefined ? {} : { progress };
+}
+
+const SKIP_LABELS: Readonly<Record<keyof ExportManifest['counts']['skipped'], string>> = {
+  duplicate: 'duplicate questions',
+  noQuestion: 'no question text',
+  correctionNotUsed: 'corrected, but corrections not used',
+  noCorrection: 'no corrected SQL',
+  notExecuted: 'no SQL ran',
+  executionFailed: 'SQL failed to run',
+  negativeFeedback: 'negative feedback',
+  noFeedback: 'no feedback',
+};
+
+function renderExportSummary(manifest: ExportManifest, directory: string): string {
+  const { counts } = manifest;
+  const file = (name: string) => displayPath(join(directory, name));
+  const skipped = Object.entries(counts.skipped)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${count} ${SKIP_LABELS[reason as keyof typeof SKIP_LABELS]}`);
+  const gold = counts.goldFrom;
+  return [
+    `Exported ${counts.examples} examples (${manifest.format} format) from ${manifest.store}: ` +
+      `${counts.matched} of ${counts.queries} queries matched the filters.`,
+    `  train       ${String(counts.train).padStart(6)}  ${file(EXPORT_FILES.train)}`,
+    `  validation  ${String(counts.validation).padStart(6)}  ${file(EXPORT_FILES.validation)}`,
+    `  manifest            ${file(EXPORT_FILES.manifest)}`,
+    `Gold SQL: ${gold.userCorrection} corrected by users, ${gold.apiModel} from the API model, ${gold.localModel} from the local model` +
+      (gold.modelOfUnknownSource > 0 ? `, ${gold.modelOfUnknownSource} from a model of unknown source` : '') +
+      '.',
+    `Skipped: ${skipped.length === 0 ? 'none' : skipped.join(', ')}.`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,378 @@
+/**
+ * The stats report's numbers, read from the nine tables of any store. Counts are GROUP BY queries
+ * in SQL all three stores accept; what SQL cannot say portably (days of a timestamp, percentiles,
+ * the reason in a JSON list) is computed here from streamed rows, keeping only the aggregates (and
+ * each model's latencies, for exact percentiles).
+ */
+import {
+  AI_FALLBACK_EVENTS,
+  AI_MODEL_INTERACTIONS,
+  AI_QUERY_CLASSIFICATIONS,
+  AI_RESPONSE_SELECTIONS,
+  AI_SQL_PROCESSING,
+  AI_EXECUTION_RESULTS,
+  AI_USER_FEEDBACK,
+  TRAINING_EXAMPLES_VIEW,
+} from '@aitdr/schema';
+import type { ReadRow, TableReader } from '@aitdr/exporter';
+import { asBoolean, asNumber, asText } from '../store/read-values.js';
+
+export interface StatsReport {
+  readonly store: string;
+  readonly generatedAt: string;
+  readonly overview: {
+    readonly queries: number;
+    /** Queries whose last SQL ran without error. */
+    readonly answered: number;
+    /** Queries with at least one fallback. */
+    readonly withFallback: number;
+    readonly feedback: number;
+    readonly firstQuery?: string;
+    readonly lastQuery?: string;
+  };
+  /** Per UTC day with queries. */
+  readonly queriesPerDay: readonly {
+    readonly day: string;
+    readonly queries: number;
+    readonly answered: number;
+  }[];
+  readonly selection: {
+    readonly bySource: readonly { readonly source: string; readonly count: number }[];
+    readonly byStrategy: readonly { readonly strategy: string; readonly count: number }[];
+  };
+  /** Per model source: from the call to the SQL that ran. */
+  readonly sources: readonly SourceOutcome[];
+  readonly models: readonly ModelUsage[];
+  readonly fallbacks: readonly {
+    readonly reason: string;
+    readonly count: number;
+    readonly succeeded: number;
+  }[];
+  readonly validationFailures: readonly {
+    readonly reason: string;
+    readonly errorType: string;
+    readonly count: number;
+  }[];
+  readonly feedback: {
+    readonly ratings: readonly { readonly rating: number; readonly count: number }[];
+    readonly unrated: number;
+    readonly correct: number;
+    readonly incorrect: number;
+    readonly withCorrectedSql: number;
+  };
+  /** Queries where both models answered: how often their SQL was equivalent. */
+  readonly agreement: {
+    readonly compared: number;
+    readonly agreed: number;
+    readonly byCategory: readonly {
+      readonly category: string;
+      readonly compared: number;
+      readonly agreed: number;
+    }[];
+  };
+}
+
+export interface SourceOutcome {
+  readonly source: string;
+  readonly calls: number;
+  /** Calls that ended in an error (timeout, provider error). */
+  readonly failedCalls: number;
+  /** Validations of this source's SQL, and how many passed. */
+  readonly validated: number;
+  readonly valid: number;
+  /** Executions of this source's SQL, and how many ran without error. */
+  readonly executed: number;
+  readonly executedOk: number;
+  /** Queries answered with this source's SQL (the last execution, successful). */
+  readonly answers: number;
+}
+
+export interface ModelUsage {
+  readonly model: string;
+  readonly source: string;
+  readonly calls: number;
+  /** Latency percentiles in ms over all calls, failed ones included; undefined without latencies. */
+  readonly p50Ms?: number;
+  readonly p95Ms?: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+const UNKNOWN = '(none)';
+const label = (value: ReadRow[string] | undefined) => asText(value) ?? UNKNOWN;
+const count = (row: ReadRow) => asNumber(row.N) ?? 0;
+
+/** Reads every section of the report. Statements run one after the other (SQLite allows one at a time). */
+export async function collectStats(reader: TableReader): Promise<StatsReport> {
+  return {
+    store: reader.store,
+    generatedAt: new Date().toISOString(),
+    ...(await queriesOverTime(reader)),
+    selection: await selection(reader),
+    sources: await sourceOutcomes(reader),
+    models: await modelUsage(reader),
+    fallbacks: await fallbackReasons(reader),
+    validationFailures: await validationFailures(reader),
+    feedback: await feedbackDistribution(reader),
+    agreement: await agreement(reader),
+  };
+}
+
+async function queriesOverTime(
+  reader: TableReader,
+): Promise<Pick<StatsReport, 'overview' | 'queriesPerDay'>> {
+  const days = new Map<string, { queries: number; answered: number }>();
+  let queries = 0;
+  let answered = 0;
+  let first: string | undefined;
+  let last: string | undefined;
+  for await (const row of reader.stream(
+    `SELECT QUERY_TIME, EXECUTION_SUCCESS FROM ${TRAINING_EXAMPLES_VIEW}`,
+  )) {
+    const time = asText(row.QUERY_TIME);
+    const ok = asBoolean(row.EXECUTION_SUCCESS) === true;
+    queries += 1;
+    if (ok) answered += 1;
+    if (time === undefined) continue;
+    if (first === undefined || time < first) first = time;
+    if (last === undefined || time > last) last = time;
+    const day = days.get(time.slice(0, 10)) ?? { queries: 0, answered: 0 };
+    day.queries += 1;
+    if (ok) day.answered += 1;
+    days.set(time.slice(0, 10), day);
+  }
+  const [fallbacks] = await reader.query(
+    `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name}`,
+  );
+  const [feedback] = await reader.query(`SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name}`);
+  return {
+    overview: {
+      queries,
+      answered,
+      withFallback: fallbacks === undefined ? 0 : count(fallbacks),
+      feedback: feedback === undefined ? 0 : count(feedback),
+      ...(first === undefined ? {} : { firstQuery: first }),
+      ...(last === undefined ? {} : { lastQuery: last }),
+    },
+    queriesPerDay: [...days.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([day, totals]) => ({ day, ...totals })),
+  };
+}
+
+async function selection(reader: TableReader): Promise<StatsReport['selection']> {
+  const rows = await reader.query(
+    `SELECT SELECTED_SOURCE, STRATEGY, COUNT(*) AS N FROM ${AI_RESPONSE_SELECTIONS.name} GROUP BY SELECTED_SOURCE, STRATEGY`,
+  );
+  return {
+    bySource: sumBy(rows, (row) => label(row.SELECTED_SOURCE)).map(([source, n]) => ({ source, count: n })),
+    byStrategy: sumBy(rows, (row) => label(row.STRATEGY)).map(([strategy, n]) => ({ strategy, count: n })),
+  };
+}
+
+async function sourceOutcomes(reader: TableReader): Promise<SourceOutcome[]> {
+  const calls = await reader.query(
+    `SELECT MODEL_SOURCE, COUNT(*) AS N, SUM(CASE WHEN STATUS_CODE = 'ERROR' THEN 1 ELSE 0 END) AS FAILED
+     FROM ${AI_MODEL_INTERACTIONS.name} GROUP BY MODEL_SOURCE`,
+  );
+  // A stage row names the interaction whose SQL it handled; its source says whose SQL that was.
+  const bySource = (table: string, flag: string) =>
+    reader.query(
+      `SELECT mi.MODEL_SOURCE, x.${flag} AS OK, COUNT(*) AS N FROM ${table} x
+       JOIN ${AI_MODEL_INTERACTIONS.name} mi ON mi.QUERY_ID = x.QUERY_ID AND mi.INTERACTION_ID = x.INTERACTION_ID
+       GROUP BY mi.MODEL_SOURCE, x.${flag}`,
+    );
+  const validations = await bySource(AI_SQL_PROCESSING.name, 'IS_VALID');
+  const executions = await bySource(AI_EXECUTION_RESULTS.name, 'SUCCESS');
+  const succeeded = reader.binds();
+  const answers = await reader.query(
+    `SELECT ANSWER_SOURCE AS MODEL_SOURCE, COUNT(*) AS N FROM ${TRAINING_EXAMPLES_VIEW}
+     WHERE EXECUTION_SUCCESS = ${succeeded.add(true)} GROUP BY ANSWER_SOURCE`,
+    succeeded,
+  );
+  const sources = new Set(
+    [...calls, ...validations, ...executions, ...answers].map((row) => label(row.MODEL_SOURCE)),
+  );
+  const total = (rows: readonly ReadRow[], source: string, ok?: boolean) =>
+    rows
+      .filter((row) => label(row.MODEL_SOURCE) === source && (ok === undefined || asBoolean(row.OK) === ok))
+      .reduce((sum, row) => sum + count(row), 0);
+  return [...sources].sort().map((source) => ({
+    source,
+    calls: total(calls, source),
+    failedCalls: calls
+      .filter((row) => label(row.MODEL_SOURCE) === source)
+      .reduce((sum, row) => sum + (asNumber(row.FAILED) ?? 0), 0),
+    validated: total(validations, source),
+    valid: total(validations, source, true),
+    executed: total(executions, source),
+    executedOk: total(executions, source, true),
+    answers: total(answers, source),
+  }));
+}
+
+async function modelUsage(reader: TableReader): Promise<ModelUsage[]> {
+  const models = new Map<
+    string,
+    {
+      model: string;
+      source: string;
+      calls: number;
+      latencies: number[];
+      inputTokens: number;
+      outputTokens: number;
+    }
+  >();
+  for await (const row of reader.stream(
+    `SELECT REQUEST_MODEL, MODEL_SOURCE, LATENCY_MS, INPUT_TOKENS, OUTPUT_TOKENS FROM ${AI_MODEL_INTERACTIONS.name}`,
+  )) {
+    const model = label(row.REQUEST_MODEL);
+    const source = label(row.MODEL_SOURCE);
+    const key = `${source}\u0000${model}`;
+    const usage = models.get(key) ?? {
+      model,
+      source,
+      calls: 0,
+      latencies: [],
+      inputTokens: 0,
+      outputTokens: 0,
+    };
+    usage.calls += 1;
+    const latency = asNumber(row.LATENCY_MS);
+    if (latency !== undefined) usage.latencies.push(latency);
+    usage.inputTokens += asNumber(row.INPUT_TOKENS) ?? 0;
+    usage.outputTokens += asNumber(row.OUTPUT_TOKENS) ?? 0;
+    models.set(key, usage);
+  }
+  return [...models.values()]
+    .sort((a, b) => a.source.localeCompare(b.source) || a.model.localeCompare(b.model))
+    .map(({ latencies, ...usage }) => {
+      const sorted = Float64Array.from(latencies).sort();
+      const p50 = percentile(sorted, 0.5);
+      const p95 = percentile(sorted, 0.95);
+      return {
+        ...usage,
+        ...(p50 === undefined ? {} : { p50Ms: p50 }),
+        ...(p95 === undefined ? {} : { p95Ms: p95 }),
+      };
+    });
+}
+
+/** The `p` quantile of sorted values, interpolating between the two nearest ranks. */
+export function percentile(sorted: ArrayLike<number>, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const position = (sorted.length - 1) * p;
+  const below = Math.floor(position);
+  const above = Math.ceil(position);
+  const value = sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+  return Math.round(value * 10) / 10;
+}
+
+async function fallbackReasons(reader: TableReader): Promise<StatsReport['fallbacks']> {
+  const rows = await reader.query(
+    `SELECT REASON, SUCCEEDED, COUNT(*) AS N FROM ${AI_FALLBACK_EVENTS.name} GROUP BY REASON, SUCCEEDED`,
+  );
+  return sumBy(rows, (row) => label(row.REASON)).map(([reason, n]) => ({
+    reason,
+    count: n,
+    succeeded: rows
+      .filter((row) => label(row.REASON) === reason && asBoolean(row.SUCCEEDED) === true)
+      .reduce((sum, row) => sum + count(row), 0),
+  }));
+}
+
+/**
+ * Validation failures by the kind of their first problem: the text before its first colon
+ * ("syntax error", "statement is not read-only"), which leaves out the details that differ.
+ */
+async function validationFailures(reader: TableReader): Promise<StatsReport['validationFailures']> {
+  const binds = reader.binds();
+  const failures = new Map<string, { reason: string; errorType: string; count: number }>();
+  for await (const row of reader.stream(
+    `SELECT ERROR_TYPE, VALIDATION_ERRORS FROM ${AI_SQL_PROCESSING.name} WHERE IS_VALID = ${binds.add(false)}`,
+    binds,
+  )) {
+    const reason = firstProblem(asText(row.VALIDATION_ERRORS));
+    const errorType = label(row.ERROR_TYPE);
+    const key = `${errorType}\u0000${reason}`;
+    const entry = failures.get(key) ?? { reason, errorType, count: 0 };
+    entry.count += 1;
+    failures.set(key, entry);
+  }
+  return [...failures.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+function firstProblem(json: string | undefined): string {
+  let problems: unknown;
+  try {
+    problems = json === undefined ? [] : JSON.parse(json);
+  } catch {
+    return 'unreadable validation errors';
+  }
+  const first = Array.isArray(problems) && typeof problems[0] === 'string' ? problems[0] : undefined;
+  if (first === undefined) return 'no reason recorded';
+  const colon = first.indexOf(':');
+  return (colon > 0 ? first.slice(0, colon) : first).trim();
+}
+
+async function feedbackDistribution(reader: TableReader): Promise<StatsReport['feedback']> {
+  const rows = await reader.query(
+    `SELECT RATING, IS_CORRECT, COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} GROUP BY RATING, IS_CORRECT`,
+  );
+  const [corrected] = await reader.query(
+    `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE CORRECTED_SQL IS NOT NULL`,
+  );
+  const ratings = new Map<number, number>();
+  let unrated = 0;
+  for (const row of rows) {
+    const rating = asNumber(row.RATING);
+    if (rating === undefined) unrated += count(row);
+    else ratings.set(rating, (ratings.get(rating) ?? 0) + count(row));
+  }
+  const judged = (value: boolean) =>
+    rows.filter((row) => asBoolean(row.IS_CORRECT) === value).reduce((sum, row) => sum + count(row), 0);
+  return {
+    // Every rating from 1 to 5, and any other value stored.
+    ratings: [...new Set([1, 2, 3, 4, 5, ...ratings.keys()])]
+      .sort((a, b) => a - b)
+      .map((rating) => ({ rating, count: ratings.get(rating) ?? 0 })),
+    unrated,
+    correct: judged(true),
+    incorrect: judged(false),
+    withCorrectedSql: corrected === undefined ? 0 : count(corrected),
+  };
+}
+
+/**
+ * Agreement where there was something to compare: selections made between two answers (not
+ * `only_candidate` or `fallback`, where one model had not answered), by question category.
+ */
+async function agreement(reader: TableReader): Promise<StatsReport['agreement']> {
+  const binds = reader.binds();
+  const rows = await reader.query(
+    `SELECT c.CATEGORY, s.SQL_AGREEMENT, COUNT(*) AS N FROM ${AI_RESPONSE_SELECTIONS.name} s
+     LEFT JOIN ${AI_QUERY_CLASSIFICATIONS.name} c ON c.QUERY_ID = s.QUERY_ID
+     WHERE s.STRATEGY NOT IN (${binds.add('only_candidate')}, ${binds.add('fallback')}) AND s.SQL_AGREEMENT IS NOT NULL
+     GROUP BY c.CATEGORY, s.SQL_AGREEMENT`,
+    binds,
+  );
+  const agreedIn = (subset: readonly ReadRow[]) =>
+    subset.filter((row) => asBoolean(row.SQL_AGREEMENT) === true).reduce((sum, row) => sum + count(row), 0);
+  const byCategory = sumBy(rows, (row) => label(row.CATEGORY)).map(([category, compared]) => ({
+    category,
+    compared,
+    agreed: agreedIn(rows.filter((row) => label(row.CATEGORY) === category)),
+  }));
+  return {
+    compared: byCategory.reduce((sum, c) => sum + c.compared, 0),
+    agreed: agreedIn(rows),
+    byCategory: byCategory.sort((a, b) => a.category.localeCompare(b.category)),
+  };
+}
+
+/** Sums `N` of the rows by a key, largest first. */
+function sumBy(rows: readonly ReadRow[], key: (row: ReadRow) => string): [string, number][] {
+  const totals = new Map<string, number>();
+  for (const row of rows) totals.set(key(row), (totals.get(key(row)) ?? 0) + count(row));
+  return [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
