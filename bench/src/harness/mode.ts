@@ -24,3 +24,15 @@ export function byMode<T>(mode: BenchMode, settings: Readonly<Record<BenchMode, 
 export function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
+
+/**
+ * Waits until the harness says to measure (`--go-file <path>` exists), for a benchmark set up
+ * while the previous one runs; at once when run on its own.
+ */
+export async function waitForGo(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const index = args.indexOf('--go-file');
+  const path = index >= 0 ? args[index + 1] : undefined;
+  if (path === undefined) return;
+  const { existsSync } = await import('node:fs');
+  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 100));
+}

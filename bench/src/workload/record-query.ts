@@ -7,6 +7,8 @@ import type { Attributes, Context, Span, SpanKind, Tracer } from '@opentelemetry
 import {
   ATTR_ERROR_TYPE,
   ATTR_FEEDBACK_QUERY_ID,
+  ATTR_SELECTION_INTERACTION_ID,
+  ATTR_SQL_INTERACTION_ID,
   STAGES,
   stageSpanName,
   toStageAttributes,
@@ -28,12 +30,13 @@ export async function recordQueryWithHelpers(recorder: Recorder, shape: QuerySha
     query.classification(shape.classification);
     query.schemaContext(shape.schemaContext);
     query.modelInteraction(shape.localCall, { error: shape.localError });
-    query.fallback(shape.fallback, (fallback) => {
-      fallback.modelInteraction(shape.apiCall);
-    });
-    query.responseSelection(shape.selection);
-    query.sqlProcessing(shape.processing);
-    query.execution(shape.execution);
+    // The answer's stages name the model interaction whose SQL they handle, as an app does.
+    const { spanId: interactionId } = query.fallback(shape.fallback, (fallback) =>
+      fallback.modelInteraction(shape.apiCall),
+    );
+    query.responseSelection({ ...shape.selection, selectedInteractionId: interactionId });
+    query.sqlProcessing({ ...shape.processing, interactionId });
+    query.execution({ ...shape.execution, interactionId });
   });
   return { queryId, rootSpanId };
 }
@@ -95,6 +98,21 @@ function start(tracer: Tracer, parent: Context, span: BareSpan): Span {
   return tracer.startSpan(span.name, { kind: span.kind, attributes: { ...span.attributes } }, parent);
 }
 
+/** A stage span naming the model interaction whose SQL it handles. */
+function startLinked(
+  tracer: Tracer,
+  parent: Context,
+  span: BareSpan,
+  key: string,
+  interactionId: string,
+): Span {
+  return tracer.startSpan(
+    span.name,
+    { kind: span.kind, attributes: { ...span.attributes, [key]: interactionId } },
+    parent,
+  );
+}
+
 /** Records the same spans with plain OpenTelemetry calls (async like the helpers, so both pay one await). */
 // eslint-disable-next-line @typescript-eslint/require-await
 export async function recordBare(tracer: Tracer, query: BareQuery): Promise<void> {
@@ -112,11 +130,13 @@ export async function recordBare(tracer: Tracer, query: BareQuery): Promise<void
   local.setStatus({ code: SpanStatusCode.ERROR, message: query.localError.message });
   local.end();
   const fallback = start(tracer, inQuery, query.fallback);
-  start(tracer, trace.setSpan(ROOT_CONTEXT, fallback), query.apiCall).end();
+  const apiCall = start(tracer, trace.setSpan(ROOT_CONTEXT, fallback), query.apiCall);
+  apiCall.end();
   fallback.end();
-  start(tracer, inQuery, query.selection).end();
-  start(tracer, inQuery, query.processing).end();
-  start(tracer, inQuery, query.execution).end();
+  const interactionId = apiCall.spanContext().spanId;
+  startLinked(tracer, inQuery, query.selection, ATTR_SELECTION_INTERACTION_ID, interactionId).end();
+  startLinked(tracer, inQuery, query.processing, ATTR_SQL_INTERACTION_ID, interactionId).end();
+  startLinked(tracer, inQuery, query.execution, ATTR_SQL_INTERACTION_ID, interactionId).end();
   root.end();
 
   const { traceId, spanId } = root.spanContext();
