@@ -26,7 +26,7 @@ import { loadQueryShapes, saveQueryShapes } from '../workload/realistic-queries.
 
 const mode = modeFromArgs();
 const settings = byMode(mode, {
-  full: { openTraces: 50_000, overBound: 10_000, healthyS: 10, outageS: 120, recoveryS: 45, load: 200 },
+  full: { openTraces: 50_000, overBound: 10_000, healthyS: 5, outageS: 120, recoveryS: 45, load: 200 },
   quick: { openTraces: 50_000, overBound: 10_000, healthyS: 5, outageS: 20, recoveryS: 30, load: 200 },
   smoke: { openTraces: 500, overBound: 100, healthyS: 2, outageS: 3, recoveryS: 20, load: 50 },
 });

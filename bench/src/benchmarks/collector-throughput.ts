@@ -29,7 +29,7 @@ import { recordTraceStream } from '../workload/trace-stream.js';
 
 const mode = modeFromArgs();
 const settings = byMode(mode, {
-  full: { runs: 3, clients: 4, queriesPerClient: 1500, batchSizes: [64, 256, 1024] },
+  full: { runs: 3, clients: 4, queriesPerClient: 1000, batchSizes: [256, 1024] },
   quick: { runs: 2, clients: 4, queriesPerClient: 1500, batchSizes: [64, 256, 1024] },
   smoke: { runs: 1, clients: 2, queriesPerClient: 100, batchSizes: [64, 256] },
 });

@@ -35,7 +35,7 @@ import type { QueryShape } from '../workload/realistic-queries.js';
 
 const mode = modeFromArgs();
 const settings = byMode(mode, {
-  full: { warmup: 1000, perRound: 800, rounds: 5 },
+  full: { warmup: 1000, perRound: 600, rounds: 5 },
   quick: { warmup: 500, perRound: 500, rounds: 3 },
   smoke: { warmup: 50, perRound: 100, rounds: 2 },
 });
