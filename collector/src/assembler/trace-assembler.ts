@@ -26,12 +26,18 @@ export interface TraceAssemblerOptions {
   readonly maxWaitMs?: number;
   /** Spans held across all traces; past it the oldest traces are written early. Default 200000. */
   readonly maxHeldSpans?: number;
-  /** Traces being written at once; past it requests get 429. Default 2000. */
+  /** Traces being written at once; past it requests wait for room (`maxRoomWaitMs`), then get 429. Default 2000. */
   readonly maxPendingTraces?: number;
   /** Trace IDs remembered after release, so their late spans are written without waiting for a root. Default 100000. */
   readonly rememberReleased?: number;
   /** Seconds clients are told to wait in Retry-After. Default 5. */
   readonly retryAfterSeconds?: number;
+  /**
+   * How long a request waits for room among the traces being written before it gets 429.
+   * Default 5000 ms (OTLP exporters time out after 10 s): a burst slows its senders down by the
+   * writes' time instead of sending them away for Retry-After seconds while the store sits idle.
+   */
+  readonly maxRoomWaitMs?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -76,7 +82,10 @@ export class TraceAssembler implements TraceIntake {
   private readonly maxPendingTraces: number;
   private readonly rememberReleased: number;
   private readonly retryAfterSeconds: number;
+  private readonly maxRoomWaitMs: number;
   private readonly now: () => number;
+  /** Requests waiting for room among the traces being written. */
+  private roomWaiters: (() => void)[] = [];
 
   /** Held traces in arrival order (Map keeps insertion order: the first is the oldest). */
   private readonly held = new Map<string, HeldTrace>();
@@ -103,6 +112,7 @@ export class TraceAssembler implements TraceIntake {
     this.maxPendingTraces = options.maxPendingTraces ?? 2000;
     this.rememberReleased = options.rememberReleased ?? 100_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+    this.maxRoomWaitMs = options.maxRoomWaitMs ?? 5000;
     this.now = options.now ?? Date.now;
   }
 
@@ -115,7 +125,7 @@ export class TraceAssembler implements TraceIntake {
 
   async accept(request: IntakeRequest): Promise<void> {
     if (this.closed) throw new BackpressureError(503, this.retryAfterSeconds, 'collector is shutting down');
-    if (this.pendingTraces >= this.maxPendingTraces) {
+    if (this.pendingTraces >= this.maxPendingTraces && !(await this.roomWithin(this.maxRoomWaitMs))) {
       throw new BackpressureError(
         429,
         this.retryAfterSeconds,
@@ -133,6 +143,22 @@ export class TraceAssembler implements TraceIntake {
       );
     }
     this.add(id, request.spans);
+  }
+
+  /** Whether the traces being written dropped below the bound within `timeoutMs`. */
+  private async roomWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingTraces >= this.maxPendingTraces && !this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.roomWaiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+    return !this.closed;
   }
 
   private add(id: JournalId, spans: readonly ReadableSpan[]): void {
@@ -193,6 +219,8 @@ export class TraceAssembler implements TraceIntake {
     const write = this.write(trace).finally(() => {
       this.pendingTraces -= 1;
       this.writes.delete(write);
+      // Every waiter checks again; those finding no room wait for the next write.
+      for (const resolve of this.roomWaiters.splice(0)) resolve();
     });
     this.writes.add(write);
   }

@@ -57,7 +57,7 @@ class RecordingWriter implements TraceWriter {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function setup(options: { maxHeldSpans?: number; maxPendingTraces?: number } = {}) {
+function setup(options: { maxHeldSpans?: number; maxPendingTraces?: number; maxRoomWaitMs?: number } = {}) {
   let now = 0;
   const journal = new MemoryJournal();
   const writer = new RecordingWriter();
@@ -157,8 +157,22 @@ describe('TraceAssembler', () => {
     ).toBe('a');
   });
 
+  it('lets a request wait for room while too many traces are being written', async () => {
+    const { writer, advance, send } = setup({ maxPendingTraces: 1, maxRoomWaitMs: 5000 });
+    writer.holdWrites = true;
+    await send(queryTrace());
+    await advance(100);
+    let accepted = false;
+    const waiting = send(queryTrace()).then(() => (accepted = true));
+    await settle();
+    expect(accepted).toBe(false);
+    writer.releaseHeld();
+    await waiting;
+    expect(accepted).toBe(true);
+  });
+
   it('answers 429 while too many traces are being written, and 503 when the journal cannot keep a request', async () => {
-    const { writer, journal, advance, send } = setup({ maxPendingTraces: 1 });
+    const { writer, journal, advance, send } = setup({ maxPendingTraces: 1, maxRoomWaitMs: 20 });
     writer.holdWrites = true;
     await send(queryTrace());
     await advance(100);

@@ -80,16 +80,27 @@ interface Taken {
 const isDeferred = (column: ColumnDef) =>
   column.sources.some((s) => s.kind === 'unmapped-attributes' || s.kind === 'unmapped-resource-attributes');
 
+const fillOrders = new WeakMap<TableDef, readonly ColumnDef[]>();
+
+/** The writable columns with those holding "everything else" last, once per table (built for every row). */
+function fillOrder(table: TableDef): readonly ColumnDef[] {
+  let order = fillOrders.get(table);
+  if (order === undefined) {
+    const columns = writableColumns(table);
+    order = [...columns.filter((c) => !isDeferred(c)), ...columns.filter(isDeferred)];
+    fillOrders.set(table, order);
+  }
+  return order;
+}
+
 /** Builds one row; `missing` names required columns no source filled. */
 export function buildRow(table: TableDef, input: RowInput): { row: Row; missing: string[] } {
   const row: Record<string, RowValue> = {};
   // The stage attribute is implied by the table the row lands in.
   const taken: Taken = { attributes: new Set([ATTR_STAGE]), resource: new Set() };
-  const columns = writableColumns(table);
   // Columns holding "everything else" are filled last, once the others have taken theirs.
-  for (const column of [...columns.filter((c) => !isDeferred(c)), ...columns.filter(isDeferred)]) {
-    row[column.name] = firstValue(column, input, taken) ?? null;
-  }
+  const columns = fillOrder(table);
+  for (const column of columns) row[column.name] = firstValue(column, input, taken) ?? null;
   const missing = columns.filter((c) => !c.nullable && row[c.name] === null).map((c) => c.name);
   return { row, missing };
 }

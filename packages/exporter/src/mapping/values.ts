@@ -1,5 +1,4 @@
 import type { AttributeValue, HrTime } from '@opentelemetry/api';
-import { hrTimeToTimeStamp } from '@opentelemetry/core';
 import type { ColumnType } from '@aitdr/schema';
 
 /** A value as the mapper hands it to a dialect; each dialect binds it for its column type. */
@@ -8,14 +7,29 @@ export type RowValue = string | number | boolean | null;
 /**
  * An instant as ISO-8601 UTC text with six decimals, `YYYY-MM-DDTHH:MM:SS.ffffffZ`: the portable
  * timestamp form every dialect binds (SQLite stores it as is). OpenTelemetry times carry
- * nanoseconds; a JS Date would keep only milliseconds, so the text is built from the HrTime.
+ * nanoseconds; a JS Date would keep only milliseconds, so the fraction is built from the HrTime
+ * (truncated to microseconds). Built directly rather than by editing `hrTimeToTimeStamp`'s text:
+ * the mapper formats every span's times, and that was a tenth of its time.
  */
 export function hrTimeToIso(time: HrTime): string {
   // HrTimes decoded from OTLP by hand may carry a fraction or a nanosecond overflow.
   const nanos = Math.floor(time[1]);
   const carry = Math.floor(nanos / 1e9);
-  const normalized: HrTime = [Math.floor(time[0]) + carry, nanos - carry * 1e9];
-  return hrTimeToTimeStamp(normalized).replace(/(\.\d{6})\d*Z$/, '$1Z');
+  const micros = Math.floor((nanos - carry * 1e9) / 1000);
+  return `${wholeSecondsIso(Math.floor(time[0]) + carry)}.${String(micros).padStart(6, '0')}Z`;
+}
+
+/** The spans of a trace mostly share their second: the last one formatted is kept. */
+let lastSeconds = NaN;
+let lastSecondsIso = '';
+
+/** `YYYY-MM-DDTHH:MM:SS` of a whole number of seconds since the epoch. */
+function wholeSecondsIso(seconds: number): string {
+  if (seconds !== lastSeconds) {
+    lastSecondsIso = new Date(seconds * 1000).toISOString().slice(0, 19);
+    lastSeconds = seconds;
+  }
+  return lastSecondsIso;
 }
 
 /** A Date in the same portable form (a Date holds milliseconds, so the last three decimals are 0). */
@@ -28,6 +42,9 @@ export function hrTimeToMillis(duration: HrTime): number {
   return Math.round(duration[0] * 1e6 + duration[1] / 1e3) / 1e3;
 }
 
+/** The portable form itself (what the mapper makes of span times): valid text in it is kept as it is. */
+const PORTABLE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
 const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
@@ -36,28 +53,46 @@ const ISO_TIMESTAMP =
  * keeping up to microseconds; undefined for anything else (no zone, impossible date).
  */
 export function normalizeIsoTimestamp(text: string): string | undefined {
+  if (PORTABLE_TIMESTAMP.test(text)) {
+    // Fixed positions: checking the date is all there is to do (every span time comes this way).
+    const field = (from: number, to: number) => Number(text.slice(from, to));
+    const valid = utcMillisOf(
+      field(0, 4),
+      field(5, 7),
+      field(8, 10),
+      field(11, 13),
+      field(14, 16),
+      field(17, 19),
+    );
+    return valid === undefined ? undefined : text;
+  }
   const match = ISO_TIMESTAMP.exec(text);
   if (match === null) return undefined;
   const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;
-  const fields = [year, month, day, hour, minute, second].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const [y, mo, d, h, mi, s] = fields;
+  const local = utcMillisOf(
+    Number(year),
+    Number(month),
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+  );
+  if (local === undefined) return undefined;
+  const offsetMinutes = zoneOffsetMinutes(zone);
+  const seconds = (local - offsetMinutes * 60_000) / 1000;
+  const micros = Number(fraction.padEnd(6, '0').slice(0, 6));
+  return hrTimeToIso([seconds, micros * 1000]);
+}
+
+/** Milliseconds since the epoch of a UTC wall-clock time, or undefined when no such time exists. */
+function utcMillisOf(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
   const local = Date.UTC(y, mo - 1, d, h, mi, s);
   const check = new Date(local);
   // Date.UTC rolls 31 February over into March; refuse instead of guessing.
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
     return undefined;
   }
-  const offsetMinutes = zoneOffsetMinutes(zone);
-  const seconds = (local - offsetMinutes * 60_000) / 1000;
-  const micros = Number(fraction.padEnd(6, '0').slice(0, 6));
-  return hrTimeToIso([seconds, micros * 1000]);
+  return local;
 }
 
 function zoneOffsetMinutes(zone: string): number {

@@ -1,14 +1,15 @@
 /**
- * The embedded store: better-sqlite3 on one file, WAL journal, foreign keys on. Writes are
- * synchronous, so each batch runs as one short `BEGIN IMMEDIATE … COMMIT` and the event loop gets
- * control back between batches (the batch size bounds how long one blocks).
+ * The embedded store: better-sqlite3 on one file, WAL journal, foreign keys on, on a thread of its
+ * own (`SqliteThread`), so inserts and the fsync of each commit never stop the event loop of the
+ * program that records. Each batch runs as one `BEGIN IMMEDIATE … COMMIT`; batches run one at a
+ * time (a readiness probe waits for the batch under way).
  */
 import { resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { schemaInstallStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
+import type { RowValue } from '../../mapping/values.js';
 import type {
   ConflictAction,
   Dialect,
@@ -21,20 +22,20 @@ import type { SqlSyntax } from '../../store/sql.js';
 import { DEFAULTS } from '../../types.js';
 import type { SqliteStoreOptions } from '../../types.js';
 import { classifySqliteFailure } from './sqlite-failures.js';
-
-type Database = BetterSqlite3.Database;
+import { SqliteThread } from './sqlite-thread.js';
 
 export const SQLITE_SYNTAX: SqlSyntax = { placeholder: () => '?', lockRows: '' };
 
 /** SQLite has no boolean type: booleans are stored as 0/1 (the schema checks `IN (0, 1)`). */
-const toSqlite = (value: Row[string]) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+const toSqlite = (value: RowValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
 export class SqliteDialect implements Dialect {
   readonly name = 'sqlite';
   private readonly filename: string;
   private readonly busyTimeoutMs: number;
-  private database: Database | undefined;
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private thread: Promise<SqliteThread> | undefined;
+  /** The transaction under way: one connection runs one at a time. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     options: SqliteStoreOptions,
@@ -44,16 +45,22 @@ export class SqliteDialect implements Dialect {
     this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULTS.sqlite.busyTimeoutMs;
   }
 
-  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    const database = await this.connect();
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const result = this.turn.then(() => this.transactionNow(work));
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
+  private async transactionNow<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const thread = await this.connect();
     // IMMEDIATE takes the write lock up front, so a busy database fails here (and is retried), not mid-batch.
-    database.exec('BEGIN IMMEDIATE');
+    await thread.exec('BEGIN IMMEDIATE');
     try {
-      const result = await work(this.transactionOn(database));
-      database.exec('COMMIT');
+      const result = await work(this.transactionOn(thread));
+      await thread.exec('COMMIT');
       return result;
     } catch (error) {
-      if (database.inTransaction) database.exec('ROLLBACK');
+      await thread.rollback().catch(() => undefined);
       throw error;
     }
   }
@@ -62,74 +69,56 @@ export class SqliteDialect implements Dialect {
     return classifySqliteFailure(error);
   }
 
-  close(): Promise<void> {
-    this.statements.clear();
-    this.database?.close();
-    this.database = undefined;
-    return Promise.resolve();
+  async close(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    await this.turn;
+    await (await thread?.catch(() => undefined))?.close();
   }
 
-  private async connect(): Promise<Database> {
-    if (this.database) return this.database;
-    // Loaded only here, so applications on another store need not install better-sqlite3.
-    const { default: Driver } = await import('better-sqlite3');
-    const database = new Driver(this.filename, { timeout: this.busyTimeoutMs });
-    try {
-      database.pragma('journal_mode = WAL');
-      database.pragma('foreign_keys = ON');
+  private async connect(): Promise<SqliteThread> {
+    const current = await this.thread?.catch(() => undefined);
+    if (current?.alive) return current;
+    this.thread = SqliteThread.open({
+      filename: this.filename,
+      busyTimeoutMs: this.busyTimeoutMs,
       // FULL: a commit the exporter reports is on disk, not only in the WAL's page cache.
-      database.pragma('synchronous = FULL');
-      if (this.installSchema) {
-        database
-          .transaction(() => {
-            for (const statement of schemaInstallStatements('sqlite')) database.exec(statement);
-          })
-          .immediate();
-      }
-    } catch (error) {
-      database.close();
-      throw error;
-    }
-    this.database = database;
-    return database;
+      pragmas: ['journal_mode = WAL', 'foreign_keys = ON', 'synchronous = FULL'],
+      install: this.installSchema ? schemaInstallStatements('sqlite') : [],
+    });
+    return this.thread;
   }
 
-  private prepare(database: Database, sql: string): BetterSqlite3.Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = database.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  private transactionOn(database: Database): StoreTransaction {
+  private transactionOn(thread: SqliteThread): StoreTransaction {
     return {
-      insert: (
+      insert: async (
         table: TableDef,
         rows: readonly Row[],
         onConflict: ConflictAction,
       ): Promise<readonly RowError[]> => {
-        const statement = this.prepare(database, insertSql(SQLITE_SYNTAX, table, 1, onConflict));
         const columns = writableColumns(table);
         const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
-        for (const row of rows) statement.run(...columns.map((c) => toSqlite(row[c.name] ?? null)), ...extra);
-        return Promise.resolve([]);
+        await thread.run(
+          insertSql(SQLITE_SYNTAX, table, 1, onConflict),
+          rows.map((row) => [...columns.map((c) => toSqlite(row[c.name] ?? null)), ...extra]),
+        );
+        return [];
       },
-      existingQueryIds: (ids) => {
-        const statement = this.prepare(database, selectQueryIdsSql(SQLITE_SYNTAX, ids.length)).raw(true);
-        return Promise.resolve(new Set((statement.all(...ids) as [string][]).map(([id]) => id)));
+      existingQueryIds: async (ids) => {
+        const rows = await thread.all<[string]>(selectQueryIdsSql(SQLITE_SYNTAX, ids.length), ids);
+        return new Set(rows.map(([id]) => id));
       },
-      lockOtherSpans: (ids) => {
-        const statement = this.prepare(database, lockOtherSpansSql(SQLITE_SYNTAX, ids.length)).raw(true);
-        const rows = statement.all(...ids) as [string, string | null][];
-        return Promise.resolve(
-          new Map(rows.map(([id, json]) => [id, json === null ? null : (JSON.parse(json) as unknown[])])),
+      lockOtherSpans: async (ids) => {
+        const rows = await thread.all<[string, string | null]>(
+          lockOtherSpansSql(SQLITE_SYNTAX, ids.length),
+          ids,
+        );
+        return new Map(
+          rows.map(([id, json]) => [id, json === null ? null : (JSON.parse(json) as unknown[])]),
         );
       },
-      updateOtherSpans: (queryId, json) => {
-        this.prepare(database, updateOtherSpansSql(SQLITE_SYNTAX)).run(json, queryId);
-        return Promise.resolve();
+      updateOtherSpans: async (queryId, json) => {
+        await thread.run(updateOtherSpansSql(SQLITE_SYNTAX), [[json, queryId]]);
       },
     };
   }

@@ -1,0 +1,255 @@
+/**
+ * Benchmark 3: collector throughput against the raw insert rate, for SQLite and PostgreSQL.
+ *
+ * Each run, for each store:
+ * - the limit: the same rows (the exporter's mapper applied to a stream of the same traces)
+ *   inserted directly with the same driver, schema and durability settings; the batch size
+ *   (traces per transaction) is tuned in the first run over several sizes, the best is used after;
+ * - the collector, in a process of its own, fed by several client processes that send through
+ *   the official OTLP/HTTP protobuf exporter; traces per second while the collector is under way,
+ *   from 10% to 90% of the traces committed (the collector's own status, polled every 50 ms).
+ * The ratio is taken within each run; figures are medians over the runs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TableExporterStatus } from '@aitdr/exporter';
+import { createTemporaryDatabase } from '../../../test/support/postgres.js';
+import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import type { CollectorMessage } from '../collector/collector-process.js';
+import type { OtlpClientMessage, OtlpClientOptions } from '../collector/otlp-client.js';
+import { forkSource } from '../harness/child-process.js';
+import { emitFigure, median } from '../harness/figures.js';
+import { byMode, log, modeFromArgs } from '../harness/mode.js';
+import { mapStream } from '../raw/mapped-rows.js';
+import { rawPostgresInsert, rawSqliteInsert } from '../raw/raw-insert.js';
+import type { RawInsertResult } from '../raw/raw-insert.js';
+import { loadQueryShapes, saveQueryShapes } from '../workload/realistic-queries.js';
+import { recordTraceStream } from '../workload/trace-stream.js';
+
+const mode = modeFromArgs();
+const settings = byMode(mode, {
+  full: { runs: 3, clients: 4, queriesPerClient: 1000, batchSizes: [256, 1024] },
+  quick: { runs: 2, clients: 4, queriesPerClient: 1500, batchSizes: [64, 256, 1024] },
+  smoke: { runs: 1, clients: 2, queriesPerClient: 100, batchSizes: [64, 256] },
+});
+const BENCH = '3 collector throughput';
+/** Spans per request: the BatchSpanProcessor's default batch. */
+const BATCH_SPANS = 512;
+/** Requests each client keeps in flight. */
+const IN_FLIGHT = 2;
+/** A trace is written once its root is in and nothing came for this long (collector setting). */
+const WAIT_MS = 50;
+
+type StoreName = 'sqlite' | 'postgres';
+
+interface CollectorRun {
+  readonly traces: number;
+  readonly tracesPerSecond: number;
+  readonly seconds: number;
+  readonly collectorCpuMs: number;
+  readonly clientCpuMs: number;
+  readonly failedSpans: number;
+  readonly notWritten: number;
+}
+
+const settled = (status: TableExporterStatus) => {
+  const c = status.counters;
+  return c.written + c.parked + c.deadLettered + c.ignored + c.dropped;
+};
+
+/**
+ * Traces per second between 10% and 90% of the traces committed: the rate the collector keeps up,
+ * without the first requests' start-up (connections, code not yet optimized) and the last trace's
+ * wait. The raw inserts have neither.
+ */
+function steadyRate(progress: readonly (readonly [number, number])[], expected: number): number | undefined {
+  const at = (share: number) => progress.find(([, written]) => written >= share * expected);
+  const from = at(0.1);
+  const to = at(0.9);
+  // Too few traces to tell (smoke mode): the caller takes the whole run's rate.
+  if (from === undefined || to === undefined || to[0] <= from[0]) return undefined;
+  return (to[1] - from[1]) / (to[0] - from[0]);
+}
+
+async function runCollector(
+  store: string,
+  directory: string,
+  shapesFile: string,
+  cpuProfileDirectory?: string,
+): Promise<CollectorRun> {
+  const collector = forkSource<CollectorMessage>(
+    'collector/collector-process.ts',
+    { store, spoolDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDirectory}`] : [],
+  );
+  try {
+    const { url } = await collector.next<Extract<CollectorMessage, { type: 'started' }>>('started');
+    const clients = Array.from({ length: settings.clients }, (_, i) =>
+      forkSource<OtlpClientMessage>('collector/otlp-client.ts', {
+        url,
+        shapesFile,
+        queries: settings.queriesPerClient,
+        batchSpans: BATCH_SPANS,
+        inFlight: IN_FLIGHT,
+        name: `bench-client-${i}`,
+      } satisfies OtlpClientOptions),
+    );
+    const readies = await Promise.all(
+      clients.map((c) => c.next<Extract<OtlpClientMessage, { type: 'ready' }>>('ready')),
+    );
+    const expected = readies.reduce((sum, r) => sum + r.queryTraces + r.feedbackTraces, 0);
+    const status = async () => {
+      collector.send({ type: 'status' });
+      return collector.next<Extract<CollectorMessage, { type: 'status' }>>('status');
+    };
+    const before = await status();
+    const started = performance.now();
+    for (const client of clients) client.send({ type: 'go' });
+    const done = Promise.all(
+      clients.map((c) => c.next<Extract<OtlpClientMessage, { type: 'done' }>>('done')),
+    );
+    let after = before;
+    const deadline = started + 180_000;
+    // (seconds since the start, traces committed) every 50 ms, for the steady-state rate.
+    const progress: [number, number][] = [];
+    while (settled(after.writer) - settled(before.writer) < expected && performance.now() < deadline) {
+      await sleep(50);
+      after = await status();
+      progress.push([
+        (performance.now() - started) / 1000,
+        after.writer.counters.written - before.writer.counters.written,
+      ]);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const reports = await done;
+    // A trace split over requests may be written in two parts (counted twice): count each once.
+    const written = Math.min(expected, after.writer.counters.written - before.writer.counters.written);
+    const cpu = (s: typeof before) => (s.cpu.user + s.cpu.system) / 1000;
+    await Promise.all(clients.map((c) => c.exited));
+    return {
+      traces: written,
+      seconds,
+      tracesPerSecond: steadyRate(progress, expected) ?? written / seconds,
+      collectorCpuMs: cpu(after) - cpu(before),
+      clientCpuMs: reports.reduce((sum, r) => sum + r.cpuMs, 0),
+      failedSpans: reports.reduce((sum, r) => sum + r.failedSpans, 0),
+      notWritten: expected - written,
+    };
+  } finally {
+    collector.send({ type: 'close' });
+    await collector.exited;
+  }
+}
+
+async function main(): Promise<void> {
+  const directory = createTemporaryDirectory('aitdr-bench-throughput-');
+  try {
+    const shapes = await loadQueryShapes();
+    const shapesFile = join(directory.path, 'shapes.json');
+    saveQueryShapes(shapes, shapesFile);
+    // The raw inserts write the rows of as many traces as the clients send, recorded the same way.
+    const stream = await recordTraceStream(shapes, settings.clients * settings.queriesPerClient);
+    const rows = mapStream(stream.spans);
+    log(`collector throughput: ${rows.length} traces per run`);
+
+    const raw: Record<StoreName, (batchSize: number, runDirectory: string) => Promise<RawInsertResult>> = {
+      sqlite: (batchSize, runDirectory) =>
+        Promise.resolve(rawSqliteInsert(join(runDirectory, `raw-${batchSize}.db`), rows, batchSize)),
+      postgres: async (batchSize) => {
+        const database = await createTemporaryDatabase('aitdr_bench');
+        try {
+          return await rawPostgresInsert(database.url, rows, batchSize);
+        } finally {
+          await database.drop();
+        }
+      },
+    };
+    const profileDirectory = process.env.AITDR_BENCH_CPU_PROFILE_DIR;
+
+    for (const storeName of ['sqlite', 'postgres'] as const) {
+      let bestBatchSize = settings.batchSizes[0]!;
+      const rawRates: number[] = [];
+      const collectorRates: number[] = [];
+      const ratios: number[] = [];
+      const runsDetail: CollectorRun[] = [];
+      for (let run = 0; run < settings.runs; run++) {
+        const runDirectory = join(directory.path, `${storeName}-${run}`);
+        mkdirSync(runDirectory, { recursive: true });
+        let rawRate: number;
+        if (run === 0) {
+          const tried = [];
+          for (const batchSize of settings.batchSizes) {
+            const result = await raw[storeName](batchSize, runDirectory);
+            tried.push({ batchSize, rate: result.tracesPerSecond });
+          }
+          const best = tried.reduce((a, b) => (b.rate > a.rate ? b : a));
+          bestBatchSize = best.batchSize;
+          rawRate = best.rate;
+          log(
+            `${storeName} raw insert: ${tried.map((t) => `${t.batchSize}/tx ${t.rate.toFixed(0)}/s`).join(', ')}`,
+          );
+        } else {
+          rawRate = (await raw[storeName](bestBatchSize, runDirectory)).tracesPerSecond;
+        }
+        const database = storeName === 'postgres' ? await createTemporaryDatabase('aitdr_bench') : undefined;
+        const store = database?.url ?? `sqlite:${join(runDirectory, 'training.db')}`;
+        let result: CollectorRun;
+        try {
+          result = await runCollector(
+            store,
+            runDirectory,
+            shapesFile,
+            profileDirectory ? join(profileDirectory, storeName) : undefined,
+          );
+        } finally {
+          await database?.drop();
+        }
+        rawRates.push(rawRate);
+        collectorRates.push(result.tracesPerSecond);
+        ratios.push(result.tracesPerSecond / rawRate);
+        runsDetail.push(result);
+        log(
+          `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +
+            `(${result.traces} traces in ${result.seconds.toFixed(2)} s; collector CPU ${result.collectorCpuMs.toFixed(0)} ms, ` +
+            `clients CPU ${result.clientCpuMs.toFixed(0)} ms; failed spans ${result.failedSpans}, not written ${result.notWritten})`,
+        );
+      }
+      const label = storeName === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+      const last = runsDetail.at(-1)!;
+      emitFigure({
+        benchmark: BENCH,
+        figure: `collector.${storeName}.raw_traces_per_s`,
+        label: `Raw insert limit, ${label} (same rows, driver, schema; ${bestBatchSize} traces per transaction)`,
+        value: median(rawRates),
+        unit: 'traces/s',
+        runs: rawRates,
+      });
+      emitFigure({
+        benchmark: BENCH,
+        figure: `collector.${storeName}.traces_per_s`,
+        label: `Collector, ${label} (${settings.clients} OTLP/HTTP protobuf client processes)`,
+        value: median(collectorRates),
+        unit: 'traces/s',
+        runs: collectorRates,
+        note:
+          `${last.traces} traces per run, all committed ${last.seconds.toFixed(1)} s after the first request; collector CPU ${((1000 * last.collectorCpuMs) / last.traces).toFixed(0)} µs/trace, ` +
+          `clients CPU ${((1000 * last.clientCpuMs) / last.traces).toFixed(0)} µs/trace (same 2 cores); ` +
+          `failed spans ${last.failedSpans}, traces not written ${last.notWritten}`,
+      });
+      emitFigure({
+        benchmark: BENCH,
+        figure: `collector.${storeName}.ratio`,
+        label: `Collector ÷ raw insert, ${label} (same run)`,
+        value: median(ratios),
+        unit: '×',
+        runs: ratios,
+        target: { op: '>=', value: 0.75 },
+      });
+    }
+  } finally {
+    directory.remove();
+  }
+}
+
+await main();

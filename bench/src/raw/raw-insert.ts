@@ -1,0 +1,121 @@
+/**
+ * The limit the collector is measured against: the same rows, the same driver, the same schema
+ * and the same durability settings, inserted directly (plain INSERTs in one transaction per
+ * batch of traces, parents first), with nothing else to do: no HTTP, decoding, journal or mapping.
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { RowValue } from '@aitdr/exporter';
+import { TABLES, schemaInstallStatements } from '@aitdr/schema';
+import type { TableDef } from '@aitdr/schema';
+import { insertColumns } from './mapped-rows.js';
+import type { TraceRows } from './mapped-rows.js';
+
+export interface RawInsertResult {
+  readonly traces: number;
+  readonly seconds: number;
+  readonly tracesPerSecond: number;
+}
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}
+
+/** Rows of every table in a batch of traces, tables in foreign-key order. */
+function rowsByTable(traces: readonly TraceRows[]): [TableDef, (readonly RowValue[])[]][] {
+  return TABLES.flatMap((table) => {
+    const rows = traces.flatMap((trace) => trace.get(table) ?? []);
+    return rows.length > 0 ? [[table, rows] as [TableDef, (readonly RowValue[])[]]] : [];
+  });
+}
+
+/** SQLite: WAL, foreign keys on, synchronous FULL, as the exporter's dialect sets them. */
+export function rawSqliteInsert(
+  filename: string,
+  traces: readonly TraceRows[],
+  batchSize: number,
+): RawInsertResult {
+  const database = new Database(filename);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('synchronous = FULL');
+    database.transaction(() => {
+      for (const statement of schemaInstallStatements('sqlite')) database.exec(statement);
+    })();
+    const statements = new Map(
+      TABLES.map((table) => {
+        const columns = insertColumns(table);
+        const sql = `INSERT INTO ${table.name} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+        return [table, database.prepare(sql)] as const;
+      }),
+    );
+    // SQLite has no boolean type: the exporter binds 0/1, and so does this.
+    const bound = traces.map(
+      (trace) =>
+        new Map(
+          [...trace].map(([table, rows]) => [
+            table,
+            rows.map((row) => row.map((value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value))),
+          ]),
+        ),
+    );
+    const started = performance.now();
+    for (const batch of batches(bound, batchSize)) {
+      database.exec('BEGIN IMMEDIATE');
+      for (const [table, rows] of rowsByTable(batch)) {
+        const statement = statements.get(table)!;
+        for (const row of rows) statement.run(...row);
+      }
+      database.exec('COMMIT');
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds };
+  } finally {
+    database.close();
+  }
+}
+
+/** PostgreSQL's limit on the parameters of one statement. */
+const MAX_PARAMETERS = 65_535;
+
+/** PostgreSQL: one connection, multi-row INSERTs of at most `rowsPerStatement` rows. */
+export async function rawPostgresInsert(
+  connectionString: string,
+  traces: readonly TraceRows[],
+  batchSize: number,
+  rowsPerStatement = 500,
+): Promise<RawInsertResult> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    for (const statement of schemaInstallStatements('postgres')) await client.query(statement);
+    await client.query('COMMIT');
+    const started = performance.now();
+    for (const batch of batches(traces, batchSize)) {
+      await client.query('BEGIN');
+      for (const [table, rows] of rowsByTable(batch)) {
+        const columns = insertColumns(table);
+        const perStatement = Math.min(rowsPerStatement, Math.floor(MAX_PARAMETERS / columns.length));
+        for (const part of batches(rows, perStatement)) {
+          const values = part.map(
+            (_, row) =>
+              `(${columns.map((_c, column) => `$${row * columns.length + column + 1}`).join(', ')})`,
+          );
+          await client.query(
+            `INSERT INTO ${table.name} (${columns.map((c) => c.name).join(', ')}) VALUES ${values.join(', ')}`,
+            part.flat(),
+          );
+        }
+      }
+      await client.query('COMMIT');
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds };
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The harness in smoke mode (a few hundred iterations, seconds): every benchmark runs and prints
+ * every figure. Numbers are not checked: no benchmark is a test. Writes to a temporary directory,
+ * never over bench/results.json or docs/performance.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
+import type { Results } from '../src/harness/report.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HARNESS = fileURLToPath(new URL('../src/run-benchmarks.ts', import.meta.url));
+
+/** Every figure the issue asks for. */
+const FIGURES = [
+  'request_path.bare.us_per_query',
+  'request_path.helpers_noop.us_per_query',
+  'request_path.sqlite.us_per_query',
+  'request_path.postgres.us_per_query',
+  'request_path.helpers_noop.ratio',
+  'request_path.sqlite.ratio',
+  'request_path.postgres.ratio',
+  'store_down.healthy.p99_us',
+  'store_down.down.p99_us',
+  'store_down.p99_ratio',
+  'store_down.down.max_us',
+  'collector.sqlite.raw_traces_per_s',
+  'collector.sqlite.traces_per_s',
+  'collector.sqlite.ratio',
+  'collector.postgres.raw_traces_per_s',
+  'collector.postgres.traces_per_s',
+  'collector.postgres.ratio',
+  'memory.open_traces.idle_rss_mib',
+  'memory.open_traces.rss_mib',
+  'memory.open_traces.over_bound_rss_mib',
+  'memory.outage.healthy_rss_mib',
+  'memory.outage.max_rss_mib',
+  'memory.outage.held_traces_max',
+  'memory.outage.second_half_rss_trend_mib_per_min',
+  'memory.outage.recovery_s',
+  'export.queries_per_s',
+  'export.peak_rss_mib',
+];
+
+describe('benchmark harness, smoke mode', () => {
+  const directory = createTemporaryDirectory('aitdr-bench-smoke-');
+  afterAll(() => directory.remove());
+
+  it('runs every benchmark and writes every figure', () => {
+    const results = join(directory.path, 'results.json');
+    const report = join(directory.path, 'performance.md');
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--conditions=aitdr-source',
+        '--import',
+        'tsx',
+        HARNESS,
+        '--mode',
+        'smoke',
+        '--results',
+        results,
+        '--report',
+        report,
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 170_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+
+    const figureLines = run.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { figure: string });
+    const written = JSON.parse(readFileSync(results, 'utf8')) as Results;
+    expect(written.mode).toBe('smoke');
+    expect(figureLines.map((f) => f.figure)).toEqual(written.figures.map((f) => f.figure));
+    const byId = new Map(written.figures.map((f) => [f.figure, f]));
+    for (const id of FIGURES) {
+      expect(byId.get(id)?.value, id).toEqual(expect.any(Number));
+    }
+    expect(readFileSync(report, 'utf8')).toContain('# Performance');
+  }, 180_000);
+});

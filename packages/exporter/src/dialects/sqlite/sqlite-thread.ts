@@ -1,0 +1,161 @@
+/**
+ * One better-sqlite3 connection on a worker thread of its own. better-sqlite3 is synchronous: on
+ * the caller's thread every insert, and the fsync of every commit, would stop the application's
+ * (or the collector's) event loop for the length of the batch. Here the thread that maps the next
+ * batch goes on while this one writes. The worker only prepares and runs the SQL text it is sent,
+ * so all SQL stays built in one place (the dialect).
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { RowValue } from '../../mapping/values.js';
+
+/** Plain JavaScript, evaluated by the worker: no build step, no loader needed to start it. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+let database;
+const statements = new Map();
+function prepare(sql) {
+  let statement = statements.get(sql);
+  if (statement === undefined) {
+    statement = database.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+function open({ filename, busyTimeoutMs, pragmas, install }) {
+  const opened = new Database(filename, { timeout: busyTimeoutMs });
+  try {
+    for (const pragma of pragmas) opened.pragma(pragma);
+    if (install.length > 0) opened.transaction(() => { for (const sql of install) opened.exec(sql); }).immediate();
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
+  database = opened;
+}
+parentPort.on('message', ({ id, op, sql, rows, params, options }) => {
+  try {
+    let result;
+    if (op === 'open') open(options);
+    else if (database === undefined) throw new Error('The database connection is not open');
+    else if (op === 'exec') database.exec(sql);
+    else if (op === 'rollback') { if (database.inTransaction) database.exec('ROLLBACK'); }
+    else if (op === 'run') { const statement = prepare(sql); for (const row of rows) statement.run(...row); }
+    else if (op === 'all') result = prepare(sql).raw(true).all(...params);
+    else if (op === 'close') { statements.clear(); database.close(); database = undefined; }
+    parentPort.postMessage({ id, result });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
+  }
+});
+`;
+
+export interface SqliteOpenOptions {
+  readonly filename: string;
+  readonly busyTimeoutMs: number;
+  /** Run in order on the new connection, e.g. `journal_mode = WAL`. */
+  readonly pragmas: readonly string[];
+  /** Statements run in one IMMEDIATE transaction after the pragmas (the schema install); may be empty. */
+  readonly install: readonly string[];
+}
+
+interface Reply {
+  readonly id: number;
+  readonly result?: unknown;
+  readonly error?: { readonly message: string; readonly code?: string };
+}
+
+type Request =
+  | { op: 'open'; options: SqliteOpenOptions }
+  | { op: 'exec'; sql: string }
+  | { op: 'rollback' }
+  | { op: 'run'; sql: string; rows: readonly (readonly RowValue[])[] }
+  | { op: 'all'; sql: string; params: readonly RowValue[] }
+  | { op: 'close' };
+
+/** An error as better-sqlite3 raised it in the worker: same message and `code` (what the dialect classifies). */
+function sqliteError(error: { message: string; code?: string }): Error {
+  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+}
+
+export class SqliteThread {
+  private readonly pending = new Map<
+    number,
+    { resolve(result: unknown): void; reject(error: Error): void }
+  >();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.unref(); // kept alive only while a request is under way (see `request`)
+    worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.error) waiting?.reject(sqliteError(reply.error));
+      else waiting?.resolve(reply.result);
+    });
+    const fail = (error: Error) => {
+      // Classified as transient by the dialect: the next batch opens a new thread.
+      this.failure = new Error(`The database connection is not open: ${error.message}`);
+      for (const waiting of this.pending.values()) waiting.reject(this.failure);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the SQLite thread exited (${code})`)));
+  }
+
+  /** Starts the thread and opens the connection; rejects (with the thread stopped) when it cannot be opened. */
+  static async open(options: SqliteOpenOptions): Promise<SqliteThread> {
+    // Resolved here, where the exporter's optional peer dependency is visible.
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const thread = new SqliteThread(new Worker(WORKER_SOURCE, { eval: true, workerData: { driver } }));
+    try {
+      await thread.request({ op: 'open', options });
+    } catch (error) {
+      await thread.worker.terminate();
+      throw error;
+    }
+    return thread;
+  }
+
+  /** False once the thread has died: the connection has to be opened again. */
+  get alive(): boolean {
+    return this.failure === undefined;
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.request({ op: 'exec', sql }).then(() => undefined);
+  }
+
+  /** Rolls back the open transaction, if any. */
+  rollback(): Promise<void> {
+    return this.request({ op: 'rollback' }).then(() => undefined);
+  }
+
+  /** Runs one prepared statement once per row of binds. */
+  run(sql: string, rows: readonly (readonly RowValue[])[]): Promise<void> {
+    return this.request({ op: 'run', sql, rows }).then(() => undefined);
+  }
+
+  /** Every row of a query, each as an array of its values. */
+  all<Row extends unknown[]>(sql: string, params: readonly RowValue[]): Promise<Row[]> {
+    return this.request({ op: 'all', sql, params }) as Promise<Row[]>;
+  }
+
+  async close(): Promise<void> {
+    if (this.alive) await this.request({ op: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+
+  private request(request: Request): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, ...request });
+    });
+  }
+}
