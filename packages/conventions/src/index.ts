@@ -123,6 +123,7 @@ export {
   isStage,
   stageOf,
   toStageAttributes,
+  assignStageFields,
   stageSpanName,
   validateStageAttributes,
   STAGE_ATTRIBUTE_REGISTRY,

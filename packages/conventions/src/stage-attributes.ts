@@ -16,18 +16,41 @@ export function stageOf(attributes: Readonly<Attributes>): Stage | undefined {
   return isStage(value) ? value : undefined;
 }
 
+/** [helper field, attribute key] of each stage, in definition order: read on every recorded stage. */
+const FIELD_KEYS = Object.fromEntries(
+  STAGE_NAMES.map((stage) => [
+    stage,
+    Object.entries(STAGES[stage].fields as Readonly<Record<string, AttributeSpec>>).map(
+      ([field, spec]) => [field, spec.key] as const,
+    ),
+  ]),
+) as unknown as Record<Stage, readonly (readonly [string, string])[]>;
+
+/**
+ * Writes a stage's camelCase fields as attributes into `target` (without the stage attribute).
+ * Undefined fields are left out; unknown field names are ignored. On the request path of every
+ * recorded stage, so it allocates nothing and walks the stage's short field list rather than
+ * enumerating the caller's object.
+ */
+export function assignStageFields<S extends Stage>(
+  stage: S,
+  fields: Partial<StageFields<S>>,
+  target: Attributes,
+): Attributes {
+  const values = fields as Record<string, AttributeValue | undefined>;
+  for (const [field, key] of FIELD_KEYS[stage]) {
+    const value = values[field];
+    if (value !== undefined && value !== null) target[key] = value;
+  }
+  return target;
+}
+
 /**
  * Turns a stage's camelCase fields into span attributes, adding the stage attribute.
  * Undefined fields are left out; unknown field names are ignored.
  */
 export function toStageAttributes<S extends Stage>(stage: S, fields: StageFields<S>): StageAttributes<S> {
-  const specs: Readonly<Record<string, AttributeSpec>> = STAGES[stage].fields;
-  const attributes: Attributes = { [ATTR_STAGE]: stage };
-  for (const [name, value] of Object.entries(fields as Record<string, AttributeValue | undefined>)) {
-    const spec = specs[name];
-    if (spec !== undefined && value !== undefined && value !== null) attributes[spec.key] = value;
-  }
-  return attributes as StageAttributes<S>;
+  return assignStageFields(stage, fields, { [ATTR_STAGE]: stage }) as StageAttributes<S>;
 }
 
 /**

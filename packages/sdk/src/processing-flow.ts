@@ -2,7 +2,7 @@
  * Records a pipeline run that has already finished, described by a plain object (the seed
  * system's "record a whole processing flow"), with the stages' real times when they are given.
  */
-import { diag } from '@opentelemetry/api';
+import { context, diag, trace } from '@opentelemetry/api';
 import type { Span, TimeInput } from '@opentelemetry/api';
 import { hrTimeToMilliseconds, timeInputToHrTime } from '@opentelemetry/core';
 import type { QueryScope } from './recorder.js';
@@ -52,7 +52,7 @@ export function recordProcessingFlow(
     const startTime = toTime(item.startTime) ?? rootStart;
     const endTime = toTime(item.endTime) ?? startTime;
     const scope = spans.start(stage, item, {
-      parent,
+      parent: trace.setSpan(context.active(), parent),
       ...(startTime === undefined ? {} : { startTime }),
       ...(item.attributes === undefined ? {} : { attributes: item.attributes }),
     });

@@ -106,6 +106,10 @@ export class Recorder {
    * of its own and links to that span.
    */
   startQuery(input: QueryInput | string, options: QueryOptions = {}): QueryScope {
+    return this.openQuery(input, options);
+  }
+
+  private openQuery(input: QueryInput | string, options: QueryOptions): QuerySpan {
     const query = typeof input === 'string' ? { text: input } : input;
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
     const active = trace.getSpan(context.active())?.spanContext();
@@ -130,10 +134,10 @@ export class Recorder {
     fn: (query: QueryScope) => T | Promise<T>,
     options: QueryOptions = {},
   ): Promise<QueryOutcome<T>> {
-    const query = this.startQuery(input, options);
+    const query = this.openQuery(input, options);
     let result: T;
     try {
-      result = await context.with(trace.setSpan(context.active(), query.span), fn, undefined, query);
+      result = await context.with(query.context(), fn, undefined, query);
     } catch (error) {
       query.recordError(error);
       // The app's error matters more than the recording's: report the latter, throw the former.

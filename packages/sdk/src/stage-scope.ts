@@ -5,15 +5,17 @@
  * open children of its span), so nesting holds even where no context manager is installed.
  */
 import { context, diag, INVALID_SPAN_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Exception, Link, Span, TimeInput, Tracer } from '@opentelemetry/api';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_STAGE,
-  STAGES,
-  stageSpanName,
-  toStageAttributes,
-  validateStageAttributes,
-} from '@aitdr/conventions';
+import type {
+  Attributes,
+  Context,
+  Exception,
+  Link,
+  Span,
+  SpanOptions,
+  TimeInput,
+  Tracer,
+} from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_STAGE, STAGES, assignStageFields, stageSpanName } from '@aitdr/conventions';
 import type { Stage, StageFields } from '@aitdr/conventions';
 import type { RecordedStage, StageOptions, StageRecordOptions } from './types.js';
 
@@ -46,17 +48,19 @@ export interface StageRecorder {
 }
 
 interface StartOptions {
-  readonly parent?: Span;
+  /** Context of the parent span; the active context when absent. */
+  readonly parent?: Context;
   readonly root?: boolean;
   readonly links?: Link[];
   readonly startTime?: TimeInput;
   readonly attributes?: Attributes;
 }
 
-/** Starts and ends stage spans on one tracer; reports attribute problems once each through `diag`. */
+/**
+ * Starts and ends stage spans on one tracer. Attribute problems are reported by the processor,
+ * off the request path (see `StageAttributeChecker`).
+ */
 export class StageSpans {
-  private readonly reported = new Set<string>();
-
   /** `clock`: where times come from when none is given; OpenTelemetry's own when absent. */
   constructor(
     readonly tracer: Tracer,
@@ -72,64 +76,52 @@ export class StageSpans {
     stage: S,
     fields: Partial<StageFields<S>>,
     options: StartOptions = {},
+    parent?: Context,
   ): StageSpan<S> {
-    const { span, attributes } = this.open(stage, fields, options);
+    const { span, attributes } = this.open(stage, fields, options, parent);
     return new StageSpan(this, span, stage, attributes);
   }
 
-  /** Starts the span of a stage; the attributes object is the one its scope keeps up to date. */
+  /**
+   * Starts the span of a stage; the attributes object is the one its scope keeps up to date.
+   * Runs for every stage recorded, so it builds each object once and no closures.
+   */
   open<S extends Stage>(
     stage: S,
     fields: Partial<StageFields<S>>,
     options: StartOptions = {},
+    parent: Context | undefined = options.parent,
   ): { span: Span; attributes: Attributes } {
-    const attributes = safely<Attributes>('building attributes', {}, () => ({
-      ...options.attributes,
-      ...toStageAttributes(stage, fields as StageFields<S>),
-    }));
-    const startTime = options.startTime ?? this.now();
-    const span = safely('starting a span', undefined, () =>
-      this.tracer.startSpan(
-        stageSpanName(stage, attributes),
-        {
-          kind: STAGES[stage].spanKind,
-          attributes,
-          ...(options.root === true ? { root: true } : {}),
-          ...(options.links === undefined ? {} : { links: options.links }),
-          ...(startTime === undefined ? {} : { startTime }),
-        },
-        options.parent === undefined ? context.active() : trace.setSpan(context.active(), options.parent),
-      ),
-    );
+    const attributes: Attributes = { ...options.attributes, [ATTR_STAGE]: stage };
+    let span: Span | undefined;
+    try {
+      assignStageFields(stage, fields, attributes);
+      const spanOptions: SpanOptions = { kind: STAGES[stage].spanKind, attributes };
+      if (options.root === true) spanOptions.root = true;
+      if (options.links !== undefined) spanOptions.links = options.links;
+      const startTime = options.startTime ?? this.now();
+      if (startTime !== undefined) spanOptions.startTime = startTime;
+      span = this.tracer.startSpan(stageSpanName(stage, attributes), spanOptions, parent ?? context.active());
+    } catch (error) {
+      diag.error('@aitdr/sdk: failed starting a span', error);
+    }
     return { span: span ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT), attributes };
   }
 
-  /** Lists problems with a stage's final attributes, once per stage, attribute and kind of problem. */
-  validate(stage: Stage, attributes: Attributes): void {
-    for (const problem of validateStageAttributes(stage, attributes)) {
-      const key = `${stage}|${problem.key}|${problem.problem}`;
-      if (this.reported.has(key)) continue;
-      this.reported.add(key);
-      diag.warn(`@aitdr/sdk: ${problem.message}`);
-    }
-  }
-
-  /** Records a stage (with or without a callback) as a child of `parent`. */
+  /** Records a stage (with or without a callback) as a child of the span in `parent`. */
   child<S extends ChildStage, T>(
-    parent: Span,
+    parent: Context,
     stage: S,
     fields: Partial<StageFields<S>>,
     fnOrOptions: ((scope: StageSpan<S>) => T) | StageRecordOptions | undefined,
     options: StageOptions | undefined,
   ): T | RecordedStage {
     if (typeof fnOrOptions === 'function') {
-      const scope = this.start(stage, fields, { ...options, parent });
-      return scope.runWith(fnOrOptions);
+      return this.start(stage, fields, options, parent).runWith(fnOrOptions);
     }
-    const recordOptions = fnOrOptions ?? {};
-    const scope = this.start(stage, fields, { ...recordOptions, parent });
-    if (recordOptions.error !== undefined) scope.recordError(recordOptions.error);
-    scope.finish(recordOptions.endTime);
+    const scope = this.start(stage, fields, fnOrOptions, parent);
+    if (fnOrOptions?.error !== undefined) scope.recordError(fnOrOptions.error);
+    scope.finish(fnOrOptions?.endTime);
     return { spanId: scope.spanId };
   }
 }
@@ -153,31 +145,33 @@ export interface StageScope<S extends Stage> extends StageRecorder {
   recordError(error: unknown): void;
 }
 
-/** The span behind a StageScope; `finish` and `runWith` stay off the public interface. */
+/**
+ * The span behind a StageScope; `finish` and `runWith` stay off the public interface. The stage
+ * helpers are prototype methods: a scope allocates no closures, since most stages open none.
+ */
 export class StageSpan<S extends Stage> implements StageScope<S> {
   private ended = false;
-
-  readonly classification: StageMethod<'classification'>;
-  readonly schemaContext: StageMethod<'schema_context'>;
-  readonly modelInteraction: StageMethod<'model_interaction'>;
-  readonly responseSelection: StageMethod<'response_selection'>;
-  readonly sqlProcessing: StageMethod<'sql_processing'>;
-  readonly execution: StageMethod<'execution'>;
-  readonly fallback: StageMethod<'fallback'>;
+  /** The context whose active span is this one: parent of children, active inside callbacks. */
+  private scopeContext: Context | undefined;
 
   constructor(
     private readonly spans: StageSpans,
     readonly span: Span,
     readonly stage: S,
     private readonly attributes: Attributes,
-  ) {
-    this.classification = this.helper('classification');
-    this.schemaContext = this.helper('schema_context');
-    this.modelInteraction = this.helper('model_interaction');
-    this.responseSelection = this.helper('response_selection');
-    this.sqlProcessing = this.helper('sql_processing');
-    this.execution = this.helper('execution');
-    this.fallback = this.helper('fallback');
+  ) {}
+
+  declare readonly classification: StageMethod<'classification'>;
+  declare readonly schemaContext: StageMethod<'schema_context'>;
+  declare readonly modelInteraction: StageMethod<'model_interaction'>;
+  declare readonly responseSelection: StageMethod<'response_selection'>;
+  declare readonly sqlProcessing: StageMethod<'sql_processing'>;
+  declare readonly execution: StageMethod<'execution'>;
+  declare readonly fallback: StageMethod<'fallback'>;
+
+  /** Context for this span's children and callback, made once. */
+  context(): Context {
+    return (this.scopeContext ??= trace.setSpan(context.active(), this.span));
   }
 
   get spanId(): string {
@@ -190,10 +184,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
 
   set(fields: Partial<StageFields<S>>): this {
     safely('setting attributes', undefined, () => {
-      const { [ATTR_STAGE]: _stage, ...attributes } = toStageAttributes(
-        this.stage,
-        fields as StageFields<S>,
-      ) as Attributes;
+      const attributes = assignStageFields(this.stage, fields, {});
       Object.assign(this.attributes, attributes);
       this.span.setAttributes(attributes);
       // Model interactions are named after their operation and model, which may be known only now.
@@ -215,25 +206,25 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
     });
   }
 
-  /** Ends the span (once) after checking its attributes against the stage's definition. */
+  /** Ends the span, once. */
   finish(endTime?: TimeInput): void {
     if (this.ended) {
       diag.warn(`@aitdr/sdk: ${this.stage} span ended twice`);
       return;
     }
     this.ended = true;
-    safely('ending a span', undefined, () => {
-      this.spans.validate(this.stage, this.attributes);
+    try {
       this.span.end(endTime ?? this.spans.now());
-    });
+    } catch (error) {
+      diag.error('@aitdr/sdk: failed ending a span', error);
+    }
   }
 
   /** Runs `fn` with this span active; ends the span when it returns or settles. */
   runWith<T>(fn: (scope: this) => T): T {
-    const active = trace.setSpan(context.active(), this.span);
     let result: T;
     try {
-      result = context.with(active, fn, undefined, this);
+      result = context.with(this.context(), fn, undefined, this);
     } catch (error) {
       this.recordError(error);
       this.finish();
@@ -256,17 +247,48 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
     return result;
   }
 
-  private helper<C extends ChildStage>(stage: C): StageMethod<C> {
-    return ((fields: Partial<StageFields<C>>, fnOrOptions?: unknown, options?: StageOptions) =>
-      this.spans.child(
-        this.span,
-        stage,
-        fields,
-        fnOrOptions as ((scope: StageSpan<C>) => unknown) | StageRecordOptions | undefined,
-        options,
-      )) as StageMethod<C>;
+  /** Records a child stage of this span (what every stage helper does). */
+  child<C extends ChildStage>(
+    stage: C,
+    fields: Partial<StageFields<C>>,
+    fnOrOptions?: unknown,
+    options?: StageOptions,
+  ): unknown {
+    return this.spans.child(
+      this.context(),
+      stage,
+      fields,
+      fnOrOptions as ((scope: StageSpan<C>) => unknown) | StageRecordOptions | undefined,
+      options,
+    );
   }
 }
+
+/**
+ * The stage helper for `stage`: one function on the prototype, shared by every scope, calling
+ * `child` on the scope it is invoked on.
+ */
+function helper<C extends ChildStage>(stage: C): StageMethod<C> {
+  return function (
+    this: StageSpan<Stage>,
+    fields: Partial<StageFields<C>>,
+    fnOrOptions?: unknown,
+    options?: StageOptions,
+  ) {
+    return this.child(stage, fields, fnOrOptions, options);
+  } as StageMethod<C>;
+}
+
+const STAGE_HELPERS: StageRecorder = {
+  classification: helper('classification'),
+  schemaContext: helper('schema_context'),
+  modelInteraction: helper('model_interaction'),
+  responseSelection: helper('response_selection'),
+  sqlProcessing: helper('sql_processing'),
+  execution: helper('execution'),
+  fallback: helper('fallback'),
+};
+Object.assign(StageSpan.prototype, STAGE_HELPERS);
 
 /** `error.type`: the error's name when it has one of its own, else its class; `_OTHER` otherwise. */
 export function errorTypeOf(error: unknown): string {

@@ -5,6 +5,7 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelem
 import { RecordingError, StoreUnavailableError } from '@aitdr/conventions';
 import type { RecorderStatus, TraceWriter, WriteRequirement } from '@aitdr/conventions';
 import { errorMessage, exportSpans, isTraceWriter } from './export-spans.js';
+import { StageAttributeChecker } from './attribute-checker.js';
 import { SpanRedactor } from './redaction.js';
 import type {
   BackgroundMode,
@@ -41,6 +42,14 @@ interface ExportJob {
   readonly written: readonly Deferred[];
 }
 
+const SEEN = 1;
+const SEEN_LOCAL_ROOT = 2;
+type Seen = typeof SEEN | typeof SEEN_LOCAL_ROOT;
+/** A span as this processor marks it (keys are the processor's own symbols). */
+interface Marks {
+  [key: symbol]: unknown;
+}
+
 const INCOMPLETE_REASONS: readonly IncompleteFlushReason[] = [
   'maxTraces',
   'maxSpansPerTrace',
@@ -70,11 +79,16 @@ export class TraceBufferProcessor implements SpanProcessor {
   private readonly forceFlushTimeoutMillis: number;
   private readonly shutdownTimeoutMillis: number;
   private readonly redactor: SpanRedactor | undefined;
+  private readonly checker = new StageAttributeChecker();
 
-  /** Spans this processor saw start, and which of them are local roots. Weak: no bookkeeping to clean. */
-  private readonly started = new WeakSet<object>();
-  private readonly localRoots = new WeakSet<object>();
-  private readonly registrations = new WeakMap<object, TraceRegistration>();
+  /**
+   * What this processor knows of a span is kept on the span itself, under keys of this processor
+   * (so two processors never mix): whether it saw the span start and whether it is a local root,
+   * and a root's registration. Nothing to clean up, and much cheaper on the request path than
+   * weak collections.
+   */
+  private readonly seenKey = Symbol('@aitdr/sdk seen');
+  private readonly registrationKey = Symbol('@aitdr/sdk registration');
 
   /** Insertion order is age order: the first entry is the oldest trace. */
   private readonly openTraces = new Map<string, OpenTrace>();
@@ -135,23 +149,23 @@ export class TraceBufferProcessor implements SpanProcessor {
 
   onStart(span: Span, parentContext: Context): void {
     if (this.shuttingDown) return;
-    this.started.add(span);
     const parent = span.parentSpanContext;
-    const parentSpan = trace.getSpan(parentContext);
     // A parent this processor never saw start (another provider's span) cannot end here, so
     // waiting for it would hold the trace until its age bound: treat the span as the local root.
-    if (
+    const localRoot =
       parent === undefined ||
       parent.isRemote === true ||
-      parentSpan === undefined ||
-      !this.started.has(parentSpan)
-    ) {
-      this.localRoots.add(span);
-    }
+      this.seen(trace.getSpan(parentContext)) === undefined;
+    (span as unknown as Marks)[this.seenKey] = localRoot ? SEEN_LOCAL_ROOT : SEEN;
+  }
+
+  /** How this processor saw `span` start, or undefined when it did not. */
+  private seen(span: object | undefined): Seen | undefined {
+    return span === undefined ? undefined : ((span as Marks)[this.seenKey] as Seen | undefined);
   }
 
   onEnd(span: ReadableSpan): void {
-    const registration = this.registrations.get(span);
+    const registration = (span as unknown as Marks)[this.registrationKey] as TraceRegistration | undefined;
     if (this.shuttingDown) {
       this.counters.spansEndedAfterShutdown += 1;
       registration?.written?.reject(shutDownError());
@@ -183,7 +197,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     if (this.shuttingDown) {
       return mode === 'sync' ? Promise.reject(shutDownError()) : undefined;
     }
-    if (!this.started.has(rootSpan)) {
+    if (this.seen(rootSpan) === undefined) {
       if (mode === 'sync') {
         return Promise.reject(
           new StoreUnavailableError(
@@ -195,7 +209,7 @@ export class TraceBufferProcessor implements SpanProcessor {
       return undefined;
     }
     const written = mode === 'sync' ? deferred() : undefined;
-    this.registrations.set(rootSpan, written === undefined ? { mode } : { mode, written });
+    (rootSpan as Marks)[this.registrationKey] = written === undefined ? { mode } : { mode, written };
     return written?.promise;
   }
 
@@ -268,8 +282,8 @@ export class TraceBufferProcessor implements SpanProcessor {
   }
 
   private isLocalRoot(span: ReadableSpan): boolean {
-    if (this.localRoots.has(span)) return true;
-    if (this.started.has(span)) return false;
+    const seen = this.seen(span);
+    if (seen !== undefined) return seen === SEEN_LOCAL_ROOT;
     // Ended without a start we saw (the processor was added late): judge by the parent alone.
     const parent = span.parentSpanContext;
     return parent === undefined || parent.isRemote === true;
@@ -404,6 +418,7 @@ export class TraceBufferProcessor implements SpanProcessor {
   }
 
   private async run(job: ExportJob): Promise<void> {
+    this.checker.check(job.spans);
     const spans =
       this.redactor === undefined ? job.spans : job.spans.map((span) => this.redactor!.redactSpan(span));
     try {
