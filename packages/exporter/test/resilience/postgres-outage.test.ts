@@ -13,9 +13,9 @@ import type { TraceWriteResult } from '@aitdr/conventions';
 import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
 import type { TemporaryDatabase } from '../../../../test/support/postgres.js';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
-import { postgresStore } from '../support/stores.js';
-import type { StoreUnderTest } from '../support/stores.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { postgresStore } from '../../../../test/support/stores.js';
+import type { StoreUnderTest } from '../../../../test/support/stores.js';
+import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
 import { recordPipeline } from '../support/traces.js';
 
 describe('TableExporter through a PostgreSQL outage', () => {

@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { TABLES } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
-import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDatabase } from './postgres.js';
+import { createTemporaryDirectory } from './temp-dir.js';
 
 export type StoredRow = Record<string, unknown>;
 
