@@ -62,6 +62,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const assembler = new TraceAssembler(exporter, journal, {
     waitMs: config.waitMs,
     maxWaitMs: config.maxWaitMs,
+    maxHeldSpans: config.maxHeldSpans,
+    maxPendingTraces: config.maxPendingTraces,
   });
   const metrics = new CollectorMetrics({
     writerStatus: () => exporter.status(),

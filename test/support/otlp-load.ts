@@ -30,6 +30,8 @@ export interface LoadReport {
   /** Milliseconds from request to 200, per acknowledged request. */
   readonly latenciesMs: number[];
   readonly sent: number;
+  /** Requests answered with this status. */
+  count(status: number): number;
 }
 
 export class OtlpLoad implements LoadReport {
@@ -50,7 +52,6 @@ export class OtlpLoad implements LoadReport {
     return new OtlpLoad(options);
   }
 
-  /** Requests answered with this status so far. */
   count(status: number): number {
     return this.statuses.get(status) ?? 0;
   }

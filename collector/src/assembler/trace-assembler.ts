@@ -246,7 +246,7 @@ export class TraceAssembler implements TraceIntake {
     this.heldSpans += trace.spans.length;
   }
 
-  status(): HeldTraces & { readonly pendingTraces: number } {
+  status(): HeldTraces {
     return {
       traces: this.held.size,
       spans: this.heldSpans,

@@ -9,6 +9,8 @@ import type { BreakerState, RecorderStatus } from '@aitdr/conventions';
 export interface HeldTraces {
   readonly traces: number;
   readonly spans: number;
+  /** Traces handed to the writer and not yet accepted by it (committed, spooled, …). */
+  readonly pendingTraces: number;
   /** Traces released incomplete because a bound was reached or their root never came. */
   readonly releasedIncomplete: number;
   /** Traces that could not be kept at all (every bound exhausted); should stay 0. */
@@ -172,6 +174,12 @@ export class CollectorMetrics {
       'held_spans',
       'Spans held while their traces gather.',
       () => sources.heldTraces?.().spans,
+    );
+    mirroredGauge(
+      this.registry,
+      'pending_traces',
+      'Traces being written: handed to the store writer, not yet committed or spooled.',
+      () => sources.heldTraces?.().pendingTraces,
     );
     mirroredGauge(this.registry, 'spool_bytes', 'Bytes on the store spool.', () => writer?.().spool.bytes);
     mirroredGauge(this.registry, 'journal_bytes', 'Bytes on the intake journal.', () =>
