@@ -88,7 +88,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       },
       journal: {
         ok: !journal.full,
-        detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? ', refusing requests' : ''}`,
+        detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? `, refusing requests: ${journal.refusalReason}` : ''}`,
       },
     };
     return { ready: Object.values(checks).every((check) => check.ok), checks };

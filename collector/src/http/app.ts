@@ -140,7 +140,9 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
       return send(reply, 200, responseEncoding, encodeExportResponse(responseEncoding, partialSuccess));
     } catch (error) {
       const failure = failureOf(error);
-      if (failure.status >= 500) request.log.error({ err: error }, 'trace export request failed');
+      // Backpressure is reported where it starts and stops (journal, writer), not as a failure per request.
+      if (failure.status >= 500 && !(error instanceof BackpressureError))
+        request.log.error({ err: error }, 'trace export request failed');
       else
         request.log.info({ status: failure.status, reason: failure.message }, 'trace export request refused');
       if (failure.retryAfterSeconds !== undefined)
