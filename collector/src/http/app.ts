@@ -147,6 +147,10 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
         request.log.info({ status: failure.status, reason: failure.message }, 'trace export request refused');
       if (failure.retryAfterSeconds !== undefined)
         void reply.header('retry-after', String(failure.retryAfterSeconds));
+      // Refused before its body was read to the end (over the cap, a gzip bomb): the connection
+      // cannot carry another request, and a client that stops sending on the early answer would
+      // leave it waiting for the rest. Closed once the answer is out.
+      if (!request.raw.complete) void reply.header('connection', 'close');
       return send(
         reply,
         failure.status,
