@@ -23,7 +23,7 @@ import { startCollector } from '@aitdr/collector';
 import type { RunningCollector } from '@aitdr/collector';
 import { ATTR_STAGE, STAGES, STAGE_NAMES } from '@aitdr/conventions';
 import type { AttributeSpec, Stage } from '@aitdr/conventions';
-import { createTableExporter } from '@aitdr/exporter';
+import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
 import type { TableExporter } from '@aitdr/exporter';
 import { TABLES, tableForStage } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
@@ -273,5 +273,32 @@ describe.each([
       const [row] = (await store.rows(tableForStage('query'))).filter((r) => r.QUERY_ID === traceId);
       expect(row!.ATTRIBUTES).toEqual({ 'hostile.surrogate': 'a\ufffdb\ufffdc' });
     }
+  });
+
+  it('keeps U+0000 on SQLite; on PostgreSQL, whose text cannot hold it, dead-letters the trace with the reason', async () => {
+    const withNul = simpleTrace('before\u0000after', { 'hostile.nul': 'x\u0000y' });
+    const clean = simpleTrace('no nul here');
+    const traceId = withNul[0]!.spanContext().traceId;
+    if (store.dialect === 'sqlite') {
+      await expect(
+        exporter.writeTraces([...withNul, ...clean], { require: 'committed' }),
+      ).resolves.toMatchObject({
+        committed: 2,
+      });
+      expect(await queryText(traceId)).toBe('before\u0000after');
+      return;
+    }
+    await expect(
+      exporter.writeTraces([...withNul, ...clean], { require: 'committed' }),
+    ).rejects.toMatchObject({
+      code: 'DEAD_LETTERED',
+    });
+    // The trace beside it in the same write is stored; the refused one is kept with why.
+    expect(await queryText(clean[0]!.spanContext().traceId)).toBe('no nul here');
+    expect(await queryText(traceId)).toBeUndefined();
+    const letters = await readDeadLetters(join(dir.path, 'in-process', 'dead-letter'));
+    expect(letters.find((letter) => letter.traceId === traceId)?.reason).toMatch(
+      /PostgreSQL text cannot hold U\+0000 \(NUL\): AI_TRAINING_QUERIES\.(QUERY_TEXT|ATTRIBUTES)/,
+    );
   });
 });
