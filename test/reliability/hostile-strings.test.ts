@@ -27,6 +27,7 @@ import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
 import type { TableExporter } from '@aitdr/exporter';
 import { TABLES, tableForStage } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
+import { RpcStatusType } from '../../collector/src/otlp/trace-proto.js';
 import { jsonBody, protobufBody } from '../../collector/test/support/spans.js';
 import { hostileText } from '../support/hostile-strings.js';
 import { postgresStore, sqliteStore } from '../support/stores.js';
@@ -253,6 +254,42 @@ describe.each([
     root.end();
     return memory.getFinishedSpans();
   };
+
+  it('refuses a body with invalid UTF-8 in its text (400 naming it), protobuf or JSON, and stores none of it', async () => {
+    // Overlong, truncated, surrogate-encoding and stray continuation bytes, in the place of a marker
+    // of the same length, so every length prefix of the protobuf message stays right.
+    const marker = 'MARKER-MARKER';
+    const invalid = Buffer.from([
+      0x61, 0xff, 0x62, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x63, 0x80,
+    ]);
+    expect(invalid.length).toBe(Buffer.byteLength(marker));
+    const refused: string[] = [];
+    for (const encoding of ['protobuf', 'json'] as const) {
+      const spans = simpleTrace(marker, { 'hostile.bytes': marker });
+      const body = encoding === 'protobuf' ? protobufBody(spans) : jsonBody(spans);
+      for (let at = body.indexOf(marker); at >= 0; at = body.indexOf(marker)) invalid.copy(body, at);
+      const response = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': `application/${encoding === 'protobuf' ? 'x-protobuf' : 'json'}` },
+        body,
+      });
+      expect(response.status, encoding).toBe(400);
+      const answer = Buffer.from(await response.arrayBuffer());
+      const { message } =
+        encoding === 'protobuf'
+          ? (RpcStatusType.toObject(RpcStatusType.decode(answer)) as { message: string })
+          : (JSON.parse(answer.toString()) as { message: string });
+      expect(message, encoding).toMatch(/utf-8/i);
+      refused.push(spans[0]!.spanContext().traceId);
+    }
+    // A valid trace sent after them is stored; they are not.
+    const after = simpleTrace('valid');
+    await send('OTLP/protobuf', after);
+    await vi.waitFor(async () => expect(await queryText(after[0]!.spanContext().traceId)).toBe('valid'), {
+      timeout: 20_000,
+    });
+    for (const traceId of refused) expect(await queryText(traceId)).toBeUndefined();
+  });
 
   it('stores an unpaired surrogate (a JSON \\ud800 escape, a JS string) as U+FFFD, in columns and in JSON', async () => {
     const viaJson = simpleTrace('MARK', { 'hostile.surrogate': 'MARK' });

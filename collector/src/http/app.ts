@@ -86,8 +86,18 @@ function failureOf(error: unknown): HttpFailure {
   return new HttpFailure(500, RPC_CODES.internal, 'internal error while accepting traces');
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decode(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
-  return encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString('utf8'));
+  if (encoding === 'protobuf') return decodeProtobufRequest(body);
+  // Refused like a protobuf string that is not UTF-8, rather than stored with U+FFFD in its place.
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw new MalformedRequestError('body is not valid UTF-8 (OTLP/JSON is UTF-8 text)');
+  }
+  return decodeJsonRequest(text);
 }
 
 export function buildCollectorApp(options: CollectorAppOptions, parts: CollectorAppParts): FastifyInstance {
