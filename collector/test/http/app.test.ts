@@ -182,7 +182,7 @@ describe('POST /v1/traces', () => {
       }),
       duplex: 'half',
       signal: AbortSignal.timeout(10_000),
-    } as RequestInit);
+    });
     expect(endless.status).toBe(413);
   });
 
