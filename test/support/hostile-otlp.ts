@@ -188,8 +188,11 @@ function tinySpans(rng: Rng, count: number, oneTrace: boolean): Buffer {
 
 const plain = (contentType: string) => ({ 'content-type': contentType });
 
-/** The generators, by kind. `maxBodyBytes` is the collector's cap. */
-export function hostileRequestKinds(maxBodyBytes: number, tinySpanCount: number) {
+/** The generators, by kind. `maxBodyBytes` is the collector's cap; `tiny` sizes the many-tiny-spans requests. */
+export function hostileRequestKinds(
+  maxBodyBytes: number,
+  tiny: { readonly spansInOneTrace: number; readonly traces: number },
+) {
   let gzipBomb: Buffer | undefined;
   return {
     'random bytes': (rng: Rng): HostileRequest => ({
@@ -322,13 +325,13 @@ export function hostileRequestKinds(maxBodyBytes: number, tinySpanCount: number)
     'many tiny spans, one trace': (rng: Rng): HostileRequest => ({
       kind: 'many tiny spans, one trace',
       headers: plain(PROTOBUF),
-      body: tinySpans(rng, tinySpanCount, true),
+      body: tinySpans(rng, tiny.spansInOneTrace, true),
       planted: [],
     }),
     'many tiny spans, as many traces': (rng: Rng): HostileRequest => ({
       kind: 'many tiny spans, as many traces',
       headers: plain(PROTOBUF),
-      body: tinySpans(rng, tinySpanCount, false),
+      body: tinySpans(rng, tiny.traces, false),
       planted: [],
     }),
     'gzip bomb': (): HostileRequest => {
