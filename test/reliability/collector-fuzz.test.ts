@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRng } from '@aitdr/demo';
@@ -53,11 +54,17 @@ interface Answer {
   readonly rejectedSpans: number;
 }
 
+function* chunksOf(body: Buffer, size = 64 * 1024): Generator<Buffer> {
+  for (let at = 0; at < body.length; at += size) yield body.subarray(at, at + size);
+}
+
 async function send(url: string, request: HostileRequest): Promise<Answer> {
   const response = await fetch(`${url}/v1/traces`, {
     method: 'POST',
     headers: request.headers,
-    body: request.body,
+    ...(request.chunked
+      ? { body: Readable.toWeb(Readable.from(chunksOf(request.body))), duplex: 'half' }
+      : { body: request.body }),
     signal: AbortSignal.timeout(60_000),
   });
   const body = Buffer.from(await response.arrayBuffer());

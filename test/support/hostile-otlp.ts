@@ -30,6 +30,8 @@ export interface HostileRequest {
   readonly invalidSpans?: number;
   /** The only acceptable status, when one is known. */
   readonly status?: number;
+  /** Sent without a Content-Length (chunked), so the collector finds its size only by reading. */
+  readonly chunked?: boolean;
 }
 
 /** A query trace (root + classification) whose IDs and times come from the PRNG. */
@@ -356,9 +358,18 @@ export function hostileRequestKinds(
     'body over the cap': (rng: Rng): HostileRequest => ({
       kind: 'body over the cap',
       headers: plain(rng.pick([PROTOBUF, JSON_TYPE])),
-      body: Buffer.alloc(maxBodyBytes + rng.int(1, 1000), 0x20),
+      // Up to four times the cap: the client is still sending when the collector decides.
+      body: Buffer.alloc(rng.int(maxBodyBytes + 1, 4 * maxBodyBytes), 0x20),
       planted: [],
       status: 413,
+    }),
+    'body over the cap, chunked': (rng: Rng): HostileRequest => ({
+      kind: 'body over the cap, chunked',
+      headers: plain(rng.pick([PROTOBUF, JSON_TYPE])),
+      body: Buffer.alloc(rng.int(maxBodyBytes + 1, 4 * maxBodyBytes), 0x20),
+      planted: [],
+      status: 413,
+      chunked: true,
     }),
     'unsupported content type or encoding': (rng: Rng): HostileRequest => ({
       kind: 'unsupported content type or encoding',

@@ -44,6 +44,26 @@ export interface CollectorAppParts {
   readonly forwarder?: Forwarder;
 }
 
+/** How long the unread rest of a refused request's body is read and thrown away, at most. */
+const LINGER_MS = 5000;
+
+/**
+ * Reads the rest of a refused request's body (over the cap, a gzip bomb) and throws it away, until
+ * it ends or LINGER_MS have passed. Answering while the client is still sending makes it fail
+ * writing instead of reading the answer; the answer then closes the connection, so the client
+ * does not send its next request on it while it is being closed.
+ */
+function discardRestOfBody(request: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, LINGER_MS).unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    request.once('end', done).once('close', done).resume();
+  });
+}
+
 function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType === CONTENT_TYPES.protobuf) return 'protobuf';
@@ -157,10 +177,10 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
         request.log.info({ status: failure.status, reason: failure.message }, 'trace export request refused');
       if (failure.retryAfterSeconds !== undefined)
         void reply.header('retry-after', String(failure.retryAfterSeconds));
-      // Refused before its body was read to the end (over the cap, a gzip bomb): the connection
-      // cannot carry another request, and a client that stops sending on the early answer would
-      // leave it waiting for the rest. Closed once the answer is out.
-      if (!request.raw.complete) void reply.header('connection', 'close');
+      if (!request.raw.complete) {
+        await discardRestOfBody(request.raw);
+        void reply.header('connection', 'close');
+      }
       return send(
         reply,
         failure.status,
