@@ -120,7 +120,7 @@ describe('an application recording in-process through a store outage', () => {
       syncConfirmed: syncConfirmed.length,
       syncRefusedAndSpooled: syncRefused.length,
       spooled: writer?.counters.spooled,
-      exportFailures: processor,
+      exportFailures: processor.exportFailures,
     });
   }, 120_000);
 });
