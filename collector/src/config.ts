@@ -46,7 +46,7 @@ export interface CollectorConfig {
   readonly maxBodyBytes: number;
   readonly waitMs: number;
   readonly maxWaitMs: number;
-  /** Spans held in memory while their traces gather; past it the oldest traces are written early. */
+  /** Spans held while traces gather (past it the oldest are written early), and spans being written (past it, 429). */
   readonly maxHeldSpans: number;
   /** Traces being written (handed to the store, not yet committed or spooled); past it requests get 429. */
   readonly maxPendingTraces: number;

@@ -11,6 +11,8 @@ export interface HeldTraces {
   readonly spans: number;
   /** Traces handed to the writer and not yet accepted by it (committed, spooled, …). */
   readonly pendingTraces: number;
+  /** Their spans. */
+  readonly pendingSpans: number;
   /** Traces released incomplete because a bound was reached or their root never came. */
   readonly releasedIncomplete: number;
   /** Traces that could not be kept at all (every bound exhausted); should stay 0. */
@@ -180,6 +182,12 @@ export class CollectorMetrics {
       'pending_traces',
       'Traces being written: handed to the store writer, not yet committed or spooled.',
       () => sources.heldTraces?.().pendingTraces,
+    );
+    mirroredGauge(
+      this.registry,
+      'pending_spans',
+      'Spans of the traces being written.',
+      () => sources.heldTraces?.().pendingSpans,
     );
     mirroredGauge(this.registry, 'spool_bytes', 'Bytes on the store spool.', () => writer?.().spool.bytes);
     mirroredGauge(this.registry, 'journal_bytes', 'Bytes on the intake journal.', () =>
