@@ -150,14 +150,20 @@ export class CollectorMetrics {
       'Traces kept in the dead-letter store.',
       counter('deadLettered'),
     );
+    // A trace the writer refuses (store down, spool full) is not lost here: the collector keeps it
+    // in memory and in its journal and writes it again later. So the writer's "dropped" counts
+    // refusals, and only what the collector itself lets go is lost.
     mirroredCounter(
       this.registry,
       'traces_dropped_total',
       'Traces lost because every bound was exhausted.',
-      () => {
-        const writerDropped = writer?.().counters.dropped ?? 0;
-        return writerDropped + (sources.heldTraces?.().dropped ?? 0);
-      },
+      () => sources.heldTraces?.().dropped,
+    );
+    mirroredCounter(
+      this.registry,
+      'writer_refusals_total',
+      'Writes of a trace the store writer refused (store down and spool full); the collector keeps the trace and tries again.',
+      counter('dropped'),
     );
     mirroredCounter(
       this.registry,
