@@ -34,17 +34,21 @@ const MAX_BODY_BYTES = (LONG_FORM ? 8 : 2) * 1024 * 1024;
 const REQUESTS = duration(200, 4000);
 /** Many tiny spans: in one trace, or each a trace (which costs the writer far more), and how often. */
 const TINY = {
-  spansInOneTrace: duration(2_000, 150_000),
-  traces: duration(2_000, 20_000),
-  requestsOfEach: duration(12, 20),
+  spansInOneTrace: duration(20_000, 200_000),
+  traces: duration(5_000, 5_000),
+  requestsOfEach: duration(6, 5),
 };
 const SLOW_CONNECTIONS = 10;
 /**
- * The idle collector (Node, tsx, its libraries) takes about 200 MiB; a request may hold a few
- * times the body cap while it is decoded. Far below what unbounded growth reaches (the gzip bomb
- * alone inflates to 1 GiB).
+ * Memory: the collector runs with a small Node.js heap (an out-of-memory crash fails the test, as
+ * "the process stays up") sized from its configured bounds: the spans held and those being
+ * written (up to twice AITDR_MAX_HELD_SPANS), a request of tiny spans being decoded, and the idle
+ * process. A decoded span takes a few KiB. Its RSS must stay under the heap plus what lives
+ * outside it (code, buffers).
  */
-const RSS_BOUND_MIB = 512 + (32 * MAX_BODY_BYTES) / 2 ** 20;
+const MAX_HELD_SPANS = duration(20_000, 100_000);
+const HEAP_MIB = duration(384, 1024);
+const RSS_BOUND_MIB = HEAP_MIB + 256;
 
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -123,19 +127,24 @@ describe('collector under hostile and broken input', () => {
 
   beforeAll(async () => {
     store = await sqliteStore();
-    collector = await spawnCollector([
-      '--store',
-      store.url,
-      '--spool-dir',
-      join(dir.path, 'spool'),
-      '--max-body-bytes',
-      String(MAX_BODY_BYTES),
-      '--wait-ms',
-      '50',
-      // Mangled traces may have lost their root: they are written after this wait.
-      '--max-wait-ms',
-      '2000',
-    ]);
+    collector = await spawnCollector(
+      [
+        '--store',
+        store.url,
+        '--spool-dir',
+        join(dir.path, 'spool'),
+        '--max-body-bytes',
+        String(MAX_BODY_BYTES),
+        '--wait-ms',
+        '50',
+        // Mangled traces may have lost their root: they are written after this wait.
+        '--max-wait-ms',
+        '2000',
+        '--max-held-spans',
+        String(MAX_HELD_SPANS),
+      ],
+      { NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}` },
+    );
   });
 
   afterAll(async () => {
@@ -159,11 +168,21 @@ describe('collector under hostile and broken input', () => {
     let backpressured = 0;
     const planted = new Set<string>();
     let peakRssMiB = 0;
-    for (let i = 0; i < REQUESTS; i++) {
-      // Each request from a generator of its own: one failing request reproduces alone.
-      const kind = names[i % names.length]!;
-      if (kind.startsWith('many tiny') && (byKind.get(kind)?.[200] ?? 0) >= TINY.requestsOfEach) continue;
-      const request = kinds[kind](rng.fork(i));
+    // First a burst of the many-tiny-spans requests, back to back (the heaviest on memory), then
+    // every other kind in turn. Each request from a generator of its own: one failing request
+    // reproduces alone.
+    const tinyKinds = names.filter((name) => name.startsWith('many tiny'));
+    const schedule = [
+      ...Array.from({ length: TINY.requestsOfEach }, (_, j) =>
+        tinyKinds.map((kind) => ({ kind, key: `${kind} ${j}` })),
+      ).flat(),
+      ...Array.from({ length: REQUESTS }, (_, i) => {
+        const others = names.filter((name) => !tinyKinds.includes(name));
+        return { kind: others[i % others.length]!, key: String(i) };
+      }),
+    ];
+    for (const [i, { kind, key }] of schedule.entries()) {
+      const request = kinds[kind](rng.fork(key));
       const started = performance.now();
       let answer = await send(collector.url, request);
       // 429 is backpressure (many tiny traces keep the writer busy): retry as a client would, a
@@ -224,7 +243,7 @@ describe('collector under hostile and broken input', () => {
       },
     );
     report('collector-fuzz', {
-      requests: REQUESTS,
+      requests: schedule.length,
       maxBodyBytes: MAX_BODY_BYTES,
       tiny: TINY,
       tinySpansAccepted:
@@ -235,6 +254,8 @@ describe('collector under hostile and broken input', () => {
       millisByKind: Object.fromEntries([...millisByKind].map(([k, ms]) => [k, Math.round(ms)])),
       plantedStored: planted.size,
       spansRejected: metrics.get('aitdr_collector_spans_rejected_total'),
+      heapMiB: HEAP_MIB,
+      maxHeldSpans: MAX_HELD_SPANS,
       peakRssMiB: Math.round(peakRssMiB),
       finalRssMiB: Math.round(rssMiB(pid)),
       slowConnections: SLOW_CONNECTIONS,
