@@ -27,6 +27,8 @@ const SETTINGS = z.object({
   AITDR_MAX_BODY_BYTES: positiveInt.default(16 * MiB),
   AITDR_TRACE_WAIT_MS: z.coerce.number().int().min(0).default(1000),
   AITDR_TRACE_MAX_WAIT_MS: positiveInt.default(30_000),
+  AITDR_MAX_HELD_SPANS: positiveInt.default(200_000),
+  AITDR_MAX_PENDING_TRACES: positiveInt.default(2000),
   AITDR_COLLECTOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AITDR_FORWARD_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   AITDR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,6 +46,10 @@ export interface CollectorConfig {
   readonly maxBodyBytes: number;
   readonly waitMs: number;
   readonly maxWaitMs: number;
+  /** Spans held while traces gather (past it the oldest are written early), and spans being written (past it, 429). */
+  readonly maxHeldSpans: number;
+  /** Traces being written (handed to the store, not yet committed or spooled); past it requests get 429. */
+  readonly maxPendingTraces: number;
   readonly token?: string;
   readonly forwardEndpoint?: string;
   readonly logLevel: string;
@@ -96,6 +102,8 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
     maxBodyBytes: s.AITDR_MAX_BODY_BYTES,
     waitMs: s.AITDR_TRACE_WAIT_MS,
     maxWaitMs: s.AITDR_TRACE_MAX_WAIT_MS,
+    maxHeldSpans: s.AITDR_MAX_HELD_SPANS,
+    maxPendingTraces: s.AITDR_MAX_PENDING_TRACES,
     logLevel: s.AITDR_LOG_LEVEL,
     ...(s.AITDR_COLLECTOR_TOKEN ? { token: s.AITDR_COLLECTOR_TOKEN } : {}),
     ...(s.AITDR_FORWARD_ENDPOINT ? { forwardEndpoint: s.AITDR_FORWARD_ENDPOINT } : {}),

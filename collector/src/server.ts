@@ -21,6 +21,8 @@ const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   'max-body-bytes': { setting: 'AITDR_MAX_BODY_BYTES', help: 'largest request body, after decompression' },
   'wait-ms': { setting: 'AITDR_TRACE_WAIT_MS', help: 'quiet time before a trace with its root is written' },
   'max-wait-ms': { setting: 'AITDR_TRACE_MAX_WAIT_MS', help: 'longest a trace waits for its root' },
+  'max-held-spans': { setting: 'AITDR_MAX_HELD_SPANS', help: 'spans held, and being written (429 beyond)' },
+  'max-pending-traces': { setting: 'AITDR_MAX_PENDING_TRACES', help: 'traces being written; 429 beyond' },
   forward: { setting: 'AITDR_FORWARD_ENDPOINT', help: 'also forward requests to this OTLP/HTTP endpoint' },
   'log-level': { setting: 'AITDR_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
 };

@@ -67,6 +67,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const assembler = new TraceAssembler(exporter, journal, {
     waitMs: config.waitMs,
     maxWaitMs: config.maxWaitMs,
+    maxHeldSpans: config.maxHeldSpans,
+    maxPendingTraces: config.maxPendingTraces,
   });
   const metrics = new CollectorMetrics({
     writerStatus: () => exporter.status(),
@@ -91,7 +93,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       },
       journal: {
         ok: !journal.full,
-        detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? ', refusing requests' : ''}`,
+        detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? `, refusing requests: ${journal.refusalReason}` : ''}`,
       },
     };
     return { ready: Object.values(checks).every((check) => check.ok), checks };

@@ -18,6 +18,8 @@ describe('resolveConfig', () => {
       host: '127.0.0.1',
       waitMs: 1000,
       maxWaitMs: 30_000,
+      maxHeldSpans: 200_000,
+      maxPendingTraces: 2000,
     });
     expect(config.token).toBeUndefined();
   });

@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TcpProxy } from '../../../packages/exporter/test/support/tcp-proxy.js';
+import { TcpProxy } from '../../../test/support/tcp-proxy.js';
 import { createTemporaryDatabase } from '../../../test/support/postgres.js';
 import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
 import type { CollectorMessage } from '../collector/collector-process.js';

@@ -29,8 +29,8 @@ export class SpoolJournal implements IntakeJournal {
   /** Sequences appended and not yet released, oldest first (Set keeps insertion order). */
   private readonly live = new Set<JournalId>();
   private acknowledging: Promise<void> = Promise.resolve();
-  /** The last append did not fit; cleared by the next one that does. What readiness reports. */
-  private refusing = false;
+  /** Why the last append failed (full, or the disk failed); cleared by the next one that succeeds. What readiness reports. */
+  private refusal: string | undefined;
 
   private constructor(private readonly spool: DurableSpool) {}
 
@@ -50,7 +50,12 @@ export class SpoolJournal implements IntakeJournal {
 
   /** Whether the journal turned the latest request away (full, or the disk failed). */
   get full(): boolean {
-    return this.refusing;
+    return this.refusal !== undefined;
+  }
+
+  /** Why it did, e.g. `ENOSPC: no space left on device, write`; undefined while it accepts. */
+  get refusalReason(): string | undefined {
+    return this.refusal;
   }
 
   append(record: Buffer): Promise<JournalId> {
@@ -67,7 +72,7 @@ export class SpoolJournal implements IntakeJournal {
       this.waiting = [];
       try {
         const ids = await this.spool.append(group.map((pending) => pending.record));
-        this.refusing = false;
+        this.accepting();
         group.forEach((pending, i) => {
           const id = ids[i]!;
           this.live.add(id);
@@ -75,11 +80,23 @@ export class SpoolJournal implements IntakeJournal {
         });
       } catch (error) {
         // All or none: the spool wrote nothing of this group.
-        this.refusing = true;
+        this.refusing(error);
         for (const pending of group) pending.reject(error);
       }
     }
     this.appending = undefined;
+  }
+
+  /** Logged when it starts and stops, not per request: a full disk must not also fill up with log lines. */
+  private refusing(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.refusal === undefined) diag.error(`intake journal: refusing requests: ${reason}`);
+    this.refusal = reason;
+  }
+
+  private accepting(): void {
+    if (this.refusal !== undefined) diag.info('intake journal: accepting requests again');
+    this.refusal = undefined;
   }
 
   acknowledge(id: JournalId): Promise<void> {
@@ -101,9 +118,7 @@ export class SpoolJournal implements IntakeJournal {
       .then(() => this.spool.acknowledge(sequence))
       .then(
         // Space was freed: let the next request try (readiness must not stay stuck on a stale "full").
-        () => {
-          this.refusing = false;
-        },
+        () => this.accepting(),
         (error: unknown) => {
           // The records stay in the spool and are replayed after a restart (writes are idempotent).
           diag.error(`intake journal: acknowledging record ${sequence} failed: ${(error as Error).message}`);

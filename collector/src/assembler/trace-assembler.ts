@@ -24,7 +24,11 @@ export interface TraceAssemblerOptions {
   readonly waitMs?: number;
   /** Longest a trace is held without its root; then it is written as it is. Default 30000 ms. */
   readonly maxWaitMs?: number;
-  /** Spans held across all traces; past it the oldest traces are written early. Default 200000. */
+  /**
+   * Spans held while their traces gather: past it the oldest traces are written early. Also the
+   * bound on spans being written: past it requests get 429 until the writes catch up. So at most
+   * about twice this many spans are in memory. Default 200000.
+   */
   readonly maxHeldSpans?: number;
   /** Traces being written at once; past it requests wait for room (`maxRoomWaitMs`), then get 429. Default 2000. */
   readonly maxPendingTraces?: number;
@@ -94,6 +98,8 @@ export class TraceAssembler implements TraceIntake {
   private readonly outstanding = new Map<JournalId, number>();
   private readonly released = new Set<string>();
   private pendingTraces = 0;
+  /** Spans of the traces being written: still in memory, like the held ones. */
+  private pendingSpans = 0;
   private readonly writes = new Set<Promise<void>>();
   private releasedIncomplete = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -130,6 +136,16 @@ export class TraceAssembler implements TraceIntake {
         429,
         this.retryAfterSeconds,
         `store is behind: ${this.pendingTraces} traces being written`,
+      );
+    }
+    // Memory: held spans are kept under the bound by writing the oldest traces early; spans being
+    // written cannot be let go before the writer takes them, so past the bound requests wait. (A
+    // request alone may pass it when nothing is being written: its size is the body cap's to bound.)
+    if (this.pendingSpans > 0 && this.pendingSpans + request.spans.length > this.maxHeldSpans) {
+      throw new BackpressureError(
+        429,
+        this.retryAfterSeconds,
+        `store is behind: ${this.pendingSpans} spans being written`,
       );
     }
     let id: JournalId;
@@ -216,8 +232,10 @@ export class TraceAssembler implements TraceIntake {
     if (!trace.hasRoot && !trace.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
     this.pendingTraces += 1;
+    this.pendingSpans += trace.spans.length;
     const write = this.write(trace).finally(() => {
       this.pendingTraces -= 1;
+      this.pendingSpans -= trace.spans.length;
       this.writes.delete(write);
       // Every waiter checks again; those finding no room wait for the next write.
       for (const resolve of this.roomWaiters.splice(0)) resolve();
@@ -274,13 +292,14 @@ export class TraceAssembler implements TraceIntake {
     this.heldSpans += trace.spans.length;
   }
 
-  status(): HeldTraces & { readonly pendingTraces: number } {
+  status(): HeldTraces {
     return {
       traces: this.held.size,
       spans: this.heldSpans,
       releasedIncomplete: this.releasedIncomplete,
       dropped: 0,
       pendingTraces: this.pendingTraces,
+      pendingSpans: this.pendingSpans,
     };
   }
 

@@ -44,6 +44,26 @@ export interface CollectorAppParts {
   readonly forwarder?: Forwarder;
 }
 
+/** How long the unread rest of a refused request's body is read and thrown away, at most. */
+const LINGER_MS = 5000;
+
+/**
+ * Reads the rest of a refused request's body (over the cap, a gzip bomb) and throws it away, until
+ * it ends or LINGER_MS have passed. Answering while the client is still sending makes it fail
+ * writing instead of reading the answer; the answer then closes the connection, so the client
+ * does not send its next request on it while it is being closed.
+ */
+function discardRestOfBody(request: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, LINGER_MS).unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    request.once('end', done).once('close', done).resume();
+  });
+}
+
 function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType === CONTENT_TYPES.protobuf) return 'protobuf';
@@ -86,8 +106,18 @@ function failureOf(error: unknown): HttpFailure {
   return new HttpFailure(500, RPC_CODES.internal, 'internal error while accepting traces');
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decode(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
-  return encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString('utf8'));
+  if (encoding === 'protobuf') return decodeProtobufRequest(body);
+  // Refused like a protobuf string that is not UTF-8, rather than stored with U+FFFD in its place.
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw new MalformedRequestError('body is not valid UTF-8 (OTLP/JSON is UTF-8 text)');
+  }
+  return decodeJsonRequest(text);
 }
 
 export function buildCollectorApp(options: CollectorAppOptions, parts: CollectorAppParts): FastifyInstance {
@@ -140,11 +170,17 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
       return send(reply, 200, responseEncoding, encodeExportResponse(responseEncoding, partialSuccess));
     } catch (error) {
       const failure = failureOf(error);
-      if (failure.status >= 500) request.log.error({ err: error }, 'trace export request failed');
+      // Backpressure is reported where it starts and stops (journal, writer), not as a failure per request.
+      if (failure.status >= 500 && !(error instanceof BackpressureError))
+        request.log.error({ err: error }, 'trace export request failed');
       else
         request.log.info({ status: failure.status, reason: failure.message }, 'trace export request refused');
       if (failure.retryAfterSeconds !== undefined)
         void reply.header('retry-after', String(failure.retryAfterSeconds));
+      if (!request.raw.complete) {
+        await discardRestOfBody(request.raw);
+        void reply.header('connection', 'close');
+      }
       return send(
         reply,
         failure.status,

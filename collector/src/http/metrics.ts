@@ -9,6 +9,10 @@ import type { BreakerState, RecorderStatus } from '@aitdr/conventions';
 export interface HeldTraces {
   readonly traces: number;
   readonly spans: number;
+  /** Traces handed to the writer and not yet accepted by it (committed, spooled, …). */
+  readonly pendingTraces: number;
+  /** Their spans. */
+  readonly pendingSpans: number;
   /** Traces released incomplete because a bound was reached or their root never came. */
   readonly releasedIncomplete: number;
   /** Traces that could not be kept at all (every bound exhausted); should stay 0. */
@@ -146,14 +150,20 @@ export class CollectorMetrics {
       'Traces kept in the dead-letter store.',
       counter('deadLettered'),
     );
+    // A trace the writer refuses (store down, spool full) is not lost here: the collector keeps it
+    // in memory and in its journal and writes it again later. So the writer's "dropped" counts
+    // refusals, and only what the collector itself lets go is lost.
     mirroredCounter(
       this.registry,
       'traces_dropped_total',
       'Traces lost because every bound was exhausted.',
-      () => {
-        const writerDropped = writer?.().counters.dropped ?? 0;
-        return writerDropped + (sources.heldTraces?.().dropped ?? 0);
-      },
+      () => sources.heldTraces?.().dropped,
+    );
+    mirroredCounter(
+      this.registry,
+      'writer_refusals_total',
+      'Writes of a trace the store writer refused (store down and spool full); the collector keeps the trace and tries again.',
+      counter('dropped'),
     );
     mirroredCounter(
       this.registry,
@@ -172,6 +182,18 @@ export class CollectorMetrics {
       'held_spans',
       'Spans held while their traces gather.',
       () => sources.heldTraces?.().spans,
+    );
+    mirroredGauge(
+      this.registry,
+      'pending_traces',
+      'Traces being written: handed to the store writer, not yet committed or spooled.',
+      () => sources.heldTraces?.().pendingTraces,
+    );
+    mirroredGauge(
+      this.registry,
+      'pending_spans',
+      'Spans of the traces being written.',
+      () => sources.heldTraces?.().pendingSpans,
     );
     mirroredGauge(this.registry, 'spool_bytes', 'Bytes on the store spool.', () => writer?.().spool.bytes);
     mirroredGauge(this.registry, 'journal_bytes', 'Bytes on the intake journal.', () =>

@@ -42,7 +42,8 @@ export async function readBody(
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    // Leaving the loop early must not destroy the request: its connection carries the answer.
+    for await (const chunk of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limit) throw new BodyTooLargeError(limit);
       chunks.push(chunk);

@@ -188,6 +188,22 @@ describe('TraceAssembler', () => {
     });
   });
 
+  it('answers 429 while the spans being written would pass the bound, and accepts once they are written', async () => {
+    const { writer, assembler, advance, send } = setup({ maxHeldSpans: 5 });
+    writer.holdWrites = true;
+    await send(queryTrace()); // 2 spans, held
+    await send(queryTrace()); // 4
+    await advance(100); // being written now, still in memory
+    expect(assembler.status()).toMatchObject({ spans: 0, pendingSpans: 4 });
+    await expect(send(queryTrace())).rejects.toMatchObject({
+      status: 429,
+      message: 'store is behind: 4 spans being written',
+    });
+    writer.releaseHeld();
+    await settle();
+    await expect(send(queryTrace())).resolves.toBeUndefined();
+  });
+
   it('replays what the journal holds on start', async () => {
     const journal = new MemoryJournal();
     const trace = queryTrace('left over from a crash');

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
-import { spawnCollector } from '../support/collector-process.js';
-import type { CollectorProcess } from '../support/collector-process.js';
+import { spawnCollector } from '../../../test/support/collector-process.js';
+import type { CollectorProcess } from '../../../test/support/collector-process.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 import { eventually, selectAll } from './support.js';
 

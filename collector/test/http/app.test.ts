@@ -157,6 +157,45 @@ describe('POST /v1/traces', () => {
     expect(intake.accepted).toEqual([]);
   });
 
+  it('answers 413 over a real connection, reading the rest of the body the client is still sending', async () => {
+    const { app } = setup({ maxBodyBytes: 64 * 1024 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    // 1 GiB of zeros as 1024 gzip members (one stream to a decoder), about 1 MB on the wire: the
+    // cap is passed in the first member, with most of the body still to come.
+    const bomb = Buffer.concat(Array<Buffer>(1024).fill(gzipSync(Buffer.alloc(1024 * 1024))));
+    const response = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+      method: 'POST',
+      headers: { ...PROTOBUF, 'content-encoding': 'gzip' },
+      body: bomb,
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(413);
+    // The same for a body of no declared length (chunked) that runs past the cap.
+    const chunk = Buffer.alloc(16 * 1024, 32);
+    let chunks = 0;
+    const endless = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: new ReadableStream({
+        pull: (controller) => (chunks++ < 64 ? controller.enqueue(chunk) : controller.close()),
+      }),
+      duplex: 'half',
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(endless.status).toBe(413);
+    // And for bodies far over it, declared up front: each answered, none cut off mid-upload.
+    for (let i = 0; i < 5; i++) {
+      const huge = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: Buffer.alloc(8 * 1024 * 1024, 32),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(huge.status).toBe(413);
+    }
+  });
+
   it('answers 415 for another content type or content encoding', async () => {
     const { app } = setup();
     const text = await app.inject({

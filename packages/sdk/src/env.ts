@@ -11,7 +11,7 @@ const MODES: readonly RecordingMode[] = ['async', 'buffered', 'sync'];
 /**
  * Set-up options from the environment, to spread under the app's own:
  * - `AITDR_STORE`: store URL (`sqlite:./training.db`, `postgres://…`, `oracle://…`);
- * - `AITDR_SPOOL_DIRECTORY`: the table exporter's spool directory;
+ * - `AITDR_SPOOL_DIRECTORY`: the table exporter's spool directory (its `stateDirectory`);
  * - without a store, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` selects
  *   the collector (the OTLP exporter reads them, and `OTEL_EXPORTER_OTLP_HEADERS`, itself);
  * - `AITDR_RECORDING_MODE`: `async`, `buffered` or `sync`;

@@ -88,7 +88,14 @@ async function destinationExporter(options: SetupOptions): Promise<SpanExporter>
     return new OTLPTraceExporter(otlpConfig(options.collector === true ? {} : options.collector));
   }
   const createTableExporter = options.tableExporterFactory ?? (await loadTableExporterFactory());
-  return createTableExporter({ ...options.storeOptions, store: options.store as string | object });
+  // The table exporter keeps its spool (and parked feedback, dead letters) under its
+  // `stateDirectory`; `spoolDirectory` is this package's name for it (AITDR_SPOOL_DIRECTORY).
+  const { spoolDirectory, ...storeOptions } = options.storeOptions ?? {};
+  return createTableExporter({
+    ...storeOptions,
+    ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }),
+    store: options.store as string | object,
+  });
 }
 
 /** Loads @aitdr/exporter on demand, so an app recording through a collector needs no database driver. */

@@ -280,6 +280,11 @@ export interface ProcessingFlow {
 export interface TableExporterOptions {
   /** `sqlite:./training.db`, `postgres://…`, `oracle://…`, or a connection options object. */
   store: string | object;
+  /**
+   * Directory of the exporter's durable state: its spool, parked feedback and dead letters
+   * (passed to the table exporter as `stateDirectory`). Default: the exporter's,
+   * `./.aitdr/<dialect>-<hash>` under the working directory.
+   */
   spoolDirectory?: string;
   [option: string]: unknown;
 }

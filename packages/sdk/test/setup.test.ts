@@ -46,9 +46,10 @@ describe('createRecorder', () => {
       const { queryId } = await recorder.recordQuery('show downtime', () => undefined, { mode: 'sync' });
       await recorder.shutdown();
 
+      // The table exporter's name for the directory of its spool is `stateDirectory`.
       expect(exporterModule.createTableExporter).toHaveBeenCalledWith({
         store: 'sqlite:./training.db',
-        spoolDirectory: '/var/spool/aitdr',
+        stateDirectory: '/var/spool/aitdr',
       });
       expect(writer.writes.map((write) => [write.require, write.spans[0]!.spanContext().traceId])).toEqual([
         ['committed', queryId],

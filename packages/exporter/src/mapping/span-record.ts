@@ -36,6 +36,33 @@ export interface SpanLinkRecord {
   readonly attributes?: Attributes;
 }
 
+/** An unpaired UTF-16 surrogate: a JavaScript string may hold one, Unicode text cannot. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The text as Unicode: each unpaired surrogate (from a JSON `\ud800` escape or a JavaScript
+ * string) becomes U+FFFD, so every store keeps the same text. Left as they were, SQLite stored
+ * bytes that are not UTF-8 and PostgreSQL refused the trace's JSON columns.
+ */
+function wellFormed(text: string): string {
+  return text.replace(UNPAIRED_SURROGATE, '\ufffd');
+}
+
+function wellFormedAttributes(attributes: Attributes): Attributes {
+  const result: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    result[wellFormed(key)] =
+      typeof value === 'string'
+        ? wellFormed(value)
+        : Array.isArray(value)
+          ? (value.map((item: unknown) =>
+              typeof item === 'string' ? wellFormed(item) : item,
+            ) as typeof value)
+          : value;
+  }
+  return result;
+}
+
 export function toSpanRecord(span: ReadableSpan): SpanRecord {
   const context = span.spanContext();
   const parentSpanId = span.parentSpanContext?.spanId;
@@ -43,31 +70,35 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     traceId: context.traceId,
     spanId: context.spanId,
     ...(parentSpanId ? { parentSpanId } : {}),
-    name: span.name,
+    name: wellFormed(span.name),
     kind: span.kind,
     startTime: span.startTime,
     endTime: span.endTime,
     duration: span.duration,
     status: span.status.message
-      ? { code: span.status.code, message: span.status.message }
+      ? { code: span.status.code, message: wellFormed(span.status.message) }
       : { code: span.status.code },
-    attributes: span.attributes,
+    attributes: wellFormedAttributes(span.attributes),
     events: span.events.map((event) => ({
-      name: event.name,
+      name: wellFormed(event.name),
       time: event.time,
       ...(event.attributes && Object.keys(event.attributes).length > 0
-        ? { attributes: event.attributes }
+        ? { attributes: wellFormedAttributes(event.attributes) }
         : {}),
     })),
     links: span.links.map((link) => ({
       traceId: link.context.traceId,
       spanId: link.context.spanId,
-      ...(link.attributes && Object.keys(link.attributes).length > 0 ? { attributes: link.attributes } : {}),
+      ...(link.attributes && Object.keys(link.attributes).length > 0
+        ? { attributes: wellFormedAttributes(link.attributes) }
+        : {}),
     })),
-    resource: span.resource.attributes,
+    resource: wellFormedAttributes(span.resource.attributes),
     scope: {
-      name: span.instrumentationScope.name,
-      ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}),
+      name: wellFormed(span.instrumentationScope.name),
+      ...(span.instrumentationScope.version
+        ? { version: wellFormed(span.instrumentationScope.version) }
+        : {}),
     },
   };
 }

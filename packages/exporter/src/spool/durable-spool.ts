@@ -224,9 +224,11 @@ export class DurableSpool {
         index += 1;
         offset = 0;
       }
+      // The new head is made durable before anything is forgotten: when it cannot be written (a
+      // full disk), the spool stays exactly as it was and the records are read again.
+      await this.writeHead(through + 1);
       this.count -= through - this.head.sequence + 1;
       for (const key of this.ends.keys()) if (key <= through) this.ends.delete(key);
-      await this.writeHead(through + 1);
       const done = this.segments.slice(0, index);
       this.segments = this.segments.slice(index);
       this.head = { sequence: through + 1, offset };

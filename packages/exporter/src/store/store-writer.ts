@@ -108,7 +108,10 @@ export class StoreWriter {
         maxTimeout: this.retry.maxDelayMs,
         factor: 2,
         randomize: true,
-        unref: true,
+        // The delays keep the process alive (at most retries × maxDelayMs): a batch under retry
+        // then reaches the store or the spool, and a caller awaiting its commit gets an answer.
+        // Unref'd, a program with nothing else to do exited mid-retry with the batch in memory.
+        unref: false,
         signal: this.stopRetrying.signal,
         onFailedAttempt: ({ error }) => this.listener.failed(error),
         shouldRetry: ({ error }) => {

@@ -8,8 +8,8 @@ import type { ReadRow, TableReader } from '@aitdr/exporter';
 import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
 import { FakeOracleDb } from '../dialects/oracle/fake-oracledb.js';
-import { postgresStore, sqliteStore } from '../support/stores.js';
-import type { StoreUnderTest } from '../support/stores.js';
+import { postgresStore, sqliteStore } from '../../../../test/support/stores.js';
+import type { StoreUnderTest } from '../../../../test/support/stores.js';
 import { recordFeedback, recordPipeline, T0 } from '../support/traces.js';
 import type { PipelineTrace } from '../support/traces.js';
 

@@ -4,6 +4,8 @@
  * opens, the spool fills, the proxy comes back, the spool is replayed, and the tables hold
  * exactly what was sent. The outage lasts as long as the writes take (well under a second here).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreUnavailableError } from '@aitdr/conventions';
@@ -13,9 +15,9 @@ import type { TraceWriteResult } from '@aitdr/conventions';
 import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
 import type { TemporaryDatabase } from '../../../../test/support/postgres.js';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
-import { postgresStore } from '../support/stores.js';
-import type { StoreUnderTest } from '../support/stores.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { postgresStore } from '../../../../test/support/stores.js';
+import type { StoreUnderTest } from '../../../../test/support/stores.js';
+import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
 import { recordPipeline } from '../support/traces.js';
 
 describe('TableExporter through a PostgreSQL outage', () => {
@@ -176,5 +178,24 @@ describe('TableExporter with PostgreSQL down from the start', () => {
     } finally {
       await exporter.shutdown();
     }
+  });
+});
+
+describe('A committed write while the store is down, in a program with nothing else to do', () => {
+  const dir = createTemporaryDirectory('aitdr-down-alone-');
+  afterAll(() => dir.remove());
+
+  it('is answered STORE_UNAVAILABLE with the trace spooled, rather than the program exiting mid-retry', () => {
+    const script = fileURLToPath(new URL('../support/committed-write-while-down.ts', import.meta.url));
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=aitdr-source', '--import', 'tsx', script, dir.path],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ outcome: 'STORE_UNAVAILABLE', spooled: 1 });
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,6 +47,23 @@ describe('DurableSpool', () => {
     expect(await s.read()).toEqual([]);
     // Once everything is done no segment file is left.
     expect((await readdir(dir.path)).filter((f) => f.endsWith('.seg'))).toEqual([]);
+  });
+
+  it('keeps every record when an acknowledgement cannot be written (a full disk), and forgets nothing later', async () => {
+    const s = await open();
+    await s.append(['one', 'two', 'three']);
+    await s.read();
+    // The head file cannot be replaced: its temporary name is taken by a directory.
+    const blocker = join(dir.path, 'head.json.tmp');
+    await mkdir(blocker);
+    await expect(s.acknowledge(1)).rejects.toThrow();
+    await rmdir(blocker);
+    expect(s.records).toBe(3);
+    await s.acknowledge(2);
+    expect(s.records).toBe(1);
+    expect(text(await s.read())).toEqual(['three']);
+    await s.close();
+    expect(text(await (await open()).read())).toEqual(['three']);
   });
 
   it('refuses an append that would pass its byte limit, keeping none of it', async () => {

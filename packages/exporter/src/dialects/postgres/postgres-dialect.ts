@@ -4,8 +4,8 @@
  */
 import { diag } from '@opentelemetry/api';
 import type pg from 'pg';
-import { schemaInstallStatements } from '@aitdr/schema';
-import { writableColumns } from '../../mapping/rows.js';
+import { AI_TRAINING_QUERIES, schemaInstallStatements } from '@aitdr/schema';
+import { QUERY_COLUMNS, writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
 import type { Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
 import {
@@ -31,6 +31,20 @@ const MAX_PARAMETERS = 65_535;
 const INSTALL_LOCK_KEY = 0x61_69_74_64; // "aitd"
 
 const log = diag.createComponentLogger({ namespace: '@aitdr/exporter/postgres' });
+
+/** A `\u0000` escape in JSON text (after an even number of backslashes, so not the text "\\u0000"). */
+const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/**
+ * PostgreSQL text (and jsonb) cannot hold U+0000, as a character or as a JSON escape. Found here,
+ * before the server, so the dead letter's reason names the character and the column rather than
+ * an encoding error or "unsupported Unicode escape sequence".
+ */
+function nulRefusal(table: string, column: string, value: unknown, json: boolean): Error | undefined {
+  if (typeof value !== 'string' || !(value.includes('\u0000') || (json && NUL_ESCAPE.test(value))))
+    return undefined;
+  return new Error(`PostgreSQL text cannot hold U+0000 (NUL): ${table}.${column}`);
+}
 
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
@@ -120,6 +134,19 @@ export class PostgresDialect implements Dialect {
     return {
       insert: async (table, rows, onConflict) => {
         const columns = writableColumns(table);
+        // Like any row the server refuses, it fails the statement: the batch is written again
+        // trace by trace, and this row's trace is dead-lettered with the reason.
+        for (const row of rows) {
+          for (const column of columns) {
+            const refused = nulRefusal(
+              table.name,
+              column.name,
+              row[column.name],
+              column.type.kind === 'json',
+            );
+            if (refused) throw refused;
+          }
+        }
         const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
         const perStatement = Math.min(
           this.rowsPerStatement,
@@ -152,6 +179,8 @@ export class PostgresDialect implements Dialect {
         return new Map(result.rows.map(([id, spans]) => [id, spans]));
       },
       updateOtherSpans: async (queryId, json) => {
+        const refused = nulRefusal(AI_TRAINING_QUERIES.name, QUERY_COLUMNS.otherSpans, json, true);
+        if (refused) throw refused;
         await client.query(updateOtherSpansSql(POSTGRES_SYNTAX), [json, queryId]);
       },
     };

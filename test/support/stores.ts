@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { TABLES } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
-import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDatabase } from './postgres.js';
+import { createTemporaryDirectory } from './temp-dir.js';
 
 export type StoredRow = Record<string, unknown>;
 
@@ -23,6 +23,8 @@ export interface StoreUnderTest {
   count(table: TableDef): Promise<number>;
   /** The first column of the first row of a query written with `?` placeholders. */
   scalar(sql: string, values?: unknown[]): Promise<unknown>;
+  /** The first column of every row of a query written with `?` placeholders. */
+  column(sql: string, values?: unknown[]): Promise<unknown[]>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,13 @@ export function sqliteStore(): Promise<StoreUnderTest> {
           .pluck()
           .get(...values),
       ),
+    column: (sql, values = []) =>
+      Promise.resolve(
+        open()
+          .prepare(sql)
+          .pluck()
+          .all(...values),
+      ),
     close: () => {
       db?.close();
       dir.remove();
@@ -115,19 +124,22 @@ export async function postgresStore(): Promise<StoreUnderTest> {
     },
     count: async (table) =>
       (await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${table.name}`)).rows[0]!.n,
-    scalar: async (sql, values = []) => {
-      let position = 0;
-      const result = await client.query({
-        text: sql.replace(/\?/g, () => `$${++position}`),
-        values,
-        rowMode: 'array',
-      });
-      return (result.rows[0] as unknown[] | undefined)?.[0];
-    },
+    scalar: async (sql, values = []) => (await selectFirstColumn(client, sql, values))[0],
+    column: (sql, values = []) => selectFirstColumn(client, sql, values),
     close: async () => {
       await client.end();
       await database.drop();
       dir.remove();
     },
   };
+}
+
+async function selectFirstColumn(client: pg.Client, sql: string, values: unknown[]): Promise<unknown[]> {
+  let position = 0;
+  const result = await client.query({
+    text: sql.replace(/\?/g, () => `$${++position}`),
+    values,
+    rowMode: 'array',
+  });
+  return (result.rows as unknown[][]).map((row) => row[0]);
 }
