@@ -111,6 +111,9 @@ export class TableExporter implements SpanExporter, TraceWriter {
   private lastError: { message: string; at: string } | undefined;
   private storeReachable = true;
   private draining: Promise<void> | undefined;
+  /** Traces past the queue's limit, on their way to the spool. */
+  private overflow: Job[] = [];
+  private overflowSpooling: Promise<void> | undefined;
   private drainAgain = false;
   private replayWanted = false;
   private parkPassWanted = false;
@@ -312,11 +315,27 @@ export class TableExporter implements SpanExporter, TraceWriter {
   private enqueue(job: Job): void {
     if (this.queue.length >= this.settings.maxQueuedTraces) {
       // Memory is bounded: past the queue's limit, traces wait on disk instead.
-      void this.spool([job], 'the write queue is full').then((placement) => job.settle(placement));
+      this.overflow.push(job);
+      this.overflowSpooling ??= this.spoolOverflow();
       return;
     }
     this.queue.push(job);
     this.kick();
+  }
+
+  /**
+   * Spools what overflowed the queue, many traces per append (one fsync), rather than one append
+   * per trace: a burst of small traces would otherwise wait on an fsync each.
+   */
+  private async spoolOverflow(): Promise<void> {
+    await Promise.resolve(); // the rest of the burst under way joins this append
+    while (this.overflow.length > 0) {
+      const jobs = this.overflow;
+      this.overflow = [];
+      const placement = await this.spool(jobs, 'the write queue is full');
+      for (const job of jobs) job.settle(placement);
+    }
+    this.overflowSpooling = undefined;
   }
 
   private outcomeOfWrite(placements: readonly Placement[], require: WriteRequirement): TraceWriteResult {
