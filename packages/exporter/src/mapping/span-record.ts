@@ -45,12 +45,17 @@ const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbf
  * bytes that are not UTF-8 and PostgreSQL refused the trace's JSON columns.
  */
 function wellFormed(text: string): string {
-  return text.replace(UNPAIRED_SURROGATE, '\ufffd');
+  // The native check first: nearly all text is well formed, and the regex scan cost a tenth of the mapping.
+  return (text as WellFormedCheck).isWellFormed() ? text : text.replace(UNPAIRED_SURROGATE, '\ufffd');
 }
+
+/** ES2024's `String.prototype.isWellFormed` (Node 20 has it; TypeScript's ES2023 lib does not). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
 
 function wellFormedAttributes(attributes: Attributes): Attributes {
   const result: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
+  for (const key in attributes) {
+    const value = attributes[key];
     result[wellFormed(key)] =
       typeof value === 'string'
         ? wellFormed(value)
@@ -59,6 +64,18 @@ function wellFormedAttributes(attributes: Attributes): Attributes {
               typeof item === 'string' ? wellFormed(item) : item,
             ) as typeof value)
           : value;
+  }
+  return result;
+}
+
+/** A request's spans share one resource: its attributes are made well formed once, not per span. */
+const wellFormedResources = new WeakMap<Attributes, Attributes>();
+
+function wellFormedResource(attributes: Attributes): Attributes {
+  let result = wellFormedResources.get(attributes);
+  if (result === undefined) {
+    result = wellFormedAttributes(attributes);
+    wellFormedResources.set(attributes, result);
   }
   return result;
 }
@@ -93,7 +110,7 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
         ? { attributes: wellFormedAttributes(link.attributes) }
         : {}),
     })),
-    resource: wellFormedAttributes(span.resource.attributes),
+    resource: wellFormedResource(span.resource.attributes),
     scope: {
       name: wellFormed(span.instrumentationScope.name),
       ...(span.instrumentationScope.version

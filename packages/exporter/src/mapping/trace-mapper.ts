@@ -187,8 +187,13 @@ function spanField(input: RowInput, field: SpanField): AttributeValue | undefine
 }
 
 function jsonObject(attributes: Attributes, except: ReadonlySet<string>): string | undefined {
-  const rest = Object.entries(attributes).filter(([key, value]) => !except.has(key) && value !== undefined);
-  return rest.length > 0 ? JSON.stringify(Object.fromEntries(rest)) : undefined;
+  let rest: Attributes | undefined;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined || except.has(key)) continue;
+    (rest ??= {})[key] = value;
+  }
+  return rest === undefined ? undefined : JSON.stringify(rest);
 }
 
 export function toOtherSpan(span: SpanRecord): OtherSpan {

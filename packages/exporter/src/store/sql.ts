@@ -50,7 +50,30 @@ export function updateOtherSpansSql(syntax: SqlSyntax): string {
  * `ON CONFLICT DO NOTHING` only skips key conflicts: a row breaking a CHECK, NOT NULL or foreign
  * key still fails (unlike SQLite's `INSERT OR IGNORE`, which would drop it silently).
  */
+/** `insertSql` texts that skip conflicts, per syntax: each batch would otherwise rebuild the same long text. */
+const ignoringInserts = new WeakMap<SqlSyntax, Map<string, string>>();
+/** Distinct (table, row count) texts kept per syntax; batches vary in size only up to the batch limit. */
+const INSERT_CACHE_LIMIT = 1024;
+
 export function insertSql(
+  syntax: SqlSyntax,
+  table: TableDef,
+  rowCount: number,
+  onConflict: ConflictAction,
+): string {
+  if (onConflict.kind !== 'ignore') return buildInsertSql(syntax, table, rowCount, onConflict);
+  let texts = ignoringInserts.get(syntax);
+  if (texts === undefined) ignoringInserts.set(syntax, (texts = new Map<string, string>()));
+  const key = `${table.name}/${rowCount}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    text = buildInsertSql(syntax, table, rowCount, onConflict);
+    if (texts.size < INSERT_CACHE_LIMIT) texts.set(key, text);
+  }
+  return text;
+}
+
+function buildInsertSql(
   syntax: SqlSyntax,
   table: TableDef,
   rowCount: number,
