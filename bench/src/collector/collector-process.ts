@@ -10,7 +10,14 @@ import { childArgument, tellParent } from '../harness/child-process.js';
 
 export type CollectorMessage =
   | { type: 'started'; url: string; pid: number }
-  | { type: 'status'; writer: TableExporterStatus; memory: NodeJS.MemoryUsage; cpu: NodeJS.CpuUsage }
+  | {
+      type: 'status';
+      writer: TableExporterStatus;
+      memory: NodeJS.MemoryUsage;
+      cpu: NodeJS.CpuUsage;
+      /** The main thread's event loop: time busy and idle so far (ms). */
+      eventLoop: { readonly active: number; readonly idle: number };
+    }
   | { type: 'closed' };
 
 const collector = await startCollector({ ...childArgument<StartCollectorOptions>(), port: 0, logger: false });
@@ -23,6 +30,7 @@ process.on('message', (message: { type: string }) => {
       writer: collector.exporter.status(),
       memory: process.memoryUsage(),
       cpu: process.cpuUsage(),
+      eventLoop: performance.eventLoopUtilization(),
     });
   } else if (message.type === 'close') {
     void collector.close().then(() => {
