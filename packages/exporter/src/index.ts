@@ -1,6 +1,6 @@
 export { createTableExporter } from './create-table-exporter.js';
 export { TableExporter } from './table-exporter.js';
-export type { TableExporterStatus } from './table-exporter.js';
+export type { DeadLetterReplay, TableExporterStatus } from './table-exporter.js';
 export { DEFAULTS } from './types.js';
 export type {
   TableExporterOptions,

@@ -46,6 +46,23 @@ export interface TableExporterStatus extends RecorderStatus {
   readonly parked: { readonly bytes: number; readonly traces: number };
 }
 
+/** What `replayDeadLetters` did, in dead letters (one per trace). */
+export interface DeadLetterReplay {
+  /** Letters chosen for the replay. */
+  readonly replayed: number;
+  /** Their traces' rows are now in the store. */
+  readonly committed: number;
+  /** Kept elsewhere now, so their letters were removed too: on the spool (store down), parked (feedback still waiting for its query). */
+  readonly spooled: number;
+  readonly parked: number;
+  /** Refused again: each has a new letter with today's reason (the old one is removed). */
+  readonly deadLettered: number;
+  /** Not kept by this replay (ignored or dropped): their letters stay as they were. */
+  readonly left: number;
+  /** The letters that remain in the file, the new ones included. */
+  readonly remaining: readonly DeadLetter[];
+}
+
 /** Where one trace of a write ended up. */
 type Placement =
   'committed' | 'ignored' | 'spooled' | 'parked' | 'dead-lettered' | { readonly dropped: RecordingError };
@@ -250,6 +267,46 @@ export class TableExporter implements SpanExporter, TraceWriter {
       this.noteError(`store: ${errorMessage(error)}`);
     }
     return this.storeReachable;
+  }
+
+  /**
+   * Writes dead letters again (every one, or those of `traceIds`) once their cause is fixed: a
+   * column widened, a query that arrived after its feedback gave up waiting. A letter whose trace
+   * is kept again (committed, spooled, parked, or dead-lettered anew with the new reason) is
+   * removed from the file; a replay that keeps nothing leaves its letter as it was. The file is
+   * this exporter's: replay in the process that owns the state directory, or with it stopped.
+   */
+  async replayDeadLetters(traceIds?: ReadonlySet<string>): Promise<DeadLetterReplay> {
+    if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
+    await this.storage;
+    const chosen = (await this.deadLetters.read()).filter(
+      ({ letter }) => traceIds === undefined || traceIds.has(letter.traceId),
+    );
+    const placements = await Promise.all(
+      chosen.map(
+        ({ letter }) =>
+          new Promise<Placement>((settle) =>
+            this.enqueue({ traceId: letter.traceId, spans: letter.spans, settle }),
+          ),
+      ),
+    );
+    const keptAgain = (placement: Placement) => typeof placement === 'string' && placement !== 'ignored';
+    const replaced = new Set(chosen.filter((_, i) => keptAgain(placements[i]!)).map((c) => c.line));
+    if (replaced.size > 0) await this.deadLetters.remove(replaced);
+    const count = (placement: Placement) => placements.filter((p) => p === placement).length;
+    const committed = count('committed');
+    if (chosen.length > 0) {
+      log.info(`replayed ${chosen.length} dead letter(s): ${committed} committed`);
+    }
+    return {
+      replayed: chosen.length,
+      committed,
+      spooled: count('spooled'),
+      parked: count('parked'),
+      deadLettered: count('dead-lettered'),
+      left: placements.filter((p) => !keptAgain(p)).length,
+      remaining: (await this.deadLetters.read()).map(({ letter }) => letter),
+    };
   }
 
   /** Writes what is queued, replays the spool while the store takes it, and tries parked traces once. */

@@ -1,9 +1,10 @@
 /**
  * Traces the store refused for their data, or that waited too long for their query, kept with the
  * reason in `dead-letters.jsonl` (one JSON object per line, fsync'd) for a person to inspect, fix
- * and replay. Nothing is removed from it automatically.
+ * and replay (`TableExporter.replayDeadLetters`, the `aitdr-dead-letters` command). Only a replay
+ * removes a letter, once its trace is kept again.
  */
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SpanRecord } from '../mapping/span-record.js';
@@ -32,7 +33,7 @@ export class DeadLetterStore {
 
   /** Appends the letters durably; rejects (keeping none of them) when they would pass `maxBytes`. */
   add(letters: readonly DeadLetter[]): Promise<void> {
-    const run = this.exclusive.then(async () => {
+    return this.serialized(async () => {
       const file = await (this.file ??= this.openFile().catch((error: unknown) => {
         this.file = undefined; // try again next time (the directory may become writable)
         throw error;
@@ -48,6 +49,38 @@ export class DeadLetterStore {
       await file.handle.datasync();
       file.size += bytes;
     });
+  }
+
+  /** The letters kept now, each with its line as written (what `remove` takes). */
+  read(): Promise<StoredDeadLetter[]> {
+    return this.serialized(() => readStoredLetters(this.directory));
+  }
+
+  /** Removes the letters written as these lines; the file is replaced atomically (write, fsync, rename). */
+  remove(lines: ReadonlySet<string>): Promise<void> {
+    return this.serialized(async () => {
+      const kept = (await readStoredLetters(this.directory)).filter((letter) => !lines.has(letter.line));
+      const path = join(this.directory, DEAD_LETTER_FILE);
+      const text = kept.map((letter) => `${letter.line}\n`).join('');
+      const next = `${path}.next`;
+      await mkdir(this.directory, { recursive: true });
+      await writeFile(next, text, { flush: true });
+      // The open handle points at the old file: close it first, the next add opens the new one.
+      const file = await this.file?.catch(() => undefined);
+      this.file = undefined;
+      await file?.handle.close();
+      await rename(next, path);
+      const folder = await open(this.directory, 'r');
+      try {
+        await folder.sync(); // the rename itself must survive a crash
+      } finally {
+        await folder.close();
+      }
+    });
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(work);
     this.exclusive = run.catch(() => undefined);
     return run;
   }
@@ -67,16 +100,27 @@ export class DeadLetterStore {
   }
 }
 
-/** Reads the dead letters kept in `directory` (for tooling and tests). */
-export async function readDeadLetters(directory: string): Promise<DeadLetter[]> {
+/** A dead letter with the line it was written as. */
+export interface StoredDeadLetter {
+  readonly letter: DeadLetter;
+  readonly line: string;
+}
+
+async function readStoredLetters(directory: string): Promise<StoredDeadLetter[]> {
+  let text: string;
   try {
-    const text = await readFile(join(directory, DEAD_LETTER_FILE), 'utf8');
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as DeadLetter);
+    text = await readFile(join(directory, DEAD_LETTER_FILE), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => ({ letter: JSON.parse(line) as DeadLetter, line }));
+}
+
+/** Reads the dead letters kept in `directory` (for tooling and tests). */
+export async function readDeadLetters(directory: string): Promise<DeadLetter[]> {
+  return (await readStoredLetters(directory)).map(({ letter }) => letter);
 }

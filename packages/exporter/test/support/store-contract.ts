@@ -310,6 +310,54 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(counters.ignored).toBe(1);
     });
 
+    it('replays dead letters: stores those whose cause is gone, keeps the rest with the new reason', async () => {
+      const directory = join(store.stateDirectory, 'dead-letter');
+      const trace = recordPipeline();
+      const feedback = recordFeedback(trace.traceId, trace.spanIds.query);
+      await exporter.writeTraces(feedback.spans); // parked: its query is not stored yet
+      await exporter.forceFlush();
+      await exporter.forceFlush(); // third attempt: dead-lettered
+      const tooLong = recordPipeline(undefined, { queryExtra: { 'user.name': 'y'.repeat(300) } });
+      await exporter.writeTraces(tooLong.spans);
+      const before = await readDeadLetters(directory);
+      const letterOf = (letters: typeof before, traceId: string) =>
+        letters.filter((l) => l.traceId === traceId);
+      expect(letterOf(before, feedback.traceId)).toHaveLength(1);
+      expect(letterOf(before, tooLong.traceId)).toHaveLength(1);
+
+      // The query arrives after its feedback gave up; the username column stays too short.
+      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      const replay = await exporter.replayDeadLetters(new Set([feedback.traceId, tooLong.traceId]));
+
+      expect(replay).toMatchObject({
+        replayed: 2,
+        committed: 1,
+        deadLettered: 1,
+        spooled: 0,
+        parked: 0,
+        left: 0,
+      });
+      expect(await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId)).toHaveLength(1);
+      const after = await readDeadLetters(directory);
+      expect(after).toEqual(replay.remaining);
+      expect(letterOf(after, feedback.traceId)).toEqual([]);
+      const [refusedAgain] = letterOf(after, tooLong.traceId);
+      expect(letterOf(after, tooLong.traceId)).toHaveLength(1);
+      expect(refusedAgain!.reason).toMatch(/^refused by the database: /);
+      expect(refusedAgain!.deadLetteredAt >= letterOf(before, tooLong.traceId)[0]!.deadLetteredAt).toBe(true);
+      // Letters of other traces are left as they were, in their order.
+      const others = (letters: typeof before) =>
+        letters.filter((l) => l.traceId !== feedback.traceId && l.traceId !== tooLong.traceId);
+      expect(others(after)).toEqual(others(before));
+      // Nothing left to replay for the feedback; the exporter still writes after the file was replaced.
+      await expect(exporter.replayDeadLetters(new Set([feedback.traceId]))).resolves.toMatchObject({
+        replayed: 0,
+      });
+      const later = recordPipeline(undefined, { queryExtra: { 'user.name': 'z'.repeat(300) } });
+      await exporter.writeTraces(later.spans);
+      expect(letterOf(await readDeadLetters(directory), later.traceId)).toHaveLength(1);
+    });
+
     it('uses every table', async () => {
       for (const table of [
         AI_TRAINING_QUERIES,
