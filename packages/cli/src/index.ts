@@ -26,6 +26,7 @@ export {
 } from './export/example-formats.js';
 export type { ExampleFormat, TrainingExample } from './export/example-formats.js';
 export { runStatsCommand } from './commands/stats-command.js';
+export { runDeadLettersCommand } from './commands/dead-letters-command.js';
 export { collectStats, percentile } from './stats/collect-stats.js';
 export type { StatsReport, SourceOutcome, ModelUsage } from './stats/collect-stats.js';
 export { renderStatsText } from './stats/render-text.js';

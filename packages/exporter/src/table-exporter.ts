@@ -278,7 +278,13 @@ export class TableExporter implements SpanExporter, TraceWriter {
    */
   async replayDeadLetters(traceIds?: ReadonlySet<string>): Promise<DeadLetterReplay> {
     if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
-    await this.storage;
+    // The spool's lock says this process owns the state directory: rewriting the dead-letter
+    // file under another process's open handle would lose what that process appends next.
+    if ((await this.storage) === undefined) {
+      throw new Error(
+        `cannot replay dead letters: ${this.lastError?.message ?? 'the spool is not open'} (is another process using this state directory?)`,
+      );
+    }
     const chosen = (await this.deadLetters.read()).filter(
       ({ letter }) => traceIds === undefined || traceIds.has(letter.traceId),
     );

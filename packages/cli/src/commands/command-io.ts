@@ -1,5 +1,5 @@
 /**
- * What the three commands share: where they write, exit codes, and how a failure becomes one line
+ * What the commands share: where they write, exit codes, and how a failure becomes one line
  * on stderr. The commands are functions of their arguments and streams, so tests run them
  * in-process and see exactly what a user sees.
  */

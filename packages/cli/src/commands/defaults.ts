@@ -1,9 +1,11 @@
-/** Defaults the three commands share, so the demo's next steps name what the other commands read. */
+/** Defaults the commands share, so the demo's next steps name what the other commands read. */
 
 /** Where the demo records to and what the export and the stats read, unless told otherwise. */
 export const DEFAULT_STORE = 'sqlite:data/training.db';
 export const DEFAULT_SAMPLE_DATABASE = 'data/sample-manufacturing.db';
 export const DEFAULT_STATE_DIRECTORY = 'data/state';
+/** The table exporter's state directory (its dead letters) when the demo runs its default way, through the collector. */
+export const DEFAULT_DEAD_LETTER_STATE_DIRECTORY = `${DEFAULT_STATE_DIRECTORY}/collector/store`;
 export const DEFAULT_EXPORT_DIRECTORY = 'data/export';
 export const DEFAULT_STATS_HTML = 'data/stats.html';
 /** The demo's seed when none is given; the export's split uses it too. */
@@ -13,4 +15,5 @@ export { DEFAULT_SEED } from '@aitdr/demo';
 export const ROOT_SCRIPTS = {
   export: 'npx pnpm@12.4.2 run export',
   stats: 'npx pnpm@12.4.2 run stats',
+  deadLetters: 'npx pnpm@12.4.2 run dead-letters',
 } as const;

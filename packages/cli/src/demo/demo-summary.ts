@@ -50,6 +50,9 @@ export function renderDemoSummary(result: DemoResult): string {
     ['dropped', (counters?.dropped ?? 0) + result.recorderStatus.processor.spansDropped],
   ].filter(([, count]) => Number(count) > 0);
   for (const [what, count] of problems) lines.push(`Traces ${String(what)}: ${String(count)}`);
+  if ((counters?.deadLettered ?? 0) > 0) {
+    lines.push(`  (list and replay dead letters: ${ROOT_SCRIPTS.deadLetters} -- --help)`);
+  }
 
   lines.push(
     '',

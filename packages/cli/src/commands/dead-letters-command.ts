@@ -1,0 +1,98 @@
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
+import type { DeadLetter } from '@aitdr/exporter';
+import { displayPath, textTable } from '../terminal/text-table.js';
+import type { CommandIo } from './command-io.js';
+import { EXIT_FAILED, newProgram, parse, runProgram } from './command-io.js';
+import { DEFAULT_DEAD_LETTER_STATE_DIRECTORY, DEFAULT_STORE } from './defaults.js';
+
+interface DeadLettersCommandOptions {
+  store: string;
+  stateDir: string;
+  replay: boolean;
+  trace?: string[];
+}
+
+/** Longest reason shown in the list; the file has the whole text. */
+const REASON_WIDTH = 100;
+
+const traceIdOption = (value: string, previous: string[] = []): string[] => {
+  if (!/^[0-9a-f]{32}$/.test(value))
+    throw new InvalidArgumentError('expected a trace ID: 32 lower-case hex digits');
+  return [...previous, value];
+};
+
+function listLetters(letters: readonly DeadLetter[]): string {
+  return textTable(
+    ['dead-lettered at', 'trace ID', 'spans', 'reason'],
+    letters.map((letter) => [
+      letter.deadLetteredAt,
+      letter.traceId,
+      letter.spans.length,
+      letter.reason.length > REASON_WIDTH ? `${letter.reason.slice(0, REASON_WIDTH - 1)}…` : letter.reason,
+    ]),
+  );
+}
+
+/**
+ * `aitdr-dead-letters`: lists the traces a store refused or that waited too long for their query,
+ * and replays them once the cause is fixed. Replay writes through the table exporter with the
+ * same state directory, so run it while the process that owns that directory is stopped.
+ */
+export async function runDeadLettersCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const program = newProgram('aitdr-dead-letters', io)
+    .description(
+      'Lists the dead letters (traces the store refused for their data, or feedback whose query never came) ' +
+        'and, with --replay, writes them again: those the store now takes are removed from the file.',
+    )
+    .option('--store <url>', 'the store: sqlite:<file>, postgres://…, oracle://…', parse.store, DEFAULT_STORE)
+    .option(
+      '--state-dir <dir>',
+      "the exporter's state directory (the collector's is <spool dir>/store)",
+      DEFAULT_DEAD_LETTER_STATE_DIRECTORY,
+    )
+    .option('--trace <id>', 'only this trace (repeatable)', traceIdOption)
+    .option('--replay', 'write the dead letters to the store again', false);
+
+  return runProgram(program, argv, io, async () => {
+    const options = program.opts<DeadLettersCommandOptions>();
+    const stateDirectory = resolve(options.stateDir);
+    const directory = join(stateDirectory, 'dead-letter');
+    const only = options.trace ? new Set(options.trace) : undefined;
+    const chosen = (await readDeadLetters(directory)).filter(
+      (letter) => only === undefined || only.has(letter.traceId),
+    );
+    if (!options.replay) {
+      io.stdout.write(
+        chosen.length === 0
+          ? `no dead letters in ${displayPath(directory)}\n`
+          : `${listLetters(chosen)}\n${chosen.length} dead letter(s) in ${displayPath(directory)}\n`,
+      );
+      return;
+    }
+    if (chosen.length === 0) {
+      io.stdout.write(`nothing to replay in ${displayPath(directory)}\n`);
+      return;
+    }
+    const exporter = createTableExporter({ store: options.store, stateDirectory });
+    let replay;
+    try {
+      replay = await exporter.replayDeadLetters(only);
+    } finally {
+      await exporter.shutdown();
+    }
+    io.stdout.write(
+      `replayed ${replay.replayed}: committed ${replay.committed}, refused again ${replay.deadLettered}, ` +
+        `parked ${replay.parked}, spooled ${replay.spooled}, left ${replay.left}; ` +
+        `${replay.remaining.length} dead letter(s) remain in ${displayPath(directory)}\n`,
+    );
+    if (replay.committed < replay.replayed) {
+      io.stderr.write(
+        `aitdr-dead-letters: ${replay.replayed - replay.committed} of ${replay.replayed} trace(s) were not stored; ` +
+          `see their reasons with aitdr-dead-letters --state-dir ${displayPath(stateDirectory)}\n`,
+      );
+      return EXIT_FAILED;
+    }
+  });
+}
