@@ -46,13 +46,29 @@ const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbf
  */
 function wellFormed(text: string): string {
   // The native check first: nearly all text is well formed, and the regex scan cost a tenth of the mapping.
-  return (text as WellFormedCheck).isWellFormed() ? text : text.replace(UNPAIRED_SURROGATE, '\ufffd');
+  return isWellFormed(text) ? text : text.replace(UNPAIRED_SURROGATE, '\ufffd');
 }
 
 /** ES2024's `String.prototype.isWellFormed` (Node 20 has it; TypeScript's ES2023 lib does not). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
 
+const isWellFormed = (text: string) => (text as WellFormedCheck).isWellFormed();
+
+function isWellFormedValue(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value);
+  return !Array.isArray(value) || value.every((item) => typeof item !== 'string' || isWellFormed(item));
+}
+
+/** The attributes themselves when all their text is well formed (nearly always: no copy), else a cleaned copy. */
 function wellFormedAttributes(attributes: Attributes): Attributes {
+  let clean = true;
+  for (const key in attributes) {
+    if (!isWellFormed(key) || !isWellFormedValue(attributes[key])) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return attributes;
   const result: Attributes = {};
   for (const key in attributes) {
     const value = attributes[key];
