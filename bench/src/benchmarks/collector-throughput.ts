@@ -57,13 +57,16 @@ interface CollectorRun {
   readonly clientCpuMs: number;
   readonly failedSpans: number;
   readonly notWritten: number;
+  /** Where the traces not written were when the run ended: parked feedback (written on a later pass), or counted elsewhere. */
+  readonly notWrittenWhere: string;
   /** Share of the run the collector's event loop was busy (the rest it waited for work or I/O). */
   readonly mainThreadBusy: number;
 }
 
+/** Traces with an outcome: written, parked now (feedback waiting for its query: counted once, not again when written), or counted as not stored. */
 const settled = (status: TableExporterStatus) => {
   const c = status.counters;
-  return c.written + c.parked + c.deadLettered + c.ignored + c.dropped;
+  return c.written + status.parked.traces + c.deadLettered + c.ignored + c.dropped;
 };
 
 /**
@@ -147,6 +150,12 @@ async function runCollector(
       clientCpuMs: reports.reduce((sum, r) => sum + r.cpuMs, 0),
       failedSpans: reports.reduce((sum, r) => sum + r.failedSpans, 0),
       notWritten: expected - written,
+      notWrittenWhere: [
+        `parked now ${after.writer.parked.traces}`,
+        ...(['deadLettered', 'ignored', 'dropped'] as const).map(
+          (counter) => `${counter} ${after.writer.counters[counter] - before.writer.counters[counter]}`,
+        ),
+      ].join(', '),
       mainThreadBusy: busy / (busy + after.eventLoop.idle - before.eventLoop.idle),
     };
   } finally {
@@ -225,7 +234,7 @@ async function main(): Promise<void> {
         log(
           `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +
             `(${result.traces} traces in ${result.seconds.toFixed(2)} s; collector CPU ${result.collectorCpuMs.toFixed(0)} ms, ` +
-            `clients CPU ${result.clientCpuMs.toFixed(0)} ms; main thread busy ${(100 * result.mainThreadBusy).toFixed(0)}%; failed spans ${result.failedSpans}, not written ${result.notWritten})`,
+            `clients CPU ${result.clientCpuMs.toFixed(0)} ms; main thread busy ${(100 * result.mainThreadBusy).toFixed(0)}%; failed spans ${result.failedSpans}, not written ${result.notWritten}: ${result.notWrittenWhere})`,
         );
       }
       const label = storeName === 'sqlite' ? 'SQLite' : 'PostgreSQL';
@@ -249,7 +258,7 @@ async function main(): Promise<void> {
           `${last.traces} traces per run, all committed ${last.seconds.toFixed(1)} s after the first request; collector CPU ${((1000 * last.collectorCpuMs) / last.traces).toFixed(0)} µs/trace, ` +
           `clients CPU ${((1000 * last.clientCpuMs) / last.traces).toFixed(0)} µs/trace (same 2 cores); ` +
           `collector's event loop busy ${(100 * last.mainThreadBusy).toFixed(0)}% of the run; collector run with ${COLLECTOR_YOUNG_GENERATION}; ` +
-          `failed spans ${last.failedSpans}, traces not written ${last.notWritten}`,
+          `failed spans ${last.failedSpans}, traces not written when the run ended ${last.notWritten} (${last.notWrittenWhere})`,
       });
       emitFigure({
         benchmark: BENCH,
