@@ -121,9 +121,14 @@ function decode(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
 }
 
 export function buildCollectorApp(options: CollectorAppOptions, parts: CollectorAppParts): FastifyInstance {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger: options.logger ?? false,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    requestTimeout,
+    // Node checks these timeouts only every `connectionsCheckingInterval` (30 s by default) and
+    // waits 60 s for headers: a client dripping its request was cut after up to 90 s. Checked
+    // every second, with the same limit for headers, it is cut at the configured time.
+    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: requestTimeout },
     // The traces route reads and caps its own body; routes without a body never parse one.
     bodyLimit: options.maxBodyBytes,
   });

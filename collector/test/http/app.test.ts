@@ -1,6 +1,8 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
 import { BackpressureError } from '../../src/http/intake.js';
 import type { IntakeRequest, Readiness, TraceIntake } from '../../src/http/intake.js';
@@ -27,11 +29,17 @@ class RecordingIntake implements TraceIntake {
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-function setup(options: { token?: string; maxBodyBytes?: number; readiness?: Readiness } = {}) {
+function setup(
+  options: { token?: string; maxBodyBytes?: number; readiness?: Readiness; requestTimeoutMs?: number } = {},
+) {
   const intake = new RecordingIntake();
   const metrics = new CollectorMetrics();
   const app = buildCollectorApp(
-    { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, token: options.token },
+    {
+      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+      token: options.token,
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    },
     { intake, metrics, readiness: () => options.readiness ?? { ready: true, checks: {} } },
   );
   apps.push(app);
@@ -288,5 +296,48 @@ describe('operations routes', () => {
     expect(response.body).toMatch(/aitdr_collector_requests_total\{status="200"\} 1/);
     expect(response.body).toMatch(/aitdr_collector_spans_accepted_total 2/);
     expect(response.body).toMatch(/aitdr_collector_request_duration_seconds_count\{status="200"\} 1/);
+  });
+});
+
+describe('slow clients', () => {
+  /** Sends a request a byte every 100 ms: its headers, or (headers whole) its body. Records what the server does. */
+  function dripping(port: number, what: 'headers' | 'body') {
+    const head =
+      'POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n' +
+      'Content-Length: 100000\r\n\r\n';
+    const socket = connect(port, '127.0.0.1');
+    const seen = { answer: '', closedAfterMs: undefined as number | undefined };
+    const started = Date.now();
+    socket.on('data', (chunk: Buffer) => (seen.answer += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (seen.closedAfterMs = Date.now() - started));
+    let position = 0;
+    if (what === 'body') socket.write(head);
+    const timer = setInterval(() => {
+      if (socket.writable)
+        socket.write(what === 'headers' && position < head.length ? head[position++]! : 'x');
+    }, 100);
+    socket.on('close', () => clearInterval(timer));
+    return { seen, stop: () => socket.destroy() };
+  }
+
+  it('cuts a client dripping its headers or its body at the request timeout, with 408', async () => {
+    const { app } = setup({ requestTimeoutMs: 1500 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const clients = [dripping(port, 'headers'), dripping(port, 'body')];
+    try {
+      // Node's defaults cut these after 30 to 90 s; the timeout is 1.5 s, checked every second.
+      await vi.waitFor(() => expect(clients.every((c) => c.seen.closedAfterMs !== undefined)).toBe(true), {
+        timeout: 10_000,
+        interval: 100,
+      });
+      for (const { seen } of clients) {
+        expect(seen.answer).toMatch(/^HTTP\/1\.1 408/);
+        expect(seen.closedAfterMs).toBeGreaterThanOrEqual(1400);
+      }
+    } finally {
+      for (const client of clients) client.stop();
+    }
   });
 });
