@@ -1,3 +1,4 @@
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,10 @@ import { recordFeedback, recordPipeline } from '../../../exporter/test/support/t
 import type { PipelineTrace } from '../../../exporter/test/support/traces.js';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
 import { runCommand } from '../support/run-command.js';
+
+/** The start of a letter whose append a crash cut short. */
+const CUT_SHORT =
+  '{"deadLetteredAt":"2026-11-25T09:00:00.000Z","traceId":"0af7651916cd43dd8448eb211c80319c","rea';
 
 describe('aitdr-dead-letters', () => {
   const dir = createTemporaryDirectory('aitdr-cli-dead-letters-');
@@ -26,8 +31,12 @@ describe('aitdr-dead-letters', () => {
     feedback = recordFeedback(query.traceId, query.spanIds.query);
     tooLong = recordPipeline(undefined, { queryExtra: { 'user.name': 'x'.repeat(300) } });
     await exporter.writeTraces(feedback.spans);
-    await exporter.writeTraces(tooLong.spans);
     await exporter.shutdown();
+    // An append a crash cut short; then a letter written after the restart.
+    appendFileSync(join(stateDir, 'dead-letter', 'dead-letters.jsonl'), CUT_SHORT);
+    const restarted = createTableExporter({ store, stateDirectory: stateDir });
+    await restarted.writeTraces(tooLong.spans);
+    await restarted.shutdown();
   });
 
   afterAll(() => dir.remove());
@@ -82,6 +91,10 @@ describe('aitdr-dead-letters', () => {
     } finally {
       db.close();
     }
+    // The broken line was skipped, not removed: a person can still read it.
+    expect(readFileSync(join(stateDir, 'dead-letter', 'dead-letters.jsonl'), 'utf8')).toContain(
+      `${CUT_SHORT}\n`,
+    );
     const listed = await run();
     expect(listed.stdout).not.toContain(feedback.traceId);
     expect(listed.stdout).toContain(tooLong.traceId);

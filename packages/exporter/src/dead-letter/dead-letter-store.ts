@@ -7,9 +7,12 @@
 import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { diag } from '@opentelemetry/api';
 import type { SpanRecord } from '../mapping/span-record.js';
 
 export const DEAD_LETTER_FILE = 'dead-letters.jsonl';
+
+const log = diag.createComponentLogger({ namespace: '@aitdr/exporter' });
 
 export interface DeadLetter {
   /** When the trace was set aside (ISO-8601). */
@@ -59,9 +62,9 @@ export class DeadLetterStore {
   /** Removes the letters written as these lines; the file is replaced atomically (write, fsync, rename). */
   remove(lines: ReadonlySet<string>): Promise<void> {
     return this.serialized(async () => {
-      const kept = (await readStoredLetters(this.directory)).filter((letter) => !lines.has(letter.line));
+      const kept = (await readLines(this.directory)).filter((line) => !lines.has(line));
       const path = join(this.directory, DEAD_LETTER_FILE);
-      const text = kept.map((letter) => `${letter.line}\n`).join('');
+      const text = kept.map((line) => `${line}\n`).join('');
       const next = `${path}.next`;
       await mkdir(this.directory, { recursive: true });
       await writeFile(next, text, { flush: true });
@@ -95,8 +98,20 @@ export class DeadLetterStore {
   private async openFile(): Promise<{ handle: FileHandle; size: number }> {
     await mkdir(this.directory, { recursive: true });
     const path = join(this.directory, DEAD_LETTER_FILE);
-    const handle = await open(path, 'a');
-    return { handle, size: (await stat(path)).size };
+    const handle = await open(path, 'a+');
+    let size = (await stat(path)).size;
+    if (size > 0) {
+      // An append a crash cut short leaves a line without its newline: end it, so the next letter
+      // starts a line of its own instead of being glued to the broken one.
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) {
+        await handle.appendFile('\n');
+        await handle.datasync();
+        size += 1;
+      }
+    }
+    return { handle, size };
   }
 }
 
@@ -106,7 +121,7 @@ export interface StoredDeadLetter {
   readonly line: string;
 }
 
-async function readStoredLetters(directory: string): Promise<StoredDeadLetter[]> {
+async function readLines(directory: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(join(directory, DEAD_LETTER_FILE), 'utf8');
@@ -114,10 +129,25 @@ async function readStoredLetters(directory: string): Promise<StoredDeadLetter[]>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => ({ letter: JSON.parse(line) as DeadLetter, line }));
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+/**
+ * The letters that parse. A line that does not (the tail of an append a crash cut short) is
+ * skipped with a warning, never removed: it is left for a person to read.
+ */
+async function readStoredLetters(directory: string): Promise<StoredDeadLetter[]> {
+  const letters: StoredDeadLetter[] = [];
+  for (const line of await readLines(directory)) {
+    try {
+      letters.push({ letter: JSON.parse(line) as DeadLetter, line });
+    } catch {
+      log.warn(
+        `${join(directory, DEAD_LETTER_FILE)}: skipped a line that is not JSON (${line.length} characters)`,
+      );
+    }
+  }
+  return letters;
 }
 
 /** Reads the dead letters kept in `directory` (for tooling and tests). */
