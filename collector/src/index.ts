@@ -1,4 +1,4 @@
-export { startCollector } from './start-collector.js';
+export { startCollector, collectorStoreStateDirectory } from './start-collector.js';
 export type { StartCollectorOptions, RunningCollector } from './start-collector.js';
 export { resolveConfig, readConfigFile, ConfigError, SETTING_NAMES } from './config.js';
 export type { CollectorConfig, SettingName } from './config.js';

@@ -38,6 +38,11 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+/** The table exporter's state directory (its spool, parked traces, dead letters) within a collector's spool directory. */
+export function collectorStoreStateDirectory(spoolDirectory: string): string {
+  return join(spoolDirectory, 'store');
+}
+
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
   const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
   const config: CollectorConfig = { ...resolveConfig({}), ...withoutUndefined(overrides) };
@@ -51,7 +56,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     maxQueuedTraces: 20_000,
     ...exporterOptions,
     store: config.store,
-    stateDirectory: join(config.spoolDirectory, 'store'),
+    stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
     spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
   });
   let journal: SpoolJournal;

@@ -25,6 +25,7 @@ import { parseStoreUrl, redactStoreUrl, StoreOpenError } from '@aitdr/exporter';
 import type { StoreReadError } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder, SetupOptions, SystemStatus } from '@aitdr/sdk';
+import { demoCollectorSpoolDirectory } from '../commands/defaults.js';
 import { countStoredRows } from '../store/table-rows.js';
 import type { Progress } from '../terminal/progress.js';
 import { RealClock, SimulatedClock } from './demo-clock.js';
@@ -228,7 +229,7 @@ async function openDestination(
         store: options.store,
         host: '127.0.0.1',
         port: 0,
-        spoolDirectory: join(options.stateDirectory, 'collector'),
+        spoolDirectory: demoCollectorSpoolDirectory(options.stateDirectory),
         waitMs: COLLECTOR_TRACE_WAIT_MS,
         ...(options.jaegerUrl === undefined ? {} : { forwardEndpoint: options.jaegerUrl }),
       });
