@@ -133,7 +133,15 @@ describe('aitdr-export', () => {
         "SELECT COUNT(*) AS n FROM AI_TRAINING_EXAMPLES WHERE RATING >= 4 AND CATEGORY IN ('downtime', 'quality')",
       ),
     );
-    expect(readManifest(rated.out).counts.skipped.negativeFeedback).toBe(0);
+    // A rating of 4 can still come with "not correct" (users judge the numbers and the stars
+    // apart): such a query is negative feedback whatever its rating, unless a correction gives gold.
+    expect(readManifest(rated.out).counts.skipped.negativeFeedback).toBe(
+      scalar(
+        `SELECT COUNT(*) AS n FROM AI_TRAINING_EXAMPLES
+          WHERE RATING >= 4 AND CATEGORY IN ('downtime', 'quality') AND IS_CORRECT = 0
+            AND CORRECTED_SQL IS NULL AND ANSWER_SQL IS NOT NULL AND EXECUTION_SUCCESS = 1`,
+      ),
+    );
   });
 
   it('follows the gold rules and keeps duplicates on request, never across the two files', async () => {

@@ -3,6 +3,9 @@ import { runDemo } from '@aitdr/cli';
 import type { DemoResult } from '@aitdr/cli';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
 
+/** Midday, 1 June 2026 (UTC). */
+const DEMO_NOW_MS = Date.UTC(2026, 5, 1, 12);
+
 export interface DemoStore {
   readonly directory: string;
   /** `sqlite:<file>` of the recorded training data. */
@@ -24,6 +27,8 @@ export async function recordDemoStore(queries: number, seed = 42): Promise<DemoS
     store: `sqlite:${storeFile}`,
     sampleDatabase,
     days: 14,
+    // A fixed "now": the demo's timeline starts from it, so the recorded data is the same on any day.
+    nowMs: DEMO_NOW_MS,
     transport: { kind: 'in-process' },
     realTime: false,
     stateDirectory: join(dir.path, 'state'),
