@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@aitdr/conventions';
 import { stageOf, validateStageAttributes } from '@aitdr/conventions';
 
 /** Every stage span is checked up to this many; after that one in `SAMPLE_EVERY`. */

@@ -4,7 +4,7 @@
  * batch. A row the database refuses costs only its own trace: the batch is retried without it.
  */
 import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { suppressTracing } from '@aitdr/conventions';
 import CircuitBreaker from 'opossum';
 import pRetry from 'p-retry';
 import { StoreUnavailableError } from '@aitdr/conventions';
