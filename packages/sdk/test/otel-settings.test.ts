@@ -107,7 +107,7 @@ describe('general span limits', () => {
     const question = 'show production by line for last week';
     const sql = 'SELECT LINE_ID, SUM(QTY) FROM PRODUCTION GROUP BY LINE_ID';
     await recorder.recordQuery(question, (query) => {
-      query.sqlProcessing({ originalSql: sql });
+      query.sqlProcessing({ originalSql: sql, isValid: true });
     });
     await recorder.shutdown();
 
@@ -130,7 +130,7 @@ describe('OTEL_TRACES_SAMPLER', () => {
     for (let index = 0; index < 40; index += 1) {
       const { queryId, rootSpanId } = await recorder.recordQuery(`question ${index}`, (query) => {
         query.classification({ category: 'analytics', confidence: 0.5 });
-        query.sqlProcessing({ originalSql: 'SELECT 1 FROM DUAL' });
+        query.sqlProcessing({ originalSql: 'SELECT 1 FROM DUAL', isValid: true });
       });
       queryIds.push(queryId);
       await recorder.recordFeedback({ queryId, rootSpanId, rating: 5 });
