@@ -39,7 +39,6 @@ if [ ! -f "$prebuild" ]; then
     tar -czf "$prebuild.tmp" -C "$built" build/Release/better_sqlite3.node && mv "$prebuild.tmp" "$prebuild"
   fi
 fi
-export npm_config_better_sqlite3_local_prebuilds="$prebuilds"
 # Headers for a source build: Node's own include/ (the npm node package ships it; Debian's under /usr).
 npm_config_nodedir=$(dirname "$(dirname "$(command -v node)")")
 export npm_config_nodedir
@@ -66,7 +65,7 @@ npm_install() { npm install --no-audit --no-fund --loglevel=error "$@"; }
 
 npm_install
 node missing-driver.mjs
-npm_install "better-sqlite3@$better_sqlite3_version"
+npm_config_better_sqlite3_local_prebuilds="$prebuilds" npm_install "better-sqlite3@$better_sqlite3_version"
 # Every peer range satisfied, nothing missing or invalid.
 npm ls --all > /dev/null
 node record.mjs
