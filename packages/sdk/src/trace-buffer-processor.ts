@@ -116,6 +116,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     exportFailures: 0,
     spansDropped: 0,
     spansEndedAfterShutdown: 0,
+    spansTruncated: 0,
     incompleteFlushesByReason: Object.fromEntries(INCOMPLETE_REASONS.map((reason) => [reason, 0])) as Record<
       IncompleteFlushReason,
       number
@@ -418,6 +419,7 @@ export class TraceBufferProcessor implements SpanProcessor {
 
   private async run(job: ExportJob): Promise<void> {
     this.checker.check(job.spans);
+    this.counters.spansTruncated += this.checker.countTruncated(job.spans);
     const spans =
       this.redactor === undefined ? job.spans : job.spans.map((span) => this.redactor!.redactSpan(span));
     try {

@@ -88,6 +88,11 @@ export interface ProcessorCounters {
   readonly spansDropped: number;
   /** Spans that ended after shutdown began; ignored. */
   readonly spansEndedAfterShutdown: number;
+  /**
+   * Stage spans with a value at the provider's attribute length limit (an app's provider with
+   * limits cut it before the processor saw it); warned about once. The recorder's own provider has none.
+   */
+  readonly spansTruncated: number;
 }
 
 /** Health of the whole recording path: the processor's counters and the writer's own status. */

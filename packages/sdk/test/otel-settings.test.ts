@@ -1,12 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { context, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ATTR_FEEDBACK_QUERY_ID, ATTR_QUERY_TEXT, ATTR_SQL_ORIGINAL, ATTR_STAGE } from '@aitdr/conventions';
-import { createRecorder } from '@aitdr/sdk';
+import { createRecorder, Recorder, TraceBufferProcessor } from '@aitdr/sdk';
 import { RecordingExporter } from './helpers.js';
 
 // Stands in for an installed @aitdr/exporter: OTEL_SDK_DISABLED must not even load it.
 const exporterModule = vi.hoisted(() => ({ createTableExporter: vi.fn() }));
 vi.mock('@aitdr/exporter', () => exporterModule);
+
+const silent = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  verbose: () => undefined,
+};
 
 beforeEach(() => {
   // No global context manager or provider: the app has none, as in a fresh process.
@@ -116,6 +125,29 @@ describe('general span limits', () => {
     expect(root.attributes[ATTR_QUERY_TEXT]).toBe(question);
     const sqlSpan = spans.find((span) => span.attributes[ATTR_SQL_ORIGINAL] !== undefined)!;
     expect(sqlSpan.attributes[ATTR_SQL_ORIGINAL]).toBe(sql);
+  });
+});
+
+describe('an app’s provider with attribute limits', () => {
+  it('is detected: truncated stage spans are counted in status and warned about once', async () => {
+    const warnings: string[] = [];
+    diag.setLogger({ ...silent, warn: (message: string) => warnings.push(message) }, DiagLogLevel.WARN);
+    const exporter = new RecordingExporter();
+    const processor = new TraceBufferProcessor({ exporter });
+    const provider = new BasicTracerProvider({
+      spanProcessors: [processor],
+      spanLimits: { attributeValueLengthLimit: 16 },
+    });
+    const recorder = new Recorder({ tracerProvider: provider, processor });
+    await recorder.recordQuery('show production by line for last week', () => undefined);
+    await recorder.recordQuery('show scrap by shift for last month', () => undefined);
+    await recorder.recordQuery('short', () => undefined);
+    await provider.shutdown();
+    diag.disable();
+
+    expect(exporter.calls.flat()[0]!.attributes[ATTR_QUERY_TEXT]).toBe('show production ');
+    expect(recorder.status().processor.spansTruncated).toBe(2);
+    expect(warnings.filter((message) => message.includes('cuts attribute values at 16'))).toHaveLength(1);
   });
 });
 
