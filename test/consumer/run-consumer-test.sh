@@ -36,7 +36,7 @@ if [ ! -f "$prebuild" ]; then
   built=$(cd "$root/packages/exporter/node_modules/better-sqlite3" && pwd -P)
   if node -e "new (require('$built'))(':memory:').close()" 2> /dev/null; then
     mkdir -p "$prebuilds"
-    tar -czf "$prebuild.tmp" -C "$built" build/Release/better_sqlite3.node && mv "$prebuild.tmp" "$prebuild"
+    tar -czf "$prebuild.$$.tmp" -C "$built" build/Release/better_sqlite3.node && mv "$prebuild.$$.tmp" "$prebuild"
   fi
 fi
 # Headers for a source build: Node's own include/ (the npm node package ships it; Debian's under /usr).
