@@ -4,8 +4,8 @@
  * optionally Jaeger beside it. It lives beside an app's own OpenTelemetry set-up: nothing global
  * is touched unless `registerGlobal` asks for it.
  *
- * The OpenTelemetry SDK packages are the app's (optional peers): `@opentelemetry/sdk-trace` 2.9+
- * or 3.x (else `@opentelemetry/sdk-trace-base` 2.x), `@opentelemetry/resources`, and the OTLP
+ * The OpenTelemetry SDK packages are the app's (optional peers): `@opentelemetry/sdk-trace-base`
+ * 2.x or `@opentelemetry/sdk-trace` 3.x (or 2.9+), `@opentelemetry/resources`, and the OTLP
  * exporter for the protocol in use. They are loaded here, on first use, so importing
  * `@aitdr/sdk` needs none of them and works on either OpenTelemetry JS line.
  */
@@ -184,33 +184,34 @@ async function loadTableExporterFactory(): Promise<TableExporterFactory> {
 }
 
 /**
- * The provider package of the app's OpenTelemetry line: `@opentelemetry/sdk-trace` (2.9+ and 3.x
- * share its API), else `@opentelemetry/sdk-trace-base` 2.x (its own names for the same things).
+ * The provider package of the app's OpenTelemetry line: `@opentelemetry/sdk-trace-base` on line 2
+ * (it exists only there, and applies the `OTEL_BSP_*` variables to the Jaeger batch processor, as
+ * its users expect), else `@opentelemetry/sdk-trace` (3.x, or 2.9+; the same API, other names).
  */
 async function loadProviderModule(): Promise<ProviderModule> {
-  const sdkTrace = await importIfInstalled('@opentelemetry/sdk-trace');
-  if (sdkTrace !== undefined) {
-    const module = sdkTrace as SamplerClasses & {
-      TracerProvider: new (options: object) => ReturnType<ProviderModule['createProvider']>;
-      BatchSpanProcessor: new (options: { exporter: SpanExporter }) => SpanProcessor;
+  const base = await importIfInstalled('@opentelemetry/sdk-trace-base');
+  if (base !== undefined) {
+    const module = base as SamplerClasses & {
+      BasicTracerProvider: new (options: object) => ReturnType<ProviderModule['createProvider']>;
+      BatchSpanProcessor: new (exporter: SpanExporter) => SpanProcessor;
     };
     return {
-      createProvider: (options) => new module.TracerProvider(options),
-      batchProcessor: (exporter) => new module.BatchSpanProcessor({ exporter }),
+      createProvider: (options) => new module.BasicTracerProvider(options),
+      batchProcessor: (exporter) => new module.BatchSpanProcessor(exporter),
       sampler: (setting) => samplerOf(module, setting),
     };
   }
-  const base = (await importOptional(
-    '@opentelemetry/sdk-trace-base',
+  const module = (await importOptional(
+    '@opentelemetry/sdk-trace',
     'createRecorder (a tracer provider: @opentelemetry/sdk-trace, or sdk-trace-base on OpenTelemetry JS 2)',
   )) as SamplerClasses & {
-    BasicTracerProvider: new (options: object) => ReturnType<ProviderModule['createProvider']>;
-    BatchSpanProcessor: new (exporter: SpanExporter) => SpanProcessor;
+    TracerProvider: new (options: object) => ReturnType<ProviderModule['createProvider']>;
+    BatchSpanProcessor: new (options: { exporter: SpanExporter }) => SpanProcessor;
   };
   return {
-    createProvider: (options) => new base.BasicTracerProvider(options),
-    batchProcessor: (exporter) => new base.BatchSpanProcessor(exporter),
-    sampler: (setting) => samplerOf(base, setting),
+    createProvider: (options) => new module.TracerProvider(options),
+    batchProcessor: (exporter) => new module.BatchSpanProcessor({ exporter }),
+    sampler: (setting) => samplerOf(module, setting),
   };
 }
 
