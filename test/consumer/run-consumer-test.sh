@@ -45,6 +45,7 @@ export npm_config_nodedir
 
 mkdir -p "$work/app"
 cp "$root"/test/consumer/app/*.mjs "$work/app/"
+cp "$root/test/consumer/app/typed-otel$line.ts" "$work/app/typed.ts"
 cd "$work/app"
 cat > package.json <<JSON
 {
@@ -68,4 +69,9 @@ node missing-driver.mjs
 npm_config_better_sqlite3_local_prebuilds="$prebuilds" npm_install "better-sqlite3@$better_sqlite3_version"
 # Every peer range satisfied, nothing missing or invalid.
 npm ls --all > /dev/null
-node record.mjs
+# The app type-checks against this line's SDK types and ours (our declaration files included).
+npm_install --no-save typescript@5.9.3 "@types/node@$(node -p 'process.versions.node.split(".")[0]')"
+npx tsc --noEmit --strict --skipLibCheck false --module nodenext --moduleResolution nodenext --target es2022 typed.ts
+echo "typed.ts type-checks on OpenTelemetry JS $line"
+# A general limit must not cut what is recorded (the rows are compared whole).
+OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=16 node record.mjs
