@@ -67,6 +67,15 @@ npm_install() { npm install --no-audit --no-fund --loglevel=error "$@"; }
 npm_install
 node missing-driver.mjs
 npm_config_better_sqlite3_local_prebuilds="$prebuilds" npm_install "better-sqlite3@$better_sqlite3_version"
+# A better-sqlite3 built for another Node.js (another ABI's prebuild, when an earlier lane left one).
+other=$(find "$prebuilds" -name "better-sqlite3-v$better_sqlite3_version-node-v*.tar.gz" ! -name "*-node-v$abi-*" 2> /dev/null | head -n 1)
+if [ -n "$other" ] && [ -f "$prebuild" ]; then
+  tar -xzf "$other" -C node_modules/better-sqlite3
+  node misbuilt-driver.mjs
+  tar -xzf "$prebuild" -C node_modules/better-sqlite3
+else
+  echo "no better-sqlite3 prebuild for another Node.js (or none of this one) in $prebuilds: mis-built driver check skipped"
+fi
 # Every peer range satisfied, nothing missing or invalid.
 npm ls --all > /dev/null
 # The app type-checks against this line's SDK types and ours (our declaration files included).
