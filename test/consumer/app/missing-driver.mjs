@@ -10,6 +10,14 @@ await assert.rejects(
   'createRecorder names the missing driver',
 );
 
+// The app installed the protobuf exporter only: JSON needs the other one, and says so.
+await assert.rejects(
+  createRecorder({ collector: { url: 'http://127.0.0.1:4318/v1/traces', protocol: 'http/json' } }),
+  (error) =>
+    error.name === 'MissingPackageError' && error.packageName === '@opentelemetry/exporter-trace-otlp-http',
+  'createRecorder names the missing OTLP exporter',
+);
+
 const collector = spawnSync(
   process.execPath,
   ['node_modules/@aitdr/collector/dist/server.js', '--store', 'sqlite:./missing-driver.db', '--port', '0'],
@@ -17,4 +25,6 @@ const collector = spawnSync(
 );
 assert.equal(collector.status, 2, `collector exit code (stderr: ${collector.stderr})`);
 assert.match(collector.stderr, /npm install better-sqlite3/);
-console.log('missing driver: createRecorder and the collector name better-sqlite3');
+console.log(
+  'missing packages: createRecorder names better-sqlite3 and the OTLP/JSON exporter; the collector names better-sqlite3',
+);
