@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { redactStoreUrl } from '@aitdr/exporter';
+import { DriverUnavailableError, redactStoreUrl } from '@aitdr/exporter';
 import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError, readConfigFile, resolveConfig } from './config.js';
 import type { SettingName } from './config.js';
@@ -93,7 +93,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  const collector = await startCollector({ ...config, logger: { level: config.logLevel } });
+  let collector;
+  try {
+    collector = await startCollector({ ...config, logger: { level: config.logLevel } });
+  } catch (error) {
+    // A store whose driver is missing is a configuration problem: say which package to install.
+    if (!(error instanceof DriverUnavailableError)) throw error;
+    process.stderr.write(`aitdr-collector: ${error.message}\n`);
+    return 2;
+  }
   const log = collector.app.log;
   logDiagTo(log);
   log.info({ url: collector.url, store: redactStoreUrl(config.store) }, 'collector started');

@@ -130,6 +130,17 @@ export {
 } from './stage-attributes.js';
 export type { AttributeProblem, StageAttributeEntry } from './stage-attributes.js';
 export { RecordingError, StoreUnavailableError, SpoolFullError } from './trace-writer.js';
+export { ExportResultCode, suppressTracing } from './otel-sdk.js';
+export type {
+  ExportResult,
+  InstrumentationScope,
+  ReadableSpan,
+  SdkSpan,
+  SpanExporter,
+  SpanProcessor,
+  SpanResource,
+  TimedEvent,
+} from './otel-sdk.js';
 export type {
   WriteRequirement,
   WriteOptions,

@@ -3,7 +3,7 @@
  * them (the table exporter). Declared here, beside the attribute contract, so neither side
  * imports the other.
  */
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from './otel-sdk.js';
 
 /**
  * How far a write must get before it counts.

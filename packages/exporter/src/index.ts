@@ -1,4 +1,6 @@
 export { createTableExporter } from './create-table-exporter.js';
+export { DriverUnavailableError } from './store/failures.js';
+export { checkDriver, DRIVER_PACKAGES } from './dialects/check-driver.js';
 export { TableExporter } from './table-exporter.js';
 export type { DeadLetterReplay, TableExporterStatus } from './table-exporter.js';
 export { DEFAULTS } from './types.js';

@@ -7,9 +7,8 @@
  */
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode } from '@aitdr/conventions';
+import type { ExportResult, ReadableSpan, SpanExporter } from '@aitdr/conventions';
 import { RecordingError, SpoolFullError, StoreUnavailableError } from '@aitdr/conventions';
 import type {
   BreakerState,

@@ -180,9 +180,7 @@ describe('TableExporter', () => {
   it('answers FAILED, never throws, for spans it cannot read', async () => {
     mkdirSync(missingDirectory);
     const exporter = create();
-    const result = await exportSpans(exporter, [{ name: 'not a span' }] as unknown as Parameters<
-      TableExporter['export']
-    >[0]);
+    const result = await exportSpans(exporter, [{ name: 'not a span' }] as never);
     expect(result.code).toBe(ExportResultCode.FAILED);
     await expect(exporter.writeTraces(recordPipeline().spans)).resolves.toMatchObject({ committed: 1 });
   });

@@ -1,6 +1,13 @@
 import { diag } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@aitdr/conventions';
 import { stageOf, validateStageAttributes } from '@aitdr/conventions';
+
+/** The value-length limit an SDK span was created under, when finite. */
+function valueLengthLimitOf(span: ReadableSpan): number | undefined {
+  const limit = (span as { _spanLimits?: { attributeValueLengthLimit?: unknown } })._spanLimits
+    ?.attributeValueLengthLimit;
+  return typeof limit === 'number' && Number.isFinite(limit) && limit > 0 ? limit : undefined;
+}
 
 /** Every stage span is checked up to this many; after that one in `SAMPLE_EVERY`. */
 const CHECK_ALL_FIRST = 2048;
@@ -17,6 +24,35 @@ const SAMPLE_EVERY = 64;
 export class StageAttributeChecker {
   private readonly reported = new Set<string>();
   private spans = 0;
+  private truncationReported = false;
+
+  /**
+   * Counts the stage spans whose string attributes reach the provider's value-length limit: on an
+   * app's provider with `attributeValueLengthLimit` (or OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) the SDK
+   * cut them before any processor sees them. Both OpenTelemetry JS lines keep the limits on the
+   * span (`_spanLimits`); where they do not, nothing can be told and nothing is counted.
+   */
+  countTruncated(spans: readonly ReadableSpan[]): number {
+    let truncated = 0;
+    for (const span of spans) {
+      const limit = valueLengthLimitOf(span);
+      if (limit === undefined || stageOf(span.attributes) === undefined) continue;
+      const cut = Object.keys(span.attributes).filter((key) => {
+        const value = span.attributes[key];
+        return typeof value === 'string' && value.length >= limit;
+      });
+      if (cut.length === 0) continue;
+      truncated += 1;
+      if (!this.truncationReported) {
+        this.truncationReported = true;
+        diag.warn(
+          `@aitdr/sdk: the tracer provider cuts attribute values at ${limit} characters; recorded ${cut.join(', ')} ` +
+            `may be cut short (raise attributeValueLengthLimit / OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or use createRecorder's provider)`,
+        );
+      }
+    }
+    return truncated;
+  }
 
   check(spans: readonly ReadableSpan[]): void {
     for (const span of spans) {

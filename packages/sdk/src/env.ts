@@ -1,10 +1,15 @@
 /**
  * The one place the SDK reads environment variables of its own; everything else takes options,
- * so tests control it all. The standard OTEL_* variables are read by OpenTelemetry itself (the
- * OTLP exporter, the resource detector, the provider's limits and sampler).
+ * so tests control it all. Of the standard OTEL_* variables, those that change what is recorded
+ * (disabled, sampler, OTLP protocol) are read here; the rest by OpenTelemetry itself (the OTLP
+ * exporter's endpoint and headers, the resource detector). README's "OTEL_* settings" lists them all.
  */
 import { diag } from '@opentelemetry/api';
-import type { RecordingMode, SetupOptions } from './types.js';
+import type { OtlpProtocol, RecordingMode, SetupOptions } from './types.js';
+
+export type { OtlpProtocol } from './types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
 
 const MODES: readonly RecordingMode[] = ['async', 'buffered', 'sync'];
 
@@ -17,9 +22,7 @@ const MODES: readonly RecordingMode[] = ['async', 'buffered', 'sync'];
  * - `AITDR_RECORDING_MODE`: `async`, `buffered` or `sync`;
  * - `AITDR_JAEGER_URL`: also send spans to Jaeger's OTLP/HTTP endpoint.
  */
-export function recorderOptionsFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): SetupOptions {
+export function recorderOptionsFromEnv(env: Env = process.env): SetupOptions {
   const store = nonEmpty(env.AITDR_STORE);
   const spoolDirectory = nonEmpty(env.AITDR_SPOOL_DIRECTORY);
   const otlpEndpoint =
@@ -41,4 +44,56 @@ export function recorderOptionsFromEnv(
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+/** `OTEL_SDK_DISABLED=true` (case-insensitive), as the specification reads it. */
+export function sdkDisabledFromEnv(env: Env = process.env): boolean {
+  return nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true';
+}
+
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+
+/**
+ * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else the
+ * specification's default `http/protobuf`. `grpc` (and anything else) is not supported: warned, default used.
+ */
+export function otlpProtocolFromEnv(env: Env = process.env): OtlpProtocol {
+  const given = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL);
+  if (given === undefined) return 'http/protobuf';
+  if (PROTOCOLS.includes(given as OtlpProtocol)) return given as OtlpProtocol;
+  diag.warn(`@aitdr/sdk: OTLP protocol ${given} is not one of ${PROTOCOLS.join(', ')}; using http/protobuf`);
+  return 'http/protobuf';
+}
+
+export interface SamplerSetting {
+  readonly name:
+    | 'always_on'
+    | 'always_off'
+    | 'traceidratio'
+    | 'parentbased_always_on'
+    | 'parentbased_always_off'
+    | 'parentbased_traceidratio';
+  /** For the ratio samplers: `OTEL_TRACES_SAMPLER_ARG`, default 1. */
+  readonly ratio: number;
+}
+
+const SAMPLERS: readonly SamplerSetting['name'][] = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+
+/** `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`; default `parentbased_always_on`, as the SDK's. */
+export function samplerSettingFromEnv(env: Env = process.env): SamplerSetting {
+  const name = nonEmpty(env.OTEL_TRACES_SAMPLER)?.toLowerCase() ?? 'parentbased_always_on';
+  const arg = Number(nonEmpty(env.OTEL_TRACES_SAMPLER_ARG) ?? '1');
+  const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : 1;
+  if (!SAMPLERS.includes(name as SamplerSetting['name'])) {
+    diag.warn(`@aitdr/sdk: OTEL_TRACES_SAMPLER=${name} is not supported; using parentbased_always_on`);
+    return { name: 'parentbased_always_on', ratio };
+  }
+  return { name: name as SamplerSetting['name'], ratio };
 }

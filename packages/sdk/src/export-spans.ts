@@ -4,11 +4,14 @@
  * outcome is a promise that rejects with a typed RecordingError.
  */
 import { context } from '@opentelemetry/api';
-import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
-import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { RecordingError, StoreUnavailableError } from '@aitdr/conventions';
-import type { TraceWriter, WriteRequirement } from '@aitdr/conventions';
+import { ExportResultCode, RecordingError, StoreUnavailableError, suppressTracing } from '@aitdr/conventions';
+import type {
+  ExportResult,
+  ReadableSpan,
+  SpanExporter,
+  TraceWriter,
+  WriteRequirement,
+} from '@aitdr/conventions';
 
 /** Duck-typed, so a writer from another copy of the package (or a test double) is recognised. */
 export function isTraceWriter(exporter: unknown): exporter is SpanExporter & TraceWriter {

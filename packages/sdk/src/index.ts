@@ -4,7 +4,9 @@ export type { ChildStage, StageMethod, StageRecorder, StageScope } from './stage
 export { TraceBufferProcessor } from './trace-buffer-processor.js';
 export { SpanRedactor, RedactingSpanExporter } from './redaction.js';
 export { isTraceWriter } from './export-spans.js';
-export { createRecorder, DEFAULT_JAEGER_URL } from './setup.js';
+export { createRecorder, DEFAULT_JAEGER_URL, MissingPackageError } from './setup.js';
+export { WholeQuerySampler } from './whole-query-sampler.js';
+export type { Sampler, SamplingResult } from './whole-query-sampler.js';
 export { recorderOptionsFromEnv } from './env.js';
 export type {
   RecordingMode,
@@ -37,5 +39,6 @@ export type {
   TableExporterOptions,
   TableExporterFactory,
   OtlpDestination,
+  OtlpProtocol,
   SetupOptions,
 } from './types.js';

@@ -2,9 +2,8 @@
  * Records a pipeline run that has already finished, described by a plain object (the seed
  * system's "record a whole processing flow"), with the stages' real times when they are given.
  */
-import { context, diag, trace } from '@opentelemetry/api';
+import { diag, trace } from '@opentelemetry/api';
 import type { Span, TimeInput } from '@opentelemetry/api';
-import { hrTimeToMilliseconds, timeInputToHrTime } from '@opentelemetry/core';
 import type { QueryScope } from './recorder.js';
 import type { ChildStage, StageSpans } from './stage-scope.js';
 import type { StageFields } from '@aitdr/conventions';
@@ -16,6 +15,7 @@ import type {
   QueryInput,
   QueryRecord,
 } from './types.js';
+import { activeContext } from './tracer-context.js';
 
 export function recordProcessingFlow(
   flow: ProcessingFlow,
@@ -52,7 +52,7 @@ export function recordProcessingFlow(
     const startTime = toTime(item.startTime) ?? rootStart;
     const endTime = toTime(item.endTime) ?? startTime;
     const scope = spans.start(stage, item, {
-      parent: trace.setSpan(context.active(), parent),
+      parent: trace.setSpan(activeContext(), parent),
       ...(startTime === undefined ? {} : { startTime }),
       ...(item.attributes === undefined ? {} : { attributes: item.attributes }),
     });
@@ -135,8 +135,18 @@ function pick(
   let best: { time: TimeInput; millis: number } | undefined;
   for (const time of times) {
     if (time === undefined) continue;
-    const millis = hrTimeToMilliseconds(timeInputToHrTime(time));
+    const millis = epochMillis(time);
     if (best === undefined || better(millis, best.millis)) best = { time, millis };
   }
   return best?.time;
+}
+
+/**
+ * A span time in epoch milliseconds, read as the SDK reads it: a number below the process's time
+ * origin is `performance.now()`-relative. (Core's helper would tie the SDK to one OpenTelemetry line.)
+ */
+function epochMillis(time: TimeInput): number {
+  if (time instanceof Date) return time.getTime();
+  if (typeof time === 'number') return time < performance.timeOrigin ? performance.timeOrigin + time : time;
+  return time[0] * 1000 + time[1] / 1e6;
 }

@@ -1,5 +1,4 @@
 import {
-  context,
   diag,
   isSpanContextValid,
   isValidSpanId,
@@ -27,6 +26,7 @@ import type {
   RecordingMode,
   SystemStatus,
 } from './types.js';
+import { activeContext, withContext } from './tracer-context.js';
 
 /** What an SDK tracer provider adds to the API's. */
 interface SdkTracerProvider {
@@ -112,7 +112,7 @@ export class Recorder {
   private openQuery(input: QueryInput | string, options: QueryOptions): QuerySpan {
     const query = typeof input === 'string' ? { text: input } : input;
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
-    const active = trace.getSpan(context.active())?.spanContext();
+    const active = trace.getSpan(activeContext())?.spanContext();
     const links: Link[] = active !== undefined && isSpanContextValid(active) ? [{ context: active }] : [];
     const { span, attributes } = this.spans.open('query', fields, {
       root: true,
@@ -137,7 +137,7 @@ export class Recorder {
     const query = this.openQuery(input, options);
     let result: T;
     try {
-      result = await context.with(query.context(), fn, undefined, query);
+      result = await withContext(query.context(), fn, undefined, query);
     } catch (error) {
       query.recordError(error);
       // The app's error matters more than the recording's: report the latter, throw the former.

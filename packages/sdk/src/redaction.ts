@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ExportResult, ReadableSpan, SpanExporter } from '@aitdr/conventions';
 import {
   ATTR_DB_QUERY_TEXT,
   ATTR_EXECUTION_RESULT_SAMPLE,

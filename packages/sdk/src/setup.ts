@@ -3,23 +3,24 @@
  * store (the table exporter, loaded only then), a collector (standard OTLP/HTTP) or any exporter;
  * optionally Jaeger beside it. It lives beside an app's own OpenTelemetry set-up: nothing global
  * is touched unless `registerGlobal` asks for it.
+ *
+ * The OpenTelemetry SDK packages are the app's (optional peers): `@opentelemetry/sdk-trace-base`
+ * 2.x or `@opentelemetry/sdk-trace` 3.x (or 2.9+), `@opentelemetry/resources`, and the OTLP
+ * exporter for the protocol in use. They are loaded here, on first use, so importing
+ * `@aitdr/sdk` needs none of them and works on either OpenTelemetry JS line.
  */
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import type { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@aitdr/conventions';
+import { context, diag, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import type { Attributes, TracerProvider } from '@opentelemetry/api';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, ExportResultCode } from '@aitdr/conventions';
+import type { SpanExporter, SpanProcessor } from '@aitdr/conventions';
+import { otlpProtocolFromEnv, samplerSettingFromEnv, sdkDisabledFromEnv } from './env.js';
+import type { OtlpProtocol, SamplerSetting } from './env.js';
 import { Recorder } from './recorder.js';
 import { RedactingSpanExporter, SpanRedactor } from './redaction.js';
 import { TraceBufferProcessor } from './trace-buffer-processor.js';
+import { ContextualTracerProvider, TracerContextManager } from './tracer-context.js';
+import { WholeQuerySampler } from './whole-query-sampler.js';
+import type { Sampler } from './whole-query-sampler.js';
 import type { OtlpDestination, SetupOptions, TableExporterFactory } from './types.js';
 
 /** The package that stores traces in the nine tables; an optional peer of this one. */
@@ -28,15 +29,68 @@ const TABLE_EXPORTER_MODULE = '@aitdr/exporter';
 /** Jaeger's OTLP/HTTP receiver on its default port. */
 export const DEFAULT_JAEGER_URL = 'http://localhost:4318/v1/traces';
 
+/** The OTLP trace exporter package for each protocol. */
+const OTLP_EXPORTER_MODULES: Record<OtlpProtocol, string> = {
+  'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+  'http/json': '@opentelemetry/exporter-trace-otlp-http',
+};
+
+/** What the set-up uses of a provider package; the same on both lines but for the names. */
+interface ProviderModule {
+  createProvider(options: {
+    resource: unknown;
+    spanProcessors: SpanProcessor[];
+    sampler: Sampler;
+    spanLimits: Record<string, number>;
+  }): TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  batchProcessor(exporter: SpanExporter): SpanProcessor;
+  sampler(setting: SamplerSetting): Sampler;
+}
+
+type SamplerClass = new (config?: unknown) => Sampler;
+interface SamplerClasses {
+  AlwaysOnSampler: SamplerClass;
+  AlwaysOffSampler: SamplerClass;
+  ParentBasedSampler: SamplerClass;
+  TraceIdRatioBasedSampler: SamplerClass;
+}
+
+interface ResourcesModule {
+  defaultResource(): ResourceValue;
+  detectResources(config: { detectors: unknown[] }): ResourceValue;
+  envDetector: unknown;
+  resourceFromAttributes(attributes: Attributes): ResourceValue;
+}
+interface ResourceValue {
+  merge(other: ResourceValue | null): ResourceValue;
+}
+
+/** Thrown by `createRecorder` when a package its options need is not installed. */
+export class MissingPackageError extends Error {
+  override readonly name = 'MissingPackageError';
+
+  constructor(
+    readonly packageName: string,
+    purpose: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${purpose} needs ${packageName}; install it (npm install ${packageName})`, options);
+  }
+}
+
 /**
  * Builds the tracer provider and returns a Recorder on it; `recorder.shutdown()` shuts the
- * provider down. Rejects when the options name no destination or more than one, or when a store
- * is given and @aitdr/exporter is not installed: a set-up mistake is better found at start-up
- * than by a recorder that silently stores nothing.
+ * provider down. Rejects when the options name no destination or more than one, or when a package
+ * they need (the SDK's provider, a store's exporter and driver, the OTLP exporter) is not
+ * installed: a set-up mistake is better found at start-up than by a recorder that silently
+ * stores nothing. With `OTEL_SDK_DISABLED=true` (or `disabled`) it records nothing and loads
+ * nothing, and the app's callbacks still run.
  */
 export async function createRecorder(options: SetupOptions): Promise<Recorder> {
-  const exporter = await destinationExporter(options);
   const mode = options.mode ?? 'async';
+  if (options.disabled ?? sdkDisabledFromEnv()) return disabledRecorder(options);
+  const provider = await loadProviderModule();
+  const exporter = await destinationExporter(options);
   const processor = new TraceBufferProcessor({
     ...options.buffer,
     exporter,
@@ -46,24 +100,28 @@ export async function createRecorder(options: SetupOptions): Promise<Recorder> {
   });
   const spanProcessors: SpanProcessor[] = [processor];
   if (options.jaeger !== undefined) {
-    const jaeger = new OTLPTraceExporter(
-      otlpConfig(options.jaeger === true ? {} : options.jaeger, DEFAULT_JAEGER_URL),
-    );
+    const jaeger = await otlpExporter(options.jaeger === true ? {} : options.jaeger, DEFAULT_JAEGER_URL);
     const viewed =
       options.redaction === undefined
         ? jaeger
         : new RedactingSpanExporter(jaeger, new SpanRedactor(options.redaction));
-    spanProcessors.push(new BatchSpanProcessor(viewed));
+    spanProcessors.push(provider.batchProcessor(viewed));
   }
   spanProcessors.push(...(options.spanProcessors ?? []));
 
-  const tracerProvider = new BasicTracerProvider({ resource: resourceOf(options), spanProcessors });
+  const sdkProvider = provider.createProvider({
+    resource: await resourceOf(options),
+    spanProcessors,
+    sampler: new WholeQuerySampler(options.sampler ?? provider.sampler(samplerSettingFromEnv())),
+    // Training data is stored whole: general limits (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, …) would cut
+    // the question and the SQL short without a trace of it in the rows.
+    spanLimits: { attributeValueLengthLimit: Infinity, attributeCountLimit: Infinity },
+  });
+  const tracerProvider = new ContextualTracerProvider(sdkProvider);
   if (options.registerGlobal === true) {
     trace.setGlobalTracerProvider(tracerProvider);
-    // Without a context manager `startActiveSpan` cannot nest spans. The API refuses (and logs)
-    // a second registration, so an app that has one keeps it, and ours is switched off again.
-    const contextManager = new AsyncLocalStorageContextManager().enable();
-    if (!context.setGlobalContextManager(contextManager)) contextManager.disable();
+    // The API refuses (and logs) a second registration, so an app that has a manager keeps it.
+    context.setGlobalContextManager(new TracerContextManager());
   }
   return new Recorder({
     tracerProvider,
@@ -72,6 +130,22 @@ export async function createRecorder(options: SetupOptions): Promise<Recorder> {
     ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ownsTracerProvider: true,
+  });
+}
+
+/** Spans from the API's no-op tracer: nothing recorded, nothing loaded, callbacks still run. */
+function disabledRecorder(options: SetupOptions): Recorder {
+  const discard: SpanExporter = {
+    export: (_spans, resultCallback) => resultCallback({ code: ExportResultCode.SUCCESS }),
+    shutdown: () => Promise.resolve(),
+  };
+  diag.info('@aitdr/sdk: OpenTelemetry SDK disabled (OTEL_SDK_DISABLED); nothing is recorded');
+  return new Recorder({
+    // A proxy with no delegate hands out the API's no-op tracer, whatever the app registered.
+    tracerProvider: new ProxyTracerProvider(),
+    processor: new TraceBufferProcessor({ exporter: discard }),
+    mode: options.mode ?? 'async',
+    ...(options.context === undefined ? {} : { context: options.context }),
   });
 }
 
@@ -85,13 +159,14 @@ async function destinationExporter(options: SetupOptions): Promise<SpanExporter>
   if (options.exporter !== undefined) return options.exporter;
   if (options.collector !== undefined) {
     // With no url the exporter reads OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT itself.
-    return new OTLPTraceExporter(otlpConfig(options.collector === true ? {} : options.collector));
+    return otlpExporter(options.collector === true ? {} : options.collector);
   }
   const createTableExporter = options.tableExporterFactory ?? (await loadTableExporterFactory());
   // The table exporter keeps its spool (and parked feedback, dead letters) under its
   // `stateDirectory`; `spoolDirectory` is this package's name for it (AITDR_SPOOL_DIRECTORY).
   const { spoolDirectory, ...storeOptions } = options.storeOptions ?? {};
-  return createTableExporter({
+  // Awaited: the table exporter checks at creation that its database driver loads.
+  return await createTableExporter({
     ...storeOptions,
     ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }),
     store: options.store as string | object,
@@ -100,14 +175,7 @@ async function destinationExporter(options: SetupOptions): Promise<SpanExporter>
 
 /** Loads @aitdr/exporter on demand, so an app recording through a collector needs no database driver. */
 async function loadTableExporterFactory(): Promise<TableExporterFactory> {
-  // A variable specifier keeps bundlers and the type checker from requiring the optional package.
-  const specifier: string = TABLE_EXPORTER_MODULE;
-  let loaded: unknown;
-  try {
-    loaded = await import(specifier);
-  } catch (error) {
-    throw new Error(`a store needs ${TABLE_EXPORTER_MODULE}; install it beside @aitdr/sdk`, { cause: error });
-  }
+  const loaded = await importOptional(TABLE_EXPORTER_MODULE, 'a store (createRecorder({ store }))');
   const factory = (loaded as { createTableExporter?: unknown }).createTableExporter;
   if (typeof factory !== 'function') {
     throw new Error(`${TABLE_EXPORTER_MODULE} does not export createTableExporter`);
@@ -115,24 +183,109 @@ async function loadTableExporterFactory(): Promise<TableExporterFactory> {
   return factory as TableExporterFactory;
 }
 
-/** Only the settings given, so the OTLP exporter falls back to the OTEL_EXPORTER_OTLP_* variables for the rest. */
-function otlpConfig(destination: OtlpDestination, defaultUrl?: string): OtlpDestination {
-  const url = destination.url ?? defaultUrl;
+/**
+ * The provider package of the app's OpenTelemetry line: `@opentelemetry/sdk-trace-base` on line 2
+ * (it exists only there, and applies the `OTEL_BSP_*` variables to the Jaeger batch processor, as
+ * its users expect), else `@opentelemetry/sdk-trace` (3.x, or 2.9+; the same API, other names).
+ */
+async function loadProviderModule(): Promise<ProviderModule> {
+  const base = await importIfInstalled('@opentelemetry/sdk-trace-base');
+  if (base !== undefined) {
+    const module = base as SamplerClasses & {
+      BasicTracerProvider: new (options: object) => ReturnType<ProviderModule['createProvider']>;
+      BatchSpanProcessor: new (exporter: SpanExporter) => SpanProcessor;
+    };
+    return {
+      createProvider: (options) => new module.BasicTracerProvider(options),
+      batchProcessor: (exporter) => new module.BatchSpanProcessor(exporter),
+      sampler: (setting) => samplerOf(module, setting),
+    };
+  }
+  const module = (await importOptional(
+    '@opentelemetry/sdk-trace',
+    'createRecorder (a tracer provider: @opentelemetry/sdk-trace, or sdk-trace-base on OpenTelemetry JS 2)',
+  )) as SamplerClasses & {
+    TracerProvider: new (options: object) => ReturnType<ProviderModule['createProvider']>;
+    BatchSpanProcessor: new (options: { exporter: SpanExporter }) => SpanProcessor;
+  };
   return {
-    ...(url === undefined ? {} : { url }),
-    ...(destination.headers === undefined ? {} : { headers: destination.headers }),
-    ...(destination.timeoutMillis === undefined ? {} : { timeoutMillis: destination.timeoutMillis }),
+    createProvider: (options) => new module.TracerProvider(options),
+    batchProcessor: (exporter) => new module.BatchSpanProcessor({ exporter }),
+    sampler: (setting) => samplerOf(module, setting),
   };
 }
 
+/** The sampler OTEL_TRACES_SAMPLER names, built as the SDK itself would. */
+function samplerOf(classes: SamplerClasses, setting: SamplerSetting): Sampler {
+  const root = (name: 'always_on' | 'always_off' | 'traceidratio'): Sampler => {
+    if (name === 'always_on') return new classes.AlwaysOnSampler();
+    if (name === 'always_off') return new classes.AlwaysOffSampler();
+    return new classes.TraceIdRatioBasedSampler(setting.ratio);
+  };
+  if (!setting.name.startsWith('parentbased_')) return root(setting.name as 'always_on');
+  return new classes.ParentBasedSampler({
+    root: root(setting.name.slice('parentbased_'.length) as 'always_on'),
+  });
+}
+
+/** The OTLP/HTTP exporter for OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, or the destination's own. */
+async function otlpExporter(destination: OtlpDestination, defaultUrl?: string): Promise<SpanExporter> {
+  const protocol = destination.protocol ?? otlpProtocolFromEnv();
+  const specifier = OTLP_EXPORTER_MODULES[protocol];
+  const module = (await importOptional(specifier, `OTLP over ${protocol}`)) as {
+    OTLPTraceExporter: new (config: object) => SpanExporter;
+  };
+  const url = destination.url ?? defaultUrl;
+  // Only the settings given, so the exporter falls back to the OTEL_EXPORTER_OTLP_* variables for the rest.
+  return new module.OTLPTraceExporter({
+    ...(url === undefined ? {} : { url }),
+    ...(destination.headers === undefined ? {} : { headers: destination.headers }),
+    ...(destination.timeoutMillis === undefined ? {} : { timeoutMillis: destination.timeoutMillis }),
+  });
+}
+
 /** OpenTelemetry's defaults, then OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, then the options. */
-function resourceOf(options: SetupOptions): Resource {
-  const named = resourceFromAttributes({
+async function resourceOf(options: SetupOptions): Promise<unknown> {
+  const resources = (await importOptional(
+    '@opentelemetry/resources',
+    'createRecorder (the service resource)',
+  )) as ResourcesModule;
+  const named = resources.resourceFromAttributes({
+    ...options.resource,
     ...(options.serviceName === undefined ? {} : { [ATTR_SERVICE_NAME]: options.serviceName }),
     ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
   });
-  return defaultResource()
-    .merge(detectResources({ detectors: [envDetector] }))
-    .merge(named)
-    .merge(options.resource ?? null);
+  return resources
+    .defaultResource()
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }))
+    .merge(named);
+}
+
+/** A variable specifier keeps bundlers and the type checker from requiring the optional package. */
+async function importOptional(specifier: string, purpose: string): Promise<unknown> {
+  try {
+    return await import(specifier);
+  } catch (error) {
+    if (isNotFound(error, specifier)) throw new MissingPackageError(specifier, purpose, { cause: error });
+    throw error;
+  }
+}
+
+async function importIfInstalled(specifier: string): Promise<unknown> {
+  try {
+    return await import(specifier);
+  } catch (error) {
+    if (isNotFound(error, specifier)) return undefined;
+    throw error;
+  }
+}
+
+/** The package itself is missing (not one of its own imports failing inside it). */
+function isNotFound(error: unknown, specifier: string): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || message.startsWith('Cannot find')) &&
+    message.includes(`'${specifier}'`)
+  );
 }

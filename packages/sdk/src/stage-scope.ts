@@ -4,7 +4,7 @@
  * exactly like spans written with plain OpenTelemetry. Parents are explicit (a scope's helpers
  * open children of its span), so nesting holds even where no context manager is installed.
  */
-import { context, diag, INVALID_SPAN_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { diag, INVALID_SPAN_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type {
   Attributes,
   Context,
@@ -18,6 +18,7 @@ import type {
 import { ATTR_ERROR_TYPE, ATTR_STAGE, STAGES, assignStageFields, stageSpanName } from '@aitdr/conventions';
 import type { Stage, StageFields } from '@aitdr/conventions';
 import type { RecordedStage, StageOptions, StageRecordOptions } from './types.js';
+import { activeContext, withContext } from './tracer-context.js';
 
 /** Stages recorded inside a query (the query and feedback are roots of their own traces). */
 export type ChildStage = Exclude<Stage, 'query' | 'user_feedback'>;
@@ -101,7 +102,7 @@ export class StageSpans {
       if (options.links !== undefined) spanOptions.links = options.links;
       const startTime = options.startTime ?? this.now();
       if (startTime !== undefined) spanOptions.startTime = startTime;
-      span = this.tracer.startSpan(stageSpanName(stage, attributes), spanOptions, parent ?? context.active());
+      span = this.tracer.startSpan(stageSpanName(stage, attributes), spanOptions, parent ?? activeContext());
     } catch (error) {
       diag.error('@aitdr/sdk: failed starting a span', error);
     }
@@ -171,7 +172,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
 
   /** Context for this span's children and callback, made once. */
   context(): Context {
-    return (this.scopeContext ??= trace.setSpan(context.active(), this.span));
+    return (this.scopeContext ??= trace.setSpan(activeContext(), this.span));
   }
 
   get spanId(): string {
@@ -224,7 +225,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
   runWith<T>(fn: (scope: this) => T): T {
     let result: T;
     try {
-      result = context.with(this.context(), fn, undefined, this);
+      result = withContext(this.context(), fn, undefined, this);
     } catch (error) {
       this.recordError(error);
       this.finish();

@@ -1,10 +1,9 @@
 import { diag, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { globalErrorHandler } from '@opentelemetry/core';
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SdkSpan, SpanExporter, SpanProcessor } from '@aitdr/conventions';
 import { RecordingError, StoreUnavailableError } from '@aitdr/conventions';
 import type { RecorderStatus, TraceWriter, WriteRequirement } from '@aitdr/conventions';
-import { errorMessage, exportSpans, isTraceWriter } from './export-spans.js';
+import { exportSpans, isTraceWriter } from './export-spans.js';
 import { StageAttributeChecker } from './attribute-checker.js';
 import { SpanRedactor } from './redaction.js';
 import type {
@@ -117,6 +116,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     exportFailures: 0,
     spansDropped: 0,
     spansEndedAfterShutdown: 0,
+    spansTruncated: 0,
     incompleteFlushesByReason: Object.fromEntries(INCOMPLETE_REASONS.map((reason) => [reason, 0])) as Record<
       IncompleteFlushReason,
       number
@@ -147,7 +147,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     this.redactor = options.redaction === undefined ? undefined : new SpanRedactor(options.redaction);
   }
 
-  onStart(span: Span, parentContext: Context): void {
+  onStart(span: SdkSpan, parentContext: Context): void {
     if (this.shuttingDown) return;
     const parent = span.parentSpanContext;
     // A parent this processor never saw start (another provider's span) cannot end here, so
@@ -244,7 +244,7 @@ export class TraceBufferProcessor implements SpanProcessor {
    */
   async forceFlush(): Promise<void> {
     await this.flushAll('forceFlush', this.forceFlushTimeoutMillis);
-    await this.exporter.forceFlush?.().catch((error: unknown) => globalErrorHandler(asError(error)));
+    await this.exporter.forceFlush?.().catch((error: unknown) => reportError('exporter flush failed', error));
   }
 
   /** Runs once; later calls return the same promise. Never rejects. */
@@ -269,7 +269,7 @@ export class TraceBufferProcessor implements SpanProcessor {
         `@aitdr/sdk: ${this.counters.spansDropped} spans were dropped because the export queue was full`,
       );
     }
-    await this.exporter.shutdown().catch((error: unknown) => globalErrorHandler(asError(error)));
+    await this.exporter.shutdown().catch((error: unknown) => reportError('exporter shutdown failed', error));
   }
 
   private async flushAll(reason: IncompleteFlushReason, timeoutMillis: number): Promise<void> {
@@ -419,6 +419,7 @@ export class TraceBufferProcessor implements SpanProcessor {
 
   private async run(job: ExportJob): Promise<void> {
     this.checker.check(job.spans);
+    this.counters.spansTruncated += this.checker.countTruncated(job.spans);
     const spans =
       this.redactor === undefined ? job.spans : job.spans.map((span) => this.redactor!.redactSpan(span));
     try {
@@ -432,7 +433,7 @@ export class TraceBufferProcessor implements SpanProcessor {
       this.lastExportFailed = true;
       this.lastError = { message: recordingError.message, at: new Date().toISOString() };
       if (job.written.length > 0) for (const written of job.written) written.reject(recordingError);
-      else globalErrorHandler(recordingError);
+      else reportError('export failed', recordingError);
     }
   }
 
@@ -490,6 +491,10 @@ function safeStatus(writer: TraceWriter): RecorderStatus | undefined {
   }
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(errorMessage(error));
+/**
+ * Failures nobody awaits go to the diag logger: core's global error handler is per copy of
+ * `@opentelemetry/core`, which differs between the app's OpenTelemetry line and ours.
+ */
+function reportError(what: string, error: unknown): void {
+  diag.error(`@aitdr/sdk: ${what}`, error);
 }

@@ -17,8 +17,8 @@ import type {
   Stage,
   UserFeedbackFields,
 } from '@aitdr/conventions';
-import type { Resource } from '@opentelemetry/resources';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@aitdr/conventions';
+import type { Sampler } from './whole-query-sampler.js';
 import type { TraceBufferProcessor } from './trace-buffer-processor.js';
 
 // --- Recording modes ------------------------------------------------------------------------
@@ -88,6 +88,11 @@ export interface ProcessorCounters {
   readonly spansDropped: number;
   /** Spans that ended after shutdown began; ignored. */
   readonly spansEndedAfterShutdown: number;
+  /**
+   * Stage spans with a value at the provider's attribute length limit (an app's provider with
+   * limits cut it before the processor saw it); warned about once. The recorder's own provider has none.
+   */
+  readonly spansTruncated: number;
 }
 
 /** Health of the whole recording path: the processor's counters and the writer's own status. */
@@ -290,7 +295,10 @@ export interface TableExporterOptions {
 }
 
 /** Builds the table exporter; @aitdr/exporter's `createTableExporter` unless injected. */
-export type TableExporterFactory = (options: TableExporterOptions) => SpanExporter;
+export type TableExporterFactory = (options: TableExporterOptions) => SpanExporter | Promise<SpanExporter>;
+
+/** The OTLP encodings over HTTP; `http/protobuf` is the specification's default. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 export interface OtlpDestination {
   /** Default: the OTLP exporter's own (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4318/v1/traces`). */
@@ -299,6 +307,8 @@ export interface OtlpDestination {
   headers?: Record<string, string>;
   /** Default 10000. */
   timeoutMillis?: number;
+  /** Default: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`. */
+  protocol?: OtlpProtocol;
 }
 
 export interface SetupOptions {
@@ -315,8 +325,15 @@ export interface SetupOptions {
   /** Resource `service.name`. Default: `OTEL_SERVICE_NAME`, else OpenTelemetry's `unknown_service:…`. */
   serviceName?: string;
   serviceVersion?: string;
-  /** Merged over the default and environment resource. */
-  resource?: Resource;
+  /** Resource attributes, merged over the default and environment resource. */
+  resource?: Attributes;
+  /**
+   * Decides which queries are recorded; wrapped so a query is recorded whole and feedback follows
+   * its query. Default: from `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`, else `parentbased_always_on`.
+   */
+  sampler?: Sampler;
+  /** Record nothing (the app's callbacks still run). Default: `OTEL_SDK_DISABLED=true`. */
+  disabled?: boolean;
   /** Default mode of queries, feedback and plain traces. Default `async`. */
   mode?: RecordingMode;
   context?: RecordingContext;

@@ -11,14 +11,18 @@ import { FakeTraceWriter, RecordingExporter } from './helpers.js';
 const exporterModule = vi.hoisted(() => ({ createTableExporter: vi.fn() }));
 vi.mock('@aitdr/exporter', () => exporterModule);
 
-/** A loopback OTLP/HTTP receiver: keeps the JSON bodies posted to each path. */
-const received: { path: string; body: string }[] = [];
+/** A loopback OTLP/HTTP receiver: keeps the bodies posted to each path and their content type. */
+const received: { path: string; body: string; contentType: string }[] = [];
 const server = createServer((request, response) => {
   let body = '';
-  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  request.on('data', (chunk: Buffer) => (body += chunk.toString('latin1')));
   request.on('end', () => {
-    received.push({ path: request.url ?? '', body });
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const contentType = request.headers['content-type'] ?? '';
+    received.push({ path: request.url ?? '', body, contentType });
+    // An empty ExportTraceServiceResponse in the encoding asked for.
+    if (contentType === 'application/json')
+      response.writeHead(200, { 'content-type': contentType }).end('{}');
+    else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   });
 });
 let baseUrl = '';
@@ -78,11 +82,32 @@ describe('createRecorder', () => {
       await recorder.forceFlush();
       await recorder.shutdown();
 
-      expect(received.map((request) => request.path)).toEqual(['/v1/traces']);
+      // The specification's default encoding: http/protobuf.
+      expect(received.map((request) => [request.path, request.contentType])).toEqual([
+        ['/v1/traces', 'application/x-protobuf'],
+      ]);
       const body = received[0]!.body;
       expect(body).toContain('show downtime by line');
       expect(body).toContain('sql-assistant');
       expect(exporterModule.createTableExporter).not.toHaveBeenCalled();
+    });
+
+    it('sends JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json (the traces-specific variable wins)', async () => {
+      vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
+      const recorder = await createRecorder({ collector: { url: `${baseUrl}/v1/traces` } });
+      await recorder.recordQuery('show scrap by shift', () => undefined);
+      vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/protobuf');
+      const protobuf = await createRecorder({ collector: { url: `${baseUrl}/v1/traces` } });
+      await protobuf.recordQuery('show scrap by line', () => undefined);
+      await Promise.all([recorder.shutdown(), protobuf.shutdown()]);
+
+      const json = received.find((request) => request.contentType === 'application/json');
+      expect(JSON.parse(json!.body)).toHaveProperty('resourceSpans');
+      expect(json!.body).toContain('show scrap by shift');
+      expect(received.map((request) => request.contentType).sort()).toEqual([
+        'application/json',
+        'application/x-protobuf',
+      ]);
     });
 
     it('takes the endpoint from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT when given no URL', async () => {

@@ -25,7 +25,7 @@ import {
   RecordingExporter,
 } from './helpers.js';
 
-function spyLogger(): DiagLogger & { warn: ReturnType<typeof vi.fn> } {
+function spyLogger(): DiagLogger & { warn: ReturnType<typeof vi.fn>; error: ReturnType<typeof vi.fn> } {
   const logger = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn(), verbose: vi.fn() };
   diag.setLogger(logger, DiagLogLevel.WARN);
   return logger;
@@ -229,9 +229,8 @@ describe('TraceBufferProcessor', () => {
       expect(writer.exportCalls).toBe(0);
     });
 
-    it('counts a failed export, reports it to the global error handler and turns unhealthy', async () => {
-      const errors: unknown[] = [];
-      setGlobalErrorHandler((error) => errors.push(error));
+    it('counts a failed export, reports it to the diag logger and turns unhealthy', async () => {
+      const logger = spyLogger();
       const exporter = new HeldExporter();
       const { processor, provider } = bufferedProvider({ exporter });
       provider.getTracer('test').startSpan('root').end();
@@ -239,8 +238,8 @@ describe('TraceBufferProcessor', () => {
       exporter.answer({ code: ExportResultCode.FAILED, error: new Error('collector down') });
       await nextTurn();
 
-      expect(errors).toHaveLength(1);
-      expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
+      expect(logger.error).toHaveBeenCalledTimes(1);
+      expect(logger.error.mock.calls[0]?.[1]).toBeInstanceOf(StoreUnavailableError);
       const status = processor.status();
       expect(status.healthy).toBe(false);
       expect(status.processor.exportFailures).toBe(1);

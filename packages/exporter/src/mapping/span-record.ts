@@ -1,5 +1,5 @@
 import type { Attributes, HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@aitdr/conventions';
 
 /**
  * One span as plain data: what the mapper reads and what the spool, the parking lot and the

@@ -4,7 +4,7 @@
  * batch. A row the database refuses costs only its own trace: the batch is retried without it.
  */
 import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { suppressTracing } from '@aitdr/conventions';
 import CircuitBreaker from 'opossum';
 import pRetry from 'p-retry';
 import { StoreUnavailableError } from '@aitdr/conventions';
@@ -12,6 +12,7 @@ import type { BreakerState } from '@aitdr/conventions';
 import type { MappedTrace } from '../mapping/trace-mapper.js';
 import type { BreakerOptions, RetryOptions } from '../types.js';
 import { writeBatch } from './batch-writer.js';
+import { DriverUnavailableError } from './failures.js';
 import type { BatchResult, TraceOutcome } from './batch-writer.js';
 import type { Dialect } from './dialect.js';
 
@@ -133,7 +134,9 @@ export class StoreWriter {
     try {
       return await this.commitWithoutRefused(traces);
     } catch (error) {
-      if (this.dialect.classify(error) === 'transient') throw error;
+      // A driver that cannot load is the store being unavailable, never the data being refused.
+      if (error instanceof DriverUnavailableError || this.dialect.classify(error) === 'transient')
+        throw error;
       const [only] = traces;
       if (traces.length === 1 && only) return new Map([[only.traceId, this.refusal(error)]]);
       const outcomes: Outcomes = new Map();

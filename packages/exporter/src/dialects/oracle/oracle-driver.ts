@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { loadDriver } from '../../store/failures.js';
 
 /**
  * The part of the `oracledb` module the Oracle dialect uses, declared here so the core never
@@ -100,6 +101,6 @@ export async function loadOracleDriver(): Promise<OracleDriver> {
   // oracledb. The module name is a variable so TypeScript does not look for types this package
   // does not ship.
   const name = 'oracledb';
-  const module = (await import(name)) as { default?: OracleDriver } & OracleDriver;
+  const module = (await loadDriver(name, () => import(name))) as { default?: OracleDriver } & OracleDriver;
   return module.default ?? module;
 }

@@ -19,6 +19,7 @@ import type { SqlSyntax } from '../../store/sql.js';
 import { DEFAULTS } from '../../types.js';
 import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure } from './postgres-failures.js';
+import { loadDriver } from '../../store/failures.js';
 
 export const POSTGRES_SYNTAX: SqlSyntax = {
   placeholder: (position) => `$${position}`,
@@ -102,7 +103,7 @@ export class PostgresDialect implements Dialect {
 
   private async createPool(): Promise<pg.Pool> {
     // Loaded only here, so applications on another store need not install pg.
-    const { default: driver } = await import('pg');
+    const { default: driver } = await loadDriver('pg', () => import('pg'));
     const statementTimeout = this.options.statementTimeoutMs ?? DEFAULTS.postgres.statementTimeoutMs;
     const pool = new driver.Pool({
       connectionString: this.options.connectionString,

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type QueryStream from 'pg-query-stream';
 import { dateToIso, normalizeIsoTimestamp } from '../../mapping/values.js';
 import type { BindValue, ReaderDialect } from '../../read/reader-dialect.js';
+import { loadDriver } from '../../store/failures.js';
 import { DEFAULTS } from '../../types.js';
 import type { PostgresStoreOptions } from '../../types.js';
 
@@ -53,8 +54,8 @@ export class PostgresReader implements ReaderDialect {
   async open(): Promise<void> {
     // Loaded only here, so readers of another store need not install pg or pg-query-stream.
     const [{ default: driver }, { default: Stream }] = await Promise.all([
-      import('pg'),
-      import('pg-query-stream'),
+      loadDriver('pg', () => import('pg')),
+      loadDriver('pg-query-stream', () => import('pg-query-stream')),
     ]);
     this.QueryStream = Stream;
     const defaults = driver.types;

@@ -8,6 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { dateToIso } from '../../mapping/values.js';
 import type { BindValue, ReaderDialect } from '../../read/reader-dialect.js';
+import { loadDriver } from '../../store/failures.js';
 import { DEFAULTS } from '../../types.js';
 import type { SqliteStoreOptions } from '../../types.js';
 
@@ -33,7 +34,7 @@ export class SqliteReader implements ReaderDialect {
 
   async open(): Promise<void> {
     // Loaded only here, so readers of another store need not install better-sqlite3.
-    const { default: Driver } = await import('better-sqlite3');
+    const { default: Driver } = await loadDriver('better-sqlite3', () => import('better-sqlite3'));
     this.database = new Driver(this.filename, {
       readonly: true,
       fileMustExist: true,

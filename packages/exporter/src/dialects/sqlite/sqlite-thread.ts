@@ -8,6 +8,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { RowValue } from '../../mapping/values.js';
+import { DriverUnavailableError, isDriverLoadFailure, loadDriver } from '../../store/failures.js';
+
+export const SQLITE_DRIVER = 'better-sqlite3';
 
 /** Plain JavaScript, evaluated by the worker: no build step, no loader needed to start it. */
 const WORKER_SOURCE = `
@@ -109,13 +112,16 @@ export class SqliteThread {
   /** Starts the thread and opens the connection; rejects (with the thread stopped) when it cannot be opened. */
   static async open(options: SqliteOpenOptions): Promise<SqliteThread> {
     // Resolved here, where the exporter's optional peer dependency is visible.
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const driver = await loadDriver(SQLITE_DRIVER, () =>
+      Promise.resolve(createRequire(import.meta.url).resolve(SQLITE_DRIVER)),
+    );
     const thread = new SqliteThread(new Worker(WORKER_SOURCE, { eval: true, workerData: { driver } }));
     try {
       await thread.request({ op: 'open', options });
     } catch (error) {
       await thread.worker.terminate();
-      throw error;
+      // The thread loads the driver first: a native part built for another Node.js fails here.
+      throw isDriverLoadFailure(error) ? new DriverUnavailableError(SQLITE_DRIVER, error) : error;
     }
     return thread;
   }
