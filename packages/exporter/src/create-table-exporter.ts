@@ -1,4 +1,5 @@
 import { resolveStore } from './store-url.js';
+import type { Environment } from './store-url.js';
 import { TableExporter } from './table-exporter.js';
 import type { TableExporterOptions } from './types.js';
 
@@ -9,5 +10,22 @@ import type { TableExporterOptions } from './types.js';
  * only place the environment is read. Throws a TypeError only for a store it cannot understand.
  */
 export function createTableExporter(options: TableExporterOptions): TableExporter {
-  return new TableExporter({ ...options, store: resolveStore(options.store, process.env) });
+  const installSchema = options.installSchema ?? installSchemaFromEnvironment(process.env);
+  return new TableExporter({
+    ...options,
+    store: resolveStore(options.store, process.env),
+    ...(installSchema === undefined ? {} : { installSchema }),
+  });
+}
+
+/** Lets the store's owner install or upgrade the schema on connecting. */
+export const INSTALL_SCHEMA_VARIABLE = 'AITDR_INSTALL_SCHEMA';
+
+/** `AITDR_INSTALL_SCHEMA`: 1/true/yes or 0/false/no; unset or empty leaves the default. */
+export function installSchemaFromEnvironment(environment: Environment): boolean | undefined {
+  const value = environment[INSTALL_SCHEMA_VARIABLE]?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (['1', 'true', 'yes'].includes(value)) return true;
+  if (['0', 'false', 'no'].includes(value)) return false;
+  throw new TypeError(`${INSTALL_SCHEMA_VARIABLE}=${value} is not one of 1, true, yes, 0, false, no`);
 }

@@ -62,6 +62,13 @@ export function resolveStore(store: string | StoreOptions, environment: Environm
   return typeof store === 'string' ? parseStoreUrl(store, environment) : store;
 }
 
+/** How messages name a store: its URL without the password. */
+export function storeLabel(store: StoreOptions): string {
+  if (store.dialect === 'sqlite') return `sqlite:${store.filename}`;
+  if (store.dialect === 'postgres') return redactStoreUrl(store.connectionString);
+  return `oracle://${store.user}@${store.connectString}`;
+}
+
 /** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
 export function defaultStateDirectory(store: StoreOptions): string {
   const identity =

@@ -105,7 +105,12 @@ export interface TableExporterOptions {
    * password takes `AITDR_STORE_PASSWORD` from the environment.
    */
   readonly store: string | StoreOptions;
-  /** Install (or complete) the schema on first connection; the install is idempotent. Default true. */
+  /**
+   * Install or upgrade the schema on connecting (idempotent, under a lock). Without it the schema
+   * version is only checked: a missing or older schema is a `SchemaNotReadyError` (install it with
+   * `aitdr-schema install`). Default: true for SQLite (the embedded store owns its file), false for
+   * PostgreSQL and Oracle, whose schema belongs to their owner; `AITDR_INSTALL_SCHEMA=1` sets it.
+   */
   readonly installSchema?: boolean;
   /**
    * Directory for the spool, parked traces and dead letters, unless each names its own.
@@ -129,7 +134,7 @@ const MiB = 1024 * 1024;
 
 /** The defaults documented above, in one place. */
 export const DEFAULTS = {
-  installSchema: true,
+  installSchema: { sqlite: true, postgres: false, oracle: false },
   batchSize: 64,
   maxQueuedTraces: 2048,
   replayIntervalMs: 1000,

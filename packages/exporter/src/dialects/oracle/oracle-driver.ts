@@ -55,7 +55,7 @@ export interface OracleConnection {
     sql: string,
     binds?: readonly unknown[],
     options?: OracleExecuteOptions,
-  ): Promise<{ readonly rows?: unknown[][] }>;
+  ): Promise<{ readonly rows?: unknown[][]; readonly rowsAffected?: number }>;
   executeMany(
     sql: string,
     binds: readonly (readonly unknown[])[],
