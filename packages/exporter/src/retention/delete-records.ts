@@ -37,7 +37,10 @@ const SYNTAX: Record<StoreOptions['dialect'], SqlSyntax> = {
   oracle: ORACLE_SYNTAX,
 };
 
-/** A statement under construction: each value gets the next placeholder. */
+/**
+ * A statement under construction: each value gets the next placeholder, so values must be bound
+ * in the order their placeholders appear in the text (`?` and Oracle bind by position).
+ */
 class Statement {
   readonly binds: BindValue[] = [];
   constructor(private readonly syntax: SqlSyntax) {}
@@ -80,7 +83,10 @@ function rowsCondition(statement: Statement, table: string, criteria: DeletionCr
 /** Feedback a user gave on other users' queries is theirs too: deleted by user (with the other criteria). */
 function feedbackCondition(statement: Statement, criteria: DeletionCriteria): string | undefined {
   if (criteria.user === undefined) return undefined;
-  const conditions = [`USERNAME = ${statement.bind(criteria.user)}`];
+  // Feedback rows carry a USERNAME only: a user named by ID is found through their queries.
+  const byName = `USERNAME = ${statement.bind(criteria.user)}`;
+  const byId = `SELECT USERNAME FROM ${QUERIES} WHERE USER_ID = ${statement.bind(criteria.user)} AND USERNAME IS NOT NULL`;
+  const conditions = [`(${byName} OR USERNAME IN (${byId}))`];
   if (criteria.queryId !== undefined) conditions.push(`QUERY_ID = ${statement.bind(criteria.queryId)}`);
   if (criteria.before !== undefined)
     conditions.push(`FEEDBACK_TIME < ${statement.bindTimestamp(criteria.before)}`);
