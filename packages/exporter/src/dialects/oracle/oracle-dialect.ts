@@ -11,7 +11,7 @@ import { prepareSchema, versionOf } from '../../store/schema-check.js';
 import { storeLabel } from '../../store-url.js';
 import { DEFAULTS } from '../../types.js';
 import type { OracleStoreOptions } from '../../types.js';
-import { loadOracleDriver } from './oracle-driver.js';
+import { loadOracleDriver, oraclePoolAttributes } from './oracle-driver.js';
 import type { OracleConnection, OracleDriver, OraclePool } from './oracle-driver.js';
 import { classifyOracleFailure, describeOracleFailure } from './oracle-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
@@ -38,8 +38,7 @@ export class OracleDialect implements Dialect {
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     const { driver, pool } = await this.connect();
-    const connection = await pool.getConnection();
-    connection.callTimeout = this.statementTimeoutMs;
+    const connection = await this.checkOut(pool);
     let failure: unknown;
     try {
       const result = await work(this.transactionOn(driver, connection));
@@ -87,15 +86,14 @@ export class OracleDialect implements Dialect {
     const driver = this.options.driver ?? (await loadOracleDriver());
     const size = this.options.poolSize ?? DEFAULTS.oracle.poolSize;
     // A fixed-size pool: no connection storms when load changes, as Oracle recommends.
-    const pool = await driver.createPool({
-      user: this.options.user,
-      ...(this.options.password === undefined ? {} : { password: this.options.password }),
-      connectString: this.options.connectString,
-      poolMin: size,
-      poolMax: size,
-      poolIncrement: 0,
-      queueTimeout: this.options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
-    });
+    const pool = await driver.createPool(
+      oraclePoolAttributes(this.options, {
+        poolMin: size,
+        poolMax: size,
+        poolIncrement: 0,
+        queueTimeout: this.options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
+      }),
+    );
     try {
       this.installedVersion = await this.withConnection(pool, (connection) =>
         prepareSchema(
@@ -114,9 +112,15 @@ export class OracleDialect implements Dialect {
     return { driver, pool };
   }
 
-  private async withConnection<T>(pool: OraclePool, work: (c: OracleConnection) => Promise<T>): Promise<T> {
+  private async checkOut(pool: OraclePool): Promise<OracleConnection> {
     const connection = await pool.getConnection();
     connection.callTimeout = this.statementTimeoutMs;
+    if (this.options.schema !== undefined) connection.currentSchema = this.options.schema;
+    return connection;
+  }
+
+  private async withConnection<T>(pool: OraclePool, work: (c: OracleConnection) => Promise<T>): Promise<T> {
+    const connection = await this.checkOut(pool);
     try {
       return await work(connection);
     } finally {

@@ -160,6 +160,7 @@ function isJson(value: unknown): boolean {
 
 export class FakeConnection implements OracleConnection {
   callTimeout?: number;
+  currentSchema?: string;
   closedWith: { drop?: boolean } | undefined;
   private working: Tables | undefined;
 

@@ -104,6 +104,39 @@ describe('Oracle dialect (fake oracledb)', () => {
     }
   });
 
+  it('passes any pool attribute (wallet, config dir, external auth) and sets the owner schema on each session', async () => {
+    const writer = new TableExporter({
+      store: {
+        dialect: 'oracle',
+        connectString: 'SALES_TLS',
+        poolAttributes: { configDir: '/opt/oracle/tns', walletLocation: '/opt/wallet', externalAuth: true },
+        schema: 'AITDR_OWNER',
+        driver: oracledb,
+      },
+      stateDirectory: join(dir.path, 'writer'),
+    });
+    try {
+      oracledb.schemaVersion = 1;
+      await writer.writeTraces(recordPipeline().spans, { require: 'committed' });
+      expect(oracledb.pools[0]).toEqual({
+        configDir: '/opt/oracle/tns',
+        walletLocation: '/opt/wallet',
+        externalAuth: true,
+        connectString: 'SALES_TLS',
+        poolMin: 4,
+        poolMax: 4,
+        poolIncrement: 0,
+        queueTimeout: 5000,
+      });
+      expect(oracledb.connections.length).toBeGreaterThan(0);
+      expect(oracledb.connections.map((c) => c.currentSchema)).toEqual(
+        oracledb.connections.map(() => 'AITDR_OWNER'),
+      );
+    } finally {
+      await writer.shutdown();
+    }
+  });
+
   it('generates statements that parse as Oracle SQL', async () => {
     const trace = recordPipeline();
     await exporter.writeTraces(trace.spans, { require: 'committed' });
