@@ -55,6 +55,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     // overflow the exporter's queue onto its spool (written and replayed for nothing).
     maxQueuedTraces: 20_000,
     ...exporterOptions,
+    ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
     store: config.store,
     stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
     spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },

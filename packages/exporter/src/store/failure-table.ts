@@ -60,7 +60,7 @@ function commonKeys(error: unknown): string[] {
 
 export function classifyWith(table: FailureTable, error: unknown): ClassifiedFailure {
   if (error instanceof StoreConfigurationError) {
-    return { kind: 'configuration', meaning: error.message, fix: error.fix };
+    return { kind: 'configuration', meaning: 'raised by the exporter', fix: error.fix };
   }
   const keys = new Set([...commonKeys(error), ...table.keysOf(error)]);
   for (const rule of [...COMMON_RULES, ...table.rules]) {
@@ -72,6 +72,7 @@ export function classifyWith(table: FailureTable, error: unknown): ClassifiedFai
 /** The message written to the status and the log for a store failure. */
 export function describeStoreFailure(error: unknown, failure: ClassifiedFailure): string {
   const message = errorMessage(error).split('\n')[0] ?? '';
+  if (error instanceof StoreConfigurationError) return `store misconfigured: ${message}`;
   return failure.kind === 'configuration'
     ? `store misconfigured (${failure.meaning}): ${message}; fix: ${failure.fix ?? 'see docs/store-errors.md'}`
     : message;

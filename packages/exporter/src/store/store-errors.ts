@@ -6,6 +6,7 @@ import { SCHEMA_VERSION } from '@aitdr/schema';
  * itself; a driver's own errors of this class are recognised by each dialect's failure table.
  */
 export class StoreConfigurationError extends Error {
+  // `message` says what is wrong and, where a start is refused with it, the fix as well.
   readonly code: string = 'AITDR_STORE_CONFIGURATION';
   constructor(
     message: string,
@@ -27,13 +28,16 @@ export class SchemaNotReadyError extends StoreConfigurationError {
     readonly required: number = SCHEMA_VERSION,
     where = 'the store',
   ) {
-    super(
-      installed === undefined
-        ? `${where} has no recorder schema (AI_SCHEMA_VERSION not found)`
-        : `${where} has schema version ${installed}; this recorder needs version ${required}`,
+    const fix =
       installed === undefined
         ? 'install it as the schema owner: aitdr-schema install --store <url> (or set installSchema: true / AITDR_INSTALL_SCHEMA=1 where the recorder may own the schema)'
-        : 'upgrade it as the schema owner: aitdr-schema upgrade --store <url>',
+        : 'upgrade it as the schema owner: aitdr-schema upgrade --store <url>';
+    // The message names the fix too: it is what a refused start prints.
+    super(
+      installed === undefined
+        ? `${where} has no recorder schema (AI_SCHEMA_VERSION not found); ${fix}`
+        : `${where} has schema version ${installed}; this recorder needs version ${required}; ${fix}`,
+      fix,
     );
     this.name = 'SchemaNotReadyError';
   }
