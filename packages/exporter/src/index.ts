@@ -6,8 +6,8 @@ export {
 export { StoreConfigurationError, SchemaNotReadyError } from './store/store-errors.js';
 export { readSchemaStatus, applySchema } from './schema-admin.js';
 export type { SchemaStatus } from './schema-admin.js';
-export { deleteRecords } from './retention/delete-records.js';
-export type { DeletionCriteria, DeletionReport } from './retention/delete-records.js';
+export { deleteRecords, deletionStatements } from './retention/delete-records.js';
+export type { DeletionCriteria, DeletionReport, DeletionStatement } from './retention/delete-records.js';
 export { POSTGRES_FAILURES } from './dialects/postgres/postgres-failures.js';
 export { SQLITE_FAILURES } from './dialects/sqlite/sqlite-failures.js';
 export { ORACLE_FAILURES } from './dialects/oracle/oracle-failures.js';

@@ -97,6 +97,46 @@ function feedbackCondition(statement: Statement, criteria: DeletionCriteria): st
  * Counts, and with `execute` deletes, the rows of the chosen queries in every table. Rejects
  * with a TypeError when no criterion is given: deleting everything is not a retention rule.
  */
+/** One statement of a deletion with its binds, in placeholder order. */
+export interface DeletionStatement {
+  readonly table: string;
+  readonly sql: string;
+  readonly binds: readonly BindValue[];
+}
+
+/**
+ * The statements of a deletion in a dialect's syntax: a COUNT per table, then the DELETEs (the
+ * user's own feedback on other queries first; the rest goes with its query, ON DELETE CASCADE).
+ */
+export function deletionStatements(
+  syntax: SqlSyntax,
+  criteria: DeletionCriteria,
+): { counts: DeletionStatement[]; deletes: DeletionStatement[] } {
+  const counts = TABLES.map((table) => {
+    const statement = new Statement(syntax);
+    const where = rowsCondition(statement, table.name, criteria);
+    return {
+      table: table.name,
+      sql: `SELECT COUNT(*) FROM ${table.name} WHERE ${where}`,
+      binds: statement.binds,
+    };
+  });
+  const deletes: DeletionStatement[] = [];
+  const feedback = new Statement(syntax);
+  const own = feedbackCondition(feedback, criteria);
+  if (own !== undefined) {
+    deletes.push({
+      table: AI_USER_FEEDBACK.name,
+      sql: `DELETE FROM ${AI_USER_FEEDBACK.name} WHERE ${own}`,
+      binds: feedback.binds,
+    });
+  }
+  const queries = new Statement(syntax);
+  const where = queryCondition(queries, criteria);
+  deletes.push({ table: QUERIES, sql: `DELETE FROM ${QUERIES} WHERE ${where}`, binds: queries.binds });
+  return { counts, deletes };
+}
+
 export async function deleteRecords(
   store: string | StoreOptions,
   criteria: DeletionCriteria,
@@ -109,29 +149,14 @@ export async function deleteRecords(
   if (resolved.dialect === 'sqlite' && resolved.filename !== ':memory:' && !existsSync(resolved.filename)) {
     throw new Error(`no store at ${resolved.filename}`);
   }
-  const syntax = SYNTAX[resolved.dialect];
+  const { counts, deletes } = deletionStatements(SYNTAX[resolved.dialect], criteria);
   // Never installs: deleting from a store without the schema is a mistake to report.
   const dialect = createDialect(resolved, false);
   try {
     return await dialect.transaction(async (tx) => {
       const rows = new Map<string, number>();
-      for (const table of TABLES) {
-        const statement = new Statement(syntax);
-        const where = rowsCondition(statement, table.name, criteria);
-        rows.set(
-          table.name,
-          await tx.count(`SELECT COUNT(*) FROM ${table.name} WHERE ${where}`, statement.binds),
-        );
-      }
-      if (options.execute === true) {
-        // The user's feedback on other queries first; the rest goes with its query (ON DELETE CASCADE).
-        const feedback = new Statement(syntax);
-        const own = feedbackCondition(feedback, criteria);
-        if (own !== undefined)
-          await tx.change(`DELETE FROM ${AI_USER_FEEDBACK.name} WHERE ${own}`, feedback.binds);
-        const queries = new Statement(syntax);
-        await tx.change(`DELETE FROM ${QUERIES} WHERE ${queryCondition(queries, criteria)}`, queries.binds);
-      }
+      for (const { table, sql, binds } of counts) rows.set(table, await tx.count(sql, binds));
+      if (options.execute === true) for (const { sql, binds } of deletes) await tx.change(sql, binds);
       return { rows, deleted: options.execute === true };
     });
   } finally {
