@@ -32,6 +32,7 @@ const SETTINGS = z.object({
   AITDR_COLLECTOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AITDR_FORWARD_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   AITDR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AITDR_INSTALL_SCHEMA: z.enum(['1', '0', 'true', 'false', 'yes', 'no']).optional(),
 });
 
 export type SettingName = keyof z.input<typeof SETTINGS>;
@@ -53,6 +54,8 @@ export interface CollectorConfig {
   readonly token?: string;
   readonly forwardEndpoint?: string;
   readonly logLevel: string;
+  /** Install or upgrade the schema on start; unset: only a SQLite store does (the exporter's default). */
+  readonly installSchema?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -107,5 +110,8 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
     logLevel: s.AITDR_LOG_LEVEL,
     ...(s.AITDR_COLLECTOR_TOKEN ? { token: s.AITDR_COLLECTOR_TOKEN } : {}),
     ...(s.AITDR_FORWARD_ENDPOINT ? { forwardEndpoint: s.AITDR_FORWARD_ENDPOINT } : {}),
+    ...(s.AITDR_INSTALL_SCHEMA === undefined
+      ? {}
+      : { installSchema: ['1', 'true', 'yes'].includes(s.AITDR_INSTALL_SCHEMA) }),
   };
 }

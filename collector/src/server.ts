@@ -25,6 +25,10 @@ const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   'max-pending-traces': { setting: 'AITDR_MAX_PENDING_TRACES', help: 'traces being written; 429 beyond' },
   forward: { setting: 'AITDR_FORWARD_ENDPOINT', help: 'also forward requests to this OTLP/HTTP endpoint' },
   'log-level': { setting: 'AITDR_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
+  'install-schema': {
+    setting: 'AITDR_INSTALL_SCHEMA',
+    help: 'install/upgrade the schema on start: 1 or 0 (default: SQLite only)',
+  },
 };
 
 const USAGE = `Usage: aitdr-collector [options]

@@ -55,10 +55,19 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     // overflow the exporter's queue onto its spool (written and replayed for nothing).
     maxQueuedTraces: 20_000,
     ...exporterOptions,
+    ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
     store: config.store,
     stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
     spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
   });
+  try {
+    // A missing or old schema stops the start here, with the message naming the fix; a store
+    // that is down does not (traces are journaled and spooled until it is back).
+    await exporter.verifyStore();
+  } catch (error) {
+    await exporter.shutdown();
+    throw error;
+  }
   let journal: SpoolJournal;
   try {
     journal = await SpoolJournal.open({

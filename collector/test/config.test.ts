@@ -45,6 +45,13 @@ describe('resolveConfig', () => {
     expect(error.message).toMatch(/AITDR_COLLECTOR_TOKEN: must be at least 16 characters/);
   });
 
+  it('installs the schema only when AITDR_INSTALL_SCHEMA says so', () => {
+    expect(resolveConfig({}).installSchema).toBeUndefined();
+    expect(resolveConfig({ AITDR_INSTALL_SCHEMA: '1' }).installSchema).toBe(true);
+    expect(resolveConfig({ AITDR_INSTALL_SCHEMA: 'no' }).installSchema).toBe(false);
+    expect(() => resolveConfig({ AITDR_INSTALL_SCHEMA: 'sometimes' })).toThrow(/AITDR_INSTALL_SCHEMA/);
+  });
+
   it('refuses a maximum wait shorter than the wait', () => {
     expect(() => resolveConfig({ AITDR_TRACE_WAIT_MS: '5000', AITDR_TRACE_MAX_WAIT_MS: '1000' })).toThrow(
       /AITDR_TRACE_MAX_WAIT_MS must not be less than AITDR_TRACE_WAIT_MS/,

@@ -34,7 +34,7 @@ describe('PostgreSQL install on a database created for the test', () => {
   let client: pg.Client;
 
   beforeAll(async () => {
-    database = await createTemporaryDatabase();
+    database = await createTemporaryDatabase('aitdr_test', { schema: false });
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
     for (const statement of schemaInstallStatements('postgres')) await client.query(statement);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { schemaInstallStatements } from '@aitdr/schema';
 
 /** Server the tests use; CI starts the local one (see .ci/run). */
 export const POSTGRES_ADMIN_URL =
@@ -11,8 +12,15 @@ export interface TemporaryDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a database of its own for one test file; `drop()` removes it, even with open sessions. */
-export async function createTemporaryDatabase(prefix = 'aitdr_test'): Promise<TemporaryDatabase> {
+/**
+ * Creates a database of its own for one test file; `drop()` removes it, even with open sessions.
+ * The schema is installed, as its owner would before starting recorders (which only check it),
+ * unless `schema: false`.
+ */
+export async function createTemporaryDatabase(
+  prefix = 'aitdr_test',
+  { schema = true }: { schema?: boolean } = {},
+): Promise<TemporaryDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
@@ -24,6 +32,15 @@ export async function createTemporaryDatabase(prefix = 'aitdr_test'): Promise<Te
   }
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
+  if (schema) {
+    const owner = new pg.Client({ connectionString: url.toString() });
+    await owner.connect();
+    try {
+      for (const statement of schemaInstallStatements('postgres')) await owner.query(statement);
+    } finally {
+      await owner.end();
+    }
+  }
   return {
     url: url.toString(),
     name,

@@ -200,7 +200,12 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
     }
   });
 
-  app.get('/health', (_request, reply) => reply.send({ status: 'ok' }));
+  // Liveness: 200 while the process runs. The store's state rides along (it says why traces are
+  // being spooled, e.g. a missing privilege) without taking the instance out of a balancer.
+  app.get('/health', (_request, reply) => {
+    const store = parts.readiness().checks.store;
+    return reply.send({ status: 'ok', ...(store === undefined ? {} : { store }) });
+  });
 
   app.get('/ready', (_request, reply) => {
     const readiness = parts.readiness();

@@ -27,6 +27,8 @@ export {
 export type { ExampleFormat, TrainingExample } from './export/example-formats.js';
 export { runStatsCommand } from './commands/stats-command.js';
 export { runDeadLettersCommand } from './commands/dead-letters-command.js';
+export { runSchemaCommand } from './commands/schema-command.js';
+export { runDeleteCommand } from './commands/delete-command.js';
 export { collectStats, percentile } from './stats/collect-stats.js';
 export type { StatsReport, SourceOutcome, ModelUsage } from './stats/collect-stats.js';
 export { renderStatsText } from './stats/render-text.js';

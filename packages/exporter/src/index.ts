@@ -1,6 +1,20 @@
-export { createTableExporter } from './create-table-exporter.js';
+export {
+  createTableExporter,
+  installSchemaFromEnvironment,
+  INSTALL_SCHEMA_VARIABLE,
+} from './create-table-exporter.js';
+export { StoreConfigurationError, SchemaNotReadyError } from './store/store-errors.js';
 export { DriverUnavailableError } from './store/failures.js';
 export { checkDriver, DRIVER_PACKAGES } from './dialects/check-driver.js';
+export { readSchemaStatus, applySchema } from './schema-admin.js';
+export type { SchemaStatus } from './schema-admin.js';
+export { deleteRecords, deletionStatements } from './retention/delete-records.js';
+export type { DeletionCriteria, DeletionReport, DeletionStatement } from './retention/delete-records.js';
+export { POSTGRES_FAILURES } from './dialects/postgres/postgres-failures.js';
+export { SQLITE_FAILURES } from './dialects/sqlite/sqlite-failures.js';
+export { ORACLE_FAILURES } from './dialects/oracle/oracle-failures.js';
+export type { FailureTable, FailureRule, ClassifiedFailure } from './store/failure-table.js';
+export type { FailureKind } from './store/dialect.js';
 export { TableExporter } from './table-exporter.js';
 export type { DeadLetterReplay, TableExporterStatus } from './table-exporter.js';
 export { DEFAULTS } from './types.js';
@@ -20,6 +34,7 @@ export {
   parseStoreUrl,
   redactStoreUrl,
   defaultStateDirectory,
+  storeLabel,
   STORE_PASSWORD_VARIABLE,
 } from './store-url.js';
 export { DurableSpool } from './spool/durable-spool.js';

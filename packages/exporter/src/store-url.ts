@@ -37,15 +37,18 @@ export function parseStoreUrl(url: string, environment: Environment = {}): Store
     const service = parsed.pathname.replace(/^\//, '');
     if (user === '' || parsed.hostname === '' || service === '') {
       throw new TypeError(
-        `oracle store URL must be oracle://user@host:port/service, got ${redactStoreUrl(url)}`,
+        `oracle store URL must be oracle://user@host:port/service[?easy-connect-parameters], got ${redactStoreUrl(url)}`,
       );
     }
     const urlPassword = decodeURIComponent(parsed.password);
     const chosen = urlPassword !== '' ? urlPassword : password;
+    // The query string is kept as written: Easy Connect Plus parameters (wallet_location,
+    // ssl_server_dn_match, transport_connect_timeout, retry_count, …) belong to the connect string.
+    const query = url.includes('?') ? url.slice(url.indexOf('?')).replace(/#.*$/, '') : '';
     return {
       dialect: 'oracle',
       user,
-      connectString: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}/${service}`,
+      connectString: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}/${service}${query}`,
       ...(chosen === undefined ? {} : { password: chosen }),
     };
   }
@@ -62,6 +65,13 @@ export function resolveStore(store: string | StoreOptions, environment: Environm
   return typeof store === 'string' ? parseStoreUrl(store, environment) : store;
 }
 
+/** How messages name a store: its URL without the password. */
+export function storeLabel(store: StoreOptions): string {
+  if (store.dialect === 'sqlite') return `sqlite:${store.filename}`;
+  if (store.dialect === 'postgres') return redactStoreUrl(store.connectionString);
+  return `oracle://${store.user ?? '(external)'}@${store.connectString}`;
+}
+
 /** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
 export function defaultStateDirectory(store: StoreOptions): string {
   const identity =
@@ -69,7 +79,7 @@ export function defaultStateDirectory(store: StoreOptions): string {
       ? resolve(store.filename)
       : store.dialect === 'postgres'
         ? redactStoreUrl(store.connectionString)
-        : `${store.user}@${store.connectString}`;
+        : `${store.user ?? ''}@${store.connectString}`;
   const hash = createHash('sha256').update(`${store.dialect}:${identity}`).digest('hex').slice(0, 12);
   return resolve(join('.aitdr', `${store.dialect}-${hash}`));
 }

@@ -30,6 +30,7 @@ import { DurableSpool } from './spool/durable-spool.js';
 import type { SpoolRecord } from './spool/durable-spool.js';
 import type { TraceOutcome } from './store/batch-writer.js';
 import { errorCode, errorMessage } from './store/failures.js';
+import { SchemaNotReadyError } from './store/store-errors.js';
 import { StoreWriter } from './store/store-writer.js';
 import { defaultStateDirectory, resolveStore } from './store-url.js';
 import { DEFAULTS } from './types.js';
@@ -126,6 +127,11 @@ export class TableExporter implements SpanExporter, TraceWriter {
   };
   private lastError: { message: string; at: string } | undefined;
   private storeReachable = true;
+  /**
+   * A write failed for a configuration reason (a privilege, the schema): unhealthy until a write
+   * succeeds, even while a readiness probe (a plain SELECT) still gets through.
+   */
+  private misconfigured = false;
   private draining: Promise<void> | undefined;
   /** Traces past the queue's limit, on their way to the spool. */
   private overflow: Job[] = [];
@@ -154,7 +160,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
       },
     };
     this.writer = new StoreWriter(
-      createDialect(store, options.installSchema ?? DEFAULTS.installSchema),
+      createDialect(store, options.installSchema ?? DEFAULTS.installSchema[store.dialect]),
       {
         retries: options.retry?.retries ?? DEFAULTS.retry.retries,
         minDelayMs: options.retry?.minDelayMs ?? DEFAULTS.retry.minDelayMs,
@@ -173,10 +179,12 @@ export class TableExporter implements SpanExporter, TraceWriter {
         },
         failed: (error) => {
           this.storeReachable = false;
-          this.noteError(`store: ${errorMessage(error)}`);
+          if (this.writer.classify(error) === 'configuration') this.misconfigured = true;
+          this.noteStoreFailure(error);
         },
         succeeded: () => {
           this.storeReachable = true;
+          this.misconfigured = false;
         },
         breakerChanged: (state) => this.breakerChanged(state),
       },
@@ -239,7 +247,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
     const spool = this.opened?.spool;
     const parked = this.opened?.parked;
     return {
-      healthy: breaker !== 'open' && this.storeReachable,
+      healthy: breaker !== 'open' && this.storeReachable && !this.misconfigured,
       breaker,
       spool: {
         bytes: spool?.bytes ?? 0,
@@ -263,9 +271,27 @@ export class TableExporter implements SpanExporter, TraceWriter {
       this.storeReachable = true;
     } catch (error) {
       this.storeReachable = false;
-      this.noteError(`store: ${errorMessage(error)}`);
+      this.noteStoreFailure(error);
     }
     return this.storeReachable;
+  }
+
+  /**
+   * Connects now and checks the schema version, installing or upgrading it when `installSchema`
+   * says so. Rejects with `SchemaNotReadyError` when the store answers that the schema is missing
+   * or older than this recorder: a set-up mistake found at start. Any other failure (the store
+   * down, a privilege missing) only shows in the status and the log: traces are then spooled.
+   */
+  async verifyStore(): Promise<void> {
+    if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
+    try {
+      await this.writer.probe();
+      this.storeReachable = true;
+    } catch (error) {
+      this.storeReachable = false;
+      this.noteStoreFailure(error);
+      if (error instanceof SchemaNotReadyError) throw error;
+    }
   }
 
   /**
@@ -702,6 +728,12 @@ export class TableExporter implements SpanExporter, TraceWriter {
       this.drop(1, `spooled record ${record.sequence} is unreadable: ${errorMessage(error)}`);
       return [];
     }
+  }
+
+  /** A configuration error is logged as an error naming its fix: no retry will make it go away. */
+  private noteStoreFailure(error: unknown): void {
+    const configuration = this.writer.classify(error) === 'configuration';
+    this.noteError(`store: ${this.writer.explain(error)}`, configuration ? 'error' : 'warn');
   }
 
   private noteError(message: string, level: 'warn' | 'error' = 'warn'): void {

@@ -31,10 +31,30 @@ export interface PostgresStoreOptions {
 
 export interface OracleStoreOptions {
   readonly dialect: 'oracle';
-  readonly user: string;
+  /** The database user; leave out with `poolAttributes.externalAuth` (wallet, OS) or a token. */
+  readonly user?: string;
   readonly password?: string;
-  /** Easy Connect string (`host:1521/service`) or a TNS alias. */
+  /**
+   * Where to connect, as node-oracledb takes it: an Easy Connect (Plus) string
+   * (`host:1521/service?ssl_server_dn_match=on&wallet_location=/opt/wallet`,
+   * `tcps://host:2484/service`), a full connect descriptor (`(DESCRIPTION=…)`), or a TNS alias
+   * looked up in `tnsnames.ora` of `poolAttributes.configDir` (or `TNS_ADMIN`).
+   */
   readonly connectString: string;
+  /**
+   * Any other `oracledb.createPool` attribute, passed as given: `configDir`, `walletLocation`,
+   * `walletPassword`, `walletContent`, `sslServerDNMatch`, `sslServerCertDN`, `httpsProxy`,
+   * `externalAuth`, `accessToken` (OAuth 2.0 / IAM token, with `externalAuth: true` in thick mode),
+   * `homogeneous`, `stmtCacheSize`, `connectTimeout`, `expireTime`, `edition`, … The sizing the
+   * exporter decides (`poolMin`, `poolMax`, `poolIncrement`, `queueTimeout`) comes from the
+   * options below. Secrets belong in the environment: read them there and pass them here.
+   */
+  readonly poolAttributes?: Readonly<Record<string, unknown>>;
+  /**
+   * The schema that owns the tables, when the user is not its owner (a writer granted access by
+   * sql/oracle/grants.sql): set as each session's `currentSchema` (ALTER SESSION SET CURRENT_SCHEMA).
+   */
+  readonly schema?: string;
   /** Connections in the pool, fixed (poolMin = poolMax, no growth or shrink). Default 4. */
   readonly poolSize?: number;
   /** Milliseconds a request waits for a pooled connection. Default 5000. */
@@ -43,7 +63,11 @@ export interface OracleStoreOptions {
   readonly statementTimeoutMs?: number;
   /** Rows per `executeMany` call. Default 500. */
   readonly rowsPerCall?: number;
-  /** The `oracledb` module to use, already loaded (for example in thick mode). Default: `import('oracledb')`, thin mode. */
+  /**
+   * The `oracledb` module to use, already loaded. Default: `import('oracledb')` in thin mode. For
+   * thick mode (native network encryption, old password verifiers, external authentication with
+   * a wallet), call `oracledb.initOracleClient({ libDir })` first and pass the module here.
+   */
   readonly driver?: OracleDriver;
 }
 
@@ -105,7 +129,12 @@ export interface TableExporterOptions {
    * password takes `AITDR_STORE_PASSWORD` from the environment.
    */
   readonly store: string | StoreOptions;
-  /** Install (or complete) the schema on first connection; the install is idempotent. Default true. */
+  /**
+   * Install or upgrade the schema on connecting (idempotent, under a lock). Without it the schema
+   * version is only checked: a missing or older schema is a `SchemaNotReadyError` (install it with
+   * `aitdr-schema install`). Default: true for SQLite (the embedded store owns its file), false for
+   * PostgreSQL and Oracle, whose schema belongs to their owner; `AITDR_INSTALL_SCHEMA=1` sets it.
+   */
   readonly installSchema?: boolean;
   /**
    * Directory for the spool, parked traces and dead letters, unless each names its own.
@@ -129,7 +158,7 @@ const MiB = 1024 * 1024;
 
 /** The defaults documented above, in one place. */
 export const DEFAULTS = {
-  installSchema: true,
+  installSchema: { sqlite: true, postgres: false, oracle: false },
   batchSize: 64,
   maxQueuedTraces: 2048,
   replayIntervalMs: 1000,

@@ -46,6 +46,15 @@ describe('parseStoreUrl', () => {
       connectString: 'db/ORCL',
     });
     expect(() => parseStoreUrl('oracle://db.example:1521/FREEPDB1')).toThrow(TypeError);
+    // Easy Connect Plus parameters stay on the connect string, as written.
+    expect(
+      parseStoreUrl(
+        'oracle://aitdr@db.example:2484/FREEPDB1?ssl_server_dn_match=on&wallet_location=/opt/wallet&retry_count=3',
+      ),
+    ).toMatchObject({
+      connectString:
+        'db.example:2484/FREEPDB1?ssl_server_dn_match=on&wallet_location=/opt/wallet&retry_count=3',
+    });
   });
 
   it('refuses other schemes without echoing a password', () => {

@@ -74,7 +74,7 @@ describe('TableExporter', () => {
     expect(status.counters).toMatchObject({ received: 2, spooled: 2, written: 0, dropped: 0 });
 
     // The directory appears: once the breaker lets a trial through, the spool is replayed in order.
-    expect(status.breaker).toBe('open');
+    expect(status.breaker).not.toBe('closed'); // open, or half-open already on a loaded machine (50 ms)
     mkdirSync(missingDirectory);
     await vi.waitFor(
       async () => {

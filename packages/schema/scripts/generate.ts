@@ -1,5 +1,5 @@
 /**
- * Writes the generated files: sql/<dialect>/install.sql and docs/conventions.md.
+ * Writes the generated files: sql/<dialect>/install.sql, sql/<server dialect>/grants.sql and docs/conventions.md.
  * `pnpm generate`; a test fails when a committed file differs from what this produces.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

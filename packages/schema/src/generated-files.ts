@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { DIALECT_NAMES, schemaInstallScript } from './ddl/index.js';
 import { renderConventionsDoc } from './docs.js';
+import { grantScript } from './grants.js';
 
 /** Repository root, from this file's place in packages/schema/src. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -16,6 +17,10 @@ export function generatedFiles(): GeneratedFile[] {
     ...DIALECT_NAMES.map((dialect) => ({
       path: `${REPOSITORY_ROOT}sql/${dialect}/install.sql`,
       content: schemaInstallScript(dialect),
+    })),
+    ...(['postgres', 'oracle'] as const).map((dialect) => ({
+      path: `${REPOSITORY_ROOT}sql/${dialect}/grants.sql`,
+      content: grantScript(dialect),
     })),
     { path: `${REPOSITORY_ROOT}docs/conventions.md`, content: renderConventionsDoc() },
   ];

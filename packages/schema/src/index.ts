@@ -28,3 +28,7 @@ export { DDL_RULES, DIALECT_NAMES, schemaInstallStatements, schemaInstallScript 
 export type { DialectName, DdlRules } from './ddl/dialect.js';
 export { ORACLE_MAX_VARCHAR_CHARS, unwrapOracleBlock } from './ddl/oracle.js';
 export { renderConventionsDoc } from './docs.js';
+export { MIGRATIONS, SCHEMA_VERSION_QUERY, upgradeStatements } from './migrations.js';
+export type { Migration } from './migrations.js';
+export { DEFAULT_GRANT_ROLES, ROLE_PRIVILEGES, grantStatements, grantScript } from './grants.js';
+export type { GrantRoles, ServerDialect } from './grants.js';

@@ -166,11 +166,28 @@ async function destinationExporter(options: SetupOptions): Promise<SpanExporter>
   // `stateDirectory`; `spoolDirectory` is this package's name for it (AITDR_SPOOL_DIRECTORY).
   const { spoolDirectory, ...storeOptions } = options.storeOptions ?? {};
   // Awaited: the table exporter checks at creation that its database driver loads.
-  return await createTableExporter({
+  const exporter = await createTableExporter({
     ...storeOptions,
     ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }),
     store: options.store as string | object,
   });
+  await verifyStore(exporter);
+  return exporter;
+}
+
+/**
+ * The table exporter checks the schema at start (`verifyStore`): a store without the schema, or
+ * with an older one, rejects createRecorder with the exporter's message naming the fix.
+ */
+async function verifyStore(exporter: SpanExporter): Promise<void> {
+  const verify = (exporter as { verifyStore?: unknown }).verifyStore;
+  if (typeof verify !== 'function') return;
+  try {
+    await (verify as () => Promise<void>).call(exporter);
+  } catch (error) {
+    await exporter.shutdown().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Loads @aitdr/exporter on demand, so an app recording through a collector needs no database driver. */

@@ -211,7 +211,8 @@ async function openDestination(
         ...common,
         ...jaeger,
         store: options.store,
-        storeOptions: { stateDirectory: join(options.stateDirectory, 'exporter') },
+        // The demo fills a store of its own, so it may install the schema (PostgreSQL too).
+        storeOptions: { stateDirectory: join(options.stateDirectory, 'exporter'), installSchema: true },
       });
       return { recorder, destination: 'the table exporter, in-process', close: () => Promise.resolve() };
     }
@@ -231,6 +232,7 @@ async function openDestination(
         port: 0,
         spoolDirectory: demoCollectorSpoolDirectory(options.stateDirectory),
         waitMs: COLLECTOR_TRACE_WAIT_MS,
+        exporter: { installSchema: true },
         ...(options.jaegerUrl === undefined ? {} : { forwardEndpoint: options.jaegerUrl }),
       });
       try {

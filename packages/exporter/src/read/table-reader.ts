@@ -8,7 +8,7 @@ import type { DialectName } from '@aitdr/schema';
 import { createReaderDialect } from '../dialects/create-reader-dialect.js';
 import { dateToIso } from '../mapping/values.js';
 import { errorCode, errorMessage } from '../store/failures.js';
-import { redactStoreUrl, resolveStore } from '../store-url.js';
+import { redactStoreUrl, resolveStore, storeLabel } from '../store-url.js';
 import type { Environment } from '../store-url.js';
 import type { StoreOptions } from '../types.js';
 import type { BindValue, ReaderDialect } from './reader-dialect.js';
@@ -129,15 +129,7 @@ function describeError(error: unknown): string {
 }
 
 function describeStore(store: string | StoreOptions, resolved: StoreOptions): string {
-  if (typeof store === 'string') return redactStoreUrl(store);
-  switch (resolved.dialect) {
-    case 'sqlite':
-      return `sqlite:${resolved.filename}`;
-    case 'postgres':
-      return redactStoreUrl(resolved.connectionString);
-    case 'oracle':
-      return `oracle://${resolved.user}@${resolved.connectString}`;
-  }
+  return typeof store === 'string' ? redactStoreUrl(store) : storeLabel(resolved);
 }
 
 class StoreTableReader implements TableReader {

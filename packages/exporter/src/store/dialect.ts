@@ -1,5 +1,6 @@
 import type { DialectName, TableDef } from '@aitdr/schema';
 import type { Row } from '../mapping/rows.js';
+import type { ClassifiedFailure } from './failure-table.js';
 
 /**
  * What happens when a row's key is already stored. `ignore` keeps the stored row (idempotent
@@ -33,16 +34,25 @@ export interface StoreTransaction {
   /** The stored OTHER_SPANS (parsed; null when empty) of these query rows, locked until commit. */
   lockOtherSpans(ids: readonly string[]): Promise<Map<string, unknown[] | null>>;
   updateOtherSpans(queryId: string, json: string): Promise<void>;
+  /** A statement built by `store/sql.ts` (DELETE, …); resolves with the rows it changed. */
+  change(sql: string, binds: readonly BindValue[]): Promise<number>;
+  /** A `SELECT COUNT(*)` built by `store/sql.ts`. */
+  count(sql: string, binds: readonly BindValue[]): Promise<number>;
 }
+
+/** What `change` and `count` bind: text (timestamps as ISO-8601 text, see `SqlSyntax.timestamp`). */
+export type BindValue = string;
 
 /**
  * How the writer treats a failure:
  * - `transient`: the store could not be reached or asked to try again (network, pool, failover,
- *   serialization, lock, authentication, missing schema): retried, then spooled;
+ *   serialization, lock): retried, then spooled;
+ * - `configuration`: the store is set up wrongly (schema, privileges, credentials, space, driver):
+ *   not retried, spooled; the status and a log line say why and name the fix;
  * - `missing-parent`: a foreign key found no query row (feedback before its query): parked;
  * - `data`: the database refused this data (length, type, check): dead-lettered.
  */
-export type FailureKind = 'transient' | 'missing-parent' | 'data';
+export type FailureKind = 'transient' | 'missing-parent' | 'data' | 'configuration';
 
 /** One store. The core talks to a database only through this; drivers stay in `dialects/<name>/`. */
 export interface Dialect {
@@ -52,7 +62,14 @@ export interface Dialect {
    * first use. Commits when `work` resolves; rolls back and rethrows when it throws.
    */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Connects (installing or upgrading the schema when told to) and returns the schema version
+   * found; rejects with SchemaNotReadyError when it is missing or behind.
+   */
+  schemaVersion(): Promise<number>;
   classify(error: unknown): FailureKind;
+  /** The row of the dialect's failure table that decided `classify`, with its meaning and fix. */
+  describe(error: unknown): ClassifiedFailure;
   /** Closes connections; the dialect may be used again afterwards (it reconnects). */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 /** What every dialect's failure classification shares: errors of the network under the driver. */
+import { StoreConfigurationError } from './store-errors.js';
 
 const NETWORK_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -49,18 +50,17 @@ export function isDriverLoadFailure(error: unknown): boolean {
  * store writer counts it as the store being unavailable (the traces are spooled, status says
  * unhealthy); at start-up it stops `createTableExporter`.
  */
-export class DriverUnavailableError extends Error {
+export class DriverUnavailableError extends StoreConfigurationError {
   override readonly name = 'DriverUnavailableError';
 
   constructor(
     readonly packageName: string,
     cause: unknown,
   ) {
-    super(
-      `the database driver ${packageName} cannot be loaded: ${errorMessage(cause)}; install it beside @aitdr/exporter ` +
-        `(npm install ${packageName}), built for this Node.js (${process.version})`,
-      { cause },
-    );
+    const fix = `install it beside @aitdr/exporter (npm install ${packageName}), built for this Node.js (${process.version})`;
+    super(`the database driver ${packageName} cannot be loaded: ${errorMessage(cause)}; ${fix}`, fix, {
+      cause,
+    });
   }
 }
 

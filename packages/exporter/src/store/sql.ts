@@ -13,6 +13,8 @@ export interface SqlSyntax {
   placeholder(position: number): string;
   /** Appended to a SELECT to lock its rows until commit; empty where a write transaction already excludes other writers (SQLite). */
   readonly lockRows: string;
+  /** A bound ISO-8601 UTC text as the dialect compares it with a timestamp column; default: as is. */
+  timestamp?(placeholder: string): string;
 }
 
 /** Most IDs in one IN list (Oracle allows 1000). */

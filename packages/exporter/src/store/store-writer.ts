@@ -12,9 +12,9 @@ import type { BreakerState } from '@aitdr/conventions';
 import type { MappedTrace } from '../mapping/trace-mapper.js';
 import type { BreakerOptions, RetryOptions } from '../types.js';
 import { writeBatch } from './batch-writer.js';
-import { DriverUnavailableError } from './failures.js';
 import type { BatchResult, TraceOutcome } from './batch-writer.js';
-import type { Dialect } from './dialect.js';
+import type { Dialect, FailureKind } from './dialect.js';
+import { describeStoreFailure } from './failure-table.js';
 
 export type Outcomes = Map<string, TraceOutcome>;
 
@@ -43,6 +43,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 export class StoreWriter {
   private readonly breaker: CircuitBreaker<[readonly MappedTrace[]], Outcomes>;
   private readonly stopRetrying = new AbortController();
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly dialect: Dialect,
@@ -78,9 +79,22 @@ export class StoreWriter {
       return await this.breaker.fire(traces);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      const message = code === 'EOPENBREAKER' ? 'circuit breaker is open' : messageOf(error);
+      // While the breaker is open, the status keeps saying why it opened.
+      const message =
+        code === 'EOPENBREAKER'
+          ? `circuit breaker is open${this.lastFailure ? ` after: ${this.lastFailure}` : ''}`
+          : this.explain(error);
       throw new StoreUnavailableError(`store unavailable: ${message}`, { cause: error });
     }
+  }
+
+  classify(error: unknown): FailureKind {
+    return this.dialect.classify(error);
+  }
+
+  /** The failure as the status and the log show it: a configuration error names its fix. */
+  explain(error: unknown): string {
+    return describeStoreFailure(error, this.dialect.describe(error));
   }
 
   /**
@@ -114,7 +128,12 @@ export class StoreWriter {
         // Unref'd, a program with nothing else to do exited mid-retry with the batch in memory.
         unref: false,
         signal: this.stopRetrying.signal,
-        onFailedAttempt: ({ error }) => this.listener.failed(error),
+        onFailedAttempt: ({ error }) => {
+          this.lastFailure = this.explain(error);
+          this.listener.failed(error);
+        },
+        // Only transient failures are retried: a configuration error (privilege, schema,
+        // credentials) stays until an operator fixes it; the breaker's trial batches find out when.
         shouldRetry: ({ error }) => {
           const transient = this.dialect.classify(error) === 'transient';
           if (transient) this.listener.retrying(traces.length, error);
@@ -134,9 +153,7 @@ export class StoreWriter {
     try {
       return await this.commitWithoutRefused(traces);
     } catch (error) {
-      // A driver that cannot load is the store being unavailable, never the data being refused.
-      if (error instanceof DriverUnavailableError || this.dialect.classify(error) === 'transient')
-        throw error;
+      if (this.isStoreFailure(error)) throw error;
       const [only] = traces;
       if (traces.length === 1 && only) return new Map([[only.traceId, this.refusal(error)]]);
       const outcomes: Outcomes = new Map();
@@ -163,7 +180,7 @@ export class StoreWriter {
       } catch (error) {
         if (!(error instanceof RowsRefused)) throw error;
         for (const [traceId, cause] of error.result.rejected) {
-          if (this.dialect.classify(cause) === 'transient') throw cause;
+          if (this.isStoreFailure(cause)) throw cause;
           decided.set(traceId, this.refusal(cause));
         }
         const rejected = error.result.rejected;
@@ -171,6 +188,12 @@ export class StoreWriter {
       }
     }
     return decided;
+  }
+
+  /** The store, not the data, failed: no trace is refused for it. */
+  private isStoreFailure(error: unknown): boolean {
+    const kind = this.dialect.classify(error);
+    return kind === 'transient' || kind === 'configuration';
   }
 
   private refusal(error: unknown): TraceOutcome {

@@ -130,7 +130,7 @@ describe('openTableReader refuses what it cannot read', () => {
   });
 
   it('names the tables an empty PostgreSQL database lacks', async () => {
-    const database = await createTemporaryDatabase('aitdr_reader');
+    const database = await createTemporaryDatabase('aitdr_reader', { schema: false });
     try {
       const error = await openTableReader(database.url).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MissingTablesError);

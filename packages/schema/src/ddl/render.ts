@@ -26,9 +26,12 @@ export function tableBody(rules: DdlRules, table: TableDef): string {
     );
   }
   for (const column of table.columns) {
-    for (const check of rules.columnChecks(column)) {
-      lines.push(`CONSTRAINT ${prefix}_${column.name}_CK CHECK (${check})`);
-    }
+    // One named constraint per column: constraint names must be unique, and SQLite does not
+    // enforce that, so two checks under one name went unnoticed there.
+    const checks = rules.columnChecks(column);
+    if (checks.length === 0) continue;
+    const condition = checks.length === 1 ? checks[0] : checks.map((check) => `(${check})`).join(' AND ');
+    lines.push(`CONSTRAINT ${prefix}_${column.name}_CK CHECK (${condition})`);
   }
   return lines.map((line) => INDENT + line).join(',\n');
 }

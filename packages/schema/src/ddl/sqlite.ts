@@ -30,7 +30,9 @@ function sqliteChecks(column: ColumnDef): string[] {
     checks.push(`length(${name}) = ${type.length} AND ${name} NOT GLOB '*[^0-9a-f]*'`);
   }
   if (type.kind === 'varchar') checks.push(`length(${name}) <= ${type.length}`);
-  if (type.kind === 'json') checks.push(`json_valid(${name})`);
+  // json_valid(NULL) is 0 before SQLite 3.45 (Debian 12's sqlite3, older Pythons): without the IS
+  // NULL a row with an empty JSON column written by those tools would be refused.
+  if (type.kind === 'json') checks.push(`${name} IS NULL OR json_valid(${name})`);
   if (type.kind === 'boolean') checks.push(`${name} IN (0, 1)`);
   return [...checks, ...valueChecks(column)];
 }
@@ -39,8 +41,9 @@ export const sqliteRules: DdlRules = {
   name: 'sqlite',
   columnType: sqliteType,
   columnChecks: sqliteChecks,
-  // ISO-8601 UTC, the format every timestamp column holds on SQLite.
-  insertTimeDefault: "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+  // ISO-8601 UTC with six decimals, the format every timestamp column holds on SQLite. SQLite's
+  // clock has millisecond resolution, so the last three digits are zeroes.
+  insertTimeDefault: "(strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'))",
   createTable: (table, body) => `CREATE TABLE IF NOT EXISTS ${table.name} (\n${body}\n) STRICT`,
   createIndex: (table, index) =>
     `CREATE INDEX IF NOT EXISTS ${index.name} ON ${table.name} (${index.columns.join(', ')})`,

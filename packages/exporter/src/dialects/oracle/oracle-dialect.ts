@@ -3,15 +3,18 @@
  * pool, `executeMany` of one MERGE per table with `bindDefs`, in chunks, and `batchErrors`, so a
  * refused row is reported with its offset and costs only its own trace.
  */
-import { schemaInstallStatements } from '@aitdr/schema';
+import { SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import { QUERY_COLUMNS } from '../../mapping/rows.js';
 import type { Dialect, FailureKind, RowError, StoreTransaction } from '../../store/dialect.js';
 import { chunk, lockOtherSpansSql, selectQueryIdsSql, updateOtherSpansSql } from '../../store/sql.js';
+import { prepareSchema, versionOf } from '../../store/schema-check.js';
+import { storeLabel } from '../../store-url.js';
 import { DEFAULTS } from '../../types.js';
 import type { OracleStoreOptions } from '../../types.js';
-import { loadOracleDriver } from './oracle-driver.js';
+import { loadOracleDriver, oraclePoolAttributes } from './oracle-driver.js';
 import type { OracleConnection, OracleDriver, OraclePool } from './oracle-driver.js';
-import { classifyOracleFailure } from './oracle-failures.js';
+import { classifyOracleFailure, describeOracleFailure } from './oracle-failures.js';
+import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { ORACLE_SYNTAX, executeBind, mergeBinds, mergeSql } from './oracle-statements.js';
 
 /** Seconds busy connections get to finish when the pool closes. */
@@ -19,6 +22,8 @@ const CLOSE_DRAIN_SECONDS = 10;
 
 export class OracleDialect implements Dialect {
   readonly name = 'oracle';
+  /** Set once connected: the schema version found. */
+  private installedVersion = 0;
   private readonly rowsPerCall: number;
   private readonly statementTimeoutMs: number;
   private connected: Promise<{ driver: OracleDriver; pool: OraclePool }> | undefined;
@@ -33,8 +38,7 @@ export class OracleDialect implements Dialect {
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     const { driver, pool } = await this.connect();
-    const connection = await pool.getConnection();
-    connection.callTimeout = this.statementTimeoutMs;
+    const connection = await this.checkOut(pool);
     let failure: unknown;
     try {
       const result = await work(this.transactionOn(driver, connection));
@@ -51,8 +55,17 @@ export class OracleDialect implements Dialect {
     }
   }
 
+  async schemaVersion(): Promise<number> {
+    await this.connect();
+    return this.installedVersion;
+  }
+
   classify(error: unknown): FailureKind {
     return classifyOracleFailure(error);
+  }
+
+  describe(error: unknown): ClassifiedFailure {
+    return describeOracleFailure(error);
   }
 
   async close(): Promise<void> {
@@ -73,24 +86,46 @@ export class OracleDialect implements Dialect {
     const driver = this.options.driver ?? (await loadOracleDriver());
     const size = this.options.poolSize ?? DEFAULTS.oracle.poolSize;
     // A fixed-size pool: no connection storms when load changes, as Oracle recommends.
-    const pool = await driver.createPool({
-      user: this.options.user,
-      ...(this.options.password === undefined ? {} : { password: this.options.password }),
-      connectString: this.options.connectString,
-      poolMin: size,
-      poolMax: size,
-      poolIncrement: 0,
-      queueTimeout: this.options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
-    });
-    if (this.installSchema) {
-      try {
-        await install(pool, this.statementTimeoutMs);
-      } catch (error) {
-        await pool.close(0).catch(() => undefined);
-        throw error;
-      }
+    const pool = await driver.createPool(
+      oraclePoolAttributes(this.options, {
+        poolMin: size,
+        poolMax: size,
+        poolIncrement: 0,
+        queueTimeout: this.options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
+      }),
+    );
+    try {
+      this.installedVersion = await this.withConnection(pool, (connection) =>
+        prepareSchema(
+          {
+            readVersion: () => readVersion(connection),
+            upgrade: () => upgrade(connection),
+          },
+          this.installSchema,
+          storeLabel(this.options),
+        ),
+      );
+    } catch (error) {
+      await pool.close(0).catch(() => undefined);
+      throw error;
     }
     return { driver, pool };
+  }
+
+  private async checkOut(pool: OraclePool): Promise<OracleConnection> {
+    const connection = await pool.getConnection();
+    connection.callTimeout = this.statementTimeoutMs;
+    if (this.options.schema !== undefined) connection.currentSchema = this.options.schema;
+    return connection;
+  }
+
+  private async withConnection<T>(pool: OraclePool, work: (c: OracleConnection) => Promise<T>): Promise<T> {
+    const connection = await this.checkOut(pool);
+    try {
+      return await work(connection);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
   }
 
   private transactionOn(driver: OracleDriver, connection: OracleConnection): StoreTransaction {
@@ -133,18 +168,28 @@ export class OracleDialect implements Dialect {
       updateOtherSpans: async (queryId, json) => {
         await connection.execute(updateOtherSpansSql(ORACLE_SYNTAX), [executeBind(driver, json), queryId]);
       },
+      change: async (sql, binds) => (await connection.execute(sql, binds)).rowsAffected ?? 0,
+      count: async (sql, binds) => Number((await connection.execute(sql, binds)).rows?.[0]?.[0] ?? 0),
     };
   }
 }
 
-async function install(pool: OraclePool, callTimeout: number): Promise<void> {
-  const connection = await pool.getConnection();
-  connection.callTimeout = callTimeout;
+/** ORA-00942: table or view does not exist. */
+const TABLE_MISSING = 942;
+
+async function readVersion(connection: OracleConnection): Promise<number | undefined> {
   try {
-    // Each CREATE runs in a block that ignores "already exists", so installing twice is harmless.
-    for (const statement of schemaInstallStatements('oracle')) await connection.execute(statement);
-    await connection.commit();
-  } finally {
-    await connection.close().catch(() => undefined);
+    const result = await connection.execute(SCHEMA_VERSION_QUERY);
+    return versionOf(result.rows?.[0]?.[0]);
+  } catch (error) {
+    if ((error as { errorNum?: unknown }).errorNum === TABLE_MISSING) return undefined;
+    throw error;
   }
+}
+
+async function upgrade(connection: OracleConnection): Promise<void> {
+  // Each CREATE runs in a block that ignores "already exists", so two installs at once are harmless.
+  const installed = await readVersion(connection);
+  for (const statement of upgradeStatements('oracle', installed)) await connection.execute(statement);
+  await connection.commit();
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { loadDriver } from '../../store/failures.js';
+import type { OracleStoreOptions } from '../../types.js';
 
 /**
  * The part of the `oracledb` module the Oracle dialect uses, declared here so the core never
@@ -52,11 +53,13 @@ export interface OracleQueryStreamOptions {
 export interface OracleConnection {
   /** Milliseconds one round trip may take. */
   callTimeout?: number;
+  /** The schema unqualified names resolve in (ALTER SESSION SET CURRENT_SCHEMA), sent with the next call. */
+  currentSchema?: string;
   execute(
     sql: string,
     binds?: readonly unknown[],
     options?: OracleExecuteOptions,
-  ): Promise<{ readonly rows?: unknown[][] }>;
+  ): Promise<{ readonly rows?: unknown[][]; readonly rowsAffected?: number }>;
   executeMany(
     sql: string,
     binds: readonly (readonly unknown[])[],
@@ -71,13 +74,35 @@ export interface OracleConnection {
 }
 
 export interface OraclePoolAttributes {
-  readonly user: string;
+  readonly user?: string;
   readonly password?: string;
   readonly connectString: string;
   readonly poolMin: number;
   readonly poolMax: number;
   readonly poolIncrement: number;
   readonly queueTimeout: number;
+  /** Any other createPool attribute (wallet, configDir, externalAuth, …), from `poolAttributes`. */
+  readonly [attribute: string]: unknown;
+}
+
+/** Pool sizing the exporter and the reader decide for themselves. */
+export type OraclePoolSizing = Pick<
+  OraclePoolAttributes,
+  'poolMin' | 'poolMax' | 'poolIncrement' | 'queueTimeout'
+>;
+
+/** What `createPool` gets: the caller's attributes, then the credentials, connect string and sizing. */
+export function oraclePoolAttributes(
+  options: OracleStoreOptions,
+  sizing: OraclePoolSizing,
+): OraclePoolAttributes {
+  return {
+    ...options.poolAttributes,
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    connectString: options.connectString,
+    ...sizing,
+  };
 }
 
 export interface OraclePool {

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { BindValue, ReaderDialect } from '../../read/reader-dialect.js';
 import { DEFAULTS } from '../../types.js';
 import type { OracleStoreOptions } from '../../types.js';
-import { loadOracleDriver } from './oracle-driver.js';
+import { loadOracleDriver, oraclePoolAttributes } from './oracle-driver.js';
 import type { OracleDriver, OracleFetchMetadata, OraclePool } from './oracle-driver.js';
 import { ORACLE_SYNTAX } from './oracle-statements.js';
 
@@ -30,15 +30,14 @@ export class OracleReader implements ReaderDialect {
 
   async open(): Promise<void> {
     const driver = this.options.driver ?? (await loadOracleDriver());
-    const pool = await driver.createPool({
-      user: this.options.user,
-      ...(this.options.password === undefined ? {} : { password: this.options.password }),
-      connectString: this.options.connectString,
-      poolMin: 0,
-      poolMax: 2,
-      poolIncrement: 1,
-      queueTimeout: this.options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
-    });
+    const pool = await driver.createPool(
+      oraclePoolAttributes(this.options, {
+        poolMin: 0,
+        poolMax: 2,
+        poolIncrement: 1,
+        queueTimeout: this.options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
+      }),
+    );
     this.connected = { driver, pool };
     // Check the store answers now, not at the first statement.
     const connection = await pool.getConnection();
@@ -52,6 +51,7 @@ export class OracleReader implements ReaderDialect {
   ): AsyncIterable<Record<string, unknown>> {
     const { driver, pool } = this.requireOpen();
     const connection = await pool.getConnection();
+    if (this.options.schema !== undefined) connection.currentSchema = this.options.schema;
     const clob = driver.DB_TYPE_CLOB;
     const stream = connection.queryStream(sql, binds, {
       outFormat: driver.OUT_FORMAT_OBJECT,

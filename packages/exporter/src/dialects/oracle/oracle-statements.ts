@@ -11,10 +11,18 @@ import type { ConflictAction } from '../../store/dialect.js';
 import type { SqlSyntax } from '../../store/sql.js';
 import type { OracleBindDef, OracleDriver } from './oracle-driver.js';
 
+/** The portable timestamp text (`2026-11-25T08:00:00.123456Z`) read as UTC, microseconds kept. */
+const TIMESTAMP_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.FF6"Z"'`;
+
 export const ORACLE_SYNTAX: SqlSyntax = {
   placeholder: (position) => `:${position}`,
   lockRows: ' FOR UPDATE',
+  timestamp: (placeholder) => oracleTimestamp(placeholder),
 };
+
+function oracleTimestamp(placeholder: string): string {
+  return `FROM_TZ(TO_TIMESTAMP(${placeholder}, ${TIMESTAMP_FORMAT}), '+00:00')`;
+}
 
 /**
  * Longest string bound as VARCHAR2. SQL binds of VARCHAR2 stop at 4000 bytes (MAX_STRING_SIZE =
@@ -22,9 +30,6 @@ export const ORACLE_SYNTAX: SqlSyntax = {
  * temporary CLOB instead (one more round trip per value, only for chunks that need it).
  */
 export const MAX_VARCHAR_BIND_BYTES = 4000;
-
-/** The portable timestamp text (`2026-11-25T08:00:00.123456Z`) read as UTC, microseconds kept. */
-const TIMESTAMP_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.FF6"Z"'`;
 
 const NUMERIC_KINDS = new Set<ColumnDef['type']['kind']>([
   'integer',
@@ -36,9 +41,7 @@ const NUMERIC_KINDS = new Set<ColumnDef['type']['kind']>([
 
 function sourceExpression(column: ColumnDef, position: number): string {
   const bind = ORACLE_SYNTAX.placeholder(position);
-  return column.type.kind === 'timestamp'
-    ? `FROM_TZ(TO_TIMESTAMP(${bind}, ${TIMESTAMP_FORMAT}), '+00:00')`
-    : bind;
+  return column.type.kind === 'timestamp' ? oracleTimestamp(bind) : bind;
 }
 
 /**

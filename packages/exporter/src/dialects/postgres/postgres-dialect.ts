@@ -4,7 +4,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import type pg from 'pg';
-import { AI_TRAINING_QUERIES, schemaInstallStatements } from '@aitdr/schema';
+import { AI_TRAINING_QUERIES, SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import { QUERY_COLUMNS, writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
 import type { Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
@@ -16,9 +16,12 @@ import {
   updateOtherSpansSql,
 } from '../../store/sql.js';
 import type { SqlSyntax } from '../../store/sql.js';
+import { prepareSchema, versionOf } from '../../store/schema-check.js';
+import { storeLabel } from '../../store-url.js';
 import { DEFAULTS } from '../../types.js';
 import type { PostgresStoreOptions } from '../../types.js';
-import { classifyPostgresFailure } from './postgres-failures.js';
+import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
+import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { loadDriver } from '../../store/failures.js';
 
 export const POSTGRES_SYNTAX: SqlSyntax = {
@@ -49,6 +52,8 @@ function nulRefusal(table: string, column: string, value: unknown, json: boolean
 
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
+  /** Set once connected: the schema version found. */
+  private installedVersion = 0;
   private readonly rowsPerStatement: number;
   private pool: Promise<pg.Pool> | undefined;
 
@@ -83,8 +88,17 @@ export class PostgresDialect implements Dialect {
     }
   }
 
+  async schemaVersion(): Promise<number> {
+    await this.connect();
+    return this.installedVersion;
+  }
+
   classify(error: unknown): FailureKind {
     return classifyPostgresFailure(error);
+  }
+
+  describe(error: unknown): ClassifiedFailure {
+    return describePostgresFailure(error);
   }
 
   async close(): Promise<void> {
@@ -120,13 +134,15 @@ export class PostgresDialect implements Dialect {
     });
     // An idle client losing its connection is reported here; unhandled, it would crash the host.
     pool.on('error', (error) => log.warn(`idle connection lost: ${error.message}`));
-    if (this.installSchema) {
-      try {
-        await install(pool);
-      } catch (error) {
-        await pool.end().catch(() => undefined);
-        throw error;
-      }
+    try {
+      this.installedVersion = await prepareSchema(
+        { readVersion: () => readVersion(pool), upgrade: () => upgrade(pool) },
+        this.installSchema,
+        storeLabel(this.options),
+      );
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
     }
     return pool;
   }
@@ -179,6 +195,11 @@ export class PostgresDialect implements Dialect {
         });
         return new Map(result.rows.map(([id, spans]) => [id, spans]));
       },
+      change: async (sql, binds) => (await client.query(sql, [...binds])).rowCount ?? 0,
+      count: async (sql, binds) => {
+        const result = await client.query<[string]>({ text: sql, values: [...binds], rowMode: 'array' });
+        return Number(result.rows[0]?.[0] ?? 0);
+      },
       updateOtherSpans: async (queryId, json) => {
         const refused = nulRefusal(AI_TRAINING_QUERIES.name, QUERY_COLUMNS.otherSpans, json, true);
         if (refused) throw refused;
@@ -188,14 +209,26 @@ export class PostgresDialect implements Dialect {
   }
 }
 
-async function install(pool: pg.Pool): Promise<void> {
+/** The schema version, or undefined without AI_SCHEMA_VERSION (looked up first: a failed SELECT would end a transaction). */
+async function readVersion(client: pg.Pool | pg.PoolClient): Promise<number | undefined> {
+  const present = await client.query<{ present: boolean }>(
+    "SELECT to_regclass('ai_schema_version') IS NOT NULL AS present",
+  );
+  if (present.rows[0]?.present !== true) return undefined;
+  const result = await client.query<[unknown]>({ text: SCHEMA_VERSION_QUERY, rowMode: 'array' });
+  return versionOf(result.rows[0]?.[0]);
+}
+
+async function upgrade(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   const onError = (error: Error) => log.debug(`connection lost during the schema install: ${error.message}`);
   client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK_KEY]);
-    for (const statement of schemaInstallStatements('postgres')) await client.query(statement);
+    // Read under the lock: another process may have upgraded while this one waited.
+    const installed = await readVersion(client);
+    for (const statement of upgradeStatements('postgres', installed)) await client.query(statement);
     await client.query('COMMIT');
     client.off('error', onError);
     client.release();

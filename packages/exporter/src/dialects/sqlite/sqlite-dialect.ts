@@ -5,7 +5,7 @@
  * time (a readiness probe waits for the batch under way).
  */
 import { resolve } from 'node:path';
-import { schemaInstallStatements } from '@aitdr/schema';
+import { SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
@@ -19,9 +19,11 @@ import type {
 } from '../../store/dialect.js';
 import { insertSql, lockOtherSpansSql, selectQueryIdsSql, updateOtherSpansSql } from '../../store/sql.js';
 import type { SqlSyntax } from '../../store/sql.js';
+import { prepareSchema, versionOf } from '../../store/schema-check.js';
 import { DEFAULTS } from '../../types.js';
 import type { SqliteStoreOptions } from '../../types.js';
-import { classifySqliteFailure } from './sqlite-failures.js';
+import { classifySqliteFailure, describeSqliteFailure } from './sqlite-failures.js';
+import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { SqliteThread } from './sqlite-thread.js';
 
 export const SQLITE_SYNTAX: SqlSyntax = { placeholder: () => '?', lockRows: '' };
@@ -29,8 +31,33 @@ export const SQLITE_SYNTAX: SqlSyntax = { placeholder: () => '?', lockRows: '' }
 /** SQLite has no boolean type: booleans are stored as 0/1 (the schema checks `IN (0, 1)`). */
 const toSqlite = (value: RowValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
+async function readVersion(thread: SqliteThread): Promise<number | undefined> {
+  const present = await thread.all<[string]>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'AI_SCHEMA_VERSION'",
+    [],
+  );
+  if (present.length === 0) return undefined;
+  const [row] = await thread.all<[unknown]>(SCHEMA_VERSION_QUERY, []);
+  return versionOf(row?.[0]);
+}
+
+async function upgrade(thread: SqliteThread): Promise<void> {
+  // IMMEDIATE takes the write lock first, so two processes opening one new file install once.
+  await thread.exec('BEGIN IMMEDIATE');
+  try {
+    for (const statement of upgradeStatements('sqlite', await readVersion(thread)))
+      await thread.exec(statement);
+    await thread.exec('COMMIT');
+  } catch (error) {
+    await thread.rollback().catch(() => undefined);
+    throw error;
+  }
+}
+
 export class SqliteDialect implements Dialect {
   readonly name = 'sqlite';
+  /** Set once connected: the schema version found. */
+  private installedVersion = 0;
   private readonly filename: string;
   private readonly busyTimeoutMs: number;
   private thread: Promise<SqliteThread> | undefined;
@@ -65,8 +92,17 @@ export class SqliteDialect implements Dialect {
     }
   }
 
+  async schemaVersion(): Promise<number> {
+    await this.connect();
+    return this.installedVersion;
+  }
+
   classify(error: unknown): FailureKind {
     return classifySqliteFailure(error);
+  }
+
+  describe(error: unknown): ClassifiedFailure {
+    return describeSqliteFailure(error);
   }
 
   async close(): Promise<void> {
@@ -79,14 +115,29 @@ export class SqliteDialect implements Dialect {
   private async connect(): Promise<SqliteThread> {
     const current = await this.thread?.catch(() => undefined);
     if (current?.alive) return current;
-    this.thread = SqliteThread.open({
+    this.thread = this.open();
+    return this.thread;
+  }
+
+  private async open(): Promise<SqliteThread> {
+    const thread = await SqliteThread.open({
       filename: this.filename,
       busyTimeoutMs: this.busyTimeoutMs,
       // FULL: a commit the exporter reports is on disk, not only in the WAL's page cache.
       pragmas: ['journal_mode = WAL', 'foreign_keys = ON', 'synchronous = FULL'],
-      install: this.installSchema ? schemaInstallStatements('sqlite') : [],
+      install: [],
     });
-    return this.thread;
+    try {
+      this.installedVersion = await prepareSchema(
+        { readVersion: () => readVersion(thread), upgrade: () => upgrade(thread) },
+        this.installSchema,
+        `sqlite:${this.filename}`,
+      );
+    } catch (error) {
+      await thread.close().catch(() => undefined);
+      throw error;
+    }
+    return thread;
   }
 
   private transactionOn(thread: SqliteThread): StoreTransaction {
@@ -120,6 +171,8 @@ export class SqliteDialect implements Dialect {
       updateOtherSpans: async (queryId, json) => {
         await thread.run(updateOtherSpansSql(SQLITE_SYNTAX), [[json, queryId]]);
       },
+      change: (sql, binds) => thread.run(sql, [binds]),
+      count: async (sql, binds) => Number((await thread.all<[number]>(sql, binds))[0]?.[0] ?? 0),
     };
   }
 }

@@ -44,7 +44,7 @@ parentPort.on('message', ({ id, op, sql, rows, params, options }) => {
     else if (database === undefined) throw new Error('The database connection is not open');
     else if (op === 'exec') database.exec(sql);
     else if (op === 'rollback') { if (database.inTransaction) database.exec('ROLLBACK'); }
-    else if (op === 'run') { const statement = prepare(sql); for (const row of rows) statement.run(...row); }
+    else if (op === 'run') { const statement = prepare(sql); result = 0; for (const row of rows) result += statement.run(...row).changes; }
     else if (op === 'all') result = prepare(sql).raw(true).all(...params);
     else if (op === 'close') { statements.clear(); database.close(); database = undefined; }
     parentPort.postMessage({ id, result });
@@ -141,8 +141,9 @@ export class SqliteThread {
   }
 
   /** Runs one prepared statement once per row of binds. */
-  run(sql: string, rows: readonly (readonly RowValue[])[]): Promise<void> {
-    return this.request({ op: 'run', sql, rows }).then(() => undefined);
+  /** Runs the statement once per row of binds; resolves with the rows changed in all. */
+  run(sql: string, rows: readonly (readonly RowValue[])[]): Promise<number> {
+    return this.request({ op: 'run', sql, rows }) as Promise<number>;
   }
 
   /** Every row of a query, each as an array of its values. */

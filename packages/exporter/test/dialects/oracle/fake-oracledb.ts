@@ -160,6 +160,7 @@ function isJson(value: unknown): boolean {
 
 export class FakeConnection implements OracleConnection {
   callTimeout?: number;
+  currentSchema?: string;
   closedWith: { drop?: boolean } | undefined;
   private working: Tables | undefined;
 
@@ -207,7 +208,15 @@ export class FakeConnection implements OracleConnection {
       if (row) queries!.set(String(binds[1]), { ...row, OTHER_SPANS: bindValue(binds[0]) });
       return Promise.resolve({});
     }
-    // The schema install: DDL blocks and the version MERGE are only recorded.
+    if (sql === 'SELECT MAX(VERSION) FROM AI_SCHEMA_VERSION') {
+      const version = this.db.schemaVersion;
+      return version === undefined
+        ? Promise.reject(oracleError(942, 'table or view "AITDR"."AI_SCHEMA_VERSION" does not exist'))
+        : Promise.resolve({ rows: [[version]] });
+    }
+    // The schema install: DDL blocks are only recorded; the version MERGE records the version.
+    const version = /^MERGE INTO AI_SCHEMA_VERSION v\nUSING \(SELECT (\d+) AS VERSION/.exec(sql);
+    if (version) this.db.schemaVersion = Math.max(this.db.schemaVersion ?? 0, Number(version[1]));
     if (/^(BEGIN|CREATE OR REPLACE VIEW|MERGE INTO AI_SCHEMA_VERSION)/.test(sql)) return Promise.resolve({});
     return Promise.reject(new Error(`fake oracledb does not understand: ${sql.slice(0, 120)}`));
   }
@@ -335,6 +344,8 @@ export class FakeOracleDb implements OracleDriver {
   readonly streamedBatchSizes: number[] = [];
   closedPools = 0;
   readonly calls: RecordedCall[] = [];
+  /** What AI_SCHEMA_VERSION holds; undefined: no schema (ORA-00942). */
+  schemaVersion: number | undefined;
   readonly pools: OraclePoolAttributes[] = [];
   readonly connections: FakeConnection[] = [];
   private readonly failures: { method: FailingMethod; error: Error }[] = [];

@@ -15,7 +15,7 @@ import {
   TABLES,
   unwrapOracleBlock,
 } from '@aitdr/schema';
-import { TableExporter, readDeadLetters } from '@aitdr/exporter';
+import { SchemaNotReadyError, TableExporter, readDeadLetters } from '@aitdr/exporter';
 import type { OracleBindDef } from '@aitdr/exporter';
 import { join } from 'node:path';
 import { createTemporaryDirectory } from '../../../../../test/support/temp-dir.js';
@@ -47,6 +47,7 @@ describe('Oracle dialect (fake oracledb)', () => {
         driver: oracledb,
       },
       stateDirectory: dir.path,
+      installSchema: true,
       retry: { retries: options.retries ?? 2, minDelayMs: 1, maxDelayMs: 2 },
       replayIntervalMs: 600_000,
       parking: { retryIntervalMs: 600_000 },
@@ -82,6 +83,58 @@ describe('Oracle dialect (fake oracledb)', () => {
       .filter((c) => /^(BEGIN|CREATE|MERGE INTO AI_SCHEMA_VERSION)/.test(c.sql!));
     expect(installs.length).toBeGreaterThan(10);
     expect(installs.filter((c) => c.sql!.includes('CREATE TABLE AI_TRAINING_QUERIES'))).toHaveLength(1);
+  });
+
+  it('without installSchema only checks the version: no schema refuses to start, an installed one runs no DDL', async () => {
+    const checkOnly = new TableExporter({
+      store: { dialect: 'oracle', user: 'app', connectString: 'db.example:1521/FREEPDB1', driver: oracledb },
+      stateDirectory: join(dir.path, 'check-only'),
+    });
+    try {
+      const refusal = await checkOnly.verifyStore().catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(SchemaNotReadyError);
+      expect(String(refusal)).toMatch(/oracle:\/\/app@db\.example:1521\/FREEPDB1 has no recorder schema/);
+      expect(String((refusal as SchemaNotReadyError).fix)).toMatch(/aitdr-schema install/);
+      oracledb.schemaVersion = 1;
+      await checkOnly.verifyStore();
+      await checkOnly.writeTraces(recordPipeline().spans, { require: 'committed' });
+      expect(oracledb.statements('execute').filter((c) => /^(BEGIN|CREATE)/.test(c.sql!))).toEqual([]);
+    } finally {
+      await checkOnly.shutdown();
+    }
+  });
+
+  it('passes any pool attribute (wallet, config dir, external auth) and sets the owner schema on each session', async () => {
+    const writer = new TableExporter({
+      store: {
+        dialect: 'oracle',
+        connectString: 'SALES_TLS',
+        poolAttributes: { configDir: '/opt/oracle/tns', walletLocation: '/opt/wallet', externalAuth: true },
+        schema: 'AITDR_OWNER',
+        driver: oracledb,
+      },
+      stateDirectory: join(dir.path, 'writer'),
+    });
+    try {
+      oracledb.schemaVersion = 1;
+      await writer.writeTraces(recordPipeline().spans, { require: 'committed' });
+      expect(oracledb.pools[0]).toEqual({
+        configDir: '/opt/oracle/tns',
+        walletLocation: '/opt/wallet',
+        externalAuth: true,
+        connectString: 'SALES_TLS',
+        poolMin: 4,
+        poolMax: 4,
+        poolIncrement: 0,
+        queueTimeout: 5000,
+      });
+      expect(oracledb.connections.length).toBeGreaterThan(0);
+      expect(oracledb.connections.map((c) => c.currentSchema)).toEqual(
+        oracledb.connections.map(() => 'AITDR_OWNER'),
+      );
+    } finally {
+      await writer.shutdown();
+    }
   });
 
   it('generates statements that parse as Oracle SQL', async () => {
