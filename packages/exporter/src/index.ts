@@ -19,6 +19,7 @@ export {
   redactStoreUrl,
   defaultStateDirectory,
   STORE_PASSWORD_VARIABLE,
+  STORE_STATEMENT_TIMEOUT_VARIABLE,
 } from './store-url.js';
 export { DurableSpool } from './spool/durable-spool.js';
 export type { DurableSpoolOptions, SpoolRecord } from './spool/durable-spool.js';

@@ -33,8 +33,11 @@ const PARENT_KEY_NOT_FOUND = 2291;
 /** TNS and listener errors (ORA-12150 to ORA-12699: 12170 timeout, 12514, 12541 no listener, …); 12899 is data. */
 const isTns = (ora: number) => ora >= 12150 && ora <= 12699;
 
-/** node-oracledb errors of the pool or the thin network layer (NJS-040 queue timeout, NJS-5xx network). */
-const TRANSIENT_NJS = /^NJS-(003|040|076|5\d\d)$/;
+/**
+ * node-oracledb errors of the pool or the thin network layer (NJS-040 queue timeout, NJS-123 call
+ * timeout: a stalled server, NJS-5xx network).
+ */
+const TRANSIENT_NJS = /^NJS-(003|040|076|123|5\d\d)$/;
 
 function oraNumber(error: unknown): number | undefined {
   const errorNum = (error as { errorNum?: unknown } | null)?.errorNum;
