@@ -4,8 +4,10 @@
  * variable and as the key in the file (`KEY=value` lines, see `collector.example.env`).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
 import { z } from 'zod';
+import { parseStoreUrl, storeStateKey } from '@aitdr/exporter';
 
 const MiB = 1024 * 1024;
 
@@ -22,7 +24,8 @@ const SETTINGS = z.object({
       'must start with sqlite:, postgres://, postgresql:// or oracle://',
     )
     .default('sqlite:./data/training.db'),
-  AITDR_SPOOL_DIR: z.string().min(1).default('./data/collector'),
+  // Default: defaultSpoolDirectory(store), one per store.
+  AITDR_SPOOL_DIR: z.string().min(1).optional(),
   AITDR_SPOOL_MAX_BYTES: positiveInt.default(256 * MiB),
   AITDR_MAX_BODY_BYTES: positiveInt.default(16 * MiB),
   AITDR_TRACE_WAIT_MS: z.coerce.number().int().min(0).default(1000),
@@ -56,6 +59,32 @@ export interface CollectorConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** Where the collector keeps its journal and its exporter's state unless told: one directory per store. */
+export const DEFAULT_SPOOL_ROOT = './data/collector';
+
+export function defaultSpoolDirectory(store: string): string {
+  return join(DEFAULT_SPOOL_ROOT, storeStateKey(parseStoreUrl(store)));
+}
+
+function spoolDirectoryFor(store: string): string {
+  try {
+    return defaultSpoolDirectory(store);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: AITDR_STORE_URL: ${(error as Error).message}`);
+  }
+}
+
+/** Each setting's default as `--help` shows it (none for those that have none). */
+export function settingDefaults(): Partial<Record<SettingName, string>> {
+  const defaults: Partial<Record<SettingName, string>> = {};
+  for (const name of SETTING_NAMES) {
+    const parsed = SETTINGS.shape[name].safeParse(undefined);
+    if (parsed.success && parsed.data !== undefined) defaults[name] = String(parsed.data);
+  }
+  defaults.AITDR_SPOOL_DIR = `${DEFAULT_SPOOL_ROOT}/<dialect>-<hash of the store URL>`;
+  return defaults;
+}
 
 /** Reads a `KEY=value` file; unknown keys are errors, so a typo does not pass silently. */
 export function readConfigFile(path: string): Record<string, string> {
@@ -97,7 +126,7 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
     host: s.AITDR_COLLECTOR_HOST,
     port: s.AITDR_COLLECTOR_PORT,
     store: s.AITDR_STORE_URL,
-    spoolDirectory: s.AITDR_SPOOL_DIR,
+    spoolDirectory: s.AITDR_SPOOL_DIR ?? spoolDirectoryFor(s.AITDR_STORE_URL),
     spoolMaxBytes: s.AITDR_SPOOL_MAX_BYTES,
     maxBodyBytes: s.AITDR_MAX_BODY_BYTES,
     waitMs: s.AITDR_TRACE_WAIT_MS,

@@ -1,6 +1,13 @@
 export { startCollector, collectorStoreStateDirectory } from './start-collector.js';
 export type { StartCollectorOptions, RunningCollector } from './start-collector.js';
-export { resolveConfig, readConfigFile, ConfigError, SETTING_NAMES } from './config.js';
+export {
+  resolveConfig,
+  readConfigFile,
+  ConfigError,
+  SETTING_NAMES,
+  DEFAULT_SPOOL_ROOT,
+  defaultSpoolDirectory,
+} from './config.js';
 export type { CollectorConfig, SettingName } from './config.js';
 export { buildCollectorApp, TRACES_PATH } from './http/app.js';
 export type { CollectorAppOptions, CollectorAppParts } from './http/app.js';

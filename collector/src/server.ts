@@ -8,14 +8,14 @@ import { parseArgs } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { redactStoreUrl } from '@aitdr/exporter';
 import type { FastifyBaseLogger } from 'fastify';
-import { ConfigError, readConfigFile, resolveConfig } from './config.js';
+import { ConfigError, readConfigFile, resolveConfig, settingDefaults } from './config.js';
 import type { SettingName } from './config.js';
 import { startCollector } from './start-collector.js';
 
 const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   store: { setting: 'AITDR_STORE_URL', help: 'store URL: sqlite:<path>, postgres://…, oracle://…' },
-  host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on (default 127.0.0.1)' },
-  port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on (default 4318)' },
+  host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on' },
+  port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on' },
   'spool-dir': { setting: 'AITDR_SPOOL_DIR', help: 'directory of the intake journal and store spool' },
   'spool-max-bytes': { setting: 'AITDR_SPOOL_MAX_BYTES', help: 'byte cap of the journal and of the spool' },
   'max-body-bytes': { setting: 'AITDR_MAX_BODY_BYTES', help: 'largest request body, after decompression' },
@@ -27,6 +27,8 @@ const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   'log-level': { setting: 'AITDR_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
 };
 
+const DEFAULTS = settingDefaults();
+
 const USAGE = `Usage: aitdr-collector [options]
 
 Receives OTLP/HTTP traces on POST /v1/traces and writes them to the nine tables.
@@ -37,7 +39,10 @@ environment, which wins over the file. The bearer token is read only from AITDR_
 Options:
   --config <file>           KEY=value settings file (also AITDR_COLLECTOR_CONFIG)
 ${Object.entries(FLAGS)
-  .map(([flag, { setting, help }]) => `  --${`${flag} <value>`.padEnd(23)} ${help} [${setting}]`)
+  .map(([flag, { setting, help }]) => {
+    const fallback = DEFAULTS[setting];
+    return `  --${`${flag} <value>`.padEnd(23)} ${help} [${setting}${fallback === undefined ? '' : `, default ${fallback}`}]`;
+  })
   .join('\n')}
   -h, --help                show this help
 `;

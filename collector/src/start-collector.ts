@@ -45,7 +45,9 @@ export function collectorStoreStateDirectory(spoolDirectory: string): string {
 
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
   const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
-  const config: CollectorConfig = { ...resolveConfig({}), ...withoutUndefined(overrides) };
+  // The defaults of the store given (the spool directory is one per store).
+  const defaults = resolveConfig(overrides.store === undefined ? {} : { AITDR_STORE_URL: overrides.store });
+  const config: CollectorConfig = { ...defaults, ...withoutUndefined(overrides) };
   await mkdir(config.spoolDirectory, { recursive: true });
 
   const exporter = createTableExporter({

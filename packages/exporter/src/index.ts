@@ -18,6 +18,7 @@ export {
   parseStoreUrl,
   redactStoreUrl,
   defaultStateDirectory,
+  storeStateKey,
   STORE_PASSWORD_VARIABLE,
   STORE_STATEMENT_TIMEOUT_VARIABLE,
 } from './store-url.js';

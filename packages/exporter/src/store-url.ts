@@ -87,8 +87,12 @@ export function resolveStore(store: string | StoreOptions, environment: Environm
   return typeof store === 'string' ? parseStoreUrl(store, environment) : store;
 }
 
-/** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
-export function defaultStateDirectory(store: StoreOptions): string {
+/**
+ * A short name of a store (`sqlite-<hash>`, `postgres-<hash>`, …), the same for the same store and
+ * different for different ones: state directories are kept per store under it, so the dead
+ * letters of two stores never mix.
+ */
+export function storeStateKey(store: StoreOptions): string {
   const identity =
     store.dialect === 'sqlite'
       ? resolve(store.filename)
@@ -96,5 +100,10 @@ export function defaultStateDirectory(store: StoreOptions): string {
         ? redactStoreUrl(store.connectionString)
         : `${store.user}@${store.connectString}`;
   const hash = createHash('sha256').update(`${store.dialect}:${identity}`).digest('hex').slice(0, 12);
-  return resolve(join('.aitdr', `${store.dialect}-${hash}`));
+  return `${store.dialect}-${hash}`;
+}
+
+/** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
+export function defaultStateDirectory(store: StoreOptions): string {
+  return resolve(join('.aitdr', storeStateKey(store)));
 }

@@ -6,7 +6,13 @@ import type { DemoTransport } from '../demo/run-demo.js';
 import { createProgress } from '../terminal/progress.js';
 import type { CommandIo } from './command-io.js';
 import { EXIT_INTERRUPTED, EXIT_OK, newProgram, parse, runProgram, UsageError } from './command-io.js';
-import { DEFAULT_SAMPLE_DATABASE, DEFAULT_SEED, DEFAULT_STATE_DIRECTORY, DEFAULT_STORE } from './defaults.js';
+import {
+  DEFAULT_SAMPLE_DATABASE,
+  DEFAULT_SEED,
+  DEFAULT_STATE_ROOT,
+  DEFAULT_STORE,
+  demoStateDirectory,
+} from './defaults.js';
 
 interface DemoCommandOptions {
   queries: number;
@@ -18,7 +24,7 @@ interface DemoCommandOptions {
   collectorUrl?: string;
   jaeger?: string | true;
   realTime?: boolean;
-  stateDir: string;
+  stateDir?: string;
 }
 
 /** `aitdr-demo`: records the instrumented demo pipeline and prints what it stored. */
@@ -66,8 +72,7 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
     .option('--real-time', 'wait out the models’ latencies and record at the real time (slow)')
     .option(
       '--state-dir <dir>',
-      'where the exporter or the collector keeps its spool and dead letters',
-      DEFAULT_STATE_DIRECTORY,
+      `where the exporter or the collector keeps its spool and dead letters (default ${DEFAULT_STATE_ROOT}/<dialect>-<hash of the store>, one per store)`,
     );
 
   return runProgram(program, argv, io, async () => {
@@ -89,7 +94,7 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
       transport,
       ...(jaegerUrl === undefined ? {} : { jaegerUrl }),
       realTime: options.realTime === true,
-      stateDirectory: options.stateDir,
+      stateDirectory: options.stateDir ?? demoStateDirectory(options.store),
       ...(progress === undefined ? {} : { progress }),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
     });

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { UserFeedbackFields } from '@aitdr/conventions';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { startCollector } from '@aitdr/collector';
 import {
   ApiModelStandIn,
@@ -25,7 +25,7 @@ import { parseStoreUrl, redactStoreUrl, StoreOpenError } from '@aitdr/exporter';
 import type { StoreReadError } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder, SetupOptions, SystemStatus } from '@aitdr/sdk';
-import { demoCollectorSpoolDirectory } from '../commands/defaults.js';
+import { demoCollectorSpoolDirectory, demoExporterStateDirectory } from '../commands/defaults.js';
 import { countStoredRows } from '../store/table-rows.js';
 import type { Progress } from '../terminal/progress.js';
 import { RealClock, SimulatedClock } from './demo-clock.js';
@@ -211,7 +211,7 @@ async function openDestination(
         ...common,
         ...jaeger,
         store: options.store,
-        storeOptions: { stateDirectory: join(options.stateDirectory, 'exporter') },
+        storeOptions: { stateDirectory: demoExporterStateDirectory(options.stateDirectory) },
       });
       return { recorder, destination: 'the table exporter, in-process', close: () => Promise.resolve() };
     }
