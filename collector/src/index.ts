@@ -15,6 +15,7 @@ export { BackpressureError } from './http/intake.js';
 export type { TraceIntake, IntakeRequest, Readiness } from './http/intake.js';
 export { CollectorMetrics } from './http/metrics.js';
 export { Forwarder } from './http/forwarder.js';
+export type { ForwardingStatus } from './http/forwarder.js';
 export { TraceAssembler } from './assembler/trace-assembler.js';
 export type { TraceAssemblerOptions } from './assembler/trace-assembler.js';
 export { SpoolJournal } from './assembler/spool-journal.js';

@@ -14,6 +14,7 @@ import { resolveConfig } from './config.js';
 import type { CollectorConfig } from './config.js';
 import { buildCollectorApp } from './http/app.js';
 import { Forwarder } from './http/forwarder.js';
+import type { ForwardingStatus } from './http/forwarder.js';
 import type { Readiness } from './http/intake.js';
 import { CollectorMetrics } from './http/metrics.js';
 
@@ -34,6 +35,8 @@ export interface RunningCollector {
   readonly app: FastifyInstance;
   readonly exporter: TableExporter;
   readiness(): Readiness;
+  /** What was forwarded to the forward endpoint, when there is one. */
+  forwarding(): ForwardingStatus | undefined;
   /** Stops accepting, writes every held trace, closes the store and the journal. Runs once. */
   close(): Promise<void>;
 }
@@ -144,7 +147,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       await journal.close();
     })());
 
-  return { url: `http://${host}:${port}`, port, config, app, exporter, readiness, close };
+  const forwarding = () => forwarder?.status();
+  return { url: `http://${host}:${port}`, port, config, app, exporter, readiness, forwarding, close };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
