@@ -44,7 +44,7 @@ export { DEFAULT_SEED } from '@aitdr/demo';
 
 /** How a user runs each command from a clone (the root package.json scripts). */
 export const ROOT_SCRIPTS = {
-  export: 'npx pnpm@12.4.2 run export',
-  stats: 'npx pnpm@12.4.2 run stats',
-  deadLetters: 'npx pnpm@12.4.2 run dead-letters',
+  export: 'npm run export',
+  stats: 'npm run stats',
+  deadLetters: 'npm run dead-letters',
 } as const;
