@@ -53,25 +53,27 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const config: CollectorConfig = { ...defaults, ...withoutUndefined(overrides) };
   await mkdir(config.spoolDirectory, { recursive: true });
 
-  const exporter = createTableExporter({
-    // Traces per transaction: bigger batches measured faster on both stores (bench/, benchmark 3).
-    batchSize: 256,
-    // What is being written is bounded by the assembler and kept by the journal: a burst must not
-    // overflow the exporter's queue onto its spool (written and replayed for nothing).
-    maxQueuedTraces: 20_000,
-    ...exporterOptions,
-    store: config.store,
-    stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
-    spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
+  // The journal first: its directory lock decides which of two collectors started on one spool
+  // directory runs, before the other touches the exporter's state.
+  const journal = await SpoolJournal.open({
+    directory: join(config.spoolDirectory, 'intake'),
+    maxBytes: config.spoolMaxBytes,
   });
-  let journal: SpoolJournal;
+  let exporter: TableExporter;
   try {
-    journal = await SpoolJournal.open({
-      directory: join(config.spoolDirectory, 'intake'),
-      maxBytes: config.spoolMaxBytes,
+    exporter = createTableExporter({
+      // Traces per transaction: bigger batches measured faster on both stores (bench/, benchmark 3).
+      batchSize: 256,
+      // What is being written is bounded by the assembler and kept by the journal: a burst must not
+      // overflow the exporter's queue onto its spool (written and replayed for nothing).
+      maxQueuedTraces: 20_000,
+      ...exporterOptions,
+      store: config.store,
+      stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
+      spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
     });
   } catch (error) {
-    await exporter.shutdown();
+    await journal.close();
     throw error;
   }
   const assembler = new TraceAssembler(exporter, journal, {
