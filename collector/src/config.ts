@@ -27,6 +27,8 @@ const SETTINGS = z.object({
   // Default: defaultSpoolDirectory(store), one per store.
   AITDR_SPOOL_DIR: z.string().min(1).optional(),
   AITDR_SPOOL_MAX_BYTES: positiveInt.default(256 * MiB),
+  // Default: the dialect's (10 s PostgreSQL and Oracle, 5 s SQLite's busy timeout).
+  AITDR_STORE_STATEMENT_TIMEOUT_MS: positiveInt.optional(),
   AITDR_MAX_BODY_BYTES: positiveInt.default(16 * MiB),
   AITDR_TRACE_WAIT_MS: z.coerce.number().int().min(0).default(1000),
   AITDR_TRACE_MAX_WAIT_MS: positiveInt.default(30_000),
@@ -46,6 +48,8 @@ export interface CollectorConfig {
   readonly store: string;
   readonly spoolDirectory: string;
   readonly spoolMaxBytes: number;
+  /** The store's statement timeout (PostgreSQL statement_timeout, Oracle callTimeout, SQLite busy_timeout); default the dialect's. */
+  readonly storeStatementTimeoutMs?: number;
   readonly maxBodyBytes: number;
   readonly waitMs: number;
   readonly maxWaitMs: number;
@@ -83,6 +87,7 @@ export function settingDefaults(): Partial<Record<SettingName, string>> {
     if (parsed.success && parsed.data !== undefined) defaults[name] = String(parsed.data);
   }
   defaults.AITDR_SPOOL_DIR = `${DEFAULT_SPOOL_ROOT}/<dialect>-<hash of the store URL>`;
+  defaults.AITDR_STORE_STATEMENT_TIMEOUT_MS = "the dialect's: 10000, SQLite 5000";
   return defaults;
 }
 
@@ -128,6 +133,9 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
     store: s.AITDR_STORE_URL,
     spoolDirectory: s.AITDR_SPOOL_DIR ?? spoolDirectoryFor(s.AITDR_STORE_URL),
     spoolMaxBytes: s.AITDR_SPOOL_MAX_BYTES,
+    ...(s.AITDR_STORE_STATEMENT_TIMEOUT_MS === undefined
+      ? {}
+      : { storeStatementTimeoutMs: s.AITDR_STORE_STATEMENT_TIMEOUT_MS }),
     maxBodyBytes: s.AITDR_MAX_BODY_BYTES,
     waitMs: s.AITDR_TRACE_WAIT_MS,
     maxWaitMs: s.AITDR_TRACE_MAX_WAIT_MS,

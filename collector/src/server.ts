@@ -17,6 +17,10 @@ const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on' },
   port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on' },
   'spool-dir': { setting: 'AITDR_SPOOL_DIR', help: 'directory of the intake journal and store spool' },
+  'store-timeout-ms': {
+    setting: 'AITDR_STORE_STATEMENT_TIMEOUT_MS',
+    help: 'longest a store statement may take; past it the write is retried, then spooled',
+  },
   'spool-max-bytes': { setting: 'AITDR_SPOOL_MAX_BYTES', help: 'byte cap of the journal and of the spool' },
   'max-body-bytes': { setting: 'AITDR_MAX_BODY_BYTES', help: 'largest request body, after decompression' },
   'wait-ms': { setting: 'AITDR_TRACE_WAIT_MS', help: 'quiet time before a trace with its root is written' },

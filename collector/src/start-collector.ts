@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTableExporter } from '@aitdr/exporter';
+import { createTableExporter, parseStoreUrl, STORE_STATEMENT_TIMEOUT_VARIABLE } from '@aitdr/exporter';
 import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { SpoolJournal } from './assembler/spool-journal.js';
@@ -68,7 +68,13 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       // overflow the exporter's queue onto its spool (written and replayed for nothing).
       maxQueuedTraces: 20_000,
       ...exporterOptions,
-      store: config.store,
+      store:
+        config.storeStatementTimeoutMs === undefined
+          ? config.store
+          : parseStoreUrl(config.store, {
+              ...process.env,
+              [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs),
+            }),
       stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
       spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
     });

@@ -24,6 +24,14 @@ describe('resolveConfig', () => {
     expect(config.token).toBeUndefined();
   });
 
+  it('takes the store statement timeout, positive milliseconds', () => {
+    expect(resolveConfig({}).storeStatementTimeoutMs).toBeUndefined();
+    expect(resolveConfig({ AITDR_STORE_STATEMENT_TIMEOUT_MS: '2500' }).storeStatementTimeoutMs).toBe(2500);
+    expect(() => resolveConfig({ AITDR_STORE_STATEMENT_TIMEOUT_MS: '0' })).toThrow(
+      /AITDR_STORE_STATEMENT_TIMEOUT_MS/,
+    );
+  });
+
   it('keeps one spool directory per store by default', () => {
     const a = resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db' }).spoolDirectory;
     const b = resolveConfig({ AITDR_STORE_URL: 'sqlite:./b.db' }).spoolDirectory;
