@@ -3,7 +3,7 @@
  * over defaults, validated once at start-up. Every setting has one name, used as the environment
  * variable and as the key in the file (`KEY=value` lines, see `collector.example.env`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
 import { z } from 'zod';
@@ -77,6 +77,16 @@ function spoolDirectoryFor(store: string): string {
   } catch (error) {
     throw new ConfigError(`invalid configuration: AITDR_STORE_URL: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Where an earlier version kept a collector's state by default (one directory for every store).
+ * Traces journalled or spooled there are not lost, but a collector started with today's defaults
+ * does not see them: the CLI says so.
+ */
+export function legacySpoolDirectory(): string | undefined {
+  const legacy = DEFAULT_SPOOL_ROOT;
+  return ['intake', 'store'].some((part) => existsSync(join(legacy, part))) ? legacy : undefined;
 }
 
 /** Each setting's default as `--help` shows it (none for those that have none). */

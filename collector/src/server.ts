@@ -4,11 +4,18 @@
  * defaults), starts the collector, and shuts it down gracefully on SIGTERM/SIGINT. Exit codes:
  * 0 after a clean shutdown, 1 on a failure, 2 for a bad command line or configuration.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { redactStoreUrl } from '@aitdr/exporter';
 import type { FastifyBaseLogger } from 'fastify';
-import { ConfigError, readConfigFile, resolveConfig, settingDefaults } from './config.js';
+import {
+  ConfigError,
+  legacySpoolDirectory,
+  readConfigFile,
+  resolveConfig,
+  settingDefaults,
+} from './config.js';
 import type { SettingName } from './config.js';
 import { startCollector } from './start-collector.js';
 
@@ -106,6 +113,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = collector.app.log;
   logDiagTo(log);
   log.info({ url: collector.url, store: redactStoreUrl(config.store) }, 'collector started');
+  const legacy = legacySpoolDirectory();
+  if (legacy !== undefined && resolve(legacy) !== resolve(config.spoolDirectory)) {
+    log.warn(
+      { directory: legacy, spoolDirectory: config.spoolDirectory },
+      `an earlier version's collector state is in ${legacy}: it may hold traces not yet stored; ` +
+        `start once with --spool-dir ${legacy} (and the store it wrote to) to store them, then remove its intake and store folders`,
+    );
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -1,6 +1,6 @@
 /** Defaults the commands share, so the demo's next steps name what the other commands read. */
 import { join } from 'node:path';
-import { collectorStoreStateDirectory, defaultSpoolDirectory } from '@aitdr/collector';
+import { collectorStoreStateDirectory, DEFAULT_SPOOL_ROOT, defaultSpoolDirectory } from '@aitdr/collector';
 import { parseStoreUrl, storeStateKey } from '@aitdr/exporter';
 
 /** Where the demo records to and what the export and the stats read, unless told otherwise. */
@@ -29,8 +29,17 @@ export function defaultDeadLetterStateDirectories(store: string): string[] {
     collectorStoreStateDirectory(demoCollectorSpoolDirectory(demo)),
     demoExporterStateDirectory(demo),
     collectorStoreStateDirectory(defaultSpoolDirectory(store)),
+    // Where an earlier version kept them, for every store alike: looked at too, so none is forgotten.
+    ...LEGACY_STATE_DIRECTORIES,
   ];
 }
+
+/** The exporters' state directories of an earlier version's defaults (one for every store). */
+export const LEGACY_STATE_DIRECTORIES = [
+  collectorStoreStateDirectory(demoCollectorSpoolDirectory(DEFAULT_STATE_ROOT)),
+  demoExporterStateDirectory(DEFAULT_STATE_ROOT),
+  collectorStoreStateDirectory(DEFAULT_SPOOL_ROOT),
+];
 
 /** Where the demo's in-process table exporter keeps its state. */
 export function demoExporterStateDirectory(stateDirectory: string): string {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import { DEFAULT_JAEGER_URL } from '@aitdr/sdk';
 import { renderDemoSummary } from '../demo/demo-summary.js';
@@ -12,6 +13,7 @@ import {
   DEFAULT_STATE_ROOT,
   DEFAULT_STORE,
   demoStateDirectory,
+  LEGACY_STATE_DIRECTORIES,
 } from './defaults.js';
 
 interface DemoCommandOptions {
@@ -84,6 +86,15 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
         : { kind: 'collector' };
     const jaegerUrl = options.jaeger === true ? DEFAULT_JAEGER_URL : options.jaeger;
     if (jaegerUrl !== undefined) parseJaegerUrl(jaegerUrl);
+    if (options.stateDir === undefined) {
+      // An earlier version kept one state directory for every store; what it holds is not lost.
+      for (const legacy of LEGACY_STATE_DIRECTORIES.filter((d) => existsSync(d))) {
+        io.stderr.write(
+          `aitdr-demo: an earlier version's state is in ${legacy} (today each store has its own); ` +
+            `aitdr-dead-letters still lists its dead letters\n`,
+        );
+      }
+    }
     const progress = createProgress(io.stderr, 'Recording', 'questions');
     const result = await runDemo({
       queries: options.queries,

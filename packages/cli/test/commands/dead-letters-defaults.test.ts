@@ -24,6 +24,7 @@ describe('aitdr-dead-letters with the default state directories', () => {
   };
   let collectorLetter: string;
   let demoLetter: string;
+  let legacyLetter: string;
 
   beforeAll(async () => {
     process.chdir(dir.path); // the defaults are relative to the working directory, as for a user
@@ -34,6 +35,8 @@ describe('aitdr-dead-letters with the default state directories', () => {
       'sqlite:data/other.db',
       defaultDeadLetterStateDirectories('sqlite:data/other.db')[0]!,
     )();
+    // Where an earlier version's demo kept them, for every store.
+    legacyLetter = await refused('sqlite:data/training.db', 'data/state/collector/store')();
   });
   afterAll(() => {
     process.chdir(previous);
@@ -48,6 +51,12 @@ describe('aitdr-dead-letters with the default state directories', () => {
     expect(stdout).not.toContain(demoLetter);
   });
 
+  it('still lists what an earlier version left in its default place', async () => {
+    const { stdout } = await runCommand(runDeadLettersCommand, []);
+    expect(stdout).toContain(legacyLetter);
+    expect(stdout).toContain('1 dead letter(s) in data/state/collector/store/dead-letter');
+  });
+
   it('keeps each store’s letters apart: the demo’s state directory is one per store', async () => {
     expect(demoStateDirectory('sqlite:data/other.db')).not.toBe(
       demoStateDirectory('sqlite:data/training.db'),
@@ -55,6 +64,7 @@ describe('aitdr-dead-letters with the default state directories', () => {
     const { stdout } = await runCommand(runDeadLettersCommand, ['--store', 'sqlite:data/other.db']);
     expect(stdout).toContain(demoLetter);
     expect(stdout).not.toContain(collectorLetter);
+    expect(stdout).toContain(legacyLetter); // an earlier version's place holds every store's
     expect(stdout).toContain(
       join(demoStateDirectory('sqlite:data/other.db'), 'collector', 'store', 'dead-letter'),
     );
