@@ -3,9 +3,11 @@
  * over defaults, validated once at start-up. Every setting has one name, used as the environment
  * variable and as the key in the file (`KEY=value` lines, see `collector.example.env`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
 import { z } from 'zod';
+import { parseStoreUrl, storeStateKey } from '@aitdr/exporter';
 
 const MiB = 1024 * 1024;
 
@@ -22,8 +24,11 @@ const SETTINGS = z.object({
       'must start with sqlite:, postgres://, postgresql:// or oracle://',
     )
     .default('sqlite:./data/training.db'),
-  AITDR_SPOOL_DIR: z.string().min(1).default('./data/collector'),
+  // Default: defaultSpoolDirectory(store), one per store.
+  AITDR_SPOOL_DIR: z.string().min(1).optional(),
   AITDR_SPOOL_MAX_BYTES: positiveInt.default(256 * MiB),
+  // Default: the dialect's (10 s PostgreSQL and Oracle, 5 s SQLite's busy timeout).
+  AITDR_STORE_STATEMENT_TIMEOUT_MS: positiveInt.optional(),
   AITDR_MAX_BODY_BYTES: positiveInt.default(16 * MiB),
   AITDR_TRACE_WAIT_MS: z.coerce.number().int().min(0).default(1000),
   AITDR_TRACE_MAX_WAIT_MS: positiveInt.default(30_000),
@@ -44,6 +49,8 @@ export interface CollectorConfig {
   readonly store: string;
   readonly spoolDirectory: string;
   readonly spoolMaxBytes: number;
+  /** The store's statement timeout (PostgreSQL statement_timeout, Oracle callTimeout, SQLite busy_timeout); default the dialect's. */
+  readonly storeStatementTimeoutMs?: number;
   readonly maxBodyBytes: number;
   readonly waitMs: number;
   readonly maxWaitMs: number;
@@ -59,6 +66,43 @@ export interface CollectorConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** Where the collector keeps its journal and its exporter's state unless told: one directory per store. */
+export const DEFAULT_SPOOL_ROOT = './data/collector';
+
+export function defaultSpoolDirectory(store: string): string {
+  return join(DEFAULT_SPOOL_ROOT, storeStateKey(parseStoreUrl(store)));
+}
+
+function spoolDirectoryFor(store: string): string {
+  try {
+    return defaultSpoolDirectory(store);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: AITDR_STORE_URL: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Where an earlier version kept a collector's state by default (one directory for every store).
+ * Traces journalled or spooled there are not lost, but a collector started with today's defaults
+ * does not see them: the CLI says so.
+ */
+export function legacySpoolDirectory(): string | undefined {
+  const legacy = DEFAULT_SPOOL_ROOT;
+  return ['intake', 'store'].some((part) => existsSync(join(legacy, part))) ? legacy : undefined;
+}
+
+/** Each setting's default as `--help` shows it (none for those that have none). */
+export function settingDefaults(): Partial<Record<SettingName, string>> {
+  const defaults: Partial<Record<SettingName, string>> = {};
+  for (const name of SETTING_NAMES) {
+    const parsed = SETTINGS.shape[name].safeParse(undefined);
+    if (parsed.success && parsed.data !== undefined) defaults[name] = String(parsed.data);
+  }
+  defaults.AITDR_SPOOL_DIR = `${DEFAULT_SPOOL_ROOT}/<dialect>-<hash of the store URL>`;
+  defaults.AITDR_STORE_STATEMENT_TIMEOUT_MS = "the dialect's: 10000, SQLite 5000";
+  return defaults;
+}
 
 /** Reads a `KEY=value` file; unknown keys are errors, so a typo does not pass silently. */
 export function readConfigFile(path: string): Record<string, string> {
@@ -100,8 +144,11 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
     host: s.AITDR_COLLECTOR_HOST,
     port: s.AITDR_COLLECTOR_PORT,
     store: s.AITDR_STORE_URL,
-    spoolDirectory: s.AITDR_SPOOL_DIR,
+    spoolDirectory: s.AITDR_SPOOL_DIR ?? spoolDirectoryFor(s.AITDR_STORE_URL),
     spoolMaxBytes: s.AITDR_SPOOL_MAX_BYTES,
+    ...(s.AITDR_STORE_STATEMENT_TIMEOUT_MS === undefined
+      ? {}
+      : { storeStatementTimeoutMs: s.AITDR_STORE_STATEMENT_TIMEOUT_MS }),
     maxBodyBytes: s.AITDR_MAX_BODY_BYTES,
     waitMs: s.AITDR_TRACE_WAIT_MS,
     maxWaitMs: s.AITDR_TRACE_MAX_WAIT_MS,

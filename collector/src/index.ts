@@ -1,6 +1,13 @@
 export { startCollector, collectorStoreStateDirectory } from './start-collector.js';
 export type { StartCollectorOptions, RunningCollector } from './start-collector.js';
-export { resolveConfig, readConfigFile, ConfigError, SETTING_NAMES } from './config.js';
+export {
+  resolveConfig,
+  readConfigFile,
+  ConfigError,
+  SETTING_NAMES,
+  DEFAULT_SPOOL_ROOT,
+  defaultSpoolDirectory,
+} from './config.js';
 export type { CollectorConfig, SettingName } from './config.js';
 export { buildCollectorApp, TRACES_PATH } from './http/app.js';
 export type { CollectorAppOptions, CollectorAppParts } from './http/app.js';
@@ -8,6 +15,7 @@ export { BackpressureError } from './http/intake.js';
 export type { TraceIntake, IntakeRequest, Readiness } from './http/intake.js';
 export { CollectorMetrics } from './http/metrics.js';
 export { Forwarder } from './http/forwarder.js';
+export type { ForwardingStatus } from './http/forwarder.js';
 export { TraceAssembler } from './assembler/trace-assembler.js';
 export type { TraceAssemblerOptions } from './assembler/trace-assembler.js';
 export { SpoolJournal } from './assembler/spool-journal.js';

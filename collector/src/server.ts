@@ -4,19 +4,30 @@
  * defaults), starts the collector, and shuts it down gracefully on SIGTERM/SIGINT. Exit codes:
  * 0 after a clean shutdown, 1 on a failure, 2 for a bad command line or configuration.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { DriverUnavailableError, redactStoreUrl } from '@aitdr/exporter';
 import type { FastifyBaseLogger } from 'fastify';
-import { ConfigError, readConfigFile, resolveConfig } from './config.js';
+import {
+  ConfigError,
+  legacySpoolDirectory,
+  readConfigFile,
+  resolveConfig,
+  settingDefaults,
+} from './config.js';
 import type { SettingName } from './config.js';
 import { startCollector } from './start-collector.js';
 
 const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   store: { setting: 'AITDR_STORE_URL', help: 'store URL: sqlite:<path>, postgres://…, oracle://…' },
-  host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on (default 127.0.0.1)' },
-  port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on (default 4318)' },
+  host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on' },
+  port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on' },
   'spool-dir': { setting: 'AITDR_SPOOL_DIR', help: 'directory of the intake journal and store spool' },
+  'store-timeout-ms': {
+    setting: 'AITDR_STORE_STATEMENT_TIMEOUT_MS',
+    help: 'longest a store statement may take; past it the write is retried, then spooled',
+  },
   'spool-max-bytes': { setting: 'AITDR_SPOOL_MAX_BYTES', help: 'byte cap of the journal and of the spool' },
   'max-body-bytes': { setting: 'AITDR_MAX_BODY_BYTES', help: 'largest request body, after decompression' },
   'wait-ms': { setting: 'AITDR_TRACE_WAIT_MS', help: 'quiet time before a trace with its root is written' },
@@ -31,6 +42,8 @@ const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   },
 };
 
+const DEFAULTS = settingDefaults();
+
 const USAGE = `Usage: aitdr-collector [options]
 
 Receives OTLP/HTTP traces on POST /v1/traces and writes them to the nine tables.
@@ -41,7 +54,10 @@ environment, which wins over the file. The bearer token is read only from AITDR_
 Options:
   --config <file>           KEY=value settings file (also AITDR_COLLECTOR_CONFIG)
 ${Object.entries(FLAGS)
-  .map(([flag, { setting, help }]) => `  --${`${flag} <value>`.padEnd(23)} ${help} [${setting}]`)
+  .map(([flag, { setting, help }]) => {
+    const fallback = DEFAULTS[setting];
+    return `  --${`${flag} <value>`.padEnd(23)} ${help} [${setting}${fallback === undefined ? '' : `, default ${fallback}`}]`;
+  })
   .join('\n')}
   -h, --help                show this help
 `;
@@ -109,6 +125,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = collector.app.log;
   logDiagTo(log);
   log.info({ url: collector.url, store: redactStoreUrl(config.store) }, 'collector started');
+  const legacy = legacySpoolDirectory();
+  if (legacy !== undefined && resolve(legacy) !== resolve(config.spoolDirectory)) {
+    log.warn(
+      { directory: legacy, spoolDirectory: config.spoolDirectory },
+      `an earlier version's collector state is in ${legacy}: it may hold traces not yet stored; ` +
+        `start once with --spool-dir ${legacy} (and the store it wrote to) to store them, then remove its intake and store folders`,
+    );
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTableExporter } from '@aitdr/exporter';
+import { createTableExporter, parseStoreUrl, STORE_STATEMENT_TIMEOUT_VARIABLE } from '@aitdr/exporter';
 import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { SpoolJournal } from './assembler/spool-journal.js';
@@ -14,6 +14,7 @@ import { resolveConfig } from './config.js';
 import type { CollectorConfig } from './config.js';
 import { buildCollectorApp } from './http/app.js';
 import { Forwarder } from './http/forwarder.js';
+import type { ForwardingStatus } from './http/forwarder.js';
 import type { Readiness } from './http/intake.js';
 import { CollectorMetrics } from './http/metrics.js';
 
@@ -34,6 +35,8 @@ export interface RunningCollector {
   readonly app: FastifyInstance;
   readonly exporter: TableExporter;
   readiness(): Readiness;
+  /** What was forwarded to the forward endpoint, when there is one. */
+  forwarding(): ForwardingStatus | undefined;
   /** Stops accepting, writes every held trace, closes the store and the journal. Runs once. */
   close(): Promise<void>;
 }
@@ -45,37 +48,48 @@ export function collectorStoreStateDirectory(spoolDirectory: string): string {
 
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
   const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
-  const config: CollectorConfig = { ...resolveConfig({}), ...withoutUndefined(overrides) };
+  // The defaults of the store given (the spool directory is one per store).
+  const defaults = resolveConfig(overrides.store === undefined ? {} : { AITDR_STORE_URL: overrides.store });
+  const config: CollectorConfig = { ...defaults, ...withoutUndefined(overrides) };
   await mkdir(config.spoolDirectory, { recursive: true });
 
-  const exporter = createTableExporter({
-    // Traces per transaction: bigger batches measured faster on both stores (bench/, benchmark 3).
-    batchSize: 256,
-    // What is being written is bounded by the assembler and kept by the journal: a burst must not
-    // overflow the exporter's queue onto its spool (written and replayed for nothing).
-    maxQueuedTraces: 20_000,
-    ...exporterOptions,
-    ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
-    store: config.store,
-    stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
-    spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
+  // The journal first: its directory lock decides which of two collectors started on one spool
+  // directory runs, before the other touches the exporter's state.
+  const journal = await SpoolJournal.open({
+    directory: join(config.spoolDirectory, 'intake'),
+    maxBytes: config.spoolMaxBytes,
   });
+  let exporter: TableExporter;
+  try {
+    exporter = createTableExporter({
+      // Traces per transaction: bigger batches measured faster on both stores (bench/, benchmark 3).
+      batchSize: 256,
+      // What is being written is bounded by the assembler and kept by the journal: a burst must not
+      // overflow the exporter's queue onto its spool (written and replayed for nothing).
+      maxQueuedTraces: 20_000,
+      ...exporterOptions,
+      store:
+        config.storeStatementTimeoutMs === undefined
+          ? config.store
+          : parseStoreUrl(config.store, {
+              ...process.env,
+              [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs),
+            }),
+      ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
+      stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
+      spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
+    });
+  } catch (error) {
+    await journal.close();
+    throw error;
+  }
   try {
     // A missing or old schema stops the start here, with the message naming the fix; a store
     // that is down does not (traces are journaled and spooled until it is back).
     await exporter.verifyStore();
   } catch (error) {
     await exporter.shutdown();
-    throw error;
-  }
-  let journal: SpoolJournal;
-  try {
-    journal = await SpoolJournal.open({
-      directory: join(config.spoolDirectory, 'intake'),
-      maxBytes: config.spoolMaxBytes,
-    });
-  } catch (error) {
-    await exporter.shutdown();
+    await journal.close();
     throw error;
   }
   const assembler = new TraceAssembler(exporter, journal, {
@@ -151,7 +165,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       await journal.close();
     })());
 
-  return { url: `http://${host}:${port}`, port, config, app, exporter, readiness, close };
+  const forwarding = () => forwarder?.status();
+  return { url: `http://${host}:${port}`, port, config, app, exporter, readiness, forwarding, close };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -24,6 +24,24 @@ describe('resolveConfig', () => {
     expect(config.token).toBeUndefined();
   });
 
+  it('takes the store statement timeout, positive milliseconds', () => {
+    expect(resolveConfig({}).storeStatementTimeoutMs).toBeUndefined();
+    expect(resolveConfig({ AITDR_STORE_STATEMENT_TIMEOUT_MS: '2500' }).storeStatementTimeoutMs).toBe(2500);
+    expect(() => resolveConfig({ AITDR_STORE_STATEMENT_TIMEOUT_MS: '0' })).toThrow(
+      /AITDR_STORE_STATEMENT_TIMEOUT_MS/,
+    );
+  });
+
+  it('keeps one spool directory per store by default', () => {
+    const a = resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db' }).spoolDirectory;
+    const b = resolveConfig({ AITDR_STORE_URL: 'sqlite:./b.db' }).spoolDirectory;
+    expect(a).toMatch(/^data\/collector\/sqlite-[0-9a-f]{12}$/);
+    expect(b).not.toBe(a);
+    expect(resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db', AITDR_SPOOL_DIR: '/x' }).spoolDirectory).toBe(
+      '/x',
+    );
+  });
+
   it('lists every problem in one ConfigError naming the settings', () => {
     const error = (() => {
       try {
@@ -96,6 +114,12 @@ describe('aitdr-collector command line', () => {
     const result = run('--help');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Usage: aitdr-collector \[options\]/);
+    // Every setting that has a default shows it, the store and the spool directory included.
+    expect(result.stdout).toContain('[AITDR_STORE_URL, default sqlite:./data/training.db]');
+    expect(result.stdout).toContain(
+      '[AITDR_SPOOL_DIR, default ./data/collector/<dialect>-<hash of the store URL>]',
+    );
+    expect(result.stdout).toContain('[AITDR_TRACE_WAIT_MS, default 1000]');
   });
 
   it('exits 2 with one line on stderr for a bad flag or a bad setting', () => {

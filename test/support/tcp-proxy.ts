@@ -34,6 +34,7 @@ const FAULTS: readonly TransactionFault[] = ['first-statement', 'before-commit',
 export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   private up = true;
+  private stalled = false;
   private cutAfterBytes: number | undefined;
   private forwarded = 0;
   private onCut: (() => void) | undefined;
@@ -93,6 +94,20 @@ export class TcpProxy {
 
   restore(): void {
     this.up = true;
+    if (this.stalled) {
+      this.stalled = false;
+      // Their bytes were swallowed: no protocol can go on over them.
+      for (const socket of this.sockets) socket.resetAndDestroy();
+      this.sockets.clear();
+    }
+  }
+
+  /**
+   * A server that stopped answering: open connections and new ones (accepted) stay open, but
+   * nothing goes through in either direction until `restore()`.
+   */
+  stall(): void {
+    this.stalled = true;
   }
 
   /** From now on, breaks each transaction with the given probability, at a random point; `steady()` ends it. */
@@ -145,11 +160,13 @@ export class TcpProxy {
       } else if (doomed === 'after-commit' && chunk.includes(COMMIT)) {
         commitSent = true;
       }
+      if (this.stalled) return;
       upstream.write(chunk);
       this.forwarded += chunk.length;
       if (this.cutAfterBytes !== undefined && this.forwarded >= this.cutAfterBytes) this.cut();
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (this.stalled) return;
       if (commitSent) {
         commitSent = false;
         breakConnection('after-commit');

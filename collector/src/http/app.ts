@@ -5,8 +5,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { MalformedRequestError, rejectionMessage } from '../otlp/decode-result.js';
 import type { DecodedRequest } from '../otlp/decode-result.js';
 import { decodeJsonRequest } from '../otlp/decode-json.js';
@@ -106,6 +106,44 @@ function failureOf(error: unknown): HttpFailure {
   return new HttpFailure(500, RPC_CODES.internal, 'internal error while accepting traces');
 }
 
+/** A request answered after this long is logged at info. */
+export const SLOW_REQUEST_MS = 1000;
+
+/**
+ * One line per request, when it completes, at debug: a balancer probing every second must not
+ * fill the log. Failures are logged at error, refusals and slow requests at info (the traces route
+ * logs its own refusals and failures with their reason, so they get no second line above debug).
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {
+    // The completion line says it all.
+  }
+
+  override routeNotFound(): void {
+    // Logged on completion, as a refusal.
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const fields = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTimeMs: Math.round(reply.elapsedTime),
+      ...(error ? { err: error } : {}),
+    };
+    const loggedByRoute = reply.statusCode >= 400 && request.routeOptions.url === TRACES_PATH;
+    if (loggedByRoute) request.log.debug(fields, 'request');
+    else if (error || reply.statusCode >= 500) request.log.error(fields, 'request failed');
+    else if (reply.statusCode >= 400) request.log.info(fields, 'request refused');
+    else if (reply.elapsedTime >= SLOW_REQUEST_MS) request.log.info(fields, 'slow request');
+    else request.log.debug(fields, 'request');
+  }
+}
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function decode(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
@@ -124,6 +162,8 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger: options.logger ?? false,
+    // Fastify logs two lines per request at info, health probes included: see RequestLog.
+    logController: new RequestLog(),
     requestTimeout,
     // Node checks these timeouts only every `connectionsCheckingInterval` (30 s by default) and
     // waits 60 s for headers: a client dripping its request was cut after up to 90 s. Checked

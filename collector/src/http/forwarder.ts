@@ -16,6 +16,15 @@ export interface ForwarderOptions {
   readonly timeoutMs?: number;
 }
 
+/** What a forwarder did so far: requests forwarded (2xx), failed, skipped (queue full), and why the last one failed. */
+export interface ForwardingStatus {
+  readonly url: string;
+  readonly forwarded: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly lastFailure?: string;
+}
+
 export function tracesUrl(endpoint: string): string {
   const url = new URL(endpoint);
   if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/traces';
@@ -27,6 +36,8 @@ export class Forwarder {
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly counts = { forwarded: 0, failed: 0, skipped: 0 };
+  private lastFailure: string | undefined;
 
   constructor(
     options: ForwarderOptions,
@@ -40,6 +51,7 @@ export class Forwarder {
   forward(encoding: OtlpEncoding, body: Buffer): void {
     if (this.inFlight.size >= this.maxInFlight) {
       this.metrics.forwarded.inc({ outcome: 'skipped' });
+      this.counts.skipped += 1;
       return;
     }
     const sending = this.send(encoding, body).finally(() => this.inFlight.delete(sending));
@@ -56,13 +68,33 @@ export class Forwarder {
       });
       await response.arrayBuffer();
       this.metrics.forwarded.inc({ outcome: response.ok ? 'ok' : 'failed' });
-    } catch {
+      if (response.ok) this.counts.forwarded += 1;
+      else this.failed(`HTTP ${response.status}`);
+    } catch (error) {
       this.metrics.forwarded.inc({ outcome: 'failed' });
+      this.failed(describeFailure(error));
     }
+  }
+
+  private failed(reason: string): void {
+    this.counts.failed += 1;
+    this.lastFailure = reason;
+  }
+
+  status(): ForwardingStatus {
+    return { url: this.url, ...this.counts, ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}) };
   }
 
   /** Waits for requests under way (each is bounded by the timeout). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** fetch says "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause. */
+function describeFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  const detail = cause?.code ?? cause?.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return detail ? `${message}: ${detail}` : message;
 }

@@ -3,8 +3,17 @@
  * collectors in one process). Counters kept elsewhere (the writer's, the assembler's) are read
  * when scraped rather than mirrored on every change.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BreakerState, RecorderStatus } from '@aitdr/conventions';
+
+/** The table exporter's status: what every writer reports, and what the table exporter adds. */
+export type WriterStatus = RecorderStatus & {
+  readonly counters: RecorderStatus['counters'] & {
+    readonly ignored?: number;
+    readonly outsideClosedSets?: number;
+  };
+  readonly parked?: { readonly bytes: number; readonly traces: number };
+};
 
 export interface HeldTraces {
   readonly traces: number;
@@ -20,7 +29,7 @@ export interface HeldTraces {
 }
 
 export interface MetricSources {
-  writerStatus?: () => RecorderStatus;
+  writerStatus?: () => WriterStatus;
   heldTraces?: () => HeldTraces;
   journalBytes?: () => number;
 }
@@ -106,8 +115,35 @@ export class CollectorMetrics {
       registers,
     });
 
+    // What every Node service's dashboard expects: CPU, memory, heap, event-loop delay, GC.
+    collectDefaultMetrics({ register: this.registry });
+
     const writer = sources.writerStatus;
-    const counter = (key: keyof RecorderStatus['counters']) => () => writer?.().counters[key];
+    const counter = (key: keyof WriterStatus['counters']) => () => writer?.().counters[key];
+    mirroredCounter(
+      this.registry,
+      'traces_ignored_total',
+      'Traces received but not stored: no stage span, and no stored query they belong to.',
+      counter('ignored'),
+    );
+    mirroredCounter(
+      this.registry,
+      'attribute_values_outside_closed_sets_total',
+      'Attribute values outside their closed set (kept in ATTRIBUTES, their column NULL).',
+      counter('outsideClosedSets'),
+    );
+    mirroredGauge(
+      this.registry,
+      'parked_traces',
+      'Feedback traces parked now, waiting for their query.',
+      () => writer?.().parked?.traces,
+    );
+    mirroredGauge(
+      this.registry,
+      'parked_bytes',
+      'Bytes of parked feedback traces.',
+      () => writer?.().parked?.bytes,
+    );
     mirroredCounter(
       this.registry,
       'traces_received_total',

@@ -113,9 +113,10 @@ function anyValue(value: unknown, path: string, depth: number): DecodedValue {
   if ('intValue' in value || 'int_value' in value) return int64Value(int64(value, 'intValue', path));
   if ('doubleValue' in value || 'double_value' in value) {
     const double = field(value, 'doubleValue');
-    // JSON has no NaN/Infinity literals; the protobuf JSON mapping writes them as strings.
+    // JSON has no NaN/Infinity literals; the protobuf JSON mapping writes them as strings. Decoded
+    // as the numbers protobuf carries, so both encodings store the same (the exporter names them).
     if (typeof double === 'number') return double;
-    if (double === 'NaN' || double === 'Infinity' || double === '-Infinity') return String(double);
+    if (double === 'NaN' || double === 'Infinity' || double === '-Infinity') return Number(double);
     return fail(`${path}.doubleValue`, 'a number', double);
   }
   if ('bytesValue' in value || 'bytes_value' in value) return optionalString(value, 'bytesValue', path);

@@ -195,7 +195,12 @@ export function toAttributeValue(value: DecodedValue): AttributeValue | undefine
     const kinds = new Set(value.map((item) => typeof item));
     if (kinds.size <= 1) return value as AttributeValue;
   }
-  return JSON.stringify(value);
+  return JSON.stringify(value, nameNonFinite);
+}
+
+/** NaN and ±Infinity inside maps and mixed arrays keep their names, as top-level doubles do. */
+function nameNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
 /** Puts one decoded key/value into an attribute map (later duplicates win, as in the SDK). */

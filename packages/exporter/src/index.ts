@@ -35,7 +35,9 @@ export {
   redactStoreUrl,
   defaultStateDirectory,
   storeLabel,
+  storeStateKey,
   STORE_PASSWORD_VARIABLE,
+  STORE_STATEMENT_TIMEOUT_VARIABLE,
 } from './store-url.js';
 export { DurableSpool } from './spool/durable-spool.js';
 export type { DurableSpoolOptions, SpoolRecord } from './spool/durable-spool.js';

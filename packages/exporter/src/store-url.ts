@@ -9,7 +9,25 @@ import type { StoreOptions } from './types.js';
 /** Supplies the store's password when its URL has none. */
 export const STORE_PASSWORD_VARIABLE = 'AITDR_STORE_PASSWORD';
 
+/**
+ * The store's statement timeout in milliseconds, per dialect: PostgreSQL's `statement_timeout`
+ * (and the client's wait), Oracle's `callTimeout`, SQLite's `busy_timeout`.
+ */
+export const STORE_STATEMENT_TIMEOUT_VARIABLE = 'AITDR_STORE_STATEMENT_TIMEOUT_MS';
+
 export type Environment = Readonly<Record<string, string | undefined>>;
+
+function statementTimeoutOf(environment: Environment): number | undefined {
+  const text = environment[STORE_STATEMENT_TIMEOUT_VARIABLE];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(
+      `${STORE_STATEMENT_TIMEOUT_VARIABLE} must be a positive whole number of milliseconds, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
 
 /**
  * Parses `sqlite:<path>` (relative to the working directory, or absolute; `sqlite::memory:`),
@@ -18,10 +36,15 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  */
 export function parseStoreUrl(url: string, environment: Environment = {}): StoreOptions {
   const password = environment[STORE_PASSWORD_VARIABLE];
+  const timeout = statementTimeoutOf(environment);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
     if (path === '') throw new TypeError('sqlite store URL names no file: use sqlite:./training.db');
-    return { dialect: 'sqlite', filename: path === ':memory:' ? path : resolve(path) };
+    return {
+      dialect: 'sqlite',
+      filename: path === ':memory:' ? path : resolve(path),
+      ...(timeout === undefined ? {} : { busyTimeoutMs: timeout }),
+    };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const hasPassword = new URL(url).password !== '';
@@ -29,6 +52,7 @@ export function parseStoreUrl(url: string, environment: Environment = {}): Store
       dialect: 'postgres',
       connectionString: url,
       ...(!hasPassword && password !== undefined ? { password } : {}),
+      ...(timeout === undefined ? {} : { statementTimeoutMs: timeout }),
     };
   }
   if (url.startsWith('oracle://')) {
@@ -50,6 +74,7 @@ export function parseStoreUrl(url: string, environment: Environment = {}): Store
       user,
       connectString: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}/${service}${query}`,
       ...(chosen === undefined ? {} : { password: chosen }),
+      ...(timeout === undefined ? {} : { statementTimeoutMs: timeout }),
     };
   }
   throw new TypeError(`unsupported store URL ${redactStoreUrl(url)}: use sqlite:, postgres:// or oracle://`);
@@ -72,8 +97,12 @@ export function storeLabel(store: StoreOptions): string {
   return `oracle://${store.user ?? '(external)'}@${store.connectString}`;
 }
 
-/** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
-export function defaultStateDirectory(store: StoreOptions): string {
+/**
+ * A short name of a store (`sqlite-<hash>`, `postgres-<hash>`, …), the same for the same store and
+ * different for different ones: state directories are kept per store under it, so the dead
+ * letters of two stores never mix.
+ */
+export function storeStateKey(store: StoreOptions): string {
   const identity =
     store.dialect === 'sqlite'
       ? resolve(store.filename)
@@ -81,5 +110,10 @@ export function defaultStateDirectory(store: StoreOptions): string {
         ? redactStoreUrl(store.connectionString)
         : `${store.user ?? ''}@${store.connectString}`;
   const hash = createHash('sha256').update(`${store.dialect}:${identity}`).digest('hex').slice(0, 12);
-  return resolve(join('.aitdr', `${store.dialect}-${hash}`));
+  return `${store.dialect}-${hash}`;
+}
+
+/** Where a store's spool, parked traces and dead letters live by default: one directory per store. */
+export function defaultStateDirectory(store: StoreOptions): string {
+  return resolve(join('.aitdr', storeStateKey(store)));
 }

@@ -22,6 +22,7 @@ import type {
 import { DeadLetterStore } from './dead-letter/dead-letter-store.js';
 import type { DeadLetter } from './dead-letter/dead-letter-store.js';
 import { createDialect } from './dialects/create-dialect.js';
+import { countOutsideClosedSets } from './mapping/closed-sets.js';
 import { groupByTrace, settleResources, toSpanRecord } from './mapping/span-record.js';
 import type { SpanRecord } from './mapping/span-record.js';
 import { mapTrace } from './mapping/trace-mapper.js';
@@ -41,6 +42,11 @@ export interface TableExporterStatus extends RecorderStatus {
   readonly counters: RecorderCounters & {
     /** Traces with no stage span whose query is not stored: not recorder traces, not kept. */
     readonly ignored: number;
+    /**
+     * Attribute values outside their closed set (`model.source` other than `api`/`local`), as
+     * received: each is kept in its row's ATTRIBUTES, its column NULL.
+     */
+    readonly outsideClosedSets: number;
   };
   /** Feedback traces waiting for their query. */
   readonly parked: { readonly bytes: number; readonly traces: number };
@@ -124,6 +130,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
     deadLettered: 0,
     dropped: 0,
     ignored: 0,
+    outsideClosedSets: 0,
   };
   private lastError: { message: string; at: string } | undefined;
   private storeReachable = true;
@@ -234,8 +241,10 @@ export class TableExporter implements SpanExporter, TraceWriter {
   /** Queues each trace of the spans; resolves, once queued, with a promise of each one's placement. */
   private async intake(spans: readonly ReadableSpan[]): Promise<Promise<Placement>[]> {
     await settleResources(spans);
-    const traces = groupByTrace(spans.map(toSpanRecord));
+    const records = spans.map(toSpanRecord);
+    const traces = groupByTrace(records);
     this.counters.received += traces.size;
+    this.counters.outsideClosedSets += countOutsideClosedSets(records);
     return [...traces].map(
       ([traceId, traceSpans]) =>
         new Promise<Placement>((settle) => this.enqueue({ traceId, spans: traceSpans, settle })),

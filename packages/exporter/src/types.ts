@@ -9,7 +9,10 @@ export interface SqliteStoreOptions {
   readonly dialect: 'sqlite';
   /** Database file; a relative path resolves against the working directory. `:memory:` for a private in-memory database. */
   readonly filename: string;
-  /** Milliseconds a write waits for another connection's lock (`busy_timeout`). Default 5000. */
+  /**
+   * Milliseconds a write waits for another connection's lock (`busy_timeout`): SQLite's statement
+   * timeout. `AITDR_STORE_STATEMENT_TIMEOUT_MS` sets it for a store URL. Default 5000.
+   */
   readonly busyTimeoutMs?: number;
 }
 
@@ -23,7 +26,12 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** Milliseconds to wait for a connection. Default 5000. */
   readonly connectTimeoutMs?: number;
-  /** Longest a statement may run, enforced by the server and the client. Default 30000. */
+  /**
+   * Longest a statement may run, enforced by the server (`statement_timeout`) and by the client
+   * one second later (a server that stopped answering): then the batch fails as transient, is
+   * retried and spooled, and the breaker counts it. `AITDR_STORE_STATEMENT_TIMEOUT_MS` sets it
+   * for a store URL. Default 10000.
+   */
   readonly statementTimeoutMs?: number;
   /** Rows per multi-row INSERT (also kept under PostgreSQL's 65535 parameters). Default 500. */
   readonly rowsPerStatement?: number;
@@ -59,7 +67,10 @@ export interface OracleStoreOptions {
   readonly poolSize?: number;
   /** Milliseconds a request waits for a pooled connection. Default 5000. */
   readonly queueTimeoutMs?: number;
-  /** Longest one round trip may take (`connection.callTimeout`). Default 30000. */
+  /**
+   * Longest one round trip may take (`connection.callTimeout`, NJS-123 past it: transient).
+   * `AITDR_STORE_STATEMENT_TIMEOUT_MS` sets it for a store URL. Default 10000.
+   */
   readonly statementTimeoutMs?: number;
   /** Rows per `executeMany` call. Default 500. */
   readonly rowsPerCall?: number;
@@ -173,6 +184,6 @@ export const DEFAULTS = {
   parking: { maxBytes: 64 * MiB, retryIntervalMs: 5000, maxAttempts: 60, maxAgeMs: 24 * 60 * 60 * 1000 },
   deadLetter: { maxBytes: 1024 * MiB },
   sqlite: { busyTimeoutMs: 5000 },
-  postgres: { poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 30_000, rowsPerStatement: 500 },
-  oracle: { poolSize: 4, queueTimeoutMs: 5000, statementTimeoutMs: 30_000, rowsPerCall: 500 },
+  postgres: { poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000, rowsPerStatement: 500 },
+  oracle: { poolSize: 4, queueTimeoutMs: 5000, statementTimeoutMs: 10_000, rowsPerCall: 500 },
 } as const;

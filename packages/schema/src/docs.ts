@@ -93,6 +93,14 @@ this file differs from what the code produces. Do not edit by hand.
 - **Value conversion.** \`string[]\` values are stored as JSON arrays; \`json\` attributes are strings holding
   JSON text; booleans are \`0\`/\`1\` on Oracle and SQLite. Times keep microseconds: \`TIMESTAMP(6) WITH TIME
   ZONE\` on Oracle and PostgreSQL, ISO-8601 UTC text with six decimals on SQLite.
+- **NaN and ±Infinity.** A double that is NaN, Infinity or -Infinity (in the SDK, or over OTLP protobuf or
+  OTLP JSON alike) is kept as the string \`"NaN"\`, \`"Infinity"\` or \`"-Infinity"\` (the protobuf JSON
+  mapping's form), on every store, also inside arrays (\`[0.5, "NaN"]\`). No typed column holds one: a
+  \`DOUBLE\`/\`NUMBER\` column whose attribute has such a value is NULL, and the attribute stays in
+  \`ATTRIBUTES\` with its value named.
+- **Closed sets.** An attribute whose values are listed as closed (below: "One of") keeps a value
+  outside its set in \`ATTRIBUTES\`, its column NULL, on every store; the exporter counts such values
+  (\`status().counters.outsideClosedSets\`).
 - **Nothing is lost.** Attributes without a column go to the row's \`ATTRIBUTES\` JSON object; events and
   links to \`EVENTS\` and \`LINKS\`; resource attributes other than \`service.name\`/\`service.version\` to the
   query's \`RESOURCE_ATTRIBUTES\`; spans that name no known stage to the query's \`OTHER_SPANS\` (for a

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import { DEFAULT_JAEGER_URL } from '@aitdr/sdk';
 import { renderDemoSummary } from '../demo/demo-summary.js';
@@ -6,7 +7,14 @@ import type { DemoTransport } from '../demo/run-demo.js';
 import { createProgress } from '../terminal/progress.js';
 import type { CommandIo } from './command-io.js';
 import { EXIT_INTERRUPTED, EXIT_OK, newProgram, parse, runProgram, UsageError } from './command-io.js';
-import { DEFAULT_SAMPLE_DATABASE, DEFAULT_SEED, DEFAULT_STATE_DIRECTORY, DEFAULT_STORE } from './defaults.js';
+import {
+  DEFAULT_SAMPLE_DATABASE,
+  DEFAULT_SEED,
+  DEFAULT_STATE_ROOT,
+  DEFAULT_STORE,
+  demoStateDirectory,
+  LEGACY_STATE_DIRECTORIES,
+} from './defaults.js';
 
 interface DemoCommandOptions {
   queries: number;
@@ -18,7 +26,7 @@ interface DemoCommandOptions {
   collectorUrl?: string;
   jaeger?: string | true;
   realTime?: boolean;
-  stateDir: string;
+  stateDir?: string;
 }
 
 /** `aitdr-demo`: records the instrumented demo pipeline and prints what it stored. */
@@ -66,8 +74,7 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
     .option('--real-time', 'wait out the models’ latencies and record at the real time (slow)')
     .option(
       '--state-dir <dir>',
-      'where the exporter or the collector keeps its spool and dead letters',
-      DEFAULT_STATE_DIRECTORY,
+      `where the exporter or the collector keeps its spool and dead letters (default ${DEFAULT_STATE_ROOT}/<dialect>-<hash of the store>, one per store)`,
     );
 
   return runProgram(program, argv, io, async () => {
@@ -79,6 +86,15 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
         : { kind: 'collector' };
     const jaegerUrl = options.jaeger === true ? DEFAULT_JAEGER_URL : options.jaeger;
     if (jaegerUrl !== undefined) parseJaegerUrl(jaegerUrl);
+    if (options.stateDir === undefined) {
+      // An earlier version kept one state directory for every store; what it holds is not lost.
+      for (const legacy of LEGACY_STATE_DIRECTORIES.filter((d) => existsSync(d))) {
+        io.stderr.write(
+          `aitdr-demo: an earlier version's state is in ${legacy} (today each store has its own); ` +
+            `aitdr-dead-letters still lists its dead letters\n`,
+        );
+      }
+    }
     const progress = createProgress(io.stderr, 'Recording', 'questions');
     const result = await runDemo({
       queries: options.queries,
@@ -89,7 +105,7 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
       transport,
       ...(jaegerUrl === undefined ? {} : { jaegerUrl }),
       realTime: options.realTime === true,
-      stateDirectory: options.stateDir,
+      stateDirectory: options.stateDir ?? demoStateDirectory(options.store),
       ...(progress === undefined ? {} : { progress }),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
     });

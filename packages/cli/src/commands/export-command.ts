@@ -196,6 +196,7 @@ const SKIP_LABELS: Readonly<Record<keyof ExportManifest['counts']['skipped'], st
   correctionNotUsed: 'corrected, but corrections not used',
   noCorrection: 'no corrected SQL',
   notExecuted: 'no SQL ran',
+  noAnswerLink: 'SQL ran, but its execution links to no model interaction',
   executionFailed: 'SQL failed to run',
   negativeFeedback: 'negative feedback',
   noFeedback: 'no feedback',

@@ -1,3 +1,4 @@
+import type { ForwardingStatus } from '@aitdr/collector';
 import { TABLES } from '@aitdr/schema';
 import { DEFAULT_STORE, ROOT_SCRIPTS } from '../commands/defaults.js';
 import { displayPath, percent, textTable } from '../terminal/text-table.js';
@@ -43,6 +44,12 @@ export function renderDemoSummary(result: DemoResult): string {
       );
     }
   }
+  if (result.unsettled === true) {
+    lines.push(
+      'The collector was still storing rows when the wait for it ended: run the stats later to see them.',
+    );
+  }
+  if (result.jaeger !== undefined) lines.push(jaegerLine(result.jaeger));
   const counters = result.recorderStatus.writer?.counters;
   const problems = [
     ['spooled while the store was down', counters?.spooled ?? 0],
@@ -87,4 +94,17 @@ function nextCommands(commands: readonly (readonly [command: string, what: strin
 /** The store is named only when it is not the commands' default. */
 function storeArgument(result: DemoResult): string {
   return result.store === DEFAULT_STORE ? '' : ` -- --store '${result.store}'`;
+}
+
+/** How many requests reached Jaeger, and why the others did not. */
+function jaegerLine(jaeger: ForwardingStatus): string {
+  const total = jaeger.forwarded + jaeger.failed + jaeger.skipped;
+  const reasons = [
+    ...(jaeger.failed > 0 ? [`${jaeger.failed} failed (${jaeger.lastFailure ?? 'no reason given'})`] : []),
+    ...(jaeger.skipped > 0 ? [`${jaeger.skipped} skipped while too many were under way`] : []),
+  ];
+  return (
+    `Jaeger (${jaeger.url}): ${jaeger.forwarded} of ${total} requests forwarded` +
+    (reasons.length > 0 ? `; ${reasons.join(', ')}. Is Jaeger running there?` : '.')
+  );
 }

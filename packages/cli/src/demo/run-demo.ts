@@ -5,8 +5,9 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { UserFeedbackFields } from '@aitdr/conventions';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { startCollector } from '@aitdr/collector';
+import type { ForwardingStatus } from '@aitdr/collector';
 import {
   ApiModelStandIn,
   createRng,
@@ -23,15 +24,17 @@ import {
 import type { PipelineDependencies, ResultRow, SimulatedFeedback } from '@aitdr/demo';
 import { parseStoreUrl, redactStoreUrl, StoreOpenError } from '@aitdr/exporter';
 import type { StoreReadError } from '@aitdr/exporter';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder, SetupOptions, SystemStatus } from '@aitdr/sdk';
-import { demoCollectorSpoolDirectory } from '../commands/defaults.js';
+import { demoCollectorSpoolDirectory, demoExporterStateDirectory } from '../commands/defaults.js';
 import { countStoredRows } from '../store/table-rows.js';
 import type { Progress } from '../terminal/progress.js';
 import { RealClock, SimulatedClock } from './demo-clock.js';
 import type { DemoClock } from './demo-clock.js';
 import { planRequests } from './demo-timeline.js';
 import { answerWithRecording } from './instrumented-pipeline.js';
+import { CountingJaegerExporter } from './jaeger-export.js';
 import { SentRowCounter } from './sent-rows.js';
 
 /** How the spans reach the store. */
@@ -65,6 +68,51 @@ export interface DemoOptions {
   readonly progress?: Progress;
   /** Stops asking new questions (Ctrl-C): the run then shuts down cleanly and reports what it recorded. */
   readonly signal?: AbortSignal;
+  /**
+   * With an external collector: how long the stored counts must stay unchanged, and the longest
+   * wait for all sent rows. Default 3 s (the collector waits 1 s for a trace by default) and 45 s
+   * (its longest wait for a root is 30 s).
+   */
+  readonly settle?: { readonly quietMs: number; readonly maxMs: number };
+}
+
+const DEFAULT_SETTLE = { quietMs: 3000, maxMs: 45_000 };
+
+/**
+ * Reads the store until every sent row is there, or the counts stay unchanged for `quietMs`
+ * (some traces may be refused or dead-lettered), or `maxMs` has passed.
+ */
+async function settledCounts(
+  store: string,
+  before: ReadonlyMap<string, number> | StoreReadError,
+  sent: ReadonlyMap<string, number>,
+  settle = DEFAULT_SETTLE,
+): Promise<{ counts: ReadonlyMap<string, number> | StoreReadError; settled: boolean }> {
+  const started = Date.now();
+  let counts = await countStoredRows(store);
+  let lastChange = Date.now();
+  const allStored = (now: ReadonlyMap<string, number>) =>
+    [...sent].every(
+      ([table, rows]) =>
+        (now.get(table) ?? 0) - (before instanceof Error ? 0 : (before.get(table) ?? 0)) >= rows,
+    );
+  for (;;) {
+    if (!(counts instanceof Error) && allStored(counts)) return { counts, settled: true };
+    if (Date.now() - lastChange >= settle.quietMs) return { counts, settled: true };
+    if (Date.now() - started >= settle.maxMs) return { counts, settled: false };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const next = await countStoredRows(store);
+    if (!sameCounts(counts, next)) lastChange = Date.now();
+    counts = next;
+  }
+}
+
+function sameCounts(
+  a: ReadonlyMap<string, number> | StoreReadError,
+  b: ReadonlyMap<string, number> | StoreReadError,
+): boolean {
+  if (a instanceof Error || b instanceof Error) return a instanceof Error && b instanceof Error;
+  return a.size === b.size && [...a].every(([table, rows]) => b.get(table) === rows);
 }
 
 export interface DemoResult {
@@ -91,6 +139,10 @@ export interface DemoResult {
   readonly destination: string;
   /** What the recording path reported at the end (spooled, dead-lettered … traces). */
   readonly recorderStatus: SystemStatus;
+  /** With --jaeger: requests sent to Jaeger, failed (and why), skipped. */
+  readonly jaeger?: ForwardingStatus;
+  /** With an external collector: the stored counts had not settled when the wait ran out. */
+  readonly unsettled?: boolean;
   readonly seconds: number;
 }
 
@@ -133,7 +185,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
     const clock: DemoClock = options.realTime ? new RealClock() : new SimulatedClock();
     const counter = new SentRowCounter();
-    const { recorder, destination, close } = await openDestination(options, clock, counter);
+    const { recorder, destination, close, jaeger } = await openDestination(options, clock, counter);
 
     let run: Awaited<ReturnType<typeof recordQuestions>>;
     try {
@@ -143,11 +195,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       await recorder.shutdown();
       await close();
     }
+    const sent = counter.rows();
+    // A collector elsewhere writes after its own wait: read once its counts stop moving.
+    const stored =
+      options.transport.kind === 'external-collector'
+        ? await settledCounts(options.store, storedBefore, sent, options.settle)
+        : { counts: await countStoredRows(options.store), settled: true };
+    const forwarding = jaeger();
     return {
       ...run,
-      sent: counter.rows(),
+      sent,
       storedBefore,
-      storedAfter: await countStoredRows(options.store),
+      storedAfter: stored.counts,
+      ...(stored.settled ? {} : { unsettled: true }),
+      ...(forwarding === undefined ? {} : { jaeger: forwarding }),
       store: redactStoreUrl(options.store),
       ...(storeFile === undefined ? {} : { storeFile }),
       sampleDatabase,
@@ -196,7 +257,12 @@ async function openDestination(
   options: DemoOptions,
   clock: DemoClock,
   counter: SentRowCounter,
-): Promise<{ recorder: Recorder; destination: string; close: () => Promise<void> }> {
+): Promise<{
+  recorder: Recorder;
+  destination: string;
+  close: () => Promise<void>;
+  jaeger: () => ForwardingStatus | undefined;
+}> {
   const common: SetupOptions = {
     serviceName: SERVICE_NAME,
     serviceVersion: SERVICE_VERSION,
@@ -204,7 +270,16 @@ async function openDestination(
     spanProcessors: [counter],
     ...(clock.recorderClock === undefined ? {} : { clock: clock.recorderClock }),
   };
-  const jaeger = options.jaegerUrl === undefined ? {} : { jaeger: { url: options.jaegerUrl } };
+  // Without a collector of ours, the SDK sends to Jaeger itself, through an exporter that counts.
+  const jaegerExporter =
+    options.jaegerUrl === undefined || options.transport.kind === 'collector'
+      ? undefined
+      : new CountingJaegerExporter(options.jaegerUrl);
+  const jaeger =
+    jaegerExporter === undefined
+      ? {}
+      : { spanProcessors: [...(common.spanProcessors ?? []), new BatchSpanProcessor(jaegerExporter)] };
+  const jaegerStatus = () => jaegerExporter?.status();
   switch (options.transport.kind) {
     case 'in-process': {
       const recorder = await createRecorder({
@@ -212,9 +287,17 @@ async function openDestination(
         ...jaeger,
         store: options.store,
         // The demo fills a store of its own, so it may install the schema (PostgreSQL too).
-        storeOptions: { stateDirectory: join(options.stateDirectory, 'exporter'), installSchema: true },
+        storeOptions: {
+          stateDirectory: demoExporterStateDirectory(options.stateDirectory),
+          installSchema: true,
+        },
       });
-      return { recorder, destination: 'the table exporter, in-process', close: () => Promise.resolve() };
+      return {
+        recorder,
+        destination: 'the table exporter, in-process',
+        close: () => Promise.resolve(),
+        jaeger: jaegerStatus,
+      };
     }
     case 'external-collector': {
       const recorder = await createRecorder({
@@ -222,7 +305,12 @@ async function openDestination(
         ...jaeger,
         collector: { url: options.transport.url },
       });
-      return { recorder, destination: options.transport.url, close: () => Promise.resolve() };
+      return {
+        recorder,
+        destination: options.transport.url,
+        close: () => Promise.resolve(),
+        jaeger: jaegerStatus,
+      };
     }
     case 'collector': {
       // The collector forwards to Jaeger itself, unchanged, beside storing.
@@ -240,7 +328,12 @@ async function openDestination(
           ...common,
           collector: { url: `${collector.url}/v1/traces` },
         });
-        return { recorder, destination: `the collector at ${collector.url}`, close: () => collector.close() };
+        return {
+          recorder,
+          destination: `the collector at ${collector.url}`,
+          close: () => collector.close(),
+          jaeger: () => collector.forwarding(),
+        };
       } catch (error) {
         await collector.close();
         throw error;

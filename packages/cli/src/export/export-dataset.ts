@@ -161,6 +161,7 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
     correctionNotUsed: 0,
     noCorrection: 0,
     notExecuted: 0,
+    noAnswerLink: 0,
     executionFailed: 0,
     negativeFeedback: 0,
     noFeedback: 0,

@@ -33,6 +33,7 @@ export type SkipReason =
   | 'correctionNotUsed'
   | 'noCorrection'
   | 'notExecuted'
+  | 'noAnswerLink'
   | 'executionFailed'
   | 'negativeFeedback'
   | 'noFeedback';
@@ -57,8 +58,10 @@ export function goldSqlOf(row: ReadRow, rules: GoldRules): GoldSql {
   if (!rules.gold.includes('model')) return { skip: 'noCorrection' };
   const answer = asText(row.ANSWER_SQL);
   const executed = asBoolean(row.EXECUTION_SUCCESS);
-  if (answer === undefined || executed === undefined) return { skip: 'notExecuted' };
+  if (executed === undefined) return { skip: 'notExecuted' };
   if (!executed) return { skip: 'executionFailed' };
+  // The execution ran, but names no model interaction (its link), so which SQL ran is unknown.
+  if (answer === undefined) return { skip: 'noAnswerLink' };
   const rating = asNumber(row.RATING);
   const isCorrect = asBoolean(row.IS_CORRECT);
   if (isCorrect === false || (rating !== undefined && rating <= rules.negativeRating)) {

@@ -49,7 +49,7 @@ describe('aitdr-demo', () => {
     const count = db.prepare('SELECT COUNT(*) AS n FROM AI_USER_FEEDBACK').get() as { n: number };
     db.close();
     expect(count.n).toBe(rows.get('AI_USER_FEEDBACK')![0]);
-    expect(stdout).toMatch(/Next:\n {2}npx pnpm@12\.4\.2 run export -- --store 'sqlite:.*a\.db'/);
+    expect(stdout).toMatch(/Next:\n {2}npm run export -- --store 'sqlite:.*a\.db'/);
   });
 
   it('adds to a store that already holds a run, and says how many rows this run added', async () => {

@@ -43,6 +43,9 @@ describe('goldSqlOf', () => {
     [{ EXECUTION_SUCCESS: 0 }, 'executionFailed'],
     [{ EXECUTION_SUCCESS: false }, 'executionFailed'],
     [{ EXECUTION_SUCCESS: null, ANSWER_SQL: null }, 'notExecuted'],
+    [{ EXECUTION_SUCCESS: null }, 'notExecuted'],
+    // SQL ran, but the execution row names no interaction: say so, not "no SQL ran".
+    [{ EXECUTION_SUCCESS: 1, ANSWER_SQL: null }, 'noAnswerLink'],
     [{ RATING: 2 }, 'negativeFeedback'],
     [{ RATING: 5, IS_CORRECT: 0 }, 'negativeFeedback'],
   ])('gives no gold for %j (%s)', (values, reason) => {

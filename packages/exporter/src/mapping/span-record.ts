@@ -54,16 +54,36 @@ type WellFormedCheck = string & { isWellFormed(): boolean };
 
 const isWellFormed = (text: string) => (text as WellFormedCheck).isWellFormed();
 
-function isWellFormedValue(value: unknown): boolean {
-  if (typeof value === 'string') return isWellFormed(value);
-  return !Array.isArray(value) || value.every((item) => typeof item !== 'string' || isWellFormed(item));
+/**
+ * NaN, Infinity and -Infinity doubles are kept as the strings "NaN", "Infinity" and "-Infinity"
+ * (the protobuf JSON mapping's form, what OTLP JSON carries): JSON, and so every store's JSON
+ * columns, spools and dead letters, has no other way to hold them (JSON.stringify wrote null).
+ */
+function portableNumber(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
 }
 
-/** The attributes themselves when all their text is well formed (nearly always: no copy), else a cleaned copy. */
-function wellFormedAttributes(attributes: Attributes): Attributes {
+function isPortableItem(item: unknown): boolean {
+  return typeof item === 'string' ? isWellFormed(item) : typeof item !== 'number' || Number.isFinite(item);
+}
+
+function isPortableValue(value: unknown): boolean {
+  return Array.isArray(value) ? value.every(isPortableItem) : isPortableItem(value);
+}
+
+function portableItem(item: unknown): unknown {
+  if (typeof item === 'string') return wellFormed(item);
+  return typeof item === 'number' ? portableNumber(item) : item;
+}
+
+/**
+ * The attributes themselves when all their text is well formed and their numbers finite (nearly
+ * always: no copy), else a cleaned copy.
+ */
+function portableAttributes(attributes: Attributes): Attributes {
   let clean = true;
   for (const key in attributes) {
-    if (!isWellFormed(key) || !isWellFormedValue(attributes[key])) {
+    if (!isWellFormed(key) || !isPortableValue(attributes[key])) {
       clean = false;
       break;
     }
@@ -72,26 +92,22 @@ function wellFormedAttributes(attributes: Attributes): Attributes {
   const result: Attributes = {};
   for (const key in attributes) {
     const value = attributes[key];
-    result[wellFormed(key)] =
-      typeof value === 'string'
-        ? wellFormed(value)
-        : Array.isArray(value)
-          ? (value.map((item: unknown) =>
-              typeof item === 'string' ? wellFormed(item) : item,
-            ) as typeof value)
-          : value;
+    // An array with a non-finite number becomes a mixed one: OpenTelemetry's types do not say so.
+    result[wellFormed(key)] = (
+      Array.isArray(value) ? value.map(portableItem) : portableItem(value)
+    ) as typeof value;
   }
   return result;
 }
 
-/** A request's spans share one resource: its attributes are made well formed once, not per span. */
-const wellFormedResources = new WeakMap<Attributes, Attributes>();
+/** A request's spans share one resource: its attributes are made portable once, not per span. */
+const portableResources = new WeakMap<Attributes, Attributes>();
 
-function wellFormedResource(attributes: Attributes): Attributes {
-  let result = wellFormedResources.get(attributes);
+function portableResource(attributes: Attributes): Attributes {
+  let result = portableResources.get(attributes);
   if (result === undefined) {
-    result = wellFormedAttributes(attributes);
-    wellFormedResources.set(attributes, result);
+    result = portableAttributes(attributes);
+    portableResources.set(attributes, result);
   }
   return result;
 }
@@ -111,22 +127,22 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     status: span.status.message
       ? { code: span.status.code, message: wellFormed(span.status.message) }
       : { code: span.status.code },
-    attributes: wellFormedAttributes(span.attributes),
+    attributes: portableAttributes(span.attributes),
     events: span.events.map((event) => ({
       name: wellFormed(event.name),
       time: event.time,
       ...(event.attributes && Object.keys(event.attributes).length > 0
-        ? { attributes: wellFormedAttributes(event.attributes) }
+        ? { attributes: portableAttributes(event.attributes) }
         : {}),
     })),
     links: span.links.map((link) => ({
       traceId: link.context.traceId,
       spanId: link.context.spanId,
       ...(link.attributes && Object.keys(link.attributes).length > 0
-        ? { attributes: wellFormedAttributes(link.attributes) }
+        ? { attributes: portableAttributes(link.attributes) }
         : {}),
     })),
-    resource: wellFormedResource(span.resource.attributes),
+    resource: portableResource(span.resource.attributes),
     scope: {
       name: wellFormed(span.instrumentationScope.name),
       ...(span.instrumentationScope.version

@@ -11,6 +11,7 @@ import type { ColumnDef, ColumnSource, SpanField, TableDef } from '@aitdr/schema
 import { COMPLETE, INCOMPLETE, QUERY_COLUMNS, writableColumns } from './rows.js';
 import type { Row, TableRows, TraceStatus } from './rows.js';
 import type { SpanRecord } from './span-record.js';
+import { isOutsideClosedSet } from './closed-sets.js';
 import { fitValue, hrTimeToIso, hrTimeToMillis, isHexId } from './values.js';
 import type { RowValue } from './values.js';
 
@@ -148,8 +149,12 @@ function sourceValue(
   }
 }
 
-/** An attribute's value when it fits the column; only then is the attribute taken from ATTRIBUTES. */
+/**
+ * An attribute's value when it fits the column (and its closed set, if it has one); only then is
+ * the attribute taken from ATTRIBUTES.
+ */
 function take(column: ColumnDef, attributes: Attributes | undefined, key: string, taken: Set<string>) {
+  if (isOutsideClosedSet(key, attributes?.[key])) return undefined;
   const value = fitValue(column.type, attributes?.[key]);
   if (value !== undefined) taken.add(key);
   return value;

@@ -9,18 +9,20 @@
  *   a new segment starts once the last reaches `segmentBytes`, and a segment is deleted once
  *   every record in it is acknowledged;
  * - `head.json`: the sequence of the oldest unacknowledged record (written atomically);
- * - `lock`: the PID of the process using the spool (one process at a time).
+ * - `lock`: the PID of the process using the spool (one process at a time: see directory-lock.ts).
  *
  * A crash can leave a torn frame at the end of the last segment; opening the spool truncates it
  * (that append had not resolved, so nobody was told it was kept).
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { SpoolFullError } from '@aitdr/conventions';
+import { lockDirectory } from './directory-lock.js';
+import type { DirectoryLock } from './directory-lock.js';
 
 export interface DurableSpoolOptions {
   /** Directory of the spool's files; created when missing. Used by one process at a time. */
@@ -82,15 +84,6 @@ function parseFrame(buffer: Buffer, offset: number): ParsedFrame | undefined {
   return { sequence: Number(buffer.readBigUInt64LE(offset + 4)), payload, end };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function fsyncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, constants.O_RDONLY);
   try {
@@ -117,6 +110,7 @@ export class DurableSpool {
     readonly directory: string,
     readonly capacityBytes: number,
     segmentBytes: number,
+    private readonly lock: DirectoryLock,
   ) {
     this.segmentBytes = segmentBytes;
   }
@@ -125,11 +119,20 @@ export class DurableSpool {
   static async open(options: DurableSpoolOptions): Promise<DurableSpool> {
     const directory = resolve(options.directory);
     await mkdir(directory, { recursive: true });
-    await lockDirectory(directory);
+    if (openDirectories.has(directory)) throw new Error(`spool ${directory} is already open in this process`);
+    openDirectories.add(directory);
+    let lock: DirectoryLock;
+    try {
+      lock = await lockDirectory(directory);
+    } catch (error) {
+      openDirectories.delete(directory);
+      throw error;
+    }
     const spool = new DurableSpool(
       directory,
       options.maxBytes,
       options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      lock,
     );
     try {
       await spool.recover();
@@ -367,8 +370,8 @@ export class DurableSpool {
   }
 
   private async releaseLock(): Promise<void> {
+    await this.lock.release();
     openDirectories.delete(this.directory);
-    await unlink(join(this.directory, 'lock')).catch(() => undefined);
   }
 }
 
@@ -445,22 +448,4 @@ async function scanFrames(
   } finally {
     await handle.close();
   }
-}
-
-/** Takes the directory's lock file, or fails when a live process (or this one) holds it. */
-async function lockDirectory(directory: string): Promise<void> {
-  if (openDirectories.has(directory)) throw new Error(`spool ${directory} is already open in this process`);
-  const path = join(directory, 'lock');
-  try {
-    await writeFile(path, String(process.pid), { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number((await readFile(path, 'utf8')).trim());
-    // A lock left by a process that is gone (or by an abandoned instance of this one) is stale.
-    if (holder !== process.pid && Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new Error(`spool ${directory} is in use by process ${holder}`, { cause: error });
-    }
-    await writeFile(path, String(process.pid));
-  }
-  openDirectories.add(directory);
 }

@@ -78,7 +78,9 @@ export class PostgresDialect implements Dialect {
       return result;
     } catch (error) {
       failure = error;
-      await client.query('ROLLBACK').catch(() => undefined);
+      // On a connection that timed out or failed, a ROLLBACK would wait out the timeout again,
+      // holding the write lane: the connection is destroyed below and the server rolls back.
+      if (this.classify(error) !== 'transient') await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       // A client whose connection failed must not go back to the pool.

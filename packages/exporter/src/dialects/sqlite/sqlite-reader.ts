@@ -3,6 +3,7 @@
  * creates a file or takes the write lock), rows through `iterate()`, so only the row at hand is
  * in memory.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -35,6 +36,10 @@ export class SqliteReader implements ReaderDialect {
   async open(): Promise<void> {
     // Loaded only here, so readers of another store need not install better-sqlite3.
     const { default: Driver } = await loadDriver('better-sqlite3', () => import('better-sqlite3'));
+    // SQLite's own words for it are "unable to open database file", which names nothing.
+    if (this.filename !== ':memory:' && !existsSync(this.filename)) {
+      throw new Error(`no such file: ${this.filename}`);
+    }
     this.database = new Driver(this.filename, {
       readonly: true,
       fileMustExist: true,

@@ -1,0 +1,72 @@
+/**
+ * PostgreSQL accepting connections but answering nothing (a TCP proxy that swallows every byte):
+ * the statement timeout, set through AITDR_STORE_STATEMENT_TIMEOUT_MS, turns the stall into a
+ * transient failure: retried, spooled, counted by the breaker, replayed once the server answers.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AI_TRAINING_QUERIES } from '@aitdr/schema';
+import { STORE_STATEMENT_TIMEOUT_VARIABLE, TableExporter, parseStoreUrl } from '@aitdr/exporter';
+import type { PostgresStoreOptions } from '@aitdr/exporter';
+import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { postgresStore } from '../../../../test/support/stores.js';
+import type { StoreUnderTest } from '../../../../test/support/stores.js';
+import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { recordPipeline } from '../support/traces.js';
+
+describe('TableExporter on a stalled PostgreSQL', () => {
+  let store: StoreUnderTest;
+  let proxy: TcpProxy;
+  let exporter: TableExporter;
+  let dir: { path: string; remove(): void };
+
+  beforeAll(async () => {
+    store = await postgresStore();
+    const before = await TcpProxy.before(store.url);
+    proxy = before.proxy;
+    dir = createTemporaryDirectory('aitdr-stall-');
+    const options = parseStoreUrl(before.url, { [STORE_STATEMENT_TIMEOUT_VARIABLE]: '300' });
+    expect(options).toMatchObject({ statementTimeoutMs: 300 });
+    exporter = new TableExporter({
+      store: { ...(options as PostgresStoreOptions), connectTimeoutMs: 300 },
+      stateDirectory: dir.path,
+      batchSize: 1,
+      retry: { retries: 1, minDelayMs: 10, maxDelayMs: 20 },
+      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500 },
+      replayIntervalMs: 100,
+    });
+  });
+
+  afterAll(async () => {
+    await exporter?.shutdown();
+    await proxy?.close();
+    await store?.close();
+    dir?.remove();
+  });
+
+  it('spools what it cannot write, opens the breaker, and replays once the server answers', async () => {
+    const first = await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
+    expect(first.committed).toBe(1); // the pool holds a live connection now
+
+    proxy.stall();
+    const stalled = await Promise.all(
+      [1, 2].map(() => exporter.writeTraces(recordPipeline().spans, { require: 'accepted' })),
+    );
+    // Resolved once spooled: each in about a second here, where a stalled statement used to hold
+    // the write lane for 31 s (its ROLLBACK as long again).
+    expect(stalled.reduce((sum, r) => sum + r.spooled, 0)).toBe(2);
+    const down = exporter.status();
+    expect(down.breaker).toBe('open');
+    expect(down.counters.retried).toBeGreaterThan(0);
+    expect(down.lastError?.message).toMatch(/timeout/i);
+
+    proxy.restore();
+    await vi.waitFor(
+      () => {
+        const { spool, breaker } = exporter.status();
+        expect({ spool: spool.traces, breaker }).toEqual({ spool: 0, breaker: 'closed' });
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    expect(await store.count(AI_TRAINING_QUERIES)).toBe(3);
+  }, 60_000);
+});
