@@ -70,8 +70,10 @@ describe('the main job on a SQLite file', () => {
     expect(run.code).toBe(0);
     const examples = expectExportRuns(out, sampleDatabase);
     expect(examples).toBeGreaterThan(10);
-    expect(run.stdout).toContain(
-      `Exported ${examples} examples (chat format) from ${store}: 80 of 80 queries`,
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^Exported ${examples} examples in \\d+ intents \\(chat format\\) and \\d+ preference pairs from ${store}: 80 of 80 queries`,
+      ),
     );
   });
 
