@@ -8,7 +8,8 @@ import type { GoldSource, MissingSchemaMode } from '../export/export-rules.js';
 import { createProgress } from '../terminal/progress.js';
 import { displayPath } from '../terminal/text-table.js';
 import type { CommandIo } from './command-io.js';
-import { newProgram, parse, runProgram, UsageError } from './command-io.js';
+import { newProgram, parse, runProgram } from './command-io.js';
+import { dateParser, periodOrder } from './date-options.js';
 import { DEFAULT_EXPORT_DIRECTORY, DEFAULT_SEED, DEFAULT_STORE } from './defaults.js';
 import { join, resolve } from 'node:path';
 
@@ -29,33 +30,6 @@ interface ExportCommandOptions {
   validationRatio: number;
   seed: string;
   instructions?: string;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** `YYYY-MM-DD` (a whole day, UTC) or an ISO-8601 time with a zone; `dayEnd` turns a date into the next midnight. */
-function dateParser(dayEnd: boolean): (value: string) => Date {
-  return (value) => {
-    const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    if (day) {
-      const [year, month, date] = [Number(day[1]), Number(day[2]), Number(day[3])];
-      const start = new Date(Date.UTC(year, month - 1, date));
-      if (start.getUTCMonth() !== month - 1 || start.getUTCDate() !== date) {
-        throw new InvalidArgumentError('no such day');
-      }
-      return dayEnd ? new Date(start.getTime() + DAY_MS) : start;
-    }
-    const time = new Date(value);
-    if (
-      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) ||
-      Number.isNaN(time.getTime())
-    ) {
-      throw new InvalidArgumentError(
-        'expected a date (YYYY-MM-DD) or an ISO-8601 time with a zone (2026-11-25T08:00:00Z)',
-      );
-    }
-    return time;
-  };
 }
 
 function integerBetween(min: number, max: number): (value: string) => number {
@@ -171,11 +145,7 @@ export async function runExportCommand(argv: readonly string[], io: CommandIo): 
 
   return runProgram(program, argv, io, async () => {
     const options = program.opts<ExportCommandOptions>();
-    if (options.from !== undefined && options.to !== undefined && options.from >= options.to) {
-      throw new UsageError(
-        `--from (${options.from.toISOString()}) must be before --to (${options.to.toISOString()})`,
-      );
-    }
+    periodOrder(options.from, options.to);
     const manifest = await exportDataset({
       store: options.store,
       outDirectory: options.out,

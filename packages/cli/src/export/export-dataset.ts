@@ -13,7 +13,7 @@ import type { ModelSource } from '@aitdr/conventions';
 import { loadSqlParser, normalizeSql } from '@aitdr/demo';
 import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
-import type { StoreOptions, TableReader } from '@aitdr/exporter';
+import type { Binds, StoreOptions, TableReader } from '@aitdr/exporter';
 import { asText } from '../store/read-values.js';
 import type { Progress } from '../terminal/progress.js';
 import { datasetCard, examplesParquet, pairsParquet } from './dataset-files.js';
@@ -185,8 +185,12 @@ const COLUMNS = [
  * The filtered rows, as a WHERE clause on the view. Every value is a bind; column names are
  * constants.
  */
-export function examplesQuery(reader: TableReader, filters: ExportFilters, select: string) {
-  const binds = reader.binds();
+export function examplesQuery(
+  reader: TableReader,
+  filters: ExportFilters,
+  select: string,
+  binds: Binds = reader.binds(),
+) {
   const where: string[] = [];
   if (filters.from !== undefined) where.push(`QUERY_TIME >= ${binds.add(filters.from)}`);
   if (filters.until !== undefined) where.push(`QUERY_TIME < ${binds.add(filters.until)}`);
@@ -228,7 +232,7 @@ export async function sqlComparer(): Promise<{
   return { key, same: (a, b) => key(a) === key(b) };
 }
 
-interface Example extends GroupedItem {
+export interface Example extends GroupedItem {
   readonly system: string;
   readonly question: string;
   readonly sql: string;
@@ -236,7 +240,7 @@ interface Example extends GroupedItem {
   readonly goldFrom: 'user_correction' | ModelSource | undefined;
 }
 
-interface Pair extends GroupedItem {
+export interface Pair extends GroupedItem {
   readonly system: string;
   readonly question: string;
   readonly chosen: string;
@@ -244,15 +248,45 @@ interface Pair extends GroupedItem {
   readonly rule: PairRule;
 }
 
-async function exportFrom(reader: TableReader, options: ExportOptions): Promise<ExportManifest> {
+/** What the rules make of the store: the examples and pairs, each placed in its intent and file. */
+export interface CollectedDataset {
+  /** Queries in the store, and those the filters let through. */
+  readonly queries: number;
+  readonly matched: number;
+  readonly examples: readonly PlacedExample[];
+  readonly pairs: readonly PlacedPair[];
+  readonly skipped: SkipCounts;
+  readonly pairSkips: { readonly duplicate: number; readonly noSchemaContext: number };
+  readonly leakage: LeakageCheck;
+}
+
+export type PlacedExample = Example & { readonly group: string; readonly split: Split };
+export type PlacedPair = Pair & { readonly group: string; readonly split: Split };
+
+/** The options the rules and the split read (not where or how the files are written). */
+export type DatasetOptions = Pick<
+  ExportOptions,
+  'rules' | 'missingSchema' | 'filters' | 'dedupe' | 'validationRatio' | 'seed' | 'instructions' | 'progress'
+>;
+
+/**
+ * Reads the store and applies the rules, the de-duplication, the split and the leakage check
+ * (throws LeakageError): the export writes what this returns, the stats report counts it.
+ */
+export async function collectDataset(
+  reader: TableReader,
+  options: DatasetOptions,
+): Promise<CollectedDataset> {
   const missingSchema = options.missingSchema ?? 'skip';
   const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${TRAINING_EXAMPLES_VIEW}`);
-  const snapshot = await storeSnapshot(reader);
   const counted = examplesQuery(reader, options.filters, 'COUNT(*) AS N');
   const [matching] = await reader.query(counted.sql, counted.binds);
   const matched = Number(matching?.N ?? 0);
   const sql = await sqlComparer();
-  const answers = await readAnswers(reader, examplesQuery(reader, options.filters, 'QUERY_ID'));
+  const answers = await readAnswers(
+    reader,
+    (binds) => examplesQuery(reader, options.filters, 'QUERY_ID', binds).sql,
+  );
 
   const skipped: Record<SkipReason | 'duplicate', number> = {
     noQuestion: 0,
@@ -349,14 +383,23 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
   const assigned = assignGroups(items, options.seed, options.validationRatio);
   const placed = items.map((item, i) => ({ ...item, ...assigned[i]! }));
   const leakage = checkLeakage(placed);
-  const exampleSplit = (split: Split) =>
-    placed.slice(0, examples.length).filter((e) => e.split === split) as unknown as (Example & {
-      group: string;
-    })[];
-  const pairSplit = (split: Split) =>
-    placed.slice(examples.length).filter((p) => p.split === split) as unknown as (Pair & {
-      group: string;
-    })[];
+  return {
+    queries: Number(total?.N ?? 0),
+    matched,
+    examples: examples.map((example, i) => ({ ...example, ...assigned[i]! })),
+    pairs: pairs.map((pair, i) => ({ ...pair, ...assigned[examples.length + i]! })),
+    skipped,
+    pairSkips,
+    leakage,
+  };
+}
+
+async function exportFrom(reader: TableReader, options: ExportOptions): Promise<ExportManifest> {
+  const snapshot = await storeSnapshot(reader);
+  const dataset = await collectDataset(reader, options);
+  const { examples, pairs, skipped, pairSkips, leakage, matched } = dataset;
+  const exampleSplit = (split: Split) => examples.filter((e) => e.split === split);
+  const pairSplit = (split: Split) => pairs.filter((p) => p.split === split);
 
   const sft = { train: exampleSplit('train'), validation: exampleSplit('validation') };
   const dpo = { train: pairSplit('train'), validation: pairSplit('validation') };
@@ -385,7 +428,7 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
     gold: options.rules.gold,
     negativeRating: options.rules.negativeRating,
     requireFeedback: options.rules.requireFeedback,
-    missingSchema,
+    missingSchema: options.missingSchema ?? 'skip',
     dedupe: options.dedupe,
     split: { validationRatio: options.validationRatio, seed: options.seed },
     instructions: options.instructions ?? defaultInstructions('{DATABASE_TYPE}'),
@@ -409,7 +452,7 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
     ),
   ).slice(0, 16)}`;
   const counts: ExportManifest['counts'] = {
-    queries: Number(total?.N ?? 0),
+    queries: dataset.queries,
     matched,
     examples: examples.length,
     train: sft.train.length,

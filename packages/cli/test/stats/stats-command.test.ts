@@ -153,11 +153,15 @@ describe('collectStats', () => {
       'Queries over time',
       'API vs local selection',
       'Success rate per source',
-      'Latency and tokens per model',
+      'Latency per model',
+      'Token lengths and cost',
       'Fallback reasons',
       'Validation failure reasons',
       'Feedback distribution',
       'Agreement between API and local SQL',
+      'Training examples',
+      'Local model readiness',
+      'Quality over time',
     ]) {
       expect(stdout).toContain(title);
     }
@@ -167,7 +171,9 @@ describe('collectStats', () => {
     expect(page).toContain('Chart.js v4');
     expect(page).not.toMatch(/<script[^>]+src=|<link\b|url\(\s*['"]?https?:/i);
     expect(page).toContain(`default-src 'none'`);
-    expect(page.match(/<canvas id="chart-/g)).toHaveLength(8);
+    expect(page.match(/<canvas id="chart-/g)).toHaveLength(12);
+    // Every rate shows its n and its 95% interval.
+    expect(stdout).toMatch(/│ api\s+│\s+\d+ │ \d+\/\d+ \d+\.\d% \(\d+\.\d–\d+\.\d\) │/);
   });
 });
 
