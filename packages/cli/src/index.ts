@@ -8,13 +8,15 @@ export { SimulatedClock, RealClock } from './demo/demo-clock.js';
 export type { DemoClock } from './demo/demo-clock.js';
 export type { CommandIo } from './commands/command-io.js';
 export { runExportCommand } from './commands/export-command.js';
-export { exportDataset, EXPORT_FILES } from './export/export-dataset.js';
+export { exportDataset, collectDataset, EXPORT_FILES } from './export/export-dataset.js';
 export type {
   ExportOptions,
   ExportFilters,
   ExportManifest,
   ExportFileRole,
   FileEntry,
+  CollectedDataset,
+  DatasetOptions,
 } from './export/export-dataset.js';
 export {
   goldSqlOf,
@@ -28,6 +30,7 @@ export {
   GOLD_SOURCES,
   MISSING_SCHEMA_MODES,
   RULES_VERSION,
+  SKIP_REASON_LABELS,
 } from './export/export-rules.js';
 export type {
   GoldRules,
@@ -54,6 +57,18 @@ export { EXAMPLE_COLUMNS, PAIR_COLUMNS } from './export/dataset-files.js';
 export { runStatsCommand } from './commands/stats-command.js';
 export { runDeadLettersCommand } from './commands/dead-letters-command.js';
 export { collectStats, percentile } from './stats/collect-stats.js';
-export type { StatsReport, SourceOutcome, ModelUsage } from './stats/collect-stats.js';
+export type {
+  StatsReport,
+  StatsOptions,
+  SourceOutcome,
+  ModelUsage,
+  TokenPrice,
+  TrainingSummary,
+} from './stats/collect-stats.js';
+export { collectReadiness, isoWeek } from './stats/readiness.js';
+export type { Readiness, ReadinessCell } from './stats/readiness.js';
+export { wilsonInterval, formatRate } from './stats/rates.js';
+export type { Rate } from './stats/rates.js';
+export type { StatsPeriod } from './stats/period.js';
 export { renderStatsText } from './stats/render-text.js';
 export { renderStatsHtml, chartSpecs } from './stats/render-html.js';

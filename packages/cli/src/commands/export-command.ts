@@ -3,7 +3,12 @@ import { EXAMPLE_FORMATS } from '../export/example-formats.js';
 import type { ExampleFormat } from '../export/example-formats.js';
 import { EXPORT_FILES, exportDataset } from '../export/export-dataset.js';
 import type { ExportManifest } from '../export/export-dataset.js';
-import { DEFAULT_GOLD_RULES, GOLD_SOURCES, MISSING_SCHEMA_MODES } from '../export/export-rules.js';
+import {
+  DEFAULT_GOLD_RULES,
+  GOLD_SOURCES,
+  MISSING_SCHEMA_MODES,
+  SKIP_REASON_LABELS,
+} from '../export/export-rules.js';
 import type { GoldSource, MissingSchemaMode } from '../export/export-rules.js';
 import { createProgress } from '../terminal/progress.js';
 import { displayPath } from '../terminal/text-table.js';
@@ -177,24 +182,12 @@ function withProgress<T>(progress: T | undefined): { progress?: T } {
   return progress === undefined ? {} : { progress };
 }
 
-const SKIP_LABELS: Readonly<Record<keyof ExportManifest['counts']['skipped'], string>> = {
-  duplicate: 'duplicate questions',
-  noQuestion: 'no question text',
-  correctionNotUsed: 'corrected, but corrections not used',
-  noCorrection: 'no corrected SQL',
-  notExecuted: 'no SQL ran',
-  executionFailed: 'SQL failed to run',
-  negativeFeedback: 'negative feedback',
-  noFeedback: 'no feedback',
-  noSchemaContext: 'no schema context',
-};
-
 function renderExportSummary(manifest: ExportManifest, directory: string): string {
   const { counts } = manifest;
   const file = (name: string) => displayPath(join(directory, name));
   const skipped = Object.entries(counts.skipped)
     .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${count} ${SKIP_LABELS[reason as keyof typeof SKIP_LABELS]}`);
+    .map(([reason, count]) => `${count} ${SKIP_REASON_LABELS[reason as keyof typeof SKIP_REASON_LABELS]}`);
   const gold = counts.goldFrom;
   const pairs = counts.preference;
   const row = (label: string, rows: number | string, name: string) =>

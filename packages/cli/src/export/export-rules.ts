@@ -38,6 +38,19 @@ export type SkipReason =
   | 'noFeedback'
   | 'noSchemaContext';
 
+/** How the export's summary and the stats report name each reason a query gave no example. */
+export const SKIP_REASON_LABELS: Readonly<Record<SkipReason | 'duplicate', string>> = {
+  duplicate: 'duplicate questions',
+  noQuestion: 'no question text',
+  correctionNotUsed: 'corrected, but corrections not used',
+  noCorrection: 'no corrected SQL',
+  notExecuted: 'no SQL ran',
+  executionFailed: 'SQL failed to run',
+  negativeFeedback: 'negative feedback',
+  noFeedback: 'no feedback',
+  noSchemaContext: 'no schema context',
+};
+
 /**
  * The version of these rules, in the manifest and the dataset ID: raised whenever a rule changes
  * what an export of the same store writes.

@@ -4,6 +4,7 @@
  */
 import { percent } from '../terminal/text-table.js';
 import type { StatsReport } from './collect-stats.js';
+import { SKIP_REASON_LABELS } from '../export/export-rules.js';
 import { formatRate } from './rates.js';
 import type { Rate } from './rates.js';
 
@@ -22,19 +23,6 @@ const tokens = (value: number | undefined) => (value === undefined ? '–' : tho
 const rate = (successes: number, n: number) => formatRate({ successes, n });
 const perCall = (total: number, calls: number) => (calls === 0 ? undefined : total / calls);
 const money = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(4));
-
-/** Labels of the export's skip reasons, as the export command prints them. */
-export const SKIP_REASON_LABELS: Readonly<Record<string, string>> = {
-  duplicate: 'duplicate question',
-  noQuestion: 'no question text',
-  correctionNotUsed: 'corrected, corrections not used',
-  noCorrection: 'no corrected SQL',
-  notExecuted: 'no SQL ran',
-  executionFailed: 'SQL failed to run',
-  negativeFeedback: 'negative feedback',
-  noFeedback: 'no feedback',
-  noSchemaContext: 'no schema context',
-};
 
 /** Rates as charts draw them: a label with n, and the rate. */
 export interface RateRow {
@@ -238,7 +226,7 @@ function trainingTable(report: StatsReport): ReportTable {
       ['intents', 'distinct tasks', t.groups],
       ...t.byGoldSource.map((g) => ['gold from', g.source, g.count]),
       ...t.byCategory.map((c) => ['category', c.category, c.count]),
-      ...t.skipped.map((k) => ['skipped', SKIP_REASON_LABELS[k.reason] ?? k.reason, k.count]),
+      ...t.skipped.map((k) => ['skipped', SKIP_REASON_LABELS[k.reason], k.count]),
       ['preference pairs', 'user corrections', t.pairs.userCorrection],
       ['preference pairs', 'API/local disagreements', t.pairs.modelDisagreement],
     ],
