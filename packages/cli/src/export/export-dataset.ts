@@ -205,6 +205,16 @@ export function examplesQuery(
   return { sql, binds };
 }
 
+function hasFilters(filters: ExportFilters): boolean {
+  return (
+    filters.from !== undefined ||
+    filters.until !== undefined ||
+    filters.source !== undefined ||
+    filters.minRating !== undefined ||
+    (filters.categories !== undefined && filters.categories.length > 0)
+  );
+}
+
 export async function exportDataset(options: ExportOptions): Promise<ExportManifest> {
   const reader = await openTableReader(options.store);
   try {
@@ -278,14 +288,17 @@ export async function collectDataset(
   options: DatasetOptions,
 ): Promise<CollectedDataset> {
   const missingSchema = options.missingSchema ?? 'skip';
-  const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${TRAINING_EXAMPLES_VIEW}`);
+  // The view has one row per query; reading it is the costly part, so it is read only when needed.
+  const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${AI_TRAINING_QUERIES.name}`);
+  const filtered = hasFilters(options.filters);
   const counted = examplesQuery(reader, options.filters, 'COUNT(*) AS N');
-  const [matching] = await reader.query(counted.sql, counted.binds);
-  const matched = Number(matching?.N ?? 0);
+  const matched = filtered
+    ? Number((await reader.query(counted.sql, counted.binds))[0]?.N ?? 0)
+    : Number(total?.N ?? 0);
   const sql = await sqlComparer();
   const answers = await readAnswers(
     reader,
-    (binds) => examplesQuery(reader, options.filters, 'QUERY_ID', binds).sql,
+    filtered ? (binds) => examplesQuery(reader, options.filters, 'QUERY_ID', binds).sql : undefined,
   );
 
   const skipped: Record<SkipReason | 'duplicate', number> = {

@@ -17,11 +17,11 @@ export interface RecordedAnswer extends ModelAnswer {
 /**
  * The answers of the queries `queryIds` selects (a `SELECT QUERY_ID …` adding its values to the
  * binds given: placeholders are numbered in the order they are added, so it is called after the
- * statement's earlier binds), grouped by query, in interaction order.
+ * statement's earlier binds), or of every query; grouped by query, in interaction order.
  */
 export async function readAnswers(
   reader: TableReader,
-  queryIds: (binds: Binds) => string,
+  queryIds?: (binds: Binds) => string,
 ): Promise<Map<string, RecordedAnswer[]>> {
   const binds = reader.binds();
   const invalid = binds.add(false);
@@ -33,7 +33,7 @@ export async function readAnswers(
       (SELECT COUNT(*) FROM ${AI_EXECUTION_RESULTS.name} e
         WHERE e.QUERY_ID = mi.QUERY_ID AND e.INTERACTION_ID = mi.INTERACTION_ID AND e.SUCCESS = ${failed}) AS FAILED_RUNS
     FROM ${AI_MODEL_INTERACTIONS.name} mi
-    WHERE mi.QUERY_ID IN (${queryIds(binds)})
+    ${queryIds === undefined ? '' : `WHERE mi.QUERY_ID IN (${queryIds(binds)})`}
     ORDER BY mi.QUERY_ID, mi.START_TIME, mi.INTERACTION_ID`;
   const answers = new Map<string, RecordedAnswer[]>();
   for await (const row of reader.stream(sql, binds)) {

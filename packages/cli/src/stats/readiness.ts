@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { executeQuery, openSampleDatabase, sameResult } from '@aitdr/demo';
 import type { ResultRow } from '@aitdr/demo';
-import { TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
+import { AI_TRAINING_QUERIES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import type { TableReader } from '@aitdr/exporter';
 import { sqlComparer } from '../export/export-dataset.js';
 import { DEFAULT_GOLD_RULES, goldSqlOf } from '../export/export-rules.js';
@@ -73,10 +73,13 @@ export async function collectReadiness(
       week: time === undefined ? undefined : isoWeek(time),
     });
   }
+  const periodic = scope.period.from !== undefined || scope.period.until !== undefined;
   const answers = await readAnswers(
     reader,
-    (idBinds) =>
-      `SELECT QUERY_ID FROM ${TRAINING_EXAMPLES_VIEW} WHERE ${scope.condition(idBinds, 'QUERY_ID')}`,
+    periodic
+      ? (idBinds) =>
+          `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${scope.condition(idBinds, 'QUERY_ID')}`
+      : undefined,
   );
 
   const database = databaseFile === undefined ? undefined : openSampleDatabase(databaseFile);
