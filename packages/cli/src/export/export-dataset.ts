@@ -7,6 +7,8 @@
  * and renamed at the end, so a failed export leaves an earlier one as it was.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelSource } from '@aitdr/conventions';
@@ -92,6 +94,8 @@ export const EXPORT_FILES = {
   manifest: 'manifest.json',
 } as const;
 export type ExportFileRole = keyof typeof EXPORT_FILES;
+/** The data files: every file but the card and the manifest. */
+type DataFileRole = Exclude<ExportFileRole, 'card' | 'manifest'>;
 
 /** Skip reasons the rules give, and `duplicate` from de-duplication. */
 export type SkipCounts = Readonly<Record<SkipReason | 'duplicate', number>>;
@@ -299,7 +303,17 @@ export async function collectDataset(
   const answers = await readAnswers(
     reader,
     filtered ? (binds) => examplesQuery(reader, options.filters, 'QUERY_ID', binds).sql : undefined,
+    // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
+    (answer) => answer.failed && answer.sql !== undefined,
   );
+  // Many examples share their system message (the same schema context) and their SQL: one copy each.
+  const strings = new Map<string, string>();
+  const intern = (text: string) => {
+    const known = strings.get(text);
+    if (known !== undefined) return known;
+    strings.set(text, text);
+    return text;
+  };
 
   const skipped: Record<SkipReason | 'duplicate', number> = {
     noQuestion: 0,
@@ -337,10 +351,12 @@ export async function collectDataset(
       const system =
         'skip' in context
           ? undefined
-          : systemMessage(
-              options.instructions ??
-                defaultInstructions(asText(row.DATABASE_TYPE), context.schema !== undefined),
-              context.schema,
+          : intern(
+              systemMessage(
+                options.instructions ??
+                  defaultInstructions(asText(row.DATABASE_TYPE), context.schema !== undefined),
+                context.schema,
+              ),
             );
 
       for (const pair of [
@@ -359,7 +375,15 @@ export async function collectDataset(
           continue;
         }
         seenPairs.add(pairKey);
-        pairs.push({ ...pair, system, question, questionKey, sqlKey });
+        pairs.push({
+          ...pair,
+          chosen: intern(pair.chosen),
+          rejected: intern(pair.rejected),
+          system,
+          question,
+          questionKey,
+          sqlKey,
+        });
       }
 
       if ('skip' in gold) {
@@ -380,7 +404,7 @@ export async function collectDataset(
       examples.push({
         system,
         question,
-        sql: gold.sql,
+        sql: intern(gold.sql),
         category: asText(row.CATEGORY),
         goldFrom: gold.from === 'user_correction' ? gold.from : gold.source,
         questionKey,
@@ -416,19 +440,50 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
 
   const sft = { train: exampleSplit('train'), validation: exampleSplit('validation') };
   const dpo = { train: pairSplit('train'), validation: pairSplit('validation') };
-  const jsonl = (lines: readonly string[]) => ({ bytes: Buffer.from(lines.join('')), rows: lines.length });
-  const data = {
-    train: jsonl(sft.train.map((e) => formatExample(options.format, e))),
-    validation: jsonl(sft.validation.map((e) => formatExample(options.format, e))),
-    preferenceTrain: jsonl(dpo.train.map(formatOpenAiPreference)),
-    preferenceValidation: jsonl(dpo.validation.map(formatOpenAiPreference)),
-    dpoTrain: jsonl(dpo.train.map((p) => formatPromptChosenRejected(options.format, p))),
-    dpoValidation: jsonl(dpo.validation.map((p) => formatPromptChosenRejected(options.format, p))),
-    trainParquet: { bytes: examplesParquet(sft.train), rows: sft.train.length },
-    validationParquet: { bytes: examplesParquet(sft.validation), rows: sft.validation.length },
-    dpoTrainParquet: { bytes: pairsParquet(dpo.train), rows: dpo.train.length },
-    dpoValidationParquet: { bytes: pairsParquet(dpo.validation), rows: dpo.validation.length },
-  };
+  const directory = resolve(options.outDirectory);
+  const partial = (name: string) => join(directory, `.${name}.partial`);
+  const written: string[] = [];
+  const dataEntries = {} as Record<DataFileRole, FileEntry>;
+  try {
+    await mkdir(directory, { recursive: true });
+    // JSON Lines are streamed to disk and hashed as they go: no copy of a whole file in memory.
+    const jsonl = async <T>(role: DataFileRole, items: readonly T[], line: (item: T) => string) => {
+      const name = EXPORT_FILES[role];
+      written.push(name);
+      const hash = createHash('sha256');
+      const stream = createWriteStream(partial(name));
+      try {
+        for (const item of items) {
+          const text = line(item);
+          hash.update(text);
+          if (!stream.write(text)) await once(stream, 'drain');
+        }
+      } finally {
+        stream.end();
+        await once(stream, 'close');
+      }
+      dataEntries[role] = { name, sha256: hash.digest('hex'), rows: items.length };
+    };
+    const parquetFile = async (role: DataFileRole, bytes: Uint8Array, rows: number) => {
+      const name = EXPORT_FILES[role];
+      written.push(name);
+      await writeFile(partial(name), bytes);
+      dataEntries[role] = { name, sha256: sha256(bytes), rows };
+    };
+    await jsonl('train', sft.train, (e) => formatExample(options.format, e));
+    await jsonl('validation', sft.validation, (e) => formatExample(options.format, e));
+    await jsonl('preferenceTrain', dpo.train, formatOpenAiPreference);
+    await jsonl('preferenceValidation', dpo.validation, formatOpenAiPreference);
+    await jsonl('dpoTrain', dpo.train, (p) => formatPromptChosenRejected(options.format, p));
+    await jsonl('dpoValidation', dpo.validation, (p) => formatPromptChosenRejected(options.format, p));
+    await parquetFile('trainParquet', examplesParquet(sft.train), sft.train.length);
+    await parquetFile('validationParquet', examplesParquet(sft.validation), sft.validation.length);
+    await parquetFile('dpoTrainParquet', pairsParquet(dpo.train), dpo.train.length);
+    await parquetFile('dpoValidationParquet', pairsParquet(dpo.validation), dpo.validation.length);
+  } catch (error) {
+    await Promise.all(written.map((name) => rm(partial(name), { force: true })));
+    throw error;
+  }
 
   const count = <T>(list: readonly T[], test: (item: T) => boolean) => list.filter(test).length;
   const groupsIn = (list: readonly { group: string }[]) => new Set(list.map((i) => i.group)).size;
@@ -447,12 +502,6 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
     instructions: options.instructions ?? defaultInstructions('{DATABASE_TYPE}'),
   };
   const filters = manifestFilters(options.filters);
-  const dataEntries = Object.fromEntries(
-    Object.entries(data).map(([role, file]) => [
-      role,
-      { name: EXPORT_FILES[role as keyof typeof data], sha256: sha256(file.bytes), rows: file.rows },
-    ]),
-  ) as Record<keyof typeof data, FileEntry>;
   const datasetId = `aitdr-${sha256(
     Buffer.from(
       JSON.stringify({
@@ -512,13 +561,21 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
     rules,
     filters,
   };
-  await writeAll(resolve(options.outDirectory), [
-    ...Object.entries(data).map(
-      ([role, file]) => [EXPORT_FILES[role as keyof typeof data], file.bytes] as const,
-    ),
-    [EXPORT_FILES.card, card],
-    [EXPORT_FILES.manifest, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)],
-  ]);
+  try {
+    await writeFile(partial(EXPORT_FILES.card), card);
+    await writeFile(partial(EXPORT_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  } catch (error) {
+    await Promise.all(
+      [...written, EXPORT_FILES.card, EXPORT_FILES.manifest].map((name) =>
+        rm(partial(name), { force: true }),
+      ),
+    );
+    throw error;
+  }
+  // Renamed only once every file is whole: a failed export leaves an earlier one as it was.
+  for (const name of [...written, EXPORT_FILES.card, EXPORT_FILES.manifest]) {
+    await rename(partial(name), join(directory, name));
+  }
   return manifest;
 }
 
@@ -546,19 +603,3 @@ function manifestFilters(filters: ExportFilters): ExportManifest['filters'] {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/**
- * Writes every file under a temporary name, then renames them all: a failed export (a full disk,
- * the leakage check) leaves an earlier one as it was.
- */
-async function writeAll(directory: string, files: readonly (readonly [string, Uint8Array])[]): Promise<void> {
-  await mkdir(directory, { recursive: true });
-  const partial = (name: string) => join(directory, `.${name}.partial`);
-  try {
-    for (const [name, bytes] of files) await writeFile(partial(name), bytes);
-  } catch (error) {
-    await Promise.all(files.map(([name]) => rm(partial(name), { force: true })));
-    throw error;
-  }
-  for (const [name] of files) await rename(partial(name), join(directory, name));
-}

@@ -22,6 +22,7 @@ export interface RecordedAnswer extends ModelAnswer {
 export async function readAnswers(
   reader: TableReader,
   queryIds?: (binds: Binds) => string,
+  keep: (answer: RecordedAnswer) => boolean = () => true,
 ): Promise<Map<string, RecordedAnswer[]>> {
   const binds = reader.binds();
   const invalid = binds.add(false);
@@ -38,15 +39,17 @@ export async function readAnswers(
   const answers = new Map<string, RecordedAnswer[]>();
   for await (const row of reader.stream(sql, binds)) {
     const queryId = String(row.QUERY_ID);
-    const list = answers.get(queryId) ?? [];
-    list.push({
+    const answer: RecordedAnswer = {
       queryId,
       interactionId: String(row.INTERACTION_ID),
       source: asText(row.MODEL_SOURCE),
       sql: asText(row.GENERATED_SQL)?.trim(),
       model: asText(row.MODEL),
       failed: (asNumber(row.INVALID) ?? 0) > 0 || (asNumber(row.FAILED_RUNS) ?? 0) > 0,
-    });
+    };
+    if (!keep(answer)) continue;
+    const list = answers.get(queryId) ?? [];
+    list.push(answer);
     answers.set(queryId, list);
   }
   return answers;
