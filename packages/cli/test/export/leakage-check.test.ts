@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runExportCommand } from '@aitdr/cli';
+import type * as IntentGroups from '../../src/export/intent-groups.js';
 import { recordDemoStore } from '../support/demo-store.js';
 import type { DemoStore } from '../support/demo-store.js';
 import { runCommand } from '../support/run-command.js';
@@ -13,7 +14,7 @@ import { runCommand } from '../support/run-command.js';
 const naive = vi.hoisted(() => ({ on: false }));
 
 vi.mock('../../src/export/intent-groups.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/export/intent-groups.js')>();
+  const original = await importOriginal<typeof IntentGroups>();
   const { splitOf } = await import('../../src/export/export-rules.js');
   return {
     ...original,
