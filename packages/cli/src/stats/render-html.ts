@@ -280,7 +280,13 @@ export function chartSpecs(report: StatsReport): ChartSpec[] {
       config: {
         type: 'bar',
         data: {
-          labels: weeks,
+          // Each week's n per series in its label: a rate of 3/3 and one of 76/128 must not look alike.
+          labels: weeks.map(
+            (week) =>
+              `${week} (n ${weekSeries
+                .map(([, cells]) => cells.find((c) => c.week === week)?.textMatch.n ?? 0)
+                .join(' / ')})`,
+          ),
           datasets: weekSeries.map(([key, cells], i) => ({
             label: key,
             data: weeks.map((week) => {
