@@ -177,6 +177,43 @@ describe('collectStats', () => {
   });
 });
 
+describe('readiness on the demo’s sample database', () => {
+  let demo: DemoStore;
+  beforeAll(async () => {
+    demo = await recordDemoStore(150, 11);
+  });
+  afterAll(() => demo?.remove());
+
+  it('compares results where the text differs, never fewer matches than by text', async () => {
+    const reader = await openTableReader(demo.store);
+    let report: StatsReport;
+    try {
+      report = await collectStats(reader, {
+        database: demo.sampleDatabase,
+        prices: { 'api-model-stand-in': { input: 0.0025, output: 0.01 } },
+      });
+    } finally {
+      await reader.close();
+    }
+    const local = report.readiness.byCategory.filter((c) => c.source === 'local');
+    expect(local.length).toBeGreaterThan(3);
+    for (const cell of report.readiness.byCategory) {
+      expect(cell.resultMatch!.n, cell.category).toBe(cell.textMatch.n);
+      expect(cell.resultMatch!.successes).toBeGreaterThanOrEqual(cell.textMatch.successes);
+    }
+    // Equivalent SQL written differently: some results match where the text does not.
+    const total = (key: 'textMatch' | 'resultMatch') =>
+      report.readiness.byCategory.reduce((sum, c) => sum + c[key]!.successes, 0);
+    expect(total('resultMatch')).toBeGreaterThan(total('textMatch'));
+    expect(report.readiness.byWeek.reduce((sum, w) => sum + w.textMatch.n, 0)).toBe(
+      report.readiness.byCategory.reduce((sum, c) => sum + c.textMatch.n, 0),
+    );
+    const api = report.models.find((m) => m.source === 'api')!;
+    expect(api.cost).toBeCloseTo((api.inputTokens * 0.0025 + api.outputTokens * 0.01) / 1000, 5);
+    expect(report.models.find((m) => m.source === 'local')!.cost).toBeUndefined();
+  });
+});
+
 describe('aitdr-stats on other stores', () => {
   let dir: DemoStore;
   beforeAll(async () => {
