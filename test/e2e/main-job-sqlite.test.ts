@@ -70,8 +70,10 @@ describe('the main job on a SQLite file', () => {
     expect(run.code).toBe(0);
     const examples = expectExportRuns(out, sampleDatabase);
     expect(examples).toBeGreaterThan(10);
-    expect(run.stdout).toContain(
-      `Exported ${examples} examples (chat format) from ${store}: 80 of 80 queries`,
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^Exported ${examples} examples in \\d+ intents \\(chat format\\) and \\d+ preference pairs from ${store}: 80 of 80 queries`,
+      ),
     );
   });
 
@@ -98,10 +100,14 @@ describe('the main job on a SQLite file', () => {
         'chart-selection',
         'chart-success',
         'chart-latency',
+        'chart-tokens',
         'chart-fallbacks',
         'chart-validation',
         'chart-feedback',
         'chart-agreement',
+        'chart-training',
+        'chart-readiness',
+        'chart-quality-over-time',
       ]);
       for (const chart of charts) {
         expect(chart.hasChart, chart.id).toBe(true);
@@ -109,6 +115,28 @@ describe('the main job on a SQLite file', () => {
         expect(chart.drawn / chart.size, `${chart.id} has its data drawn`).toBeGreaterThan(0.15);
       }
       expect(requests).toEqual([pathToFileURL(html).href]);
+      // Every rate shows n and its 95% interval; the readiness and training sections are there.
+      const rateCells = await page.locator('#success td, #readiness td').allTextContents();
+      expect(
+        rateCells.filter((text) => /^\d+\/\d+ \d+\.\d% \(\d+\.\d–\d+\.\d\)$/.test(text)).length,
+      ).toBeGreaterThan(6);
+      expect(await page.locator('#training .note').textContent()).toMatch(
+        /^By the export's default rules: 80 queries give \d+ examples in \d+ intents/,
+      );
+      // No table scrolls inside the page.
+      const scrolling = await page.evaluate(() => {
+        interface Box {
+          readonly scrollHeight: number;
+          readonly clientHeight: number;
+        }
+        const { document } = globalThis as unknown as {
+          document: { querySelectorAll(selector: string): ArrayLike<Box> };
+        };
+        return Array.from(document.querySelectorAll('.table')).filter(
+          (box) => box.scrollHeight > box.clientHeight + 1,
+        ).length;
+      });
+      expect(scrolling).toBe(0);
       const screenshot = join(dir.path, 'stats.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       expect(statSync(screenshot).size).toBeGreaterThan(50_000);

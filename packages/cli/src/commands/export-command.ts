@@ -3,12 +3,18 @@ import { EXAMPLE_FORMATS } from '../export/example-formats.js';
 import type { ExampleFormat } from '../export/example-formats.js';
 import { EXPORT_FILES, exportDataset } from '../export/export-dataset.js';
 import type { ExportManifest } from '../export/export-dataset.js';
-import { DEFAULT_GOLD_RULES, GOLD_SOURCES } from '../export/export-rules.js';
-import type { GoldSource } from '../export/export-rules.js';
+import {
+  DEFAULT_GOLD_RULES,
+  GOLD_SOURCES,
+  MISSING_SCHEMA_MODES,
+  SKIP_REASON_LABELS,
+} from '../export/export-rules.js';
+import type { GoldSource, MissingSchemaMode } from '../export/export-rules.js';
 import { createProgress } from '../terminal/progress.js';
 import { displayPath } from '../terminal/text-table.js';
 import type { CommandIo } from './command-io.js';
-import { newProgram, parse, runProgram, UsageError } from './command-io.js';
+import { newProgram, parse, runProgram } from './command-io.js';
+import { dateParser, periodOrder } from './date-options.js';
 import { DEFAULT_EXPORT_DIRECTORY, DEFAULT_SEED, DEFAULT_STORE } from './defaults.js';
 import { join, resolve } from 'node:path';
 
@@ -24,37 +30,11 @@ interface ExportCommandOptions {
   gold: GoldSource[];
   negativeRating: number;
   requireFeedback?: boolean;
+  missingSchema: MissingSchemaMode;
   dedupe: boolean;
   validationRatio: number;
   seed: string;
   instructions?: string;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** `YYYY-MM-DD` (a whole day, UTC) or an ISO-8601 time with a zone; `dayEnd` turns a date into the next midnight. */
-function dateParser(dayEnd: boolean): (value: string) => Date {
-  return (value) => {
-    const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    if (day) {
-      const [year, month, date] = [Number(day[1]), Number(day[2]), Number(day[3])];
-      const start = new Date(Date.UTC(year, month - 1, date));
-      if (start.getUTCMonth() !== month - 1 || start.getUTCDate() !== date) {
-        throw new InvalidArgumentError('no such day');
-      }
-      return dayEnd ? new Date(start.getTime() + DAY_MS) : start;
-    }
-    const time = new Date(value);
-    if (
-      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) ||
-      Number.isNaN(time.getTime())
-    ) {
-      throw new InvalidArgumentError(
-        'expected a date (YYYY-MM-DD) or an ISO-8601 time with a zone (2026-11-25T08:00:00Z)',
-      );
-    }
-    return time;
-  };
 }
 
 function integerBetween(min: number, max: number): (value: string) => number {
@@ -95,9 +75,11 @@ function goldSources(value: string): GoldSource[] {
 export async function runExportCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const program = newProgram('aitdr-export', io)
     .description(
-      'Writes the recorded queries as fine-tuning data (JSON Lines): train.jsonl, validation.jsonl and manifest.json. ' +
+      'Writes the recorded queries as fine-tuning data: SFT examples (train/validation.jsonl), preference pairs ' +
+        '(preference-*.jsonl for OpenAI, dpo-*.jsonl for TRL), the same as Parquet with a dataset card (README.md), ' +
+        'and manifest.json (dataset ID, SHA-256 of each file, counts, rules). ' +
         "The gold SQL is the user's corrected SQL when there is one, else the SQL of the model whose answer ran, " +
-        'when it executed successfully and the feedback is not negative.',
+        'when it executed successfully and the feedback is not negative. The split is by intent, with a leakage check.',
     )
     .option(
       '--store <url>',
@@ -105,7 +87,7 @@ export async function runExportCommand(argv: readonly string[], io: CommandIo): 
       parse.store,
       DEFAULT_STORE,
     )
-    .option('--out <dir>', 'directory for the three files', DEFAULT_EXPORT_DIRECTORY)
+    .option('--out <dir>', 'directory for the files', DEFAULT_EXPORT_DIRECTORY)
     .addOption(
       new Option('--format <format>', 'chat: OpenAI chat messages; completion: {prompt, completion}')
         .choices(EXAMPLE_FORMATS)
@@ -145,8 +127,21 @@ export async function runExportCommand(argv: readonly string[], io: CommandIo): 
       '--require-feedback',
       'model SQL only with feedback that is not negative (not without any feedback)',
     )
+    .addOption(
+      new Option(
+        '--missing-schema <mode>',
+        'queries recorded without schema context: skip them, or write a prompt that names no schema',
+      )
+        .choices(MISSING_SCHEMA_MODES)
+        .default('skip'),
+    )
     .option('--no-dedupe', 'keep every example, not one per normalised question')
-    .option('--validation-ratio <ratio>', 'share of questions in validation.jsonl', ratio, 0.1)
+    .option(
+      '--validation-ratio <ratio>',
+      'share of intents (question or gold SQL groups) in validation',
+      ratio,
+      0.1,
+    )
     .option('--seed <seed>', 'seed of the train/validation split', String(DEFAULT_SEED))
     .option(
       '--instructions <text>',
@@ -155,11 +150,7 @@ export async function runExportCommand(argv: readonly string[], io: CommandIo): 
 
   return runProgram(program, argv, io, async () => {
     const options = program.opts<ExportCommandOptions>();
-    if (options.from !== undefined && options.to !== undefined && options.from >= options.to) {
-      throw new UsageError(
-        `--from (${options.from.toISOString()}) must be before --to (${options.to.toISOString()})`,
-      );
-    }
+    periodOrder(options.from, options.to);
     const manifest = await exportDataset({
       store: options.store,
       outDirectory: options.out,
@@ -169,6 +160,7 @@ export async function runExportCommand(argv: readonly string[], io: CommandIo): 
         negativeRating: options.negativeRating,
         requireFeedback: options.requireFeedback === true,
       },
+      missingSchema: options.missingSchema,
       filters: {
         ...(options.from === undefined ? {} : { from: options.from }),
         ...(options.to === undefined ? {} : { until: options.to }),
@@ -190,34 +182,33 @@ function withProgress<T>(progress: T | undefined): { progress?: T } {
   return progress === undefined ? {} : { progress };
 }
 
-const SKIP_LABELS: Readonly<Record<keyof ExportManifest['counts']['skipped'], string>> = {
-  duplicate: 'duplicate questions',
-  noQuestion: 'no question text',
-  correctionNotUsed: 'corrected, but corrections not used',
-  noCorrection: 'no corrected SQL',
-  notExecuted: 'no SQL ran',
-  noAnswerLink: 'SQL ran, but its execution links to no model interaction',
-  executionFailed: 'SQL failed to run',
-  negativeFeedback: 'negative feedback',
-  noFeedback: 'no feedback',
-};
-
 function renderExportSummary(manifest: ExportManifest, directory: string): string {
   const { counts } = manifest;
   const file = (name: string) => displayPath(join(directory, name));
   const skipped = Object.entries(counts.skipped)
     .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${count} ${SKIP_LABELS[reason as keyof typeof SKIP_LABELS]}`);
+    .map(([reason, count]) => `${count} ${SKIP_REASON_LABELS[reason as keyof typeof SKIP_REASON_LABELS]}`);
   const gold = counts.goldFrom;
+  const pairs = counts.preference;
+  const row = (label: string, rows: number | string, name: string) =>
+    `  ${label.padEnd(22)}${String(rows).padStart(6)}  ${file(name)}`;
   return [
-    `Exported ${counts.examples} examples (${manifest.format} format) from ${manifest.store}: ` +
+    `Exported ${counts.examples} examples in ${counts.groups.total} intents (${manifest.format} format) ` +
+      `and ${pairs.pairs} preference pairs from ${manifest.store}: ` +
       `${counts.matched} of ${counts.queries} queries matched the filters.`,
-    `  train       ${String(counts.train).padStart(6)}  ${file(EXPORT_FILES.train)}`,
-    `  validation  ${String(counts.validation).padStart(6)}  ${file(EXPORT_FILES.validation)}`,
-    `  manifest            ${file(EXPORT_FILES.manifest)}`,
+    `Dataset ${manifest.datasetId}; leakage check: ${counts.leakage.sharedGoldSql} gold SQL and ` +
+      `${counts.leakage.sharedQuestions} questions in both splits.`,
+    row('train', counts.train, EXPORT_FILES.train),
+    row('validation', counts.validation, EXPORT_FILES.validation),
+    row('preference train', pairs.train, EXPORT_FILES.preferenceTrain),
+    row('preference validation', pairs.validation, EXPORT_FILES.preferenceValidation),
+    `  (the same pairs for TRL: ${EXPORT_FILES.dpoTrain}, ${EXPORT_FILES.dpoValidation}; ` +
+      `all four as Parquet; dataset card ${EXPORT_FILES.card})`,
+    row('manifest', '', EXPORT_FILES.manifest),
     `Gold SQL: ${gold.userCorrection} corrected by users, ${gold.apiModel} from the API model, ${gold.localModel} from the local model` +
       (gold.modelOfUnknownSource > 0 ? `, ${gold.modelOfUnknownSource} from a model of unknown source` : '') +
       '.',
+    `Pairs: ${pairs.byRule.userCorrection} user corrections, ${pairs.byRule.modelDisagreement} API/local disagreements.`,
     `Skipped: ${skipped.length === 0 ? 'none' : skipped.join(', ')}.`,
     '',
   ].join('\n');

@@ -74,7 +74,7 @@ export function renderDemoSummary(result: DemoResult): string {
     ...nextCommands([
       [
         `${ROOT_SCRIPTS.export}${storeArgument(result)}`,
-        'fine-tuning data as JSON Lines (OpenAI chat format)',
+        'fine-tuning data: SFT and preference JSON Lines, Parquet, a dataset card, a manifest',
       ],
       [
         `${ROOT_SCRIPTS.stats}${storeArgument(result)}`,

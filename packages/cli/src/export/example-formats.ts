@@ -11,12 +11,16 @@ export interface TrainingExample {
   readonly sql: string;
 }
 
-/** What the model is told when none is given: the task, for the query's database type. */
-export function defaultInstructions(databaseType: string | undefined): string {
+/**
+ * What the model is told when none is given: the task, for the query's database type; the schema
+ * is mentioned only when one follows.
+ */
+export function defaultInstructions(databaseType: string | undefined, withSchema = true): string {
   const database = databaseType === undefined ? 'the database' : `a ${databaseType} database`;
   return (
-    `Translate the user's question into one read-only SQL query for ${database}, ` +
-    'using only the tables and columns in the schema below. Answer with the SQL only.'
+    `Translate the user's question into one read-only SQL query for ${database}` +
+    (withSchema ? ', using only the tables and columns in the schema below.' : '.') +
+    ' Answer with the SQL only.'
   );
 }
 
@@ -33,13 +37,51 @@ export function systemMessage(instructions: string, schemaContext: string | unde
 export function formatExample(format: ExampleFormat, example: TrainingExample): string {
   const record =
     format === 'chat'
+      ? { messages: [...promptMessages(example), { role: 'assistant', content: example.sql }] }
+      : { prompt: completionPrompt(example), completion: example.sql };
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** A preference pair before it is written: the prompt, and the better and the worse SQL. */
+export interface PreferenceExample {
+  readonly system: string;
+  readonly question: string;
+  readonly chosen: string;
+  readonly rejected: string;
+}
+
+const promptMessages = (example: { system: string; question: string }) => [
+  { role: 'system', content: example.system },
+  { role: 'user', content: example.question },
+];
+
+const completionPrompt = (example: { system: string; question: string }) =>
+  `${example.system}\n\nQuestion: ${example.question}\n\nSQL:\n`;
+
+/**
+ * One line of OpenAI's preference (DPO) fine-tuning format: `input.messages` (system, user),
+ * `preferred_output` and `non_preferred_output`, each one assistant message.
+ */
+export function formatOpenAiPreference(pair: PreferenceExample): string {
+  return `${JSON.stringify({
+    input: { messages: promptMessages(pair) },
+    preferred_output: [{ role: 'assistant', content: pair.chosen }],
+    non_preferred_output: [{ role: 'assistant', content: pair.rejected }],
+  })}\n`;
+}
+
+/**
+ * One line of `{prompt, chosen, rejected}`, the form TRL's DPOTrainer reads: conversational
+ * (message lists) for `chat`, plain text for `completion` (the prompt as in the SFT file).
+ */
+export function formatPromptChosenRejected(format: ExampleFormat, pair: PreferenceExample): string {
+  const record =
+    format === 'chat'
       ? {
-          messages: [
-            { role: 'system', content: example.system },
-            { role: 'user', content: example.question },
-            { role: 'assistant', content: example.sql },
-          ],
+          prompt: promptMessages(pair),
+          chosen: [{ role: 'assistant', content: pair.chosen }],
+          rejected: [{ role: 'assistant', content: pair.rejected }],
         }
-      : { prompt: `${example.system}\n\nQuestion: ${example.question}\n\nSQL:\n`, completion: example.sql };
+      : { prompt: completionPrompt(pair), chosen: pair.chosen, rejected: pair.rejected };
   return `${JSON.stringify(record)}\n`;
 }

@@ -1,24 +1,45 @@
 /**
- * The fine-tuning dataset export: streams AI_TRAINING_EXAMPLES from any store, applies the filters
- * (in SQL), the gold-SQL rules, de-duplication and the split (in order, one row in memory at a
- * time), and writes train.jsonl, validation.jsonl and manifest.json. Files are written under
- * temporary names and renamed at the end, so a failed export leaves an earlier one as it was.
+ * The fine-tuning dataset export: reads AI_TRAINING_EXAMPLES and the model answers from any store
+ * (filters in SQL), applies the rules (gold SQL, schema context, preference pairs,
+ * de-duplication), splits by intent with a leakage check, and writes the JSON Lines, Parquet, the
+ * dataset card and the manifest. The examples are held in memory until the split (an intent's
+ * members are only known once every row is read); the files are written under temporary names
+ * and renamed at the end, so a failed export leaves an earlier one as it was.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import type { WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelSource } from '@aitdr/conventions';
-import { TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
+import { loadSqlParser, normalizeSql } from '@aitdr/demo';
+import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
-import type { ReadRow, StoreOptions, TableReader } from '@aitdr/exporter';
+import type { Binds, StoreOptions, TableReader } from '@aitdr/exporter';
 import { asText } from '../store/read-values.js';
 import type { Progress } from '../terminal/progress.js';
-import { defaultInstructions, formatExample, systemMessage } from './example-formats.js';
+import { datasetCard, examplesParquet, pairsParquet } from './dataset-files.js';
+import {
+  defaultInstructions,
+  formatExample,
+  formatOpenAiPreference,
+  formatPromptChosenRejected,
+  systemMessage,
+} from './example-formats.js';
 import type { ExampleFormat } from './example-formats.js';
-import { goldSqlOf, normalizeQuestion, questionKey, splitOf } from './export-rules.js';
-import type { GoldRules, SkipReason } from './export-rules.js';
+import {
+  correctionPairOf,
+  disagreementPairOf,
+  goldSqlOf,
+  normalizeQuestion,
+  RULES_VERSION,
+  schemaContextOf,
+  textKey,
+} from './export-rules.js';
+import type { GoldRules, MissingSchemaMode, PairRule, SkipReason } from './export-rules.js';
+import { assignGroups, checkLeakage } from './intent-groups.js';
+import type { GroupedItem, LeakageCheck, Split } from './intent-groups.js';
+import { readAnswers } from './recorded-answers.js';
 
 export interface ExportFilters {
   /** Queries asked at or after this instant. */
@@ -36,12 +57,14 @@ export interface ExportFilters {
 export interface ExportOptions {
   /** A store URL, or typed store options (see @aitdr/exporter). */
   readonly store: string | StoreOptions;
-  /** Directory of train.jsonl, validation.jsonl and manifest.json; created when missing. */
+  /** Directory of the files (EXPORT_FILES); created when missing. */
   readonly outDirectory: string;
   readonly format: ExampleFormat;
   readonly rules: GoldRules;
+  /** Queries without schema context: skipped (default) or written with a prompt naming no schema. */
+  readonly missingSchema?: MissingSchemaMode;
   readonly filters: ExportFilters;
-  /** One example per normalised question (the first kept: corrected ones first, then the newest). */
+  /** One example per normalised question, one pair per prompt and SQL (the first kept: corrected ones first, then the newest). */
   readonly dedupe: boolean;
   readonly validationRatio: number;
   readonly seed: string;
@@ -50,17 +73,43 @@ export interface ExportOptions {
   readonly progress?: Progress;
 }
 
+/** What an export writes, by role. */
 export const EXPORT_FILES = {
+  /** Supervised fine-tuning examples (JSON Lines in `--format`). */
   train: 'train.jsonl',
   validation: 'validation.jsonl',
+  /** Preference pairs in OpenAI's preference fine-tuning format. */
+  preferenceTrain: 'preference-train.jsonl',
+  preferenceValidation: 'preference-validation.jsonl',
+  /** The same pairs as `{prompt, chosen, rejected}`, the form TRL's DPO trainer reads. */
+  dpoTrain: 'dpo-train.jsonl',
+  dpoValidation: 'dpo-validation.jsonl',
+  /** The examples and the pairs as Parquet, for the Hugging Face `datasets` library and the like. */
+  trainParquet: 'train.parquet',
+  validationParquet: 'validation.parquet',
+  dpoTrainParquet: 'dpo-train.parquet',
+  dpoValidationParquet: 'dpo-validation.parquet',
+  /** The dataset card: Hugging Face YAML header (configs, splits, features), then what the data is. */
+  card: 'README.md',
   manifest: 'manifest.json',
-};
+} as const;
+export type ExportFileRole = keyof typeof EXPORT_FILES;
+/** The data files: every file but the card and the manifest. */
+type DataFileRole = Exclude<ExportFileRole, 'card' | 'manifest'>;
+
+/** Skip reasons the rules give, and `duplicate` from de-duplication. */
+export type SkipCounts = Readonly<Record<SkipReason | 'duplicate', number>>;
 
 export interface ExportManifest {
-  readonly createdAt: string;
+  /** `aitdr-` and 16 hex digits of the SHA-256 of the rules' version, the options and every data file's hash. */
+  readonly datasetId: string;
+  readonly rulesVersion: number;
   readonly store: string;
+  /** What the store held when read: the same snapshot and options give the same files and ID. */
+  readonly snapshot: { readonly queries: number; readonly latestRecordedAt: string | null };
   readonly format: ExampleFormat;
-  readonly files: { readonly train: string; readonly validation: string };
+  /** Every file but the manifest: its name, SHA-256 (hex) and rows (lines of JSON Lines, rows of Parquet). */
+  readonly files: Readonly<Record<Exclude<ExportFileRole, 'manifest'>, FileEntry>>;
   readonly counts: {
     /** Queries in the store. */
     readonly queries: number;
@@ -70,7 +119,7 @@ export interface ExportManifest {
     readonly train: number;
     readonly validation: number;
     /** Matched queries that gave no example, by reason. */
-    readonly skipped: Readonly<Record<SkipReason | 'duplicate', number>>;
+    readonly skipped: SkipCounts;
     /** Where the examples' SQL came from. */
     readonly goldFrom: {
       readonly userCorrection: number;
@@ -78,11 +127,26 @@ export interface ExportManifest {
       readonly localModel: number;
       readonly modelOfUnknownSource: number;
     };
+    readonly byCategory: Readonly<Record<string, number>>;
+    /** Intents: examples sharing a normalised question or gold SQL, never split across the files. */
+    readonly groups: { readonly total: number; readonly train: number; readonly validation: number };
+    /** Questions and gold SQL found in both files (the export fails unless both are 0). */
+    readonly leakage: LeakageCheck;
+    readonly preference: {
+      readonly pairs: number;
+      readonly train: number;
+      readonly validation: number;
+      readonly byRule: Readonly<Record<PairRule, number>>;
+      /** Pairs found but not written: the same prompt and SQL again, or no schema context. */
+      readonly duplicate: number;
+      readonly noSchemaContext: number;
+    };
   };
   readonly rules: {
     readonly gold: readonly string[];
     readonly negativeRating: number;
     readonly requireFeedback: boolean;
+    readonly missingSchema: MissingSchemaMode;
     readonly dedupe: boolean;
     readonly split: { readonly validationRatio: number; readonly seed: string };
     /** The system instructions; `{DATABASE_TYPE}` stands for each query's database type. */
@@ -97,6 +161,12 @@ export interface ExportManifest {
   };
 }
 
+export interface FileEntry {
+  readonly name: string;
+  readonly sha256: string;
+  readonly rows: number;
+}
+
 /** The view's columns the export reads. */
 const COLUMNS = [
   'QUERY_ID',
@@ -106,6 +176,7 @@ const COLUMNS = [
   'CATEGORY',
   'SCHEMA_CONTEXT',
   'SELECTED_SOURCE',
+  'GENERATED_SQL',
   'EXECUTION_SUCCESS',
   'RATING',
   'IS_CORRECT',
@@ -115,11 +186,15 @@ const COLUMNS = [
 ];
 
 /**
- * The filtered rows, corrected ones first (so de-duplication keeps a correction over a model's
- * answer), then the newest. Every value is a bind; column names are constants.
+ * The filtered rows, as a WHERE clause on the view. Every value is a bind; column names are
+ * constants.
  */
-function examplesQuery(reader: TableReader, filters: ExportFilters, select: string) {
-  const binds = reader.binds();
+export function examplesQuery(
+  reader: TableReader,
+  filters: ExportFilters,
+  select: string,
+  binds: Binds = reader.binds(),
+) {
   const where: string[] = [];
   if (filters.from !== undefined) where.push(`QUERY_TIME >= ${binds.add(filters.from)}`);
   if (filters.until !== undefined) where.push(`QUERY_TIME < ${binds.add(filters.until)}`);
@@ -134,6 +209,16 @@ function examplesQuery(reader: TableReader, filters: ExportFilters, select: stri
   return { sql, binds };
 }
 
+function hasFilters(filters: ExportFilters): boolean {
+  return (
+    filters.from !== undefined ||
+    filters.until !== undefined ||
+    filters.source !== undefined ||
+    filters.minRating !== undefined ||
+    (filters.categories !== undefined && filters.categories.length > 0)
+  );
+}
+
 export async function exportDataset(options: ExportOptions): Promise<ExportManifest> {
   const reader = await openTableReader(options.store);
   try {
@@ -143,19 +228,93 @@ export async function exportDataset(options: ExportOptions): Promise<ExportManif
   }
 }
 
-async function exportFrom(reader: TableReader, options: ExportOptions): Promise<ExportManifest> {
-  const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${TRAINING_EXAMPLES_VIEW}`);
-  const counted = examplesQuery(reader, options.filters, 'COUNT(*) AS N');
-  const [matching] = await reader.query(counted.sql, counted.binds);
-  const matched = Number(matching?.N ?? 0);
-
-  const directory = resolve(options.outDirectory);
-  await mkdir(directory, { recursive: true });
-  const partial = (name: string) => join(directory, `.${name}.partial`);
-  const files = {
-    train: createWriteStream(partial(EXPORT_FILES.train)),
-    validation: createWriteStream(partial(EXPORT_FILES.validation)),
+/** SQL compared as the stats' agreement compares it: the parser's layout, case, aliases. */
+export async function sqlComparer(): Promise<{
+  key: (sql: string) => string;
+  same: (a: string, b: string) => boolean;
+}> {
+  const parser = await loadSqlParser();
+  const keys = new Map<string, string>();
+  const key = (sql: string) => {
+    let cached = keys.get(sql);
+    if (cached === undefined) {
+      cached = textKey(normalizeSql(sql, parser));
+      keys.set(sql, cached);
+    }
+    return cached;
   };
+  return { key, same: (a, b) => key(a) === key(b) };
+}
+
+export interface Example extends GroupedItem {
+  readonly system: string;
+  readonly question: string;
+  readonly sql: string;
+  readonly category: string | undefined;
+  readonly goldFrom: 'user_correction' | ModelSource | undefined;
+}
+
+export interface Pair extends GroupedItem {
+  readonly system: string;
+  readonly question: string;
+  readonly chosen: string;
+  readonly rejected: string;
+  readonly rule: PairRule;
+}
+
+/** What the rules make of the store: the examples and pairs, each placed in its intent and file. */
+export interface CollectedDataset {
+  /** Queries in the store, and those the filters let through. */
+  readonly queries: number;
+  readonly matched: number;
+  readonly examples: readonly PlacedExample[];
+  readonly pairs: readonly PlacedPair[];
+  readonly skipped: SkipCounts;
+  readonly pairSkips: { readonly duplicate: number; readonly noSchemaContext: number };
+  readonly leakage: LeakageCheck;
+}
+
+export type PlacedExample = Example & { readonly group: string; readonly split: Split };
+export type PlacedPair = Pair & { readonly group: string; readonly split: Split };
+
+/** The options the rules and the split read (not where or how the files are written). */
+export type DatasetOptions = Pick<
+  ExportOptions,
+  'rules' | 'missingSchema' | 'filters' | 'dedupe' | 'validationRatio' | 'seed' | 'instructions' | 'progress'
+>;
+
+/**
+ * Reads the store and applies the rules, the de-duplication, the split and the leakage check
+ * (throws LeakageError): the export writes what this returns, the stats report counts it.
+ */
+export async function collectDataset(
+  reader: TableReader,
+  options: DatasetOptions,
+): Promise<CollectedDataset> {
+  const missingSchema = options.missingSchema ?? 'skip';
+  // The view has one row per query; reading it is the costly part, so it is read only when needed.
+  const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${AI_TRAINING_QUERIES.name}`);
+  const filtered = hasFilters(options.filters);
+  const counted = examplesQuery(reader, options.filters, 'COUNT(*) AS N');
+  const matched = filtered
+    ? Number((await reader.query(counted.sql, counted.binds))[0]?.N ?? 0)
+    : Number(total?.N ?? 0);
+  const sql = await sqlComparer();
+  const answers = await readAnswers(
+    reader,
+    filtered ? (binds) => examplesQuery(reader, options.filters, 'QUERY_ID', binds).sql : undefined,
+    // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
+    (answer) => answer.failed && answer.sql !== undefined,
+  );
+  // Many examples share their system message (the same schema context) and their SQL: one copy each.
+  const strings = new Map<string, string>();
+  const intern = (text: string) => {
+    const known = strings.get(text);
+    if (known !== undefined) return known;
+    strings.set(text, text);
+    return text;
+  };
+
   const skipped: Record<SkipReason | 'duplicate', number> = {
     noQuestion: 0,
     correctionNotUsed: 0,
@@ -165,119 +324,283 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
     executionFailed: 0,
     negativeFeedback: 0,
     noFeedback: 0,
+    noSchemaContext: 0,
     duplicate: 0,
   };
-  const goldFrom = { userCorrection: 0, apiModel: 0, localModel: 0, modelOfUnknownSource: 0 };
-  const written = { train: 0, validation: 0 };
-  const seen = new Set<string>();
+  const examples: Example[] = [];
+  const pairs: Pair[] = [];
+  const pairSkips = { duplicate: 0, noSchemaContext: 0 };
+  const seenQuestions = new Set<string>();
+  const seenPairs = new Set<string>();
 
+  const query = examplesQuery(reader, options.filters, COLUMNS.join(', '));
+  // Corrected ones first (de-duplication keeps a correction over a model's answer), then the newest.
+  const ordered = `${query.sql} ORDER BY CASE WHEN CORRECTED_SQL IS NULL THEN 1 ELSE 0 END, QUERY_TIME DESC, QUERY_ID`;
+  options.progress?.start(matched);
   try {
-    const query = examplesQuery(reader, options.filters, COLUMNS.join(', '));
-    const ordered = `${query.sql} ORDER BY CASE WHEN CORRECTED_SQL IS NULL THEN 1 ELSE 0 END, QUERY_TIME DESC, QUERY_ID`;
-    options.progress?.start(matched);
     for await (const row of reader.stream(ordered, query.binds)) {
       options.progress?.increment();
-      const example = toExample(row, options);
-      if ('skip' in example) {
-        skipped[example.skip] += 1;
+      const question = asText(row.QUERY_TEXT)?.trim();
+      const normalizedQuestion = question === undefined ? '' : normalizeQuestion(question);
+      if (question === undefined || normalizedQuestion === '') {
+        skipped.noQuestion += 1;
+        continue;
+      }
+      const questionKey = textKey(normalizedQuestion);
+      const gold = goldSqlOf(row, options.rules);
+      const context = schemaContextOf(row, missingSchema);
+      const system =
+        'skip' in context
+          ? undefined
+          : intern(
+              systemMessage(
+                options.instructions ??
+                  defaultInstructions(asText(row.DATABASE_TYPE), context.schema !== undefined),
+                context.schema,
+              ),
+            );
+
+      for (const pair of [
+        correctionPairOf(row, options.rules, sql.same),
+        disagreementPairOf(gold, answers.get(String(row.QUERY_ID)) ?? [], sql.same),
+      ]) {
+        if (pair === undefined) continue;
+        if (system === undefined) {
+          pairSkips.noSchemaContext += 1;
+          continue;
+        }
+        const sqlKey = sql.key(pair.chosen);
+        const pairKey = `${questionKey}\u0000${sqlKey}\u0000${sql.key(pair.rejected)}`;
+        if (options.dedupe && seenPairs.has(pairKey)) {
+          pairSkips.duplicate += 1;
+          continue;
+        }
+        seenPairs.add(pairKey);
+        pairs.push({
+          ...pair,
+          chosen: intern(pair.chosen),
+          rejected: intern(pair.rejected),
+          system,
+          question,
+          questionKey,
+          sqlKey,
+        });
+      }
+
+      if ('skip' in gold) {
+        skipped[gold.skip] += 1;
+        continue;
+      }
+      if (system === undefined) {
+        skipped.noSchemaContext += 1;
         continue;
       }
       if (options.dedupe) {
-        const key = questionKey(example.normalizedQuestion);
-        if (seen.has(key)) {
+        if (seenQuestions.has(questionKey)) {
           skipped.duplicate += 1;
           continue;
         }
-        seen.add(key);
+        seenQuestions.add(questionKey);
       }
-      const split = splitOf(example.normalizedQuestion, options.seed, options.validationRatio);
-      await write(files[split], formatExample(options.format, example));
-      written[split] += 1;
-      if (example.goldFrom === 'user_correction') goldFrom.userCorrection += 1;
-      else if (example.goldFrom === 'api') goldFrom.apiModel += 1;
-      else if (example.goldFrom === 'local') goldFrom.localModel += 1;
-      else goldFrom.modelOfUnknownSource += 1;
+      examples.push({
+        system,
+        question,
+        sql: intern(gold.sql),
+        category: asText(row.CATEGORY),
+        goldFrom: gold.from === 'user_correction' ? gold.from : gold.source,
+        questionKey,
+        sqlKey: sql.key(gold.sql),
+      });
     }
+  } finally {
     options.progress?.stop();
-    await Promise.all([close(files.train), close(files.validation)]);
+  }
+
+  // Examples and pairs are grouped together: a pair's prompt and chosen SQL follow its intent.
+  const items: GroupedItem[] = [...examples, ...pairs];
+  const assigned = assignGroups(items, options.seed, options.validationRatio);
+  const placed = items.map((item, i) => ({ ...item, ...assigned[i]! }));
+  const leakage = checkLeakage(placed);
+  return {
+    queries: Number(total?.N ?? 0),
+    matched,
+    examples: examples.map((example, i) => ({ ...example, ...assigned[i]! })),
+    pairs: pairs.map((pair, i) => ({ ...pair, ...assigned[examples.length + i]! })),
+    skipped,
+    pairSkips,
+    leakage,
+  };
+}
+
+async function exportFrom(reader: TableReader, options: ExportOptions): Promise<ExportManifest> {
+  const snapshot = await storeSnapshot(reader);
+  const dataset = await collectDataset(reader, options);
+  const { examples, pairs, skipped, pairSkips, leakage, matched } = dataset;
+  const exampleSplit = (split: Split) => examples.filter((e) => e.split === split);
+  const pairSplit = (split: Split) => pairs.filter((p) => p.split === split);
+
+  const sft = { train: exampleSplit('train'), validation: exampleSplit('validation') };
+  const dpo = { train: pairSplit('train'), validation: pairSplit('validation') };
+  const directory = resolve(options.outDirectory);
+  const partial = (name: string) => join(directory, `.${name}.partial`);
+  const written: string[] = [];
+  const dataEntries = {} as Record<DataFileRole, FileEntry>;
+  try {
+    await mkdir(directory, { recursive: true });
+    // JSON Lines are streamed to disk and hashed as they go: no copy of a whole file in memory.
+    const jsonl = async <T>(role: DataFileRole, items: readonly T[], line: (item: T) => string) => {
+      const name = EXPORT_FILES[role];
+      written.push(name);
+      const hash = createHash('sha256');
+      const stream = createWriteStream(partial(name));
+      try {
+        for (const item of items) {
+          const text = line(item);
+          hash.update(text);
+          if (!stream.write(text)) await once(stream, 'drain');
+        }
+      } finally {
+        stream.end();
+        await once(stream, 'close');
+      }
+      dataEntries[role] = { name, sha256: hash.digest('hex'), rows: items.length };
+    };
+    const parquetFile = async (role: DataFileRole, bytes: Uint8Array, rows: number) => {
+      const name = EXPORT_FILES[role];
+      written.push(name);
+      await writeFile(partial(name), bytes);
+      dataEntries[role] = { name, sha256: sha256(bytes), rows };
+    };
+    await jsonl('train', sft.train, (e) => formatExample(options.format, e));
+    await jsonl('validation', sft.validation, (e) => formatExample(options.format, e));
+    await jsonl('preferenceTrain', dpo.train, formatOpenAiPreference);
+    await jsonl('preferenceValidation', dpo.validation, formatOpenAiPreference);
+    await jsonl('dpoTrain', dpo.train, (p) => formatPromptChosenRejected(options.format, p));
+    await jsonl('dpoValidation', dpo.validation, (p) => formatPromptChosenRejected(options.format, p));
+    await parquetFile('trainParquet', examplesParquet(sft.train), sft.train.length);
+    await parquetFile('validationParquet', examplesParquet(sft.validation), sft.validation.length);
+    await parquetFile('dpoTrainParquet', pairsParquet(dpo.train), dpo.train.length);
+    await parquetFile('dpoValidationParquet', pairsParquet(dpo.validation), dpo.validation.length);
   } catch (error) {
-    options.progress?.stop();
-    files.train.destroy();
-    files.validation.destroy();
-    await Promise.all([
-      rm(partial(EXPORT_FILES.train), { force: true }),
-      rm(partial(EXPORT_FILES.validation), { force: true }),
-    ]);
+    await Promise.all(written.map((name) => rm(partial(name), { force: true })));
     throw error;
   }
 
-  const manifest: ExportManifest = {
-    createdAt: new Date().toISOString(),
-    store: reader.store,
-    format: options.format,
-    files: { train: EXPORT_FILES.train, validation: EXPORT_FILES.validation },
-    counts: {
-      queries: Number(total?.N ?? 0),
-      matched,
-      examples: written.train + written.validation,
-      train: written.train,
-      validation: written.validation,
-      skipped,
-      goldFrom,
+  const count = <T>(list: readonly T[], test: (item: T) => boolean) => list.filter(test).length;
+  const groupsIn = (list: readonly { group: string }[]) => new Set(list.map((i) => i.group)).size;
+  const byCategory: Record<string, number> = {};
+  for (const example of examples) {
+    const category = example.category ?? '(none)';
+    byCategory[category] = (byCategory[category] ?? 0) + 1;
+  }
+  const rules: ExportManifest['rules'] = {
+    gold: options.rules.gold,
+    negativeRating: options.rules.negativeRating,
+    requireFeedback: options.rules.requireFeedback,
+    missingSchema: options.missingSchema ?? 'skip',
+    dedupe: options.dedupe,
+    split: { validationRatio: options.validationRatio, seed: options.seed },
+    instructions: options.instructions ?? defaultInstructions('{DATABASE_TYPE}'),
+  };
+  const filters = manifestFilters(options.filters);
+  const datasetId = `aitdr-${sha256(
+    Buffer.from(
+      JSON.stringify({
+        rulesVersion: RULES_VERSION,
+        format: options.format,
+        rules,
+        filters,
+        files: dataEntries,
+      }),
+    ),
+  ).slice(0, 16)}`;
+  const counts: ExportManifest['counts'] = {
+    queries: dataset.queries,
+    matched,
+    examples: examples.length,
+    train: sft.train.length,
+    validation: sft.validation.length,
+    skipped,
+    goldFrom: {
+      userCorrection: count(examples, (e) => e.goldFrom === 'user_correction'),
+      apiModel: count(examples, (e) => e.goldFrom === 'api'),
+      localModel: count(examples, (e) => e.goldFrom === 'local'),
+      modelOfUnknownSource: count(examples, (e) => e.goldFrom === undefined),
     },
-    rules: {
-      gold: options.rules.gold,
-      negativeRating: options.rules.negativeRating,
-      requireFeedback: options.rules.requireFeedback,
-      dedupe: options.dedupe,
-      split: { validationRatio: options.validationRatio, seed: options.seed },
-      instructions: options.instructions ?? defaultInstructions('{DATABASE_TYPE}'),
+    byCategory: Object.fromEntries(Object.entries(byCategory).sort(([a], [b]) => a.localeCompare(b))),
+    groups: {
+      total: groupsIn([...sft.train, ...sft.validation]),
+      train: groupsIn(sft.train),
+      validation: groupsIn(sft.validation),
     },
-    filters: {
-      ...(options.filters.from === undefined ? {} : { from: options.filters.from.toISOString() }),
-      ...(options.filters.until === undefined ? {} : { until: options.filters.until.toISOString() }),
-      ...(options.filters.source === undefined ? {} : { source: options.filters.source }),
-      ...(options.filters.minRating === undefined ? {} : { minRating: options.filters.minRating }),
-      ...(options.filters.categories === undefined ? {} : { categories: options.filters.categories }),
+    leakage,
+    preference: {
+      pairs: pairs.length,
+      train: dpo.train.length,
+      validation: dpo.validation.length,
+      byRule: {
+        userCorrection: count(pairs, (p) => p.rule === 'userCorrection'),
+        modelDisagreement: count(pairs, (p) => p.rule === 'modelDisagreement'),
+      },
+      ...pairSkips,
     },
   };
-  await writeFile(partial(EXPORT_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
-  for (const name of Object.values(EXPORT_FILES)) await rename(partial(name), join(directory, name));
+  const card = Buffer.from(
+    datasetCard({ datasetId, format: options.format, counts, rules, files: dataEntries }),
+  );
+  const manifest: ExportManifest = {
+    datasetId,
+    rulesVersion: RULES_VERSION,
+    store: reader.store,
+    snapshot,
+    format: options.format,
+    files: {
+      ...dataEntries,
+      card: { name: EXPORT_FILES.card, sha256: sha256(card), rows: 1 },
+    },
+    counts,
+    rules,
+    filters,
+  };
+  try {
+    await writeFile(partial(EXPORT_FILES.card), card);
+    await writeFile(partial(EXPORT_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  } catch (error) {
+    await Promise.all(
+      [...written, EXPORT_FILES.card, EXPORT_FILES.manifest].map((name) =>
+        rm(partial(name), { force: true }),
+      ),
+    );
+    throw error;
+  }
+  // Renamed only once every file is whole: a failed export leaves an earlier one as it was.
+  for (const name of [...written, EXPORT_FILES.card, EXPORT_FILES.manifest]) {
+    await rename(partial(name), join(directory, name));
+  }
   return manifest;
 }
 
-type ExampleOrSkip =
-  | {
-      readonly system: string;
-      readonly question: string;
-      readonly sql: string;
-      readonly normalizedQuestion: string;
-      readonly goldFrom: 'user_correction' | ModelSource | undefined;
-    }
-  | { readonly skip: SkipReason };
+/** How many queries the store holds and when its newest row was written (queries or feedback). */
+async function storeSnapshot(reader: TableReader): Promise<ExportManifest['snapshot']> {
+  const [queries] = await reader.query(
+    `SELECT COUNT(*) AS N, MAX(RECORDED_AT) AS LATEST FROM ${AI_TRAINING_QUERIES.name}`,
+  );
+  const [feedback] = await reader.query(`SELECT MAX(RECORDED_AT) AS LATEST FROM ${AI_USER_FEEDBACK.name}`);
+  const latest = [asText(queries?.LATEST), asText(feedback?.LATEST)]
+    .filter((t): t is string => t !== undefined)
+    .sort()
+    .at(-1);
+  return { queries: Number(queries?.N ?? 0), latestRecordedAt: latest ?? null };
+}
 
-function toExample(row: ReadRow, options: ExportOptions): ExampleOrSkip {
-  const question = asText(row.QUERY_TEXT)?.trim();
-  const normalizedQuestion = question === undefined ? '' : normalizeQuestion(question);
-  if (question === undefined || normalizedQuestion === '') return { skip: 'noQuestion' };
-  const gold = goldSqlOf(row, options.rules);
-  if ('skip' in gold) return gold;
-  const instructions = options.instructions ?? defaultInstructions(asText(row.DATABASE_TYPE));
+function manifestFilters(filters: ExportFilters): ExportManifest['filters'] {
   return {
-    system: systemMessage(instructions, asText(row.SCHEMA_CONTEXT)),
-    question,
-    sql: gold.sql,
-    normalizedQuestion,
-    goldFrom: gold.from === 'user_correction' ? gold.from : gold.source,
+    ...(filters.from === undefined ? {} : { from: filters.from.toISOString() }),
+    ...(filters.until === undefined ? {} : { until: filters.until.toISOString() }),
+    ...(filters.source === undefined ? {} : { source: filters.source }),
+    ...(filters.minRating === undefined ? {} : { minRating: filters.minRating }),
+    ...(filters.categories === undefined ? {} : { categories: filters.categories }),
   };
 }
 
-/** Writes with back-pressure: waits for the stream to drain rather than buffering the whole export. */
-async function write(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
-}
-
-async function close(stream: WriteStream): Promise<void> {
-  stream.end();
-  await once(stream, 'close');
-}
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

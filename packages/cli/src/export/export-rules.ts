@@ -36,7 +36,46 @@ export type SkipReason =
   | 'noAnswerLink'
   | 'executionFailed'
   | 'negativeFeedback'
-  | 'noFeedback';
+  | 'noFeedback'
+  | 'noSchemaContext';
+
+/** How the export's summary and the stats report name each reason a query gave no example. */
+export const SKIP_REASON_LABELS: Readonly<Record<SkipReason | 'duplicate', string>> = {
+  duplicate: 'duplicate questions',
+  noQuestion: 'no question text',
+  correctionNotUsed: 'corrected, but corrections not used',
+  noCorrection: 'no corrected SQL',
+  notExecuted: 'no SQL ran',
+  noAnswerLink: 'SQL ran, but its execution links to no model interaction',
+  executionFailed: 'SQL failed to run',
+  negativeFeedback: 'negative feedback',
+  noFeedback: 'no feedback',
+  noSchemaContext: 'no schema context',
+};
+
+/**
+ * The version of these rules, in the manifest and the dataset ID: raised whenever a rule changes
+ * what an export of the same store writes.
+ */
+export const RULES_VERSION = 2;
+
+/** What to do with a query recorded without schema context. */
+export const MISSING_SCHEMA_MODES = ['skip', 'no-schema-prompt'] as const;
+export type MissingSchemaMode = (typeof MISSING_SCHEMA_MODES)[number];
+
+/**
+ * The schema context of an example: the one the models were given; without one, the query is
+ * skipped (`skip`, the default: the instructions promise a schema) or written with instructions
+ * that do not mention a schema (`no-schema-prompt`).
+ */
+export function schemaContextOf(
+  row: ReadRow,
+  mode: MissingSchemaMode,
+): { readonly schema: string | undefined } | { readonly skip: 'noSchemaContext' } {
+  const schema = asText(row.SCHEMA_CONTEXT);
+  if (schema === undefined && mode === 'skip') return { skip: 'noSchemaContext' };
+  return { schema };
+}
 
 export type GoldSql =
   | { readonly sql: string; readonly from: 'user_correction' }
@@ -77,33 +116,100 @@ export function goldSqlOf(row: ReadRow, rules: GoldRules): GoldSql {
 }
 
 /**
- * A question as compared for de-duplication: Unicode-normalised (NFKC), lower case, every run of
- * characters other than letters and digits made one space. "Scrap rate per shift?" and
- * "scrap  rate per shift" are the same question.
+ * How people open a question before asking it: a greeting ("Hi!", "Hello,") and a short lead-in
+ * ending in a colon ("Quick question:", "For the morning meeting:"). They say nothing about the
+ * task, so two questions differing only there are the same question.
+ */
+const OPENING =
+  /^\s*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[\s,!.]*)?(?:[^:?\n]{1,40}:\s+)?/iu;
+
+/**
+ * A question as compared for de-duplication, grouping and the leakage check: its opening dropped,
+ * Unicode-normalised (NFKC), lower case, every run of characters other than letters and digits
+ * made one space. "Quick question: scrap rate per shift?" and "Scrap  rate per shift" are the same
+ * question.
  */
 export function normalizeQuestion(text: string): string {
-  return text
-    .normalize('NFKC')
+  const normalized = text.normalize('NFKC');
+  const withoutOpening = normalized.replace(OPENING, '');
+  return (withoutOpening.trim() === '' ? normalized : withoutOpening)
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
 
 /**
- * Which file a question goes to: a hash of the seed and the normalised question, read as a
- * number in [0, 1), below the ratio means validation. Reproducible, independent of the order
- * rows arrive in, and a question (with its duplicates, when they are kept) never lands in both.
+ * Which file a group goes to: a hash of the seed and the group's key, read as a number in
+ * [0, 1), below the ratio means validation. Reproducible, independent of the order rows arrive in.
  */
-export function splitOf(
-  normalizedQuestion: string,
-  seed: string,
-  validationRatio: number,
-): 'train' | 'validation' {
-  const digest = createHash('sha256').update(`${seed}\u0000${normalizedQuestion}`).digest();
+export function splitOf(groupKey: string, seed: string, validationRatio: number): 'train' | 'validation' {
+  const digest = createHash('sha256').update(`${seed}\u0000${groupKey}`).digest();
   return digest.readUInt32BE(0) / 2 ** 32 < validationRatio ? 'validation' : 'train';
 }
 
-/** A compact key for a normalised question, so the set of questions seen stays small. */
-export function questionKey(normalizedQuestion: string): string {
-  return createHash('sha256').update(normalizedQuestion).digest('base64url').slice(0, 22);
+/** A compact key for a normalised question or SQL text, so the sets of keys stay small. */
+export function textKey(normalized: string): string {
+  return createHash('sha256').update(normalized).digest('base64url').slice(0, 22);
+}
+
+/** A natural preference pair in the recorded data: the better SQL for a prompt, and a worse one. */
+export interface PreferencePair {
+  readonly rule: PairRule;
+  readonly chosen: string;
+  readonly rejected: string;
+}
+
+/** The rules that find pairs; each is one function below. */
+export type PairRule = 'userCorrection' | 'modelDisagreement';
+
+/**
+ * A user's correction: the corrected SQL (chosen) against the model SQL it replaced (rejected),
+ * which is the SQL that ran, else the selected model's. None when the two are the same SQL
+ * (`sameSql`), or when corrections are not gold.
+ */
+export function correctionPairOf(
+  row: ReadRow,
+  rules: GoldRules,
+  sameSql: (a: string, b: string) => boolean,
+): PreferencePair | undefined {
+  const corrected = asText(row.CORRECTED_SQL)?.trim();
+  const replaced = (asText(row.ANSWER_SQL) ?? asText(row.GENERATED_SQL))?.trim();
+  if (corrected === undefined || replaced === undefined || !rules.gold.includes('corrected'))
+    return undefined;
+  if (sameSql(corrected, replaced)) return undefined;
+  return { rule: 'userCorrection', chosen: corrected, rejected: replaced };
+}
+
+/** One model's answer to a query, and what became of its SQL. */
+export interface ModelAnswer {
+  readonly interactionId: string;
+  readonly source: string | undefined;
+  readonly sql: string | undefined;
+  /** Its SQL failed validation, or ran and failed. */
+  readonly failed: boolean;
+}
+
+/**
+ * An API/local disagreement: the gold rule took one model's SQL (it ran and was not rated down);
+ * the other model's different SQL failed validation or execution. Chosen: the gold SQL; rejected:
+ * the failed one. Feedback rates only the answer that ran, so an answer rated down has no
+ * accepted rival here; it makes a pair only through the user's correction.
+ */
+export function disagreementPairOf(
+  gold: GoldSql,
+  answers: readonly ModelAnswer[],
+  sameSql: (a: string, b: string) => boolean,
+): PreferencePair | undefined {
+  if ('skip' in gold || gold.from !== 'model' || gold.source === undefined) return undefined;
+  const rival = answers.find(
+    (answer) =>
+      answer.source !== undefined &&
+      answer.source !== gold.source &&
+      answer.failed &&
+      answer.sql !== undefined &&
+      !sameSql(answer.sql, gold.sql),
+  );
+  return rival?.sql === undefined
+    ? undefined
+    : { rule: 'modelDisagreement', chosen: gold.sql, rejected: rival.sql.trim() };
 }

@@ -7,6 +7,7 @@
 import {
   AI_FALLBACK_EVENTS,
   AI_MODEL_INTERACTIONS,
+  AI_SCHEMA_CONTEXTS,
   AI_QUERY_CLASSIFICATIONS,
   AI_RESPONSE_SELECTIONS,
   AI_SQL_PROCESSING,
@@ -15,11 +16,34 @@ import {
   TRAINING_EXAMPLES_VIEW,
 } from '@aitdr/schema';
 import type { ReadRow, TableReader } from '@aitdr/exporter';
+import { collectDataset } from '../export/export-dataset.js';
+import { DEFAULT_GOLD_RULES } from '../export/export-rules.js';
+import type { SkipReason } from '../export/export-rules.js';
 import { asBoolean, asNumber, asText } from '../store/read-values.js';
+import { periodScope } from './period.js';
+import type { PeriodScope, StatsPeriod } from './period.js';
+import { collectReadiness } from './readiness.js';
+import type { Readiness } from './readiness.js';
+
+/** Price of 1,000 tokens of a model, input and output, in the user's currency. */
+export interface TokenPrice {
+  readonly input: number;
+  readonly output: number;
+}
+
+export interface StatsOptions {
+  /** Only queries asked in this period (and their stage rows and feedback). */
+  readonly period?: StatsPeriod;
+  /** A SQLite database (read-only) to run gold and model SQL on, for readiness by result. */
+  readonly database?: string;
+  /** Prices per model (REQUEST_MODEL or RESPONSE_MODEL), for the cost section. */
+  readonly prices?: Readonly<Record<string, TokenPrice>>;
+}
 
 export interface StatsReport {
   readonly store: string;
   readonly generatedAt: string;
+  readonly period: { readonly from?: string; readonly until?: string };
   readonly overview: {
     readonly queries: number;
     /** Queries whose last SQL ran without error. */
@@ -70,6 +94,27 @@ export interface StatsReport {
       readonly agreed: number;
     }[];
   };
+  /** What the export's default rules make of these queries. */
+  readonly training: TrainingSummary;
+  readonly readiness: Readiness;
+  /** Schema context lengths in tokens over the period's contexts. */
+  readonly schemaContextTokens: {
+    readonly contexts: number;
+    readonly withTokens: number;
+    readonly mean?: number;
+    readonly p95?: number;
+  };
+}
+
+export interface TrainingSummary {
+  readonly queries: number;
+  readonly examples: number;
+  /** Intents: examples sharing a normalised question or gold SQL. */
+  readonly groups: number;
+  readonly byGoldSource: readonly { readonly source: string; readonly count: number }[];
+  readonly byCategory: readonly { readonly category: string; readonly count: number }[];
+  readonly skipped: readonly { readonly reason: SkipReason | 'duplicate'; readonly count: number }[];
+  readonly pairs: { readonly userCorrection: number; readonly modelDisagreement: number };
 }
 
 export interface SourceOutcome {
@@ -94,8 +139,15 @@ export interface ModelUsage {
   /** Latency percentiles in ms over all calls, failed ones included; undefined without latencies. */
   readonly p50Ms?: number;
   readonly p95Ms?: number;
+  /** Calls that reported token counts: the averages are over these, not over every call. */
+  readonly callsWithTokens: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Input tokens per call (the prompt's length), over calls with counts. */
+  readonly inputP50?: number;
+  readonly inputP95?: number;
+  /** Input and output tokens at the model's price; undefined without a price. */
+  readonly cost?: number;
 }
 
 const UNKNOWN = '(none)';
@@ -103,31 +155,107 @@ const label = (value: ReadRow[string] | undefined) => asText(value) ?? UNKNOWN;
 const count = (row: ReadRow) => asNumber(row.N) ?? 0;
 
 /** Reads every section of the report. Statements run one after the other (SQLite allows one at a time). */
-export async function collectStats(reader: TableReader): Promise<StatsReport> {
+export async function collectStats(reader: TableReader, options: StatsOptions = {}): Promise<StatsReport> {
+  const scope = periodScope(options.period);
+  const { from, until } = scope.period;
   return {
     store: reader.store,
     generatedAt: new Date().toISOString(),
-    ...(await queriesOverTime(reader)),
-    selection: await selection(reader),
-    sources: await sourceOutcomes(reader),
-    models: await modelUsage(reader),
-    fallbacks: await fallbackReasons(reader),
-    validationFailures: await validationFailures(reader),
-    feedback: await feedbackDistribution(reader),
-    agreement: await agreement(reader),
+    period: {
+      ...(from === undefined ? {} : { from: from.toISOString() }),
+      ...(until === undefined ? {} : { until: until.toISOString() }),
+    },
+    ...(await queriesOverTime(reader, scope)),
+    selection: await selection(reader, scope),
+    sources: await sourceOutcomes(reader, scope),
+    models: await modelUsage(reader, scope, options.prices ?? {}),
+    fallbacks: await fallbackReasons(reader, scope),
+    validationFailures: await validationFailures(reader, scope),
+    feedback: await feedbackDistribution(reader, scope),
+    agreement: await agreement(reader, scope),
+    training: await trainingSummary(reader, scope),
+    readiness: await collectReadiness(reader, scope, options.database),
+    schemaContextTokens: await schemaContextTokens(reader, scope),
+  };
+}
+
+/** The export's defaults on the period's queries, nothing written. */
+async function trainingSummary(reader: TableReader, scope: PeriodScope): Promise<TrainingSummary> {
+  const dataset = await collectDataset(reader, {
+    rules: DEFAULT_GOLD_RULES,
+    filters: scope.period,
+    dedupe: true,
+    validationRatio: 0.1,
+    seed: '42',
+  });
+  const countBy = (keys: readonly string[]) => {
+    const counts = new Map<string, number>();
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  };
+  return {
+    queries: dataset.matched,
+    examples: dataset.examples.length,
+    groups: new Set(dataset.examples.map((e) => e.group)).size,
+    byGoldSource: countBy(dataset.examples.map((e) => e.goldFrom ?? '(none)')).map(([source, count]) => ({
+      source,
+      count,
+    })),
+    byCategory: countBy(dataset.examples.map((e) => e.category ?? UNKNOWN)).map(([category, count]) => ({
+      category,
+      count,
+    })),
+    skipped: (Object.entries(dataset.skipped) as [SkipReason | 'duplicate', number][])
+      .filter(([, count]) => count > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, count]) => ({ reason, count })),
+    pairs: {
+      userCorrection: dataset.pairs.filter((p) => p.rule === 'userCorrection').length,
+      modelDisagreement: dataset.pairs.filter((p) => p.rule === 'modelDisagreement').length,
+    },
+  };
+}
+
+async function schemaContextTokens(
+  reader: TableReader,
+  scope: PeriodScope,
+): Promise<StatsReport['schemaContextTokens']> {
+  const binds = reader.binds();
+  const tokens: number[] = [];
+  let contexts = 0;
+  for await (const row of reader.stream(
+    `SELECT TOKEN_COUNT FROM ${AI_SCHEMA_CONTEXTS.name} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
+    binds,
+  )) {
+    contexts += 1;
+    const count = asNumber(row.TOKEN_COUNT);
+    if (count !== undefined) tokens.push(count);
+  }
+  const sorted = Float64Array.from(tokens).sort();
+  const p95 = percentile(sorted, 0.95);
+  return {
+    contexts,
+    withTokens: tokens.length,
+    ...(tokens.length === 0
+      ? {}
+      : { mean: Math.round((10 * tokens.reduce((a, b) => a + b, 0)) / tokens.length) / 10 }),
+    ...(p95 === undefined ? {} : { p95 }),
   };
 }
 
 async function queriesOverTime(
   reader: TableReader,
+  scope: PeriodScope,
 ): Promise<Pick<StatsReport, 'overview' | 'queriesPerDay'>> {
   const days = new Map<string, { queries: number; answered: number }>();
   let queries = 0;
   let answered = 0;
   let first: string | undefined;
   let last: string | undefined;
+  const binds = reader.binds();
   for await (const row of reader.stream(
-    `SELECT QUERY_TIME, EXECUTION_SUCCESS FROM ${TRAINING_EXAMPLES_VIEW}`,
+    `SELECT QUERY_TIME, EXECUTION_SUCCESS FROM ${TRAINING_EXAMPLES_VIEW} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
+    binds,
   )) {
     const time = asText(row.QUERY_TIME);
     const ok = asBoolean(row.EXECUTION_SUCCESS) === true;
@@ -141,10 +269,16 @@ async function queriesOverTime(
     if (ok) day.answered += 1;
     days.set(time.slice(0, 10), day);
   }
+  const fallbackBinds = reader.binds();
   const [fallbacks] = await reader.query(
-    `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name}`,
+    `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name} WHERE ${scope.condition(fallbackBinds, 'QUERY_ID')}`,
+    fallbackBinds,
   );
-  const [feedback] = await reader.query(`SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name}`);
+  const feedbackBinds = reader.binds();
+  const [feedback] = await reader.query(
+    `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE ${scope.condition(feedbackBinds, 'QUERY_ID')}`,
+    feedbackBinds,
+  );
   return {
     overview: {
       queries,
@@ -160,9 +294,12 @@ async function queriesOverTime(
   };
 }
 
-async function selection(reader: TableReader): Promise<StatsReport['selection']> {
+async function selection(reader: TableReader, scope: PeriodScope): Promise<StatsReport['selection']> {
+  const binds = reader.binds();
   const rows = await reader.query(
-    `SELECT SELECTED_SOURCE, STRATEGY, COUNT(*) AS N FROM ${AI_RESPONSE_SELECTIONS.name} GROUP BY SELECTED_SOURCE, STRATEGY`,
+    `SELECT SELECTED_SOURCE, STRATEGY, COUNT(*) AS N FROM ${AI_RESPONSE_SELECTIONS.name}
+     WHERE ${scope.condition(binds, 'QUERY_ID')} GROUP BY SELECTED_SOURCE, STRATEGY`,
+    binds,
   );
   return {
     bySource: sumBy(rows, (row) => label(row.SELECTED_SOURCE)).map(([source, n]) => ({ source, count: n })),
@@ -170,24 +307,31 @@ async function selection(reader: TableReader): Promise<StatsReport['selection']>
   };
 }
 
-async function sourceOutcomes(reader: TableReader): Promise<SourceOutcome[]> {
+async function sourceOutcomes(reader: TableReader, scope: PeriodScope): Promise<SourceOutcome[]> {
+  const callBinds = reader.binds();
   const calls = await reader.query(
     `SELECT MODEL_SOURCE, COUNT(*) AS N, SUM(CASE WHEN STATUS_CODE = 'ERROR' THEN 1 ELSE 0 END) AS FAILED
-     FROM ${AI_MODEL_INTERACTIONS.name} GROUP BY MODEL_SOURCE`,
+     FROM ${AI_MODEL_INTERACTIONS.name} WHERE ${scope.condition(callBinds, 'QUERY_ID')} GROUP BY MODEL_SOURCE`,
+    callBinds,
   );
   // A stage row names the interaction whose SQL it handled; its source says whose SQL that was.
-  const bySource = (table: string, flag: string) =>
-    reader.query(
+  const bySource = (table: string, flag: string) => {
+    const binds = reader.binds();
+    return reader.query(
       `SELECT mi.MODEL_SOURCE, x.${flag} AS OK, COUNT(*) AS N FROM ${table} x
        JOIN ${AI_MODEL_INTERACTIONS.name} mi ON mi.QUERY_ID = x.QUERY_ID AND mi.INTERACTION_ID = x.INTERACTION_ID
+       WHERE ${scope.condition(binds, 'x.QUERY_ID')}
        GROUP BY mi.MODEL_SOURCE, x.${flag}`,
+      binds,
     );
+  };
   const validations = await bySource(AI_SQL_PROCESSING.name, 'IS_VALID');
   const executions = await bySource(AI_EXECUTION_RESULTS.name, 'SUCCESS');
   const succeeded = reader.binds();
   const answers = await reader.query(
     `SELECT ANSWER_SOURCE AS MODEL_SOURCE, COUNT(*) AS N FROM ${TRAINING_EXAMPLES_VIEW}
-     WHERE EXECUTION_SUCCESS = ${succeeded.add(true)} GROUP BY ANSWER_SOURCE`,
+     WHERE EXECUTION_SUCCESS = ${succeeded.add(true)} AND ${scope.condition(succeeded, 'QUERY_ID')}
+     GROUP BY ANSWER_SOURCE`,
     succeeded,
   );
   const sources = new Set(
@@ -211,49 +355,78 @@ async function sourceOutcomes(reader: TableReader): Promise<SourceOutcome[]> {
   }));
 }
 
-async function modelUsage(reader: TableReader): Promise<ModelUsage[]> {
-  const models = new Map<
-    string,
-    {
-      model: string;
-      source: string;
-      calls: number;
-      latencies: number[];
-      inputTokens: number;
-      outputTokens: number;
-    }
-  >();
+async function modelUsage(
+  reader: TableReader,
+  scope: PeriodScope,
+  prices: Readonly<Record<string, TokenPrice>>,
+): Promise<ModelUsage[]> {
+  interface Usage {
+    model: string;
+    source: string;
+    calls: number;
+    latencies: number[];
+    inputs: number[];
+    callsWithTokens: number;
+    inputTokens: number;
+    outputTokens: number;
+    price: TokenPrice | undefined;
+  }
+  const models = new Map<string, Usage>();
+  const binds = reader.binds();
   for await (const row of reader.stream(
-    `SELECT REQUEST_MODEL, MODEL_SOURCE, LATENCY_MS, INPUT_TOKENS, OUTPUT_TOKENS FROM ${AI_MODEL_INTERACTIONS.name}`,
+    `SELECT REQUEST_MODEL, RESPONSE_MODEL, MODEL_SOURCE, LATENCY_MS, INPUT_TOKENS, OUTPUT_TOKENS
+     FROM ${AI_MODEL_INTERACTIONS.name} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
+    binds,
   )) {
     const model = label(row.REQUEST_MODEL);
     const source = label(row.MODEL_SOURCE);
     const key = `${source}\u0000${model}`;
-    const usage = models.get(key) ?? {
+    const usage: Usage = models.get(key) ?? {
       model,
       source,
       calls: 0,
       latencies: [],
+      inputs: [],
+      callsWithTokens: 0,
       inputTokens: 0,
       outputTokens: 0,
+      price: prices[model] ?? prices[label(row.RESPONSE_MODEL)],
     };
     usage.calls += 1;
     const latency = asNumber(row.LATENCY_MS);
     if (latency !== undefined) usage.latencies.push(latency);
-    usage.inputTokens += asNumber(row.INPUT_TOKENS) ?? 0;
-    usage.outputTokens += asNumber(row.OUTPUT_TOKENS) ?? 0;
+    const input = asNumber(row.INPUT_TOKENS);
+    const output = asNumber(row.OUTPUT_TOKENS);
+    // A call without counts (a timeout, a provider that reports none) is left out of the token
+    // figures rather than counted as 0 tokens.
+    if (input !== undefined || output !== undefined) {
+      usage.callsWithTokens += 1;
+      usage.inputTokens += input ?? 0;
+      usage.outputTokens += output ?? 0;
+      if (input !== undefined) usage.inputs.push(input);
+    }
     models.set(key, usage);
   }
   return [...models.values()]
     .sort((a, b) => a.source.localeCompare(b.source) || a.model.localeCompare(b.model))
-    .map(({ latencies, ...usage }) => {
+    .map(({ latencies, inputs, price, ...usage }) => {
       const sorted = Float64Array.from(latencies).sort();
-      const p50 = percentile(sorted, 0.5);
-      const p95 = percentile(sorted, 0.95);
+      const sortedInputs = Float64Array.from(inputs).sort();
+      const figures = {
+        p50Ms: percentile(sorted, 0.5),
+        p95Ms: percentile(sorted, 0.95),
+        inputP50: percentile(sortedInputs, 0.5),
+        inputP95: percentile(sortedInputs, 0.95),
+        cost:
+          price === undefined
+            ? undefined
+            : Math.round(
+                ((usage.inputTokens * price.input + usage.outputTokens * price.output) / 1000) * 1e6,
+              ) / 1e6,
+      };
       return {
         ...usage,
-        ...(p50 === undefined ? {} : { p50Ms: p50 }),
-        ...(p95 === undefined ? {} : { p95Ms: p95 }),
+        ...Object.fromEntries(Object.entries(figures).filter(([, value]) => value !== undefined)),
       };
     });
 }
@@ -268,9 +441,12 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | undef
   return Math.round(value * 10) / 10;
 }
 
-async function fallbackReasons(reader: TableReader): Promise<StatsReport['fallbacks']> {
+async function fallbackReasons(reader: TableReader, scope: PeriodScope): Promise<StatsReport['fallbacks']> {
+  const binds = reader.binds();
   const rows = await reader.query(
-    `SELECT REASON, SUCCEEDED, COUNT(*) AS N FROM ${AI_FALLBACK_EVENTS.name} GROUP BY REASON, SUCCEEDED`,
+    `SELECT REASON, SUCCEEDED, COUNT(*) AS N FROM ${AI_FALLBACK_EVENTS.name}
+     WHERE ${scope.condition(binds, 'QUERY_ID')} GROUP BY REASON, SUCCEEDED`,
+    binds,
   );
   return sumBy(rows, (row) => label(row.REASON)).map(([reason, n]) => ({
     reason,
@@ -285,11 +461,14 @@ async function fallbackReasons(reader: TableReader): Promise<StatsReport['fallba
  * Validation failures by the kind of their first problem: the text before its first colon
  * ("syntax error", "statement is not read-only"), which leaves out the details that differ.
  */
-async function validationFailures(reader: TableReader): Promise<StatsReport['validationFailures']> {
+async function validationFailures(
+  reader: TableReader,
+  scope: PeriodScope,
+): Promise<StatsReport['validationFailures']> {
   const binds = reader.binds();
   const failures = new Map<string, { reason: string; errorType: string; count: number }>();
   for await (const row of reader.stream(
-    `SELECT ERROR_TYPE, VALIDATION_ERRORS FROM ${AI_SQL_PROCESSING.name} WHERE IS_VALID = ${binds.add(false)}`,
+    `SELECT ERROR_TYPE, VALIDATION_ERRORS FROM ${AI_SQL_PROCESSING.name} WHERE IS_VALID = ${binds.add(false)} AND ${scope.condition(binds, 'QUERY_ID')}`,
     binds,
   )) {
     const reason = firstProblem(asText(row.VALIDATION_ERRORS));
@@ -315,12 +494,21 @@ function firstProblem(json: string | undefined): string {
   return (colon > 0 ? first.slice(0, colon) : first).trim();
 }
 
-async function feedbackDistribution(reader: TableReader): Promise<StatsReport['feedback']> {
+async function feedbackDistribution(
+  reader: TableReader,
+  scope: PeriodScope,
+): Promise<StatsReport['feedback']> {
+  const binds = reader.binds();
   const rows = await reader.query(
-    `SELECT RATING, IS_CORRECT, COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} GROUP BY RATING, IS_CORRECT`,
+    `SELECT RATING, IS_CORRECT, COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name}
+     WHERE ${scope.condition(binds, 'QUERY_ID')} GROUP BY RATING, IS_CORRECT`,
+    binds,
   );
+  const correctedBinds = reader.binds();
   const [corrected] = await reader.query(
-    `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE CORRECTED_SQL IS NOT NULL`,
+    `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name}
+     WHERE CORRECTED_SQL IS NOT NULL AND ${scope.condition(correctedBinds, 'QUERY_ID')}`,
+    correctedBinds,
   );
   const ratings = new Map<number, number>();
   let unrated = 0;
@@ -347,12 +535,13 @@ async function feedbackDistribution(reader: TableReader): Promise<StatsReport['f
  * Agreement where there was something to compare: selections made between two answers (not
  * `only_candidate` or `fallback`, where one model had not answered), by question category.
  */
-async function agreement(reader: TableReader): Promise<StatsReport['agreement']> {
+async function agreement(reader: TableReader, scope: PeriodScope): Promise<StatsReport['agreement']> {
   const binds = reader.binds();
   const rows = await reader.query(
     `SELECT c.CATEGORY, s.SQL_AGREEMENT, COUNT(*) AS N FROM ${AI_RESPONSE_SELECTIONS.name} s
      LEFT JOIN ${AI_QUERY_CLASSIFICATIONS.name} c ON c.QUERY_ID = s.QUERY_ID
      WHERE s.STRATEGY NOT IN (${binds.add('only_candidate')}, ${binds.add('fallback')}) AND s.SQL_AGREEMENT IS NOT NULL
+       AND ${scope.condition(binds, 's.QUERY_ID')}
      GROUP BY c.CATEGORY, s.SQL_AGREEMENT`,
     binds,
   );

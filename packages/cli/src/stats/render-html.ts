@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { StatsReport } from './collect-stats.js';
-import { reportTables } from './report-sections.js';
-import type { ReportTable } from './report-sections.js';
+import { readinessRates, reportTables, successRates } from './report-sections.js';
+import type { RateRow, ReportTable } from './report-sections.js';
+import { ratePercent } from './rates.js';
 import { numericColumns } from '../terminal/text-table.js';
 
 /** A Chart.js configuration: plain data, so it can be embedded as JSON. */
@@ -47,11 +48,52 @@ function chartJsSource(): string {
 
 const sourceColor = (source: string) =>
   source === 'api' ? COLORS.api : source === 'local' ? COLORS.local : COLORS.neutral;
-const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((1000 * part) / whole) / 10);
-const percentAxis = { y: { beginAtZero: true, max: 100, title: { display: true, text: '%' } } };
+/**
+ * Rates as horizontal bars, one row per rate with its n in the label, and the 95% Wilson interval
+ * as a thin dark bar over each (a floating bar from low to high).
+ */
+function rateChart(rows: readonly RateRow[], color: string): ChartSpec['config'] {
+  const percents = rows.map((row) => ratePercent(row.rate));
+  return {
+    type: 'bar',
+    data: {
+      labels: rows.map((row) => row.label),
+      datasets: [
+        {
+          label: '95% interval',
+          data: percents.map((p) => (p.low === null ? null : [p.low, p.high])),
+          backgroundColor: '#1d2330',
+          grouped: false,
+          barPercentage: 0.25,
+          order: 0,
+        },
+        {
+          label: 'Rate %',
+          data: percents.map((p) => p.value),
+          backgroundColor: color,
+          grouped: false,
+          order: 1,
+        },
+      ],
+    },
+    options: {
+      indexAxis: 'y',
+      scales: { x: { beginAtZero: true, max: 100, title: { display: true, text: '%' } } },
+    },
+  };
+}
+
+const perCall = (total: number, calls: number) => (calls === 0 ? null : Math.round(total / calls));
 
 export function chartSpecs(report: StatsReport): ChartSpec[] {
   const models = report.models.map((m) => m.model);
+  const weeks = [...new Set(report.readiness.byWeek.map((w) => w.week))].sort();
+  const series = new Map<string, (typeof report.readiness.byWeek)[number][]>();
+  for (const cell of report.readiness.byWeek) {
+    const key = `${cell.source} · ${cell.model}`;
+    series.set(key, [...(series.get(key) ?? []), cell]);
+  }
+  const weekSeries = [...series.entries()];
   return [
     {
       section: 'queries-over-time',
@@ -92,33 +134,7 @@ export function chartSpecs(report: StatsReport): ChartSpec[] {
         },
       },
     },
-    {
-      section: 'success',
-      config: {
-        type: 'bar',
-        data: {
-          labels: report.sources.map((s) => s.source),
-          datasets: [
-            {
-              label: 'Call answered %',
-              data: report.sources.map((s) => rate(s.calls - s.failedCalls, s.calls)),
-              backgroundColor: COLORS.series[0],
-            },
-            {
-              label: 'SQL valid %',
-              data: report.sources.map((s) => rate(s.valid, s.validated)),
-              backgroundColor: COLORS.series[1],
-            },
-            {
-              label: 'SQL ran %',
-              data: report.sources.map((s) => rate(s.executedOk, s.executed)),
-              backgroundColor: COLORS.series[2],
-            },
-          ],
-        },
-        options: { scales: percentAxis },
-      },
-    },
+    { section: 'success', config: rateChart(successRates(report), COLORS.series[0]!) },
     {
       section: 'latency',
       config: {
@@ -128,35 +144,39 @@ export function chartSpecs(report: StatsReport): ChartSpec[] {
           datasets: [
             {
               label: 'p50 ms',
-              data: report.models.map((m) => m.p50Ms ?? 0),
+              data: report.models.map((m) => m.p50Ms ?? null),
               backgroundColor: COLORS.series[0],
             },
             {
               label: 'p95 ms',
-              data: report.models.map((m) => m.p95Ms ?? 0),
+              data: report.models.map((m) => m.p95Ms ?? null),
               backgroundColor: COLORS.series[3],
-            },
-            {
-              label: 'Tokens per call',
-              data: report.models.map((m) =>
-                m.calls === 0 ? 0 : Math.round((m.inputTokens + m.outputTokens) / m.calls),
-              ),
-              backgroundColor: COLORS.neutral,
-              yAxisID: 'tokens',
             },
           ],
         },
-        options: {
-          scales: {
-            y: { beginAtZero: true, title: { display: true, text: 'ms' } },
-            tokens: {
-              position: 'right',
-              beginAtZero: true,
-              grid: { drawOnChartArea: false },
-              title: { display: true, text: 'tokens' },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'ms' } } } },
+      },
+    },
+    {
+      section: 'tokens',
+      config: {
+        type: 'bar',
+        data: {
+          labels: models,
+          datasets: [
+            {
+              label: 'Input tokens per call',
+              data: report.models.map((m) => perCall(m.inputTokens, m.callsWithTokens)),
+              backgroundColor: COLORS.series[0],
             },
-          },
+            {
+              label: 'Output tokens per call',
+              data: report.models.map((m) => perCall(m.outputTokens, m.callsWithTokens)),
+              backgroundColor: COLORS.series[2],
+            },
+          ],
         },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'tokens' } } } },
       },
     },
     {
@@ -207,34 +227,80 @@ export function chartSpecs(report: StatsReport): ChartSpec[] {
         type: 'bar',
         data: {
           labels: report.feedback.ratings.map((r) => `${r.rating}`),
-          datasets: [
-            {
-              label: 'Ratings',
-              data: report.feedback.ratings.map((r) => r.count),
-              backgroundColor: report.feedback.ratings.map((r) =>
-                r.rating <= 2 ? COLORS.bad : r.rating >= 4 ? COLORS.good : COLORS.neutral,
-              ),
-            },
-          ],
+          // One dataset per kind of rating, so each legend swatch is the colour of its bars.
+          datasets: (
+            [
+              ['Negative (1–2)', COLORS.bad, (rating: number) => rating <= 2],
+              ['Neutral (3)', COLORS.neutral, (rating: number) => rating > 2 && rating < 4],
+              ['Positive (4–5)', COLORS.good, (rating: number) => rating >= 4],
+            ] as const
+          ).map(([label, color, holds]) => ({
+            label,
+            data: report.feedback.ratings.map((r) => (holds(r.rating) ? r.count : null)),
+            backgroundColor: color,
+            grouped: false,
+          })),
         },
-        options: { scales: { y: { beginAtZero: true } } },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'feedback' } } } },
       },
     },
     {
       section: 'agreement',
+      config: rateChart(
+        report.agreement.byCategory.map((c) => ({
+          label: `${c.category} (n=${c.compared})`,
+          rate: { successes: c.agreed, n: c.compared },
+        })),
+        COLORS.series[5]!,
+      ),
+    },
+    {
+      section: 'training',
       config: {
         type: 'bar',
         data: {
-          labels: report.agreement.byCategory.map((c) => c.category),
+          labels: report.training.byCategory.map((c) => c.category),
           datasets: [
             {
-              label: 'Agreement %',
-              data: report.agreement.byCategory.map((c) => rate(c.agreed, c.compared)),
-              backgroundColor: COLORS.series[5],
+              label: 'Examples',
+              data: report.training.byCategory.map((c) => c.count),
+              backgroundColor: COLORS.series[2],
             },
           ],
         },
-        options: { scales: percentAxis },
+        options: {
+          indexAxis: 'y',
+          scales: { x: { beginAtZero: true, title: { display: true, text: 'examples' } } },
+        },
+      },
+    },
+    { section: 'readiness', config: rateChart(readinessRates(report), COLORS.local) },
+    {
+      section: 'quality-over-time',
+      config: {
+        type: 'bar',
+        data: {
+          // Each week's n per series in its label: a rate of 3/3 and one of 76/128 must not look alike.
+          labels: weeks.map(
+            (week) =>
+              `${week} (n ${weekSeries
+                .map(([, cells]) => cells.find((c) => c.week === week)?.textMatch.n ?? 0)
+                .join(' / ')})`,
+          ),
+          datasets: weekSeries.map(([key, cells], i) => ({
+            label: key,
+            data: weeks.map((week) => {
+              const cell = cells.find((c) => c.week === week);
+              return cell === undefined ? null : ratePercent(cell.textMatch).value;
+            }),
+            backgroundColor: COLORS.series[i % COLORS.series.length],
+          })),
+        },
+        options: {
+          scales: {
+            y: { beginAtZero: true, max: 100, title: { display: true, text: '% SQL matches gold' } },
+          },
+        },
       },
     },
   ];
@@ -261,6 +327,12 @@ function tableHtml(table: ReportTable): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
+/** Horizontal bar charts grow with their rows, so labels stay readable; others are 300 px. */
+function chartHeight(chart: ChartSpec): number {
+  const horizontal = chart.config.options?.indexAxis === 'y';
+  return horizontal ? Math.max(300, 60 + 26 * chart.config.data.labels.length) : 300;
+}
+
 /** The whole report as one HTML document. */
 export function renderStatsHtml(report: StatsReport): string {
   const charts = chartSpecs(report);
@@ -272,7 +344,7 @@ export function renderStatsHtml(report: StatsReport): string {
 <h2>${escapeHtml(table.title)}</h2>
 ${table.note === undefined ? '' : `<p class="note">${escapeHtml(table.note)}</p>`}
 <div class="${chart === undefined ? 'only-table' : table.head.length > 3 ? 'chart-above' : 'with-chart'}">
-${chart === undefined ? '' : `<div class="chart">${hasData ? `<canvas id="chart-${table.id}" role="img" aria-label="${escapeHtml(table.title)}"></canvas>` : '<p class="empty">No data to chart.</p>'}</div>`}
+${chart === undefined ? '' : `<div class="chart" style="height: ${chartHeight(chart)}px">${hasData ? `<canvas id="chart-${table.id}" role="img" aria-label="${escapeHtml(table.title)}"></canvas>` : '<p class="empty">No data to chart.</p>'}</div>`}
 <div class="table">${tableHtml(table)}</div>
 </div>
 </section>`;
@@ -296,14 +368,14 @@ section { background: #fff; border-radius: 6px; padding: 14px 18px; margin: 16px
 h2 { font-size: 16px; margin: 0 0 6px; }
 .note { color: #5b6270; margin: 0 0 10px; }
 .with-chart { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 18px; align-items: start; }
-.chart { position: relative; height: 300px; }
+.chart { position: relative; }
 .chart-above .chart { margin-bottom: 14px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #e3e6eb; white-space: nowrap; }
 th { background: #f0f2f5; }
+.table { overflow-x: auto; }
 .n { text-align: right; font-variant-numeric: tabular-nums; }
 .empty { color: #8a8f98; }
-.table { max-height: 300px; overflow: auto; }
 @media (max-width: 800px) { .with-chart { grid-template-columns: 1fr; } }
 </style>
 </head>

@@ -20,7 +20,12 @@ const lines = (file: string): unknown[] =>
 
 const readManifest = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    datasetId: string;
+    files: Record<string, { name: string; sha256: string; rows: number }>;
     counts: {
+      groups: { total: number; train: number; validation: number };
+      leakage: { sharedGoldSql: number; sharedQuestions: number };
+      preference: { pairs: number; train: number; validation: number; byRule: Record<string, number> };
       queries: number;
       matched: number;
       examples: number;
@@ -59,7 +64,9 @@ describe('aitdr-export', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const manifest = readManifest(out);
-    expect(stdout).toContain(`Exported ${manifest.counts.examples} examples (chat format)`);
+    expect(stdout).toContain(
+      `Exported ${manifest.counts.examples} examples in ${manifest.counts.groups.total} intents (chat format)`,
+    );
     expect(manifest.counts.queries).toBe(120);
     expect(manifest.counts.matched).toBe(120);
     const skipped = Object.values(manifest.counts.skipped).reduce((a, b) => a + b, 0);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadRow } from '@aitdr/exporter';
-import { DEFAULT_GOLD_RULES, goldSqlOf, normalizeQuestion, splitOf } from '../../src/export/export-rules.js';
+import {
+  correctionPairOf,
+  DEFAULT_GOLD_RULES,
+  disagreementPairOf,
+  goldSqlOf,
+  normalizeQuestion,
+  schemaContextOf,
+  splitOf,
+} from '../../src/export/export-rules.js';
+import { assignGroups, checkLeakage, LeakageError } from '../../src/export/intent-groups.js';
 
 /** A row of AI_TRAINING_EXAMPLES as SQLite reads it (booleans 0/1). */
 const row = (values: Partial<Record<string, string | number | boolean | null>>): ReadRow => ({
@@ -72,6 +81,21 @@ describe('normalizeQuestion', () => {
     );
     expect(normalizeQuestion('ｓｃｒａｐ ｒａｔｅ')).toBe('scrap rate');
   });
+
+  it('drops the openings people put before a question', () => {
+    for (const text of [
+      'Quick question: scrap rate per shift?',
+      'For the morning meeting: scrap rate per shift',
+      'Hi! Scrap rate per shift',
+      'Hello, one more: scrap rate per shift',
+      'One more: Scrap rate per shift',
+    ]) {
+      expect(normalizeQuestion(text), text).toBe('scrap rate per shift');
+    }
+    // A question that is all opening keeps its words.
+    expect(normalizeQuestion('Hi!')).toBe('hi');
+    expect(normalizeQuestion('Downtime: which line stopped most?')).toBe('which line stopped most');
+  });
 });
 
 describe('splitOf', () => {
@@ -90,5 +114,96 @@ describe('splitOf', () => {
     const large = questions.filter((q) => splitOf(q, '42', 0.3) === 'validation');
     expect([...small].every((q) => large.includes(q))).toBe(true);
     expect(questions.every((q) => splitOf(q, '42', 0) === 'train')).toBe(true);
+  });
+});
+
+describe('schemaContextOf', () => {
+  it('skips a query without schema context, or keeps it without one on request', () => {
+    expect(schemaContextOf(row({ SCHEMA_CONTEXT: 'CREATE TABLE t (a INT)' }), 'skip')).toEqual({
+      schema: 'CREATE TABLE t (a INT)',
+    });
+    expect(schemaContextOf(row({ SCHEMA_CONTEXT: null }), 'skip')).toEqual({ skip: 'noSchemaContext' });
+    expect(schemaContextOf(row({ SCHEMA_CONTEXT: '  ' }), 'skip')).toEqual({ skip: 'noSchemaContext' });
+    expect(schemaContextOf(row({ SCHEMA_CONTEXT: null }), 'no-schema-prompt')).toEqual({ schema: undefined });
+  });
+});
+
+describe('preference pairs', () => {
+  const same = (a: string, b: string) => a.replace(/\s+/g, ' ').trim() === b.replace(/\s+/g, ' ').trim();
+
+  it('pairs a correction with the SQL it replaced: the answer that ran, else the selected one', () => {
+    expect(correctionPairOf(row({ CORRECTED_SQL: 'SELECT 2', RATING: 1 }), DEFAULT_GOLD_RULES, same)).toEqual(
+      { rule: 'userCorrection', chosen: 'SELECT 2', rejected: 'SELECT 1' },
+    );
+    expect(
+      correctionPairOf(
+        row({ CORRECTED_SQL: 'SELECT 2', ANSWER_SQL: null, GENERATED_SQL: 'SELECT 3' }),
+        DEFAULT_GOLD_RULES,
+        same,
+      ),
+    ).toMatchObject({ rejected: 'SELECT 3' });
+    expect(correctionPairOf(row({ CORRECTED_SQL: 'SELECT  1' }), DEFAULT_GOLD_RULES, same)).toBeUndefined();
+    expect(correctionPairOf(row({}), DEFAULT_GOLD_RULES, same)).toBeUndefined();
+    expect(
+      correctionPairOf(row({ CORRECTED_SQL: 'SELECT 2' }), { ...DEFAULT_GOLD_RULES, gold: ['model'] }, same),
+    ).toBeUndefined();
+  });
+
+  it('pairs the accepted answer with the other model’s different SQL that failed', () => {
+    const gold = goldSqlOf(row({ ANSWER_SOURCE: 'api', ANSWER_SQL: 'SELECT 1' }), DEFAULT_GOLD_RULES);
+    const local = { interactionId: 'b', source: 'local', sql: 'SELECT x', failed: true };
+    expect(disagreementPairOf(gold, [local], same)).toEqual({
+      rule: 'modelDisagreement',
+      chosen: 'SELECT 1',
+      rejected: 'SELECT x',
+    });
+    expect(disagreementPairOf(gold, [{ ...local, failed: false }], same)).toBeUndefined();
+    expect(disagreementPairOf(gold, [{ ...local, sql: 'SELECT  1' }], same)).toBeUndefined();
+    expect(disagreementPairOf(gold, [{ ...local, source: 'api' }], same)).toBeUndefined();
+    expect(disagreementPairOf(gold, [{ ...local, sql: undefined }], same)).toBeUndefined();
+    // An answer rated down is no gold: no pair without a correction.
+    const ratedDown = goldSqlOf(row({ ANSWER_SOURCE: 'api', RATING: 1 }), DEFAULT_GOLD_RULES);
+    expect(disagreementPairOf(ratedDown, [local], same)).toBeUndefined();
+  });
+});
+
+describe('assignGroups', () => {
+  it('keeps examples sharing a question or a gold SQL, even through others, in one group and file', () => {
+    const items = [
+      { questionKey: 'q1', sqlKey: 's1' },
+      { questionKey: 'q2', sqlKey: 's1' }, // other words, same SQL
+      { questionKey: 'q2', sqlKey: 's2' }, // same question, other SQL
+      { questionKey: 'q3', sqlKey: 's3' },
+    ];
+    for (const seed of ['1', '2', '3', '4', '5']) {
+      const assigned = assignGroups(items, seed, 0.5);
+      expect(new Set(assigned.slice(0, 3).map((a) => a.group)).size).toBe(1);
+      expect(new Set(assigned.slice(0, 3).map((a) => a.split)).size).toBe(1);
+      expect(assigned[3]!.group).not.toBe(assigned[0]!.group);
+      // The group's name does not depend on the order the items come in.
+      expect(assignGroups([...items].reverse(), seed, 0.5).reverse()).toEqual(assigned);
+    }
+  });
+});
+
+describe('checkLeakage', () => {
+  it('counts nothing for a clean split and throws when a question or a gold SQL is in both files', () => {
+    expect(
+      checkLeakage([
+        { questionKey: 'q1', sqlKey: 's1', split: 'train' },
+        { questionKey: 'q2', sqlKey: 's2', split: 'validation' },
+      ]),
+    ).toEqual({ sharedGoldSql: 0, sharedQuestions: 0 });
+    const leaky = () =>
+      checkLeakage([
+        { questionKey: 'q1', sqlKey: 's1', split: 'train' },
+        { questionKey: 'q2', sqlKey: 's1', split: 'validation' },
+        { questionKey: 'q3', sqlKey: 's3', split: 'train' },
+        { questionKey: 'q3', sqlKey: 's4', split: 'validation' },
+      ]);
+    expect(leaky).toThrow(LeakageError);
+    expect(leaky).toThrow(
+      'leakage between train and validation: 1 gold SQL and 1 normalised questions are in both; nothing was written',
+    );
   });
 });

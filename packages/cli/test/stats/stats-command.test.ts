@@ -153,11 +153,15 @@ describe('collectStats', () => {
       'Queries over time',
       'API vs local selection',
       'Success rate per source',
-      'Latency and tokens per model',
+      'Latency per model',
+      'Token lengths and cost',
       'Fallback reasons',
       'Validation failure reasons',
       'Feedback distribution',
       'Agreement between API and local SQL',
+      'Training examples',
+      'Local model readiness',
+      'Quality over time',
     ]) {
       expect(stdout).toContain(title);
     }
@@ -167,7 +171,46 @@ describe('collectStats', () => {
     expect(page).toContain('Chart.js v4');
     expect(page).not.toMatch(/<script[^>]+src=|<link\b|url\(\s*['"]?https?:/i);
     expect(page).toContain(`default-src 'none'`);
-    expect(page.match(/<canvas id="chart-/g)).toHaveLength(8);
+    expect(page.match(/<canvas id="chart-/g)).toHaveLength(12);
+    // Every rate shows its n and its 95% interval.
+    expect(stdout).toMatch(/│ api\s+│\s+\d+ │ \d+\/\d+ \d+\.\d% \(\d+\.\d–\d+\.\d\) │/);
+  });
+});
+
+describe('readiness on the demo’s sample database', () => {
+  let demo: DemoStore;
+  beforeAll(async () => {
+    demo = await recordDemoStore(150, 11);
+  });
+  afterAll(() => demo?.remove());
+
+  it('compares results where the text differs, never fewer matches than by text', async () => {
+    const reader = await openTableReader(demo.store);
+    let report: StatsReport;
+    try {
+      report = await collectStats(reader, {
+        database: demo.sampleDatabase,
+        prices: { 'api-model-stand-in': { input: 0.0025, output: 0.01 } },
+      });
+    } finally {
+      await reader.close();
+    }
+    const local = report.readiness.byCategory.filter((c) => c.source === 'local');
+    expect(local.length).toBeGreaterThan(3);
+    for (const cell of report.readiness.byCategory) {
+      expect(cell.resultMatch!.n, cell.category).toBe(cell.textMatch.n);
+      expect(cell.resultMatch!.successes).toBeGreaterThanOrEqual(cell.textMatch.successes);
+    }
+    // Equivalent SQL written differently: some results match where the text does not.
+    const total = (key: 'textMatch' | 'resultMatch') =>
+      report.readiness.byCategory.reduce((sum, c) => sum + c[key]!.successes, 0);
+    expect(total('resultMatch')).toBeGreaterThan(total('textMatch'));
+    expect(report.readiness.byWeek.reduce((sum, w) => sum + w.textMatch.n, 0)).toBe(
+      report.readiness.byCategory.reduce((sum, c) => sum + c.textMatch.n, 0),
+    );
+    const api = report.models.find((m) => m.source === 'api')!;
+    expect(api.cost).toBeCloseTo((api.inputTokens * 0.0025 + api.outputTokens * 0.01) / 1000, 5);
+    expect(report.models.find((m) => m.source === 'local')!.cost).toBeUndefined();
   });
 });
 

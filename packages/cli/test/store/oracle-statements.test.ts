@@ -38,7 +38,9 @@ describe('the export and the stats on Oracle (fake driver)', () => {
     });
     const reader = await openTableReader(store);
     try {
-      await collectStats(reader);
+      await collectStats(reader, {
+        period: { from: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') },
+      });
     } finally {
       await reader.close();
     }
@@ -83,6 +85,9 @@ describe('the export and the stats on Oracle (fake driver)', () => {
       'quality',
     ]);
     const validation = driver.statements('queryStream').find((c) => c.sql!.includes('VALIDATION_ERRORS'))!;
-    expect(validation.binds).toEqual([0]);
+    expect(validation.binds).toEqual([0, new Date('2026-11-01T00:00:00Z'), new Date('2026-11-25T00:00:00Z')]);
+    // The models' answers: the two flags first, then the filters of the subquery, as the SQL uses them.
+    const answers = driver.statements('queryStream').find((c) => c.sql!.includes('FAILED_RUNS'))!;
+    expect(answers.binds!.slice(0, 3)).toEqual([0, 0, new Date('2026-11-01T00:00:00Z')]);
   });
 });

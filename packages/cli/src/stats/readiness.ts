@@ -1,0 +1,151 @@
+/**
+ * Local model readiness: how often each model's SQL matches the gold SQL (the export's default
+ * rule), per category and per week and model version; with a database to run both on, how often
+ * their results match too. A model is never scored against gold that is its own answer (gold from
+ * the API's answer scores the local model, and the other way round; users' corrections score both).
+ */
+import type Database from 'better-sqlite3';
+import { executeQuery, openSampleDatabase, sameResult } from '@aitdr/demo';
+import type { ResultRow } from '@aitdr/demo';
+import { AI_TRAINING_QUERIES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
+import type { TableReader } from '@aitdr/exporter';
+import { sqlComparer } from '../export/export-dataset.js';
+import { DEFAULT_GOLD_RULES, goldSqlOf } from '../export/export-rules.js';
+import { readAnswers } from '../export/recorded-answers.js';
+import { asText } from '../store/read-values.js';
+import type { Rate } from './rates.js';
+import type { PeriodScope } from './period.js';
+
+export interface ReadinessCell {
+  readonly source: string;
+  /** Compared with gold: normalised SQL text equal. */
+  readonly textMatch: Rate;
+  /** Run on the database: same rows (column names and order aside). Absent without a database. */
+  readonly resultMatch?: Rate;
+}
+
+export interface Readiness {
+  /** The database the results were compared on, if any. */
+  readonly database?: string;
+  readonly byCategory: readonly (ReadinessCell & { readonly category: string })[];
+  /** Per ISO week (`2026-W48`) of the question, per source and model (version). */
+  readonly byWeek: readonly (ReadinessCell & { readonly week: string; readonly model: string })[];
+}
+
+/** The ISO-8601 week of an instant: `2026-W48` (weeks start on Monday; week 1 holds January 4th). */
+export function isoWeek(iso: string): string {
+  const date = new Date(iso);
+  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const weekday = day.getUTCDay() === 0 ? 7 : day.getUTCDay();
+  day.setUTCDate(day.getUTCDate() + 4 - weekday); // the Thursday of its week decides the year
+  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+interface Tally {
+  compared: number;
+  textMatches: number;
+  ran: number;
+  resultMatches: number;
+}
+
+export async function collectReadiness(
+  reader: TableReader,
+  scope: PeriodScope,
+  databaseFile?: string,
+): Promise<Readiness> {
+  const sql = await sqlComparer();
+  const golds = new Map<string, { sql: string; from: string; category: string; week: string | undefined }>();
+  const binds = reader.binds();
+  for await (const row of reader.stream(
+    `SELECT QUERY_ID, QUERY_TIME, CATEGORY, CORRECTED_SQL, ANSWER_SQL, ANSWER_SOURCE, GENERATED_SQL,
+       EXECUTION_SUCCESS, RATING, IS_CORRECT FROM ${TRAINING_EXAMPLES_VIEW} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
+    binds,
+  )) {
+    const gold = goldSqlOf(row, DEFAULT_GOLD_RULES);
+    if ('skip' in gold) continue;
+    const time = asText(row.QUERY_TIME);
+    golds.set(String(row.QUERY_ID), {
+      sql: gold.sql,
+      from: gold.from === 'user_correction' ? gold.from : (gold.source ?? '(none)'),
+      category: asText(row.CATEGORY) ?? '(none)',
+      week: time === undefined ? undefined : isoWeek(time),
+    });
+  }
+  const periodic = scope.period.from !== undefined || scope.period.until !== undefined;
+  const answers = await readAnswers(
+    reader,
+    periodic
+      ? (idBinds) =>
+          `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${scope.condition(idBinds, 'QUERY_ID')}`
+      : undefined,
+  );
+
+  const database = databaseFile === undefined ? undefined : openSampleDatabase(databaseFile);
+  const run = database === undefined ? undefined : resultRunner(database);
+  const byCategory = new Map<string, Tally>();
+  const byWeek = new Map<string, Tally>();
+  const tally = (map: Map<string, Tally>, key: string) => {
+    let entry = map.get(key);
+    if (entry === undefined) {
+      entry = { compared: 0, textMatches: 0, ran: 0, resultMatches: 0 };
+      map.set(key, entry);
+    }
+    return entry;
+  };
+  try {
+    for (const [queryId, gold] of golds) {
+      for (const answer of answers.get(queryId) ?? []) {
+        if (answer.sql === undefined || answer.source === undefined || answer.source === gold.from) continue;
+        const textMatch = sql.same(answer.sql, gold.sql);
+        const resultMatch = run === undefined ? undefined : textMatch || run.same(gold.sql, answer.sql);
+        const entries = [tally(byCategory, `${answer.source}\u0000${gold.category}`)];
+        if (gold.week !== undefined) {
+          entries.push(tally(byWeek, `${gold.week}\u0000${answer.source}\u0000${answer.model ?? '(none)'}`));
+        }
+        for (const entry of entries) {
+          entry.compared += 1;
+          if (textMatch) entry.textMatches += 1;
+          if (resultMatch !== undefined) entry.ran += 1;
+          if (resultMatch === true) entry.resultMatches += 1;
+        }
+      }
+    }
+  } finally {
+    database?.close();
+  }
+  const cell = (source: string, t: Tally): ReadinessCell => ({
+    source,
+    textMatch: { successes: t.textMatches, n: t.compared },
+    ...(run === undefined ? {} : { resultMatch: { successes: t.resultMatches, n: t.ran } }),
+  });
+  const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return {
+    ...(databaseFile === undefined ? {} : { database: databaseFile }),
+    byCategory: sorted(byCategory).map(([key, t]) => {
+      const [source, category] = key.split('\u0000') as [string, string];
+      return { category, ...cell(source, t) };
+    }),
+    byWeek: sorted(byWeek).map(([key, t]) => {
+      const [week, source, model] = key.split('\u0000') as [string, string, string];
+      return { week, model, ...cell(source, t) };
+    }),
+  };
+}
+
+/** Runs SQL on the (read-only) database, each gold SQL once; SQL that fails matches nothing. */
+function resultRunner(database: Database.Database) {
+  const results = new Map<string, readonly ResultRow[] | undefined>();
+  const rows = (text: string) => {
+    if (!results.has(text)) results.set(text, executeQuery(database, text).rows);
+    return results.get(text);
+  };
+  return {
+    same(gold: string, answer: string): boolean {
+      const expected = rows(gold);
+      const actual = rows(answer);
+      return expected !== undefined && actual !== undefined && sameResult(expected, actual);
+    },
+  };
+}
