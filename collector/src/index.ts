@@ -4,8 +4,8 @@ export { resolveConfig, readConfigFile, ConfigError, SETTING_NAMES } from './con
 export type { CollectorConfig, SettingName } from './config.js';
 export { buildCollectorApp, TRACES_PATH } from './http/app.js';
 export type { CollectorAppOptions, CollectorAppParts } from './http/app.js';
-export { BackpressureError } from './http/intake.js';
-export type { TraceIntake, IntakeRequest, Readiness } from './http/intake.js';
+export { BackpressureError } from './receiver/intake.js';
+export type { TraceIntake, IntakeRequest, Readiness } from './receiver/intake.js';
 export { CollectorMetrics } from './http/metrics.js';
 export { Forwarder } from './http/forwarder.js';
 export { TraceAssembler } from './assembler/trace-assembler.js';

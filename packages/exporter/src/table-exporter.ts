@@ -97,6 +97,8 @@ type MutableCounters = { -readonly [K in keyof TableExporterStatus['counters']]:
 
 const log = diag.createComponentLogger({ namespace: '@aitdr/exporter' });
 
+const UNATTACHED_REASON = 'spans of no stage wait for their query row';
+
 function mergeSpans(traces: readonly PendingTrace[]): Map<string, SpanRecord[]> {
   return groupByTrace(traces.flatMap((t) => t.spans));
 }
@@ -106,7 +108,11 @@ export class TableExporter implements SpanExporter, TraceWriter {
     readonly batchSize: number;
     readonly maxQueuedTraces: number;
     readonly spoolMaxBytes: number;
-    readonly parking: { readonly maxAttempts: number; readonly maxAgeMs: number };
+    readonly parking: {
+      readonly maxAttempts: number;
+      readonly maxAgeMs: number;
+      readonly unattachedSpans: boolean;
+    };
   };
   private readonly writer: StoreWriter;
   private readonly deadLetters: DeadLetterStore;
@@ -152,6 +158,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
       parking: {
         maxAttempts: options.parking?.maxAttempts ?? DEFAULTS.parking.maxAttempts,
         maxAgeMs: options.parking?.maxAgeMs ?? DEFAULTS.parking.maxAgeMs,
+        unattachedSpans: options.parking?.unattachedSpans ?? DEFAULTS.parking.unattachedSpans,
       },
     };
     this.writer = new StoreWriter(
@@ -419,10 +426,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
       );
     }
     if (result.parked > 0) {
-      throw new RecordingError(
-        'PARKED',
-        `${result.parked} feedback trace(s) parked until their query is stored`,
-      );
+      throw new RecordingError('PARKED', `${result.parked} trace(s) parked until their query is stored`);
     }
     if (result.spooled > 0) {
       throw new StoreUnavailableError(
@@ -549,6 +553,8 @@ export class TableExporter implements SpanExporter, TraceWriter {
         if (replayed) this.counters.replayed += 1;
         return 'committed';
       case 'ignored':
+        if (this.settings.parking.unattachedSpans)
+          return this.park(traceId, spans, UNATTACHED_REASON, parkedBefore, 'ignore');
         this.counters.ignored += 1;
         return 'ignored';
       case 'parked':
@@ -563,11 +569,18 @@ export class TableExporter implements SpanExporter, TraceWriter {
     spans: readonly SpanRecord[],
     reason: string,
     before?: KeptTrace,
+    /** What giving up means: unattached spans are no recorder trace, so they are ignored (counted). */
+    giveUp: 'dead-letter' | 'ignore' = 'dead-letter',
   ): Promise<Placement> {
     const attempts = (before?.attempts ?? 0) + 1;
     const parkedAt = before?.parkedAt ?? Date.now();
     const { maxAttempts, maxAgeMs } = this.settings.parking;
     if (attempts >= maxAttempts || Date.now() - parkedAt >= maxAgeMs) {
+      if (giveUp === 'ignore') {
+        this.counters.ignored += 1;
+        log.info(`trace ${traceId} ignored: ${reason}, none after ${attempts} attempt(s)`);
+        return 'ignored';
+      }
       return this.deadLetter(
         traceId,
         spans,
