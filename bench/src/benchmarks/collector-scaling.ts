@@ -1,5 +1,5 @@
 /**
- * Benchmark 5: collectors side by side on one PostgreSQL database, one instance and three in the
+ * Benchmark 6: collectors side by side on one PostgreSQL database, one instance and three in the
  * same run, and what each recorded trace costs the database (rows, table and index bytes), the
  * figures docs/scaling.md multiplies out.
  *
@@ -32,7 +32,7 @@ const settings = byMode(mode, {
   quick: { runs: 2, clients: 3, queriesPerClient: 1000 },
   smoke: { runs: 1, clients: 3, queriesPerClient: 60 },
 });
-const BENCH = '5 collector scaling';
+const BENCH = '6 collector scaling';
 const INSTANCE_COUNTS = [1, 3] as const;
 const BATCH_SPANS = 512;
 const IN_FLIGHT = 2;
