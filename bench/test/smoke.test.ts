@@ -72,7 +72,8 @@ describe('benchmark harness, smoke mode', () => {
         '--report',
         report,
       ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 170_000 },
+      // Six benchmarks, each starting collectors and client processes: minutes on a busy machine.
+      { cwd: ROOT, encoding: 'utf8', timeout: 270_000 },
     );
     expect(run.status, run.stderr).toBe(0);
 
@@ -88,5 +89,5 @@ describe('benchmark harness, smoke mode', () => {
       expect(byId.get(id)?.value, id).toEqual(expect.any(Number));
     }
     expect(readFileSync(report, 'utf8')).toContain('# Performance');
-  }, 180_000);
+  }, 280_000);
 });
