@@ -4,6 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcReceiver, TRACE_SERVICE_NAME } from '../../src/grpc/grpc-receiver.js';
@@ -201,6 +204,37 @@ describe('GrpcReceiver', () => {
         metadata: { authorization: `Bearer ${token}` },
       });
       expect(right.error).toBeUndefined();
+      expect(intake.accepted).toHaveLength(1);
+    });
+  });
+
+  describe('with the official OTLP/gRPC exporter', () => {
+    async function exportWith(port: number, body = queryTrace()): Promise<ExportResult> {
+      const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${port}` });
+      try {
+        return await new Promise((resolve) => exporter.export(body, resolve));
+      } finally {
+        await exporter.shutdown();
+      }
+    }
+
+    it('succeeds when accepted, and fails with the code of each refusal', async () => {
+      const { receiver, intake } = await setup({ maxBodyBytes: 4000 });
+      expect((await exportWith(receiver.port)).code).toBe(ExportResultCode.SUCCESS);
+      expect(intake.accepted).toHaveLength(1);
+      const refusals = [
+        [new BackpressureError(429, 1, 'busy'), grpc.status.RESOURCE_EXHAUSTED],
+        [new BackpressureError(503, 1, 'cannot keep'), grpc.status.UNAVAILABLE],
+      ] as const;
+      for (const [pushBack, code] of refusals) {
+        intake.pushBack = pushBack;
+        const result = await exportWith(receiver.port);
+        expect(result.code).toBe(ExportResultCode.FAILED);
+        expect(result.error).toMatchObject({ code, details: pushBack.message });
+      }
+      intake.pushBack = undefined;
+      const tooLarge = await exportWith(receiver.port, queryTrace('x'.repeat(10_000)));
+      expect(tooLarge.error).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
       expect(intake.accepted).toHaveLength(1);
     });
   });
