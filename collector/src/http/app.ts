@@ -1,5 +1,6 @@
 /**
- * The collector's HTTP application: OTLP/HTTP trace receiver, health, readiness and metrics.
+ * The collector's HTTP application: OTLP/HTTP trace receiver (a transport over the shared export
+ * pipeline, `receiver/export-pipeline.ts`), health, readiness and metrics.
  * It holds no listening socket and reads no environment (see `server.ts`), so tests drive it
  * in-process with `inject`.
  */
@@ -72,16 +73,21 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 
 export function buildCollectorApp(options: CollectorAppOptions, parts: CollectorAppParts): FastifyInstance {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const serverTimeouts = {
+    connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    headersTimeout: requestTimeout,
+  };
   const app = Fastify({
     logger: options.logger ?? false,
     requestTimeout,
     // Node checks these timeouts only every `connectionsCheckingInterval` (30 s by default) and
     // waits 60 s for headers: a client dripping its request was cut after up to 90 s. Checked
     // every second, with the same limit for headers, it is cut at the configured time.
-    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: requestTimeout },
+    // With TLS the same options go to the HTTPS server (Fastify passes `http` only to plain HTTP).
+    http: serverTimeouts,
     // The traces route reads and caps its own body; routes without a body never parse one.
     bodyLimit: options.maxBodyBytes,
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, ...serverTimeouts } } : {}),
   });
   const { metrics } = parts;
   const pipeline = new ExportPipeline({
