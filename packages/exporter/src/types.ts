@@ -90,11 +90,13 @@ export interface ParkingOptions {
   /** Age after which a parked trace is dead-lettered, whatever its tries. Default 86400000 (one day). */
   readonly maxAgeMs?: number;
   /**
-   * Also park spans of no stage whose query row is not stored yet, instead of ignoring them: where
-   * several collectors share a store, a trace's library spans may reach one instance and its query
-   * span another, which writes it a moment later. When the tries run out they are counted as
-   * ignored, not dead-lettered: spans of no stage that never meet a query are no recorder trace.
-   * Default false (in-process, a trace's spans all reach the same exporter).
+   * Also park spans of no stage whose query row is not stored yet, instead of ignoring them, when
+   * the trace's root is not among them: where several collectors share a store, a trace's library
+   * spans may reach one instance and its query span another, which writes it a moment later.
+   * (Spans of no stage that include their root are a trace of their own, no recorder trace:
+   * ignored at once, so other traffic costs no parking.) When the tries run out they are counted
+   * as ignored, not dead-lettered. Default false (in-process, a trace's spans all reach the same
+   * exporter).
    */
   readonly unattachedSpans?: boolean;
 }

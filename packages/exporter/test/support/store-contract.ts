@@ -242,6 +242,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(query!.OTHER_SPANS).toEqual([expect.objectContaining({ spanId: trace.spanIds.other })]);
       });
 
+      it('ignores at once spans of no stage that hold their trace root: no recorder trace', async () => {
+        const trace = recordPipeline();
+        const other = spanOf(trace, trace.spanIds.other);
+        const asRoot = { ...other, parentSpanContext: undefined } as ReadableSpan;
+        Object.setPrototypeOf(asRoot, Object.getPrototypeOf(other) as object);
+        const before = parking.status().counters.ignored;
+        await expect(parking.writeTraces([asRoot])).resolves.toMatchObject({ parked: 0, committed: 0 });
+        expect(parking.status().parked.traces).toBe(0);
+        expect(parking.status().counters.ignored).toBe(before + 1);
+      });
+
       it('counts them as ignored, not dead-lettered, when no query row comes', async () => {
         const trace = recordPipeline();
         const other = spanOf(trace, trace.spanIds.other);
