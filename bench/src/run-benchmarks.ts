@@ -39,6 +39,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { script: 'benchmarks/collector-memory.ts' },
   // Filling its store with 200,000 queries takes half a minute: done during the outage's two minutes.
   { script: 'benchmarks/dataset-export.ts', setUpDuringPrevious: true },
+  { script: 'benchmarks/collector-scaling.ts' },
 ];
 
 function option(name: string, fallback: string): string {

@@ -47,6 +47,12 @@ const FIGURES = [
   'memory.outage.recovery_s',
   'export.queries_per_s',
   'export.peak_rss_mib',
+  'scaling.postgres.instances_1.traces_per_s',
+  'scaling.postgres.instances_3.traces_per_s',
+  'scaling.postgres.ratio',
+  'scaling.postgres.rows_per_query',
+  'scaling.postgres.table_bytes_per_query',
+  'scaling.postgres.index_bytes_per_query',
 ];
 
 /** Only a hung harness gets this far: 20 times its usual duration on a loaded machine. */

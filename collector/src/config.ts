@@ -36,6 +36,9 @@ const SETTINGS = z.object({
   AITDR_MAX_PENDING_TRACES: positiveInt.default(2000),
   AITDR_COLLECTOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AITDR_FORWARD_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  AITDR_GRPC_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(4317),
+  AITDR_TLS_CERT_FILE: z.string().min(1).optional(),
+  AITDR_TLS_KEY_FILE: z.string().min(1).optional(),
   AITDR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AITDR_INSTALL_SCHEMA: z.enum(['1', '0', 'true', 'false', 'yes', 'no']).optional(),
 });
@@ -63,6 +66,10 @@ export interface CollectorConfig {
   readonly logLevel: string;
   /** Install or upgrade the schema on start; unset: only a SQLite store does (the exporter's default). */
   readonly installSchema?: boolean;
+  /** OTLP/gRPC port (0 picks a free one); undefined: no gRPC receiver. The CLI's default is 4317. */
+  readonly grpcPort?: number;
+  /** PEM certificate chain and private key files: both ports then serve TLS (HTTPS, gRPC over TLS). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export class ConfigError extends Error {}
@@ -140,6 +147,11 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
       'invalid configuration: AITDR_TRACE_MAX_WAIT_MS must not be less than AITDR_TRACE_WAIT_MS',
     );
   }
+  if ((s.AITDR_TLS_CERT_FILE === undefined) !== (s.AITDR_TLS_KEY_FILE === undefined)) {
+    throw new ConfigError(
+      'invalid configuration: AITDR_TLS_CERT_FILE and AITDR_TLS_KEY_FILE must be set together',
+    );
+  }
   return {
     host: s.AITDR_COLLECTOR_HOST,
     port: s.AITDR_COLLECTOR_PORT,
@@ -160,5 +172,9 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
     ...(s.AITDR_INSTALL_SCHEMA === undefined
       ? {}
       : { installSchema: ['1', 'true', 'yes'].includes(s.AITDR_INSTALL_SCHEMA) }),
+    ...(s.AITDR_GRPC_PORT !== 'off' ? { grpcPort: s.AITDR_GRPC_PORT } : {}),
+    ...(s.AITDR_TLS_CERT_FILE && s.AITDR_TLS_KEY_FILE
+      ? { tls: { certFile: s.AITDR_TLS_CERT_FILE, keyFile: s.AITDR_TLS_KEY_FILE } }
+      : {}),
   };
 }

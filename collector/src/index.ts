@@ -11,8 +11,18 @@ export {
 export type { CollectorConfig, SettingName } from './config.js';
 export { buildCollectorApp, TRACES_PATH } from './http/app.js';
 export type { CollectorAppOptions, CollectorAppParts } from './http/app.js';
-export { BackpressureError } from './http/intake.js';
-export type { TraceIntake, IntakeRequest, Readiness } from './http/intake.js';
+export { BackpressureError } from './receiver/intake.js';
+export type { TraceIntake, IntakeRequest, Readiness, Health, Checks } from './receiver/intake.js';
+export {
+  ExportPipeline,
+  ExportFailure,
+  FAILURE_STATUS,
+  exportFailureOf,
+  decodeTraceRequest,
+} from './receiver/export-pipeline.js';
+export type { ExportFailureKind, ExportOutcome, ExportPipelineParts } from './receiver/export-pipeline.js';
+export { GrpcReceiver, TRACE_SERVICE_NAME } from './grpc/grpc-receiver.js';
+export type { GrpcReceiverOptions, GrpcReceiverParts } from './grpc/grpc-receiver.js';
 export { CollectorMetrics } from './http/metrics.js';
 export { Forwarder } from './http/forwarder.js';
 export type { ForwardingStatus } from './http/forwarder.js';

@@ -34,6 +34,9 @@ const FLAGS: Record<string, { setting: SettingName; help: string }> = {
   'max-wait-ms': { setting: 'AITDR_TRACE_MAX_WAIT_MS', help: 'longest a trace waits for its root' },
   'max-held-spans': { setting: 'AITDR_MAX_HELD_SPANS', help: 'spans held, and being written (429 beyond)' },
   'max-pending-traces': { setting: 'AITDR_MAX_PENDING_TRACES', help: 'traces being written; 429 beyond' },
+  'grpc-port': { setting: 'AITDR_GRPC_PORT', help: 'OTLP/gRPC port, or off (default 4317)' },
+  'tls-cert': { setting: 'AITDR_TLS_CERT_FILE', help: 'PEM certificate chain: both ports serve TLS' },
+  'tls-key': { setting: 'AITDR_TLS_KEY_FILE', help: 'PEM private key of the certificate' },
   forward: { setting: 'AITDR_FORWARD_ENDPOINT', help: 'also forward requests to this OTLP/HTTP endpoint' },
   'log-level': { setting: 'AITDR_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
   'install-schema': {
@@ -46,7 +49,8 @@ const DEFAULTS = settingDefaults();
 
 const USAGE = `Usage: aitdr-collector [options]
 
-Receives OTLP/HTTP traces on POST /v1/traces and writes them to the nine tables.
+Receives OTLP/HTTP traces on POST /v1/traces and OTLP/gRPC traces (TraceService/Export) and
+writes them to the nine tables.
 Every option is also an environment variable and a key of the config file; flags win over the
 environment, which wins over the file. The bearer token is read only from AITDR_COLLECTOR_TOKEN
 (or the file), never from a flag, so it does not show in process lists.
@@ -124,7 +128,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const log = collector.app.log;
   logDiagTo(log);
-  log.info({ url: collector.url, store: redactStoreUrl(config.store) }, 'collector started');
+  log.info(
+    { url: collector.url, grpcUrl: collector.grpcUrl, store: redactStoreUrl(config.store) },
+    'collector started',
+  );
   const legacy = legacySpoolDirectory();
   if (legacy !== undefined && resolve(legacy) !== resolve(config.spoolDirectory)) {
     log.warn(

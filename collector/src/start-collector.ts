@@ -3,7 +3,7 @@
  * optional forwarder, and the HTTP app listening on its port. Used by the CLI (`server.ts`), the
  * demo (in-process, on an ephemeral port) and the tests.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTableExporter, parseStoreUrl, STORE_STATEMENT_TIMEOUT_VARIABLE } from '@aitdr/exporter';
 import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
@@ -12,10 +12,11 @@ import { SpoolJournal } from './assembler/spool-journal.js';
 import { TraceAssembler } from './assembler/trace-assembler.js';
 import { resolveConfig } from './config.js';
 import type { CollectorConfig } from './config.js';
+import { GrpcReceiver } from './grpc/grpc-receiver.js';
 import { buildCollectorApp } from './http/app.js';
 import { Forwarder } from './http/forwarder.js';
 import type { ForwardingStatus } from './http/forwarder.js';
-import type { Readiness } from './http/intake.js';
+import type { Health, Readiness } from './receiver/intake.js';
 import { CollectorMetrics } from './http/metrics.js';
 
 export interface StartCollectorOptions extends Partial<CollectorConfig> {
@@ -31,12 +32,16 @@ export interface RunningCollector {
   /** Base URL, e.g. `http://127.0.0.1:4318`; OTLP clients send to `${url}/v1/traces`. */
   readonly url: string;
   readonly port: number;
+  /** The OTLP/gRPC address, e.g. `http://127.0.0.1:4317` (`https://` with TLS), when gRPC is on. */
+  readonly grpcUrl?: string;
+  readonly grpcPort?: number;
   readonly config: CollectorConfig;
   readonly app: FastifyInstance;
   readonly exporter: TableExporter;
   readiness(): Readiness;
   /** What was forwarded to the forward endpoint, when there is one. */
   forwarding(): ForwardingStatus | undefined;
+  health(): Health;
   /** Stops accepting, writes every held trace, closes the store and the journal. Runs once. */
   close(): Promise<void>;
 }
@@ -46,11 +51,23 @@ export function collectorStoreStateDirectory(spoolDirectory: string): string {
   return join(spoolDirectory, 'store');
 }
 
+/**
+ * Starts a collector. In process (demo, tests) OTLP/gRPC is off unless `grpcPort` is given; the
+ * CLI passes its configured port (4317 by default).
+ */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
   const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
-  // The defaults of the store given (the spool directory is one per store).
-  const defaults = resolveConfig(overrides.store === undefined ? {} : { AITDR_STORE_URL: overrides.store });
+  // The defaults of the store given (the spool directory is one per store); in process, no gRPC
+  // port unless one is given.
+  const defaults = resolveConfig({
+    AITDR_GRPC_PORT: 'off',
+    ...(overrides.store === undefined ? {} : { AITDR_STORE_URL: overrides.store }),
+  });
   const config: CollectorConfig = { ...defaults, ...withoutUndefined(overrides) };
+  // Read before anything opens, so a missing file is a configuration error with nothing to undo.
+  const tls = config.tls
+    ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
+    : undefined;
   await mkdir(config.spoolDirectory, { recursive: true });
 
   // The journal first: its directory lock decides which of two collectors started on one spool
@@ -68,6 +85,9 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       // overflow the exporter's queue onto its spool (written and replayed for nothing).
       maxQueuedTraces: 20_000,
       ...exporterOptions,
+      // Several instances may share the store, each getting part of a trace: spans of no stage that
+      // reach this one before their query row is written elsewhere wait for it instead of being lost.
+      parking: { unattachedSpans: true, ...exporterOptions?.parking },
       store:
         config.storeStatementTimeoutMs === undefined
           ? config.store
@@ -107,9 +127,10 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     ? new Forwarder({ endpoint: config.forwardEndpoint }, metrics)
     : undefined;
 
-  const readiness = (): Readiness => {
+  let closed = false;
+  const storeChecks = () => {
     const status = exporter.status();
-    const checks = {
+    return {
       store: {
         ok: status.healthy,
         ...(status.healthy ? {} : { detail: status.lastError?.message ?? 'unreachable' }),
@@ -119,32 +140,84 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
         ok: status.spool.bytes < status.spool.capacityBytes,
         detail: `${status.spool.bytes} of ${status.spool.capacityBytes} bytes`,
       },
-      journal: {
-        ok: !journal.full,
-        detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? `, refusing requests: ${journal.refusalReason}` : ''}`,
+    };
+  };
+  const journalCheck = () => ({
+    ok: !journal.full,
+    detail: `${journal.bytes} of ${journal.capacityBytes} bytes${journal.full ? `, refusing requests: ${journal.refusalReason}` : ''}`,
+  });
+  // Ready = can accept and keep data: the journal takes requests, and what is written goes either
+  // to the store or, while the store is down, to the spool. A store outage alone is not a reason
+  // to be taken out of a balancer (every instance shares the store: all would go at once).
+  const readiness = (): Readiness => {
+    const { store, spool } = storeChecks();
+    const checks = {
+      accepting: { ok: !closed, ...(closed ? { detail: 'shutting down' } : {}) },
+      journal: journalCheck(),
+      keeping: {
+        ok: store.ok || spool.ok,
+        detail: store.ok
+          ? 'store takes writes'
+          : spool.ok
+            ? `store unavailable, spooling (${spool.detail})`
+            : `store unavailable and spool full (${spool.detail})`,
       },
     };
     return { ready: Object.values(checks).every((check) => check.ok), checks };
+  };
+  const health = (): Health => {
+    const checks = { ...storeChecks(), journal: journalCheck() };
+    return { storeHealthy: checks.store.ok, checks };
   };
 
   const app = buildCollectorApp(
     {
       maxBodyBytes: config.maxBodyBytes,
       ...(config.token ? { token: config.token } : {}),
+      ...(tls ? { tls } : {}),
       logger: logger ?? false,
     },
-    { intake: assembler, metrics, readiness, ...(forwarder ? { forwarder } : {}) },
+    { intake: assembler, metrics, readiness, health, ...(forwarder ? { forwarder } : {}) },
   );
 
   await assembler.start();
-  void exporter.checkStore();
-  const storeCheck = setInterval(() => void exporter.checkStore(), storeCheckIntervalMs ?? 5000);
+  // Store trouble is logged when it starts and ends, not per request.
+  let storeWasHealthy = true;
+  const checkStore = async () => {
+    await exporter.checkStore();
+    const { healthy, lastError } = exporter.status();
+    if (healthy !== storeWasHealthy) {
+      if (healthy) app.log.info('store reachable again: spooled traces are being replayed');
+      else
+        app.log.warn(
+          { reason: lastError?.message },
+          'store unavailable: traces are kept on the spool, requests still accepted',
+        );
+    }
+    storeWasHealthy = healthy;
+  };
+  void checkStore();
+  const storeCheck = setInterval(() => void checkStore(), storeCheckIntervalMs ?? 5000);
   storeCheck.unref();
 
+  let grpc: GrpcReceiver | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
+    if (config.grpcPort !== undefined) {
+      grpc = await GrpcReceiver.start(
+        {
+          host: config.host,
+          port: config.grpcPort,
+          maxBodyBytes: config.maxBodyBytes,
+          ...(config.token ? { token: config.token } : {}),
+          ...(tls ? { tls } : {}),
+        },
+        { intake: assembler, metrics, readiness, log: app.log, ...(forwarder ? { forwarder } : {}) },
+      );
+    }
   } catch (error) {
     clearInterval(storeCheck);
+    await app.close();
     await assembler.close();
     await exporter.shutdown();
     await journal.close();
@@ -158,7 +231,9 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const close = () =>
     (closing ??= (async () => {
       clearInterval(storeCheck);
-      await app.close(); // stop accepting; requests under way finish first
+      closed = true;
+      // Stop accepting on both ports; requests under way finish first.
+      await Promise.all([app.close(), grpc?.close()]);
       await assembler.close(); // write everything held
       await forwarder?.close();
       await exporter.shutdown();
@@ -166,7 +241,19 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     })());
 
   const forwarding = () => forwarder?.status();
-  return { url: `http://${host}:${port}`, port, config, app, exporter, readiness, forwarding, close };
+  const scheme = tls ? 'https' : 'http';
+  return {
+    url: `${scheme}://${host}:${port}`,
+    port,
+    ...(grpc ? { grpcUrl: `${scheme}://${host}:${grpc.port}`, grpcPort: grpc.port } : {}),
+    config,
+    app,
+    exporter,
+    readiness,
+    health,
+    forwarding,
+    close,
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

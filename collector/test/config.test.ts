@@ -70,6 +70,20 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ AITDR_INSTALL_SCHEMA: 'sometimes' })).toThrow(/AITDR_INSTALL_SCHEMA/);
   });
 
+  it('opens gRPC on 4317 unless told another port or off, and takes TLS files only as a pair', () => {
+    expect(resolveConfig({}).grpcPort).toBe(4317);
+    expect(resolveConfig({ AITDR_GRPC_PORT: '0' }).grpcPort).toBe(0);
+    expect(resolveConfig({ AITDR_GRPC_PORT: 'off' })).not.toHaveProperty('grpcPort');
+    expect(() => resolveConfig({ AITDR_GRPC_PORT: 'on' })).toThrow(/AITDR_GRPC_PORT: /);
+    expect(resolveConfig({ AITDR_TLS_CERT_FILE: 'a.crt', AITDR_TLS_KEY_FILE: 'a.key' }).tls).toEqual({
+      certFile: 'a.crt',
+      keyFile: 'a.key',
+    });
+    expect(() => resolveConfig({ AITDR_TLS_CERT_FILE: 'a.crt' })).toThrow(
+      /AITDR_TLS_CERT_FILE and AITDR_TLS_KEY_FILE must be set together/,
+    );
+  });
+
   it('refuses a maximum wait shorter than the wait', () => {
     expect(() => resolveConfig({ AITDR_TRACE_WAIT_MS: '5000', AITDR_TRACE_MAX_WAIT_MS: '1000' })).toThrow(
       /AITDR_TRACE_MAX_WAIT_MS must not be less than AITDR_TRACE_WAIT_MS/,
@@ -85,6 +99,7 @@ describe('readConfigFile', () => {
     const example = fileURLToPath(new URL('../collector.example.env', import.meta.url));
     expect(resolveConfig(readConfigFile(example))).toMatchObject({
       port: 4318,
+      grpcPort: 4317,
       store: 'sqlite:./data/training.db',
     });
   });

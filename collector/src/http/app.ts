@@ -1,28 +1,24 @@
 /**
- * The collector's HTTP application: OTLP/HTTP trace receiver, health, readiness and metrics.
+ * The collector's HTTP application: OTLP/HTTP trace receiver (a transport over the shared export
+ * pipeline, `receiver/export-pipeline.ts`), health, readiness and metrics.
  * It holds no listening socket and reads no environment (see `server.ts`), so tests drive it
  * in-process with `inject`.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { MalformedRequestError, rejectionMessage } from '../otlp/decode-result.js';
-import type { DecodedRequest } from '../otlp/decode-result.js';
-import { decodeJsonRequest } from '../otlp/decode-json.js';
-import { decodeProtobufRequest } from '../otlp/decode-protobuf.js';
-import {
-  CONTENT_TYPES,
-  RPC_CODES,
-  encodeErrorStatus,
-  encodeExportResponse,
-} from '../otlp/encode-response.js';
+import { CONTENT_TYPES, encodeErrorStatus, encodeExportResponse } from '../otlp/encode-response.js';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
+import {
+  ExportFailure,
+  ExportPipeline,
+  FAILURE_STATUS,
+  exportFailureOf,
+} from '../receiver/export-pipeline.js';
+import type { Health, Readiness, TraceIntake } from '../receiver/intake.js';
 import type { Forwarder } from './forwarder.js';
-import { BackpressureError } from './intake.js';
-import type { Readiness, TraceIntake } from './intake.js';
 import type { CollectorMetrics } from './metrics.js';
-import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError, readBody } from './read-body.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -35,12 +31,16 @@ export interface CollectorAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Time allowed to receive a whole request; cuts off slow ("slow loris") bodies. */
   readonly requestTimeoutMs?: number;
+  /** Serve HTTPS with this certificate chain and private key (PEM) instead of plain HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 export interface CollectorAppParts {
   readonly intake: TraceIntake;
   readonly metrics: CollectorMetrics;
   readonly readiness: () => Readiness;
+  /** What `/health` reports besides "the process runs": the store's state, for people and dashboards. */
+  readonly health?: () => Health;
   readonly forwarder?: Forwarder;
 }
 
@@ -69,41 +69,6 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   if (mediaType === CONTENT_TYPES.protobuf) return 'protobuf';
   if (mediaType === CONTENT_TYPES.json) return 'json';
   return undefined;
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  if (!match?.[1]) return false;
-  const given = Buffer.from(match[1].trim());
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly rpcCode: number,
-    message: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
-}
-
-function failureOf(error: unknown): HttpFailure {
-  if (error instanceof HttpFailure) return error;
-  if (error instanceof MalformedRequestError || error instanceof CorruptBodyError) {
-    return new HttpFailure(400, RPC_CODES.invalidArgument, error.message);
-  }
-  if (error instanceof BodyTooLargeError)
-    return new HttpFailure(413, RPC_CODES.resourceExhausted, error.message);
-  if (error instanceof UnsupportedEncodingError)
-    return new HttpFailure(415, RPC_CODES.invalidArgument, error.message);
-  if (error instanceof BackpressureError) {
-    const code = error.status === 429 ? RPC_CODES.resourceExhausted : RPC_CODES.unavailable;
-    return new HttpFailure(error.status, code, error.message, error.retryAfterSeconds);
-  }
-  return new HttpFailure(500, RPC_CODES.internal, 'internal error while accepting traces');
 }
 
 /** A request answered after this long is logged at info. */
@@ -144,22 +109,12 @@ class RequestLog extends LogController {
   }
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-function decode(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
-  if (encoding === 'protobuf') return decodeProtobufRequest(body);
-  // Refused like a protobuf string that is not UTF-8, rather than stored with U+FFFD in its place.
-  let text: string;
-  try {
-    text = UTF8.decode(body);
-  } catch {
-    throw new MalformedRequestError('body is not valid UTF-8 (OTLP/JSON is UTF-8 text)');
-  }
-  return decodeJsonRequest(text);
-}
-
 export function buildCollectorApp(options: CollectorAppOptions, parts: CollectorAppParts): FastifyInstance {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const serverTimeouts = {
+    connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    headersTimeout: requestTimeout,
+  };
   const app = Fastify({
     logger: options.logger ?? false,
     // Fastify logs two lines per request at info, health probes included: see RequestLog.
@@ -168,11 +123,19 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
     // Node checks these timeouts only every `connectionsCheckingInterval` (30 s by default) and
     // waits 60 s for headers: a client dripping its request was cut after up to 90 s. Checked
     // every second, with the same limit for headers, it is cut at the configured time.
-    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: requestTimeout },
+    // With TLS the same options go to the HTTPS server (Fastify passes `http` only to plain HTTP).
+    http: serverTimeouts,
     // The traces route reads and caps its own body; routes without a body never parse one.
     bodyLimit: options.maxBodyBytes,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, ...serverTimeouts } } : {}),
   });
-  const { intake, metrics } = parts;
+  const { metrics } = parts;
+  const pipeline = new ExportPipeline({
+    intake: parts.intake,
+    metrics,
+    ...(parts.forwarder ? { forwarder: parts.forwarder } : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -183,13 +146,10 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
     const encoding = encodingOf(request.headers['content-type']);
     const responseEncoding = encoding ?? 'json';
     try {
-      if (options.token !== undefined && !tokenMatches(request.headers.authorization, options.token)) {
-        throw new HttpFailure(401, RPC_CODES.unauthenticated, 'missing or wrong bearer token');
-      }
+      pipeline.authenticate(request.headers.authorization);
       if (encoding === undefined) {
-        throw new HttpFailure(
-          415,
-          RPC_CODES.invalidArgument,
+        throw new ExportFailure(
+          'unsupported-media-type',
           `Content-Type must be ${CONTENT_TYPES.protobuf} or ${CONTENT_TYPES.json}, got ${request.headers['content-type'] ?? 'none'}`,
         );
       }
@@ -200,26 +160,16 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
       }
       const stream = request.body as IncomingMessage | undefined;
       const body = stream ? await readBody(stream, contentEncoding, options.maxBodyBytes) : Buffer.alloc(0);
-      const decoded = decode(encoding, body);
-      metrics.spansReceived.inc(decoded.spans.length);
-      metrics.spansRejected.inc(decoded.rejected);
-      if (decoded.spans.length > 0) await intake.accept({ encoding, body, spans: decoded.spans });
-      metrics.spansAccepted.inc(decoded.spans.length);
-      parts.forwarder?.forward(encoding, body);
-      const partialSuccess =
-        decoded.rejected > 0
-          ? { rejectedSpans: decoded.rejected, errorMessage: rejectionMessage(decoded) }
-          : undefined;
+      const { partialSuccess, reasons } = await pipeline.export(encoding, body);
       if (partialSuccess)
-        request.log.warn({ rejected: decoded.rejected, reasons: decoded.reasons }, 'spans rejected');
+        request.log.warn({ rejected: partialSuccess.rejectedSpans, reasons }, 'spans rejected');
       return send(reply, 200, responseEncoding, encodeExportResponse(responseEncoding, partialSuccess));
     } catch (error) {
-      const failure = failureOf(error);
+      const failure = exportFailureOf(error);
+      const status = FAILURE_STATUS[failure.kind];
       // Backpressure is reported where it starts and stops (journal, writer), not as a failure per request.
-      if (failure.status >= 500 && !(error instanceof BackpressureError))
-        request.log.error({ err: error }, 'trace export request failed');
-      else
-        request.log.info({ status: failure.status, reason: failure.message }, 'trace export request refused');
+      if (failure.kind === 'internal') request.log.error({ err: error }, 'trace export request failed');
+      else request.log.info({ status: status.http, reason: failure.message }, 'trace export request refused');
       if (failure.retryAfterSeconds !== undefined)
         void reply.header('retry-after', String(failure.retryAfterSeconds));
       if (!request.raw.complete) {
@@ -228,9 +178,9 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
       }
       return send(
         reply,
-        failure.status,
+        status.http,
         responseEncoding,
-        encodeErrorStatus(responseEncoding, failure.rpcCode, failure.message),
+        encodeErrorStatus(responseEncoding, status.grpc, failure.message),
       );
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -240,12 +190,9 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
     }
   });
 
-  // Liveness: 200 while the process runs. The store's state rides along (it says why traces are
-  // being spooled, e.g. a missing privilege) without taking the instance out of a balancer.
-  app.get('/health', (_request, reply) => {
-    const store = parts.readiness().checks.store;
-    return reply.send({ status: 'ok', ...(store === undefined ? {} : { store }) });
-  });
+  // Liveness: 200 while the process runs, whatever the store does; its state is detail here (it
+  // says why traces are being spooled, e.g. a missing privilege).
+  app.get('/health', (_request, reply) => reply.send({ status: 'ok', ...parts.health?.() }));
 
   app.get('/ready', (_request, reply) => {
     const readiness = parts.readiness();

@@ -77,6 +77,7 @@ export class CollectorMetrics {
   readonly requests: Counter<'status'>;
   readonly requestDuration: Histogram<'status'>;
   readonly forwarded: Counter<'outcome'>;
+  readonly grpcRequests: Counter<'code'>;
 
   constructor(sources: MetricSources = {}) {
     const registers = [this.registry];
@@ -117,6 +118,12 @@ export class CollectorMetrics {
 
     // What every Node service's dashboard expects: CPU, memory, heap, event-loop delay, GC.
     collectDefaultMetrics({ register: this.registry });
+    this.grpcRequests = new Counter({
+      name: `${PREFIX}grpc_requests_total`,
+      help: 'OTLP/gRPC trace export calls by gRPC status code.',
+      labelNames: ['code'],
+      registers,
+    });
 
     const writer = sources.writerStatus;
     const counter = (key: keyof WriterStatus['counters']) => () => writer?.().counters[key];
@@ -234,6 +241,13 @@ export class CollectorMetrics {
     mirroredGauge(this.registry, 'spool_bytes', 'Bytes on the store spool.', () => writer?.().spool.bytes);
     mirroredGauge(this.registry, 'journal_bytes', 'Bytes on the intake journal.', () =>
       sources.journalBytes?.(),
+    );
+    // Store trouble is reported here and in /health, not by /ready: the spool covers an outage.
+    mirroredGauge(
+      this.registry,
+      'store_healthy',
+      'Whether the store takes writes now (1) or traces wait on the spool (0).',
+      () => (writer === undefined ? undefined : writer().healthy ? 1 : 0),
     );
     new Gauge({
       name: `${PREFIX}breaker_state`,

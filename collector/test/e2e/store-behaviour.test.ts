@@ -1,6 +1,8 @@
 /**
  * The collector on a real store: late spans merge into stored rows exactly once; with the store
- * down and the spool full it stops acknowledging (503 with Retry-After) and says why in /ready.
+ * down it stays ready and keeps acknowledging while the spool has room (a balancer must not take
+ * every instance out), reporting the store's trouble in /health and /metrics; with the spool full
+ * too it stops acknowledging (503 with Retry-After) and says why in /ready.
  */
 import { join } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -61,6 +63,33 @@ describe('collector on a real store', () => {
     ]);
   });
 
+  it('stays ready and acknowledges while the store is down and the spool has room, reporting the store in /health and /metrics', async () => {
+    const { collector } = await start({
+      store: 'postgres://postgres@127.0.0.1:1/nowhere',
+      waitMs: 0,
+      storeCheckIntervalMs: 50,
+      exporter: { retry: { retries: 0, minDelayMs: 1, maxDelayMs: 1 }, breaker: { resetTimeoutMs: 60_000 } },
+    });
+    expect((await post(collector, queryTrace())).status).toBe(200);
+    await eventually(() => collector.exporter.status().spool.traces === 1);
+    const ready = await fetch(`${collector.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      checks: { keeping: { ok: true, detail: expect.stringMatching(/^store unavailable, spooling/) } },
+    });
+    const health = await fetch(`${collector.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      storeHealthy: false,
+      checks: { store: { ok: false, detail: expect.stringMatching(/ECONNREFUSED|unavailable/) } },
+    });
+    expect(await (await fetch(`${collector.url}/metrics`)).text()).toMatch(
+      /^aitdr_collector_store_healthy 0$/m,
+    );
+  });
+
   it('answers 503 with Retry-After once the store is down and the journal and spool are full, and /ready says why', async () => {
     const { collector } = await start({
       // Nothing listens on port 1: every connection is refused at once.
@@ -84,10 +113,13 @@ describe('collector on a real store', () => {
     const ready = await fetch(`${collector.url}/ready`);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
-    expect(body.checks.store).toMatchObject({
+    // The journal fills once the writer refuses (the spool cannot take the next trace).
+    expect(body.checks.journal?.ok).toBe(false);
+    expect(body.checks.keeping?.detail).toMatch(/^store unavailable/);
+    const health = (await (await fetch(`${collector.url}/health`)).json()) as typeof body;
+    expect(health.checks.store).toMatchObject({
       ok: false,
       detail: expect.stringMatching(/ECONNREFUSED|unavailable/),
     });
-    expect(body.checks.journal?.ok).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
-import type { IntakeRequest, TraceIntake } from '../../src/http/intake.js';
+import type { IntakeRequest, TraceIntake } from '../../src/receiver/intake.js';
 import { CollectorMetrics } from '../../src/http/metrics.js';
 import type { WriterStatus } from '../../src/http/metrics.js';
 

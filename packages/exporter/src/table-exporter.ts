@@ -103,6 +103,8 @@ type MutableCounters = { -readonly [K in keyof TableExporterStatus['counters']]:
 
 const log = diag.createComponentLogger({ namespace: '@aitdr/exporter' });
 
+const UNATTACHED_REASON = 'spans of no stage wait for their query row';
+
 function mergeSpans(traces: readonly PendingTrace[]): Map<string, SpanRecord[]> {
   return groupByTrace(traces.flatMap((t) => t.spans));
 }
@@ -112,7 +114,11 @@ export class TableExporter implements SpanExporter, TraceWriter {
     readonly batchSize: number;
     readonly maxQueuedTraces: number;
     readonly spoolMaxBytes: number;
-    readonly parking: { readonly maxAttempts: number; readonly maxAgeMs: number };
+    readonly parking: {
+      readonly maxAttempts: number;
+      readonly maxAgeMs: number;
+      readonly unattachedSpans: boolean;
+    };
   };
   private readonly writer: StoreWriter;
   private readonly deadLetters: DeadLetterStore;
@@ -164,6 +170,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
       parking: {
         maxAttempts: options.parking?.maxAttempts ?? DEFAULTS.parking.maxAttempts,
         maxAgeMs: options.parking?.maxAgeMs ?? DEFAULTS.parking.maxAgeMs,
+        unattachedSpans: options.parking?.unattachedSpans ?? DEFAULTS.parking.unattachedSpans,
       },
     };
     this.writer = new StoreWriter(
@@ -453,10 +460,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
       );
     }
     if (result.parked > 0) {
-      throw new RecordingError(
-        'PARKED',
-        `${result.parked} feedback trace(s) parked until their query is stored`,
-      );
+      throw new RecordingError('PARKED', `${result.parked} trace(s) parked until their query is stored`);
     }
     if (result.spooled > 0) {
       throw new StoreUnavailableError(
@@ -583,6 +587,10 @@ export class TableExporter implements SpanExporter, TraceWriter {
         if (replayed) this.counters.replayed += 1;
         return 'committed';
       case 'ignored':
+        // Parked only when the trace's root is not among them: then the rest of the trace, its
+        // query span perhaps, went elsewhere. With its root and no stage it is no recorder trace.
+        if (this.settings.parking.unattachedSpans && spans.every((span) => span.parentSpanId !== undefined))
+          return this.park(traceId, spans, UNATTACHED_REASON, parkedBefore, 'ignore');
         this.counters.ignored += 1;
         return 'ignored';
       case 'parked':
@@ -597,11 +605,18 @@ export class TableExporter implements SpanExporter, TraceWriter {
     spans: readonly SpanRecord[],
     reason: string,
     before?: KeptTrace,
+    /** What giving up means: unattached spans are no recorder trace, so they are ignored (counted). */
+    giveUp: 'dead-letter' | 'ignore' = 'dead-letter',
   ): Promise<Placement> {
     const attempts = (before?.attempts ?? 0) + 1;
     const parkedAt = before?.parkedAt ?? Date.now();
     const { maxAttempts, maxAgeMs } = this.settings.parking;
     if (attempts >= maxAttempts || Date.now() - parkedAt >= maxAgeMs) {
+      if (giveUp === 'ignore') {
+        this.counters.ignored += 1;
+        log.info(`trace ${traceId} ignored: ${reason}, none after ${attempts} attempt(s)`);
+        return 'ignored';
+      }
       return this.deadLetter(
         traceId,
         spans,

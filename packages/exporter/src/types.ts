@@ -124,6 +124,16 @@ export interface ParkingOptions {
   readonly maxAttempts?: number;
   /** Age after which a parked trace is dead-lettered, whatever its tries. Default 86400000 (one day). */
   readonly maxAgeMs?: number;
+  /**
+   * Also park spans of no stage whose query row is not stored yet, instead of ignoring them, when
+   * the trace's root is not among them: where several collectors share a store, a trace's library
+   * spans may reach one instance and its query span another, which writes it a moment later.
+   * (Spans of no stage that include their root are a trace of their own, no recorder trace:
+   * ignored at once, so other traffic costs no parking.) When the tries run out they are counted
+   * as ignored, not dead-lettered. Default false (in-process, a trace's spans all reach the same
+   * exporter).
+   */
+  readonly unattachedSpans?: boolean;
 }
 
 export interface DeadLetterOptions {
@@ -181,7 +191,13 @@ export const DEFAULTS = {
     rollingWindowMs: 10_000,
     resetTimeoutMs: 5000,
   },
-  parking: { maxBytes: 64 * MiB, retryIntervalMs: 5000, maxAttempts: 60, maxAgeMs: 24 * 60 * 60 * 1000 },
+  parking: {
+    maxBytes: 64 * MiB,
+    retryIntervalMs: 5000,
+    maxAttempts: 60,
+    maxAgeMs: 24 * 60 * 60 * 1000,
+    unattachedSpans: false,
+  },
   deadLetter: { maxBytes: 1024 * MiB },
   sqlite: { busyTimeoutMs: 5000 },
   postgres: { poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000, rowsPerStatement: 500 },

@@ -214,6 +214,61 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId)).toEqual([]);
     });
 
+    describe('with unattached spans parked (several collectors on one store)', () => {
+      let parking: TableExporter;
+      beforeAll(() => {
+        parking = createTableExporter({
+          store: store.url,
+          stateDirectory: join(store.stateDirectory, 'unattached'),
+          replayIntervalMs: 600_000,
+          parking: { retryIntervalMs: 600_000, maxAttempts: 3, unattachedSpans: true },
+        });
+      });
+      afterAll(() => parking?.shutdown());
+
+      it('parks spans of no stage that come before their query row, and merges them once it is stored', async () => {
+        const trace = recordPipeline();
+        const other = spanOf(trace, trace.spanIds.other);
+        // Another instance got the rest of the trace and writes it a moment later.
+        await expect(parking.writeTraces([other])).resolves.toMatchObject({ parked: 1, committed: 0 });
+        expect(parking.status().parked.traces).toBe(1);
+        await exporter.writeTraces(
+          trace.spans.filter((span) => span !== other),
+          { require: 'committed' },
+        );
+        await parking.forceFlush();
+        expect(parking.status().parked.traces).toBe(0);
+        const [query] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
+        expect(query!.OTHER_SPANS).toEqual([expect.objectContaining({ spanId: trace.spanIds.other })]);
+      });
+
+      it('ignores at once spans of no stage that hold their trace root: no recorder trace', async () => {
+        const trace = recordPipeline();
+        const other = spanOf(trace, trace.spanIds.other);
+        const asRoot = { ...other, parentSpanContext: undefined } as ReadableSpan;
+        Object.setPrototypeOf(asRoot, Object.getPrototypeOf(other) as object);
+        const before = parking.status().counters.ignored;
+        await expect(parking.writeTraces([asRoot])).resolves.toMatchObject({ parked: 0, committed: 0 });
+        expect(parking.status().parked.traces).toBe(0);
+        expect(parking.status().counters.ignored).toBe(before + 1);
+      });
+
+      it('counts them as ignored, not dead-lettered, when no query row comes', async () => {
+        const trace = recordPipeline();
+        const other = spanOf(trace, trace.spanIds.other);
+        const before = parking.status().counters;
+        await parking.writeTraces([other]);
+        await parking.forceFlush();
+        await parking.forceFlush();
+        expect(parking.status().parked.traces).toBe(0);
+        expect(parking.status().counters).toMatchObject({
+          ignored: before.ignored + 1,
+          deadLettered: before.deadLettered,
+        });
+        expect(await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId)).toEqual([]);
+      });
+    });
+
     it('parks feedback that arrives before its query, and stores it once the query is', async () => {
       const trace = recordPipeline();
       const feedback = recordFeedback(trace.traceId, trace.spanIds.query, { rating: 5, isCorrect: true });
