@@ -220,11 +220,13 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
       await expect.poll(() => running.exporter.status().counters.spooled, { timeout: 20_000 }).toBe(1);
       const health = (await (await fetch(`${running.url}/health`)).json()) as {
         status: string;
-        store: { ok: boolean; detail: string };
+        storeHealthy: boolean;
+        checks: { store: { ok: boolean; detail: string } };
       };
       expect(health.status).toBe('ok');
-      expect(health.store.ok).toBe(false);
-      expect(health.store.detail).toMatch(/permission denied.*fix: grant the writer role/);
+      expect(health.storeHealthy).toBe(false);
+      expect(health.checks.store.ok).toBe(false);
+      expect(health.checks.store.detail).toMatch(/permission denied.*fix: grant the writer role/);
       expect(running.exporter.status().counters.deadLettered).toBe(0);
 
       await admin(`GRANT INSERT ON ai_training_queries TO ${ROLES.writer}`, [], urlAs(ROLES.owner));
