@@ -99,7 +99,7 @@ describe('collector/Dockerfile', () => {
   it("installs only the chosen driver, in the range of the collector's optional peers", () => {
     const add = instructions.find((line) => line.includes('--filter @aitdr/collector add'));
     expect(add).toContain("peerDependencies['$STORE_DRIVER']");
-    expect(add).toContain('add "$STORE_DRIVER@$range"');
+    expect(add).toContain('add --save-prod "$STORE_DRIVER@$range"');
     for (const driver of DRIVERS) {
       expect(collectorPackage.peerDependencies).toHaveProperty(driver);
       expect(collectorPackage.peerDependenciesMeta[driver]).toEqual({ optional: true });
