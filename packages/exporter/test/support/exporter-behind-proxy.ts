@@ -25,7 +25,16 @@ export async function exporterBehindProxy(
   const store = await postgresStore();
   const { proxy, url } = await TcpProxy.before(store.url);
   const dir = createTemporaryDirectory(directoryPrefix);
-  const exporter = new TableExporter({ ...options(url), stateDirectory: dir.path });
+  let exporter: TableExporter;
+  try {
+    exporter = new TableExporter({ ...options(url), stateDirectory: dir.path });
+  } catch (error) {
+    // A failed set-up leaves nothing behind either.
+    await proxy.close();
+    await store.close();
+    dir.remove();
+    throw error;
+  }
   return {
     store,
     proxy,
