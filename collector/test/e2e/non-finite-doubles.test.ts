@@ -3,14 +3,6 @@
  * every store keeps them the same way, whatever the encoding (the conventions say how).
  */
 import { join } from 'node:path';
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ATTR_CLASSIFICATION_CONFIDENCE } from '@aitdr/conventions';
@@ -19,55 +11,33 @@ import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
 import { postgresStore, sqliteStore } from '../../../test/support/stores.js';
 import type { StoreUnderTest } from '../../../test/support/stores.js';
+import { jsonBody, protobufBody, queryTrace } from '../support/spans.js';
 
 /** Stand-ins for the non-finite values in a trace sent as JSON (the SDK's serializer writes NaN as null). */
 const SENTINELS = { NaN: 0.123456789, Infinity: 0.234567891, '-Infinity': 0.345678912 } as const;
 
 function traceWith(values: { nan: number; inf: number; negInf: number }): ReadableSpan[] {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'assistant', 'host.load': values.inf }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  return queryTrace('downtime by line', {
+    resource: { 'host.load': values.inf },
+    classification: {
+      [ATTR_CLASSIFICATION_CONFIDENCE]: values.nan, // a typed DOUBLE column
+      'app.upper': values.inf,
+      'app.lower': values.negInf,
+      'app.scores': [0.5, values.nan, values.inf],
+    },
   });
-  const tracer = provider.getTracer('test');
-  const root = tracer.startSpan('text_to_sql.query', {
-    attributes: { 'text_to_sql.stage': 'query', 'text_to_sql.query.text': 'downtime by line' },
-  });
-  tracer
-    .startSpan(
-      'text_to_sql.classification',
-      {
-        attributes: {
-          'text_to_sql.stage': 'classification',
-          'text_to_sql.classification.category': 'downtime',
-          [ATTR_CLASSIFICATION_CONFIDENCE]: values.nan, // a typed DOUBLE column
-          'app.upper': values.inf,
-          'app.lower': values.negInf,
-          'app.scores': [0.5, values.nan, values.inf],
-        },
-      },
-      trace.setSpan(ROOT_CONTEXT, root),
-    )
-    .end();
-  root.end();
-  return exporter.getFinishedSpans();
 }
 
 const ENCODINGS = {
   protobuf: {
     contentType: 'application/x-protobuf',
-    body: () =>
-      Buffer.from(
-        ProtobufTraceSerializer.serializeRequest(traceWith({ nan: NaN, inf: Infinity, negInf: -Infinity }))!,
-      ),
+    body: () => protobufBody(traceWith({ nan: NaN, inf: Infinity, negInf: -Infinity })),
   },
   json: {
     contentType: 'application/json',
     body: () => {
-      let text = Buffer.from(
-        JsonTraceSerializer.serializeRequest(
-          traceWith({ nan: SENTINELS.NaN, inf: SENTINELS.Infinity, negInf: SENTINELS['-Infinity'] }),
-        )!,
+      let text = jsonBody(
+        traceWith({ nan: SENTINELS.NaN, inf: SENTINELS.Infinity, negInf: SENTINELS['-Infinity'] }),
       ).toString();
       // The protobuf JSON mapping's form of the three values: strings.
       for (const [name, sentinel] of Object.entries(SENTINELS)) {

@@ -13,8 +13,9 @@ import { GrpcReceiver, TRACE_SERVICE_NAME } from '../../src/grpc/grpc-receiver.j
 import { RETRY_INFO_TYPE_URL, RetryInfoType, StatusType } from '../../src/grpc/status-details.js';
 import { CollectorMetrics } from '../../src/http/metrics.js';
 import { BackpressureError } from '../../src/receiver/intake.js';
-import type { IntakeRequest, Readiness, TraceIntake } from '../../src/receiver/intake.js';
+import type { Readiness } from '../../src/receiver/intake.js';
 import { ExportTraceServiceRequestType, ExportTraceServiceResponseType } from '../../src/otlp/trace-proto.js';
+import { RecordingIntake } from '../support/recording-intake.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 
 const TLS_DIR = new URL('../fixtures/tls/', import.meta.url);
@@ -22,17 +23,6 @@ const TLS = {
   cert: readFileSync(new URL('localhost.crt', TLS_DIR)),
   key: readFileSync(new URL('localhost.key', TLS_DIR)),
 };
-
-class RecordingIntake implements TraceIntake {
-  readonly accepted: IntakeRequest[] = [];
-  pushBack?: BackpressureError;
-
-  accept(request: IntakeRequest): Promise<void> {
-    if (this.pushBack) return Promise.reject(this.pushBack);
-    this.accepted.push(request);
-    return Promise.resolve();
-  }
-}
 
 const receivers: GrpcReceiver[] = [];
 const clients: grpc.Client[] = [];

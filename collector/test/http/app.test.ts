@@ -1,30 +1,14 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
 import { BackpressureError } from '../../src/receiver/intake.js';
-import type { IntakeRequest, Readiness, TraceIntake } from '../../src/receiver/intake.js';
+import type { Readiness } from '../../src/receiver/intake.js';
 import { CollectorMetrics } from '../../src/http/metrics.js';
 import { ExportTraceServiceResponseType, RpcStatusType } from '../../src/otlp/trace-proto.js';
+import { RecordingIntake } from '../support/recording-intake.js';
 import { jsonBody, protobufBody, queryTrace } from '../support/spans.js';
-
-/** Records what the receiver accepted; can be told to push back. */
-class RecordingIntake implements TraceIntake {
-  readonly accepted: IntakeRequest[] = [];
-  pushBack?: BackpressureError;
-
-  accept(request: IntakeRequest): Promise<void> {
-    if (this.pushBack) return Promise.reject(this.pushBack);
-    this.accepted.push(request);
-    return Promise.resolve();
-  }
-
-  get spans(): readonly ReadableSpan[] {
-    return this.accepted.flatMap((request) => request.spans);
-  }
-}
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const JSON_TYPE = { 'content-type': 'application/json' };

@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -8,11 +9,17 @@ import {
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 
-/** A small query trace (root + classification) made by the real SDK. */
-export function queryTrace(question = 'downtime by line'): ReadableSpan[] {
+/**
+ * A small query trace (root + classification) made by the real SDK; `extra` adds attributes to
+ * the resource and to the classification span.
+ */
+export function queryTrace(
+  question = 'downtime by line',
+  extra: { resource?: Attributes; classification?: Attributes } = {},
+): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'assistant' }),
+    resource: resourceFromAttributes({ 'service.name': 'assistant', ...extra.resource }),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('test');
@@ -26,6 +33,7 @@ export function queryTrace(question = 'downtime by line'): ReadableSpan[] {
         attributes: {
           'text_to_sql.stage': 'classification',
           'text_to_sql.classification.category': 'downtime',
+          ...extra.classification,
         },
       },
       trace.setSpan(ROOT_CONTEXT, root),

@@ -282,13 +282,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
    */
   async checkStore(): Promise<boolean> {
     if (this.shuttingDown) return false;
-    try {
-      await this.writer.probe();
-      this.storeReachable = true;
-    } catch (error) {
-      this.storeReachable = false;
-      this.noteStoreFailure(error);
-    }
+    await this.probeStore();
     return this.storeReachable;
   }
 
@@ -300,13 +294,20 @@ export class TableExporter implements SpanExporter, TraceWriter {
    */
   async verifyStore(): Promise<void> {
     if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
+    const failure = await this.probeStore();
+    if (failure instanceof SchemaNotReadyError) throw failure;
+  }
+
+  /** One probe of the store, its answer kept for the status; resolves with the failure, if any. */
+  private async probeStore(): Promise<unknown> {
     try {
       await this.writer.probe();
       this.storeReachable = true;
+      return undefined;
     } catch (error) {
       this.storeReachable = false;
       this.noteStoreFailure(error);
-      if (error instanceof SchemaNotReadyError) throw error;
+      return error;
     }
   }
 

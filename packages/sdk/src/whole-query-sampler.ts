@@ -38,12 +38,7 @@ export class WholeQuerySampler implements Sampler {
   constructor(private readonly sampler: Sampler) {}
 
   shouldSample(
-    context: Context,
-    traceId: string,
-    spanName: string,
-    spanKind: SpanKind,
-    attributes: Attributes,
-    links: Link[],
+    ...[context, traceId, spanName, spanKind, attributes, links]: Parameters<Sampler['shouldSample']>
   ): SamplingResult {
     const parent = trace.getSpanContext(context);
     if (parent !== undefined && isSpanContextValid(parent) && parent.isRemote !== true) {

@@ -1,8 +1,8 @@
 // Run in the consumer app before better-sqlite3 is installed: a store whose driver is missing
 // must stop createRecorder and the collector's start with the package to install.
-import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { createRecorder } from '@aitdr/sdk';
+import { collectorRefusesToStart } from './refused-start.mjs';
 
 await assert.rejects(
   createRecorder({ store: 'sqlite:./missing-driver.db' }),
@@ -18,13 +18,8 @@ await assert.rejects(
   'createRecorder names the missing OTLP exporter',
 );
 
-const collector = spawnSync(
-  process.execPath,
-  ['node_modules/@aitdr/collector/dist/server.js', '--store', 'sqlite:./missing-driver.db', '--port', '0'],
-  { encoding: 'utf8', timeout: 60_000 },
-);
-assert.equal(collector.status, 2, `collector exit code (stderr: ${collector.stderr})`);
-assert.match(collector.stderr, /npm install better-sqlite3/);
+const stderr = collectorRefusesToStart('sqlite:./missing-driver.db');
+assert.match(stderr, /npm install better-sqlite3/);
 console.log(
   'missing packages: createRecorder names better-sqlite3 and the OTLP/JSON exporter; the collector names better-sqlite3',
 );

@@ -99,4 +99,13 @@ export const parse = {
     }
     return value;
   },
+  /** A trace ID (a query's ID is its trace's): 32 lower-case hex digits; `name` says which in the error. */
+  traceId:
+    (name: string) =>
+    (value: string): string => {
+      if (!/^[0-9a-f]{32}$/.test(value)) {
+        throw new InvalidArgumentError(`expected ${name}: 32 lower-case hex digits`);
+      }
+      return value;
+    },
 };

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
 import type { DeadLetter } from '@aitdr/exporter';
 import { displayPath, textTable } from '../terminal/text-table.js';
@@ -18,11 +17,10 @@ interface DeadLettersCommandOptions {
 /** Longest reason shown in the list; the file has the whole text. */
 const REASON_WIDTH = 100;
 
-const traceIdOption = (value: string, previous: string[] = []): string[] => {
-  if (!/^[0-9a-f]{32}$/.test(value))
-    throw new InvalidArgumentError('expected a trace ID: 32 lower-case hex digits');
-  return [...previous, value];
-};
+const traceIdOption = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  parse.traceId('a trace ID')(value),
+];
 
 function listLetters(letters: readonly DeadLetter[]): string {
   return textTable(

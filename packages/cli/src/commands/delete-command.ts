@@ -14,12 +14,6 @@ interface DeleteCommandOptions {
   execute: boolean;
 }
 
-const queryIdOption = (value: string): string => {
-  if (!/^[0-9a-f]{32}$/.test(value))
-    throw new InvalidArgumentError('expected a query ID: 32 lower-case hex digits');
-  return value;
-};
-
 const dateOption = (value: string): Date => {
   // A bare date is midnight UTC; a time needs its zone, so "before" means one instant everywhere.
   const iso = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
@@ -46,7 +40,7 @@ export async function runDeleteCommand(argv: readonly string[], io: CommandIo): 
     )
     .option('--store <url>', 'the store: sqlite:<file>, postgres://…, oracle://…', parse.store, DEFAULT_STORE)
     .option('--user <name-or-id>', "a USERNAME or USER_ID: the user's queries and the feedback they gave")
-    .option('--query-id <id>', 'one query (its trace ID)', queryIdOption)
+    .option('--query-id <id>', 'one query (its trace ID)', parse.traceId('a query ID'))
     .option('--before <date>', 'queries that started before this date (UTC) or instant', dateOption)
     .option('--execute', 'delete (default: dry run, count only)', false);
 

@@ -15,16 +15,17 @@ import type { TraceWriteResult } from '@aitdr/conventions';
 import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
 import type { TemporaryDatabase } from '../../../../test/support/postgres.js';
 import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
-import { postgresStore } from '../../../../test/support/stores.js';
 import type { StoreUnderTest } from '../../../../test/support/stores.js';
 import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { exporterBehindProxy } from '../support/exporter-behind-proxy.js';
+import type { ExporterBehindProxy } from '../support/exporter-behind-proxy.js';
 import { recordPipeline } from '../support/traces.js';
 
 describe('TableExporter through a PostgreSQL outage', () => {
   let store: StoreUnderTest;
   let proxy: TcpProxy;
   let exporter: TableExporter;
-  let dir: { path: string; remove(): void };
+  let proxied: ExporterBehindProxy | undefined;
   let sent = 0;
 
   const writeEach = (count: number, require: 'accepted' | 'committed' = 'accepted') =>
@@ -38,32 +39,22 @@ describe('TableExporter through a PostgreSQL outage', () => {
     results.reduce((sum, r) => sum + r[key], 0);
 
   beforeAll(async () => {
-    store = await postgresStore();
-    const target = new URL(store.url);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
-    target.host = `127.0.0.1:${proxy.port}`;
-    dir = createTemporaryDirectory('aitdr-outage-');
-    exporter = new TableExporter({
+    proxied = await exporterBehindProxy('aitdr-outage-', (url) => ({
       store: {
         dialect: 'postgres',
-        connectionString: target.toString(),
+        connectionString: url,
         connectTimeoutMs: 1000,
         statementTimeoutMs: 5000,
       },
-      stateDirectory: dir.path,
       batchSize: 4,
       retry: { retries: 1, minDelayMs: 10, maxDelayMs: 20 },
       breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 1000 },
       replayIntervalMs: 100,
-    });
+    }));
+    ({ store, proxy, exporter } = proxied);
   });
 
-  afterAll(async () => {
-    await exporter?.shutdown();
-    await proxy?.close();
-    await store?.close();
-    dir?.remove();
-  });
+  afterAll(() => proxied?.close());
 
   it('opens the breaker, spools, replays once the store is back, and stores each trace once', async () => {
     // Before: the store works.

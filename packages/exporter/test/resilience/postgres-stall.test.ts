@@ -5,43 +5,36 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AI_TRAINING_QUERIES } from '@aitdr/schema';
-import { STORE_STATEMENT_TIMEOUT_VARIABLE, TableExporter, parseStoreUrl } from '@aitdr/exporter';
-import type { PostgresStoreOptions } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
-import { postgresStore } from '../../../../test/support/stores.js';
+import { STORE_STATEMENT_TIMEOUT_VARIABLE, parseStoreUrl } from '@aitdr/exporter';
+import type { PostgresStoreOptions, TableExporter } from '@aitdr/exporter';
 import type { StoreUnderTest } from '../../../../test/support/stores.js';
-import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import type { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { exporterBehindProxy } from '../support/exporter-behind-proxy.js';
+import type { ExporterBehindProxy } from '../support/exporter-behind-proxy.js';
 import { recordPipeline } from '../support/traces.js';
 
 describe('TableExporter on a stalled PostgreSQL', () => {
   let store: StoreUnderTest;
   let proxy: TcpProxy;
   let exporter: TableExporter;
-  let dir: { path: string; remove(): void };
+  let proxied: ExporterBehindProxy | undefined;
 
   beforeAll(async () => {
-    store = await postgresStore();
-    const before = await TcpProxy.before(store.url);
-    proxy = before.proxy;
-    dir = createTemporaryDirectory('aitdr-stall-');
-    const options = parseStoreUrl(before.url, { [STORE_STATEMENT_TIMEOUT_VARIABLE]: '300' });
-    expect(options).toMatchObject({ statementTimeoutMs: 300 });
-    exporter = new TableExporter({
-      store: { ...(options as PostgresStoreOptions), connectTimeoutMs: 300 },
-      stateDirectory: dir.path,
-      batchSize: 1,
-      retry: { retries: 1, minDelayMs: 10, maxDelayMs: 20 },
-      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500 },
-      replayIntervalMs: 100,
+    proxied = await exporterBehindProxy('aitdr-stall-', (url) => {
+      const options = parseStoreUrl(url, { [STORE_STATEMENT_TIMEOUT_VARIABLE]: '300' });
+      expect(options).toMatchObject({ statementTimeoutMs: 300 });
+      return {
+        store: { ...(options as PostgresStoreOptions), connectTimeoutMs: 300 },
+        batchSize: 1,
+        retry: { retries: 1, minDelayMs: 10, maxDelayMs: 20 },
+        breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500 },
+        replayIntervalMs: 100,
+      };
     });
+    ({ store, proxy, exporter } = proxied);
   });
 
-  afterAll(async () => {
-    await exporter?.shutdown();
-    await proxy?.close();
-    await store?.close();
-    dir?.remove();
-  });
+  afterAll(() => proxied?.close());
 
   it('spools what it cannot write, opens the breaker, and replays once the server answers', async () => {
     const first = await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });

@@ -1,0 +1,18 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { BackpressureError, IntakeRequest, TraceIntake } from '../../src/receiver/intake.js';
+
+/** Records what a receiver accepted; can be told to push back. */
+export class RecordingIntake implements TraceIntake {
+  readonly accepted: IntakeRequest[] = [];
+  pushBack?: BackpressureError;
+
+  accept(request: IntakeRequest): Promise<void> {
+    if (this.pushBack) return Promise.reject(this.pushBack);
+    this.accepted.push(request);
+    return Promise.resolve();
+  }
+
+  get spans(): readonly ReadableSpan[] {
+    return this.accepted.flatMap((request) => request.spans);
+  }
+}
