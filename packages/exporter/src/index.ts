@@ -39,10 +39,10 @@ export {
   STORE_PASSWORD_VARIABLE,
   STORE_STATEMENT_TIMEOUT_VARIABLE,
 } from './store-url.js';
-export { DurableSpool } from './spool/durable-spool.js';
-export type { DurableSpoolOptions, SpoolRecord } from './spool/durable-spool.js';
-export { readDeadLetters, DEAD_LETTER_FILE } from './dead-letter/dead-letter-store.js';
-export type { DeadLetter } from './dead-letter/dead-letter-store.js';
+export { DurableSpool } from './keep/durable-spool.js';
+export type { DurableSpoolOptions, SpoolRecord } from './keep/durable-spool.js';
+export { readDeadLetters, DEAD_LETTER_FILE } from './keep/dead-letter-store.js';
+export type { DeadLetter } from './keep/dead-letter-store.js';
 export { mapTrace } from './mapping/trace-mapper.js';
 export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
 export { toSpanRecord } from './mapping/span-record.js';

@@ -164,6 +164,13 @@ export interface TableExporterOptions {
   readonly stateDirectory?: string;
   /** Traces written per transaction. Default 64. */
   readonly batchSize?: number;
+  /**
+   * Milliseconds a write waits for more traces to fill its transaction when fewer than
+   * `batchSize` are queued: a burst then costs a few large transactions instead of many small
+   * ones. Never waited out by `forceFlush`, `shutdown` or a `require: 'committed'` write. 0 writes
+   * at once. Default 5.
+   */
+  readonly lingerMs?: number;
   /** Traces held in memory waiting for the store; more go straight to the spool. Default 2048. */
   readonly maxQueuedTraces?: number;
   /** How often a non-empty spool is tried again while the breaker is closed. Default 1000. */
@@ -181,6 +188,7 @@ const MiB = 1024 * 1024;
 export const DEFAULTS = {
   installSchema: { sqlite: true, postgres: false, oracle: false },
   batchSize: 64,
+  lingerMs: 5,
   maxQueuedTraces: 2048,
   replayIntervalMs: 1000,
   spool: { maxBytes: 256 * MiB, segmentBytes: 16 * MiB },

@@ -4,7 +4,7 @@
  */
 import type { DialectName } from '@aitdr/schema';
 import type { FailureKind } from './dialect.js';
-import { errorMessage, isNetworkError } from './failures.js';
+import { errorCode, errorMessage, isNetworkError } from './failures.js';
 import { StoreConfigurationError } from './store-errors.js';
 
 /** One row: errors showing any of `match` get `kind`. Rows are read top to bottom; the first match wins. */
@@ -21,6 +21,8 @@ export interface FailureTable {
   readonly dialect: DialectName;
   /** The keys an error shows, in the vocabulary of `FailureRule.match`. */
   keysOf(error: unknown): readonly string[];
+  /** The database's code for an error, where it is not the driver's `code` (Oracle's `errorNum`). */
+  readonly codeOf?: (error: unknown) => number | undefined;
   readonly rules: readonly FailureRule[];
 }
 
@@ -29,6 +31,8 @@ export interface ClassifiedFailure {
   readonly kind: FailureKind;
   readonly meaning: string;
   readonly fix?: string;
+  /** The database's code for the error (`23514`, `SQLITE_CONSTRAINT_CHECK`, Oracle's 1400): what a dead letter records. */
+  readonly code?: string | number;
 }
 
 /** Keys every dialect shares, checked before the dialect's own. */
@@ -62,11 +66,10 @@ export function classifyWith(table: FailureTable, error: unknown): ClassifiedFai
   if (error instanceof StoreConfigurationError) {
     return { kind: 'configuration', meaning: 'raised by the exporter', fix: error.fix };
   }
+  const code = table.codeOf?.(error) ?? errorCode(error);
   const keys = new Set([...commonKeys(error), ...table.keysOf(error)]);
-  for (const rule of [...COMMON_RULES, ...table.rules]) {
-    if (rule.match.some((key) => keys.has(key))) return rule;
-  }
-  return DATA;
+  const failure = [...COMMON_RULES, ...table.rules].find((rule) => rule.match.some((key) => keys.has(key)));
+  return { ...(failure ?? DATA), ...(code === undefined ? {} : { code }) };
 }
 
 /** The message written to the status and the log for a store failure. */

@@ -92,6 +92,11 @@ export class StoreWriter {
     return this.dialect.classify(error);
   }
 
+  /** The database's code for the error (what a dead letter records), as the dialect's classification reads it. */
+  errorCode(error: unknown): string | number | undefined {
+    return this.dialect.describe(error).code;
+  }
+
   /** The failure as the status and the log show it: a configuration error names its fix. */
   explain(error: unknown): string {
     return describeStoreFailure(error, this.dialect.describe(error));

@@ -22,6 +22,7 @@ function oraNumber(error: unknown): number | undefined {
  */
 export const ORACLE_FAILURES: FailureTable = {
   dialect: 'oracle',
+  codeOf: oraNumber,
   keysOf(error) {
     const keys: string[] = [];
     const number = oraNumber(error);

@@ -1,0 +1,98 @@
+/**
+ * The table exporter's intake: a bounded in-memory queue of traces, taken in batches of up to
+ * `batchSize`. A batch waits up to `lingerMs` to fill, so traces arriving one by one share a
+ * transaction (the store's cost is per transaction far more than per row), except while a writer
+ * waits for its commit or the caller hurries (a flush, the shutdown). Past `maxQueuedTraces`,
+ * traces go straight to `overflow` (the spool), many per call.
+ */
+import type { PendingTrace, Placement } from './keep/placement.js';
+
+export interface QueuedTrace extends PendingTrace {
+  settle(placement: Placement): void;
+}
+
+export interface TraceQueueSettings {
+  readonly batchSize: number;
+  readonly lingerMs: number;
+  readonly maxQueuedTraces: number;
+}
+
+export class TraceQueue {
+  private readonly queue: QueuedTrace[] = [];
+  private overflowing: QueuedTrace[] = [];
+  private overflowSpooling: Promise<void> | undefined;
+  /** The wait for a fuller batch; `endLinger` cuts it short. */
+  private lingering: { readonly timer: NodeJS.Timeout; readonly done: () => void } | undefined;
+  /** Queued traces whose writer waits for the commit: no batch lingers while there are. */
+  private urgent = 0;
+
+  constructor(
+    private readonly settings: TraceQueueSettings,
+    /** Keeps traces that do not fit in memory (on the spool); resolves with where they ended up. */
+    private readonly overflow: (traces: readonly QueuedTrace[]) => Promise<Placement>,
+    /** Called when traces are queued: the drain loop takes them. */
+    private readonly queued: () => void,
+  ) {}
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Queues one trace; resolves with where it ended up. `urgent`: its writer waits for the commit. */
+  add(trace: PendingTrace, urgent: boolean): Promise<Placement> {
+    return new Promise<Placement>((resolve) => {
+      if (this.queue.length >= this.settings.maxQueuedTraces) {
+        // Memory is bounded: past the queue's limit, traces wait on disk instead.
+        this.overflowing.push({ ...trace, settle: resolve });
+        this.overflowSpooling ??= this.spoolOverflow();
+        return;
+      }
+      if (urgent) this.urgent += 1;
+      const settle = urgent
+        ? (placement: Placement) => {
+            this.urgent -= 1;
+            resolve(placement);
+          }
+        : resolve;
+      this.queue.push({ ...trace, settle });
+      if (urgent || this.queue.length >= this.settings.batchSize) this.endLinger();
+      this.queued();
+    });
+  }
+
+  /** The next batch, after lingering for a fuller one unless `hurry`; empty when nothing is queued. */
+  async take(hurry: boolean): Promise<QueuedTrace[]> {
+    const { batchSize, lingerMs } = this.settings;
+    const full = this.queue.length >= batchSize;
+    if (this.queue.length > 0 && lingerMs > 0 && !hurry && !full && this.urgent === 0) {
+      await new Promise<void>((done) => {
+        this.lingering = { timer: setTimeout(() => this.endLinger(), lingerMs), done };
+      });
+    }
+    return this.queue.splice(0, batchSize);
+  }
+
+  /** Ends a linger under way: the batch is taken now. */
+  endLinger(): void {
+    const lingering = this.lingering;
+    if (lingering === undefined) return;
+    this.lingering = undefined;
+    clearTimeout(lingering.timer);
+    lingering.done();
+  }
+
+  /**
+   * Spools what overflowed the queue, many traces per append (one fsync), rather than one append
+   * per trace: a burst of small traces would otherwise wait on an fsync each.
+   */
+  private async spoolOverflow(): Promise<void> {
+    await Promise.resolve(); // the rest of the burst under way joins this append
+    while (this.overflowing.length > 0) {
+      const traces = this.overflowing;
+      this.overflowing = [];
+      const placement = await this.overflow(traces);
+      for (const trace of traces) trace.settle(placement);
+    }
+    this.overflowSpooling = undefined;
+  }
+}
