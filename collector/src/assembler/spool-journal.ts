@@ -1,34 +1,26 @@
 /**
- * The intake journal on the exporter's DurableSpool (one durable log in the project, not two).
- * It adds what the collector needs on top of a FIFO:
- * - group commit: appends that arrive while one is being fsync'd are written together by the
- *   next append, so concurrent requests share an fsync instead of queueing for one each;
- * - acknowledgement in any order: the spool removes a prefix, so a record is released once it
- *   and every record before it are done.
+ * The intake journal on the exporter's DurableSpool (one durable log in the project, not two),
+ * whose group commit it uses: requests journaled while another is being fsync'd share the next
+ * fsync, and acknowledgements made meanwhile share one head write. It adds what the collector
+ * needs on top of a FIFO: acknowledgement in any order (the spool removes a prefix, so a record is
+ * released once it and every record before it are done), and readiness when it refuses requests.
  */
 import { diag } from '@opentelemetry/api';
 import { DurableSpool } from '@aitdr/exporter';
-import type { IntakeJournal, JournalId } from './intake-journal.js';
+import type { IntakeJournal, JournalId, JournalRecord } from './intake-journal.js';
 
 export interface SpoolJournalOptions {
   readonly directory: string;
   readonly maxBytes: number;
 }
 
-interface PendingAppend {
-  readonly record: Buffer;
-  resolve(id: JournalId): void;
-  reject(error: unknown): void;
-}
-
 export class SpoolJournal implements IntakeJournal {
-  private waiting: PendingAppend[] = [];
-  private appending: Promise<void> | undefined;
   /** Acknowledged records not yet releasable because an older one is still outstanding. */
   private readonly done = new Set<JournalId>();
   /** Sequences appended and not yet released, oldest first (Set keeps insertion order). */
   private readonly live = new Set<JournalId>();
   private acknowledging: Promise<void> = Promise.resolve();
+  private readonly appends = new Set<Promise<unknown>>();
   /** Why the last append failed (full, or the disk failed); cleared by the next one that succeeds. What readiness reports. */
   private refusal: string | undefined;
 
@@ -48,6 +40,11 @@ export class SpoolJournal implements IntakeJournal {
     return this.spool.capacityBytes;
   }
 
+  /** Fsyncs of the journal's spool since it was opened (appends and acknowledgements, grouped). */
+  get syncs(): number {
+    return this.spool.syncs;
+  }
+
   /** Whether the journal turned the latest request away (full, or the disk failed). */
   get full(): boolean {
     return this.refusal !== undefined;
@@ -58,33 +55,20 @@ export class SpoolJournal implements IntakeJournal {
     return this.refusal;
   }
 
-  append(record: Buffer): Promise<JournalId> {
-    return new Promise<JournalId>((resolve, reject) => {
-      this.waiting.push({ record, resolve, reject });
-      this.appending ??= this.flush();
-    });
-  }
-
-  /** Writes every waiting record in one spool append (one fsync), until none are waiting. */
-  private async flush(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const group = this.waiting;
-      this.waiting = [];
-      try {
-        const ids = await this.spool.append(group.map((pending) => pending.record));
-        this.accepting();
-        group.forEach((pending, i) => {
-          const id = ids[i]!;
-          this.live.add(id);
-          pending.resolve(id);
-        });
-      } catch (error) {
-        // All or none: the spool wrote nothing of this group.
-        this.refusing(error);
-        for (const pending of group) pending.reject(error);
-      }
+  async append(record: JournalRecord): Promise<JournalId> {
+    const appended = this.spool.append([record]);
+    this.appends.add(appended);
+    try {
+      const [id] = await appended;
+      this.accepting();
+      this.live.add(id!);
+      return id!;
+    } catch (error) {
+      this.refusing(error);
+      throw error;
+    } finally {
+      this.appends.delete(appended);
     }
-    this.appending = undefined;
   }
 
   /** Logged when it starts and stops, not per request: a full disk must not also fill up with log lines. */
@@ -114,16 +98,15 @@ export class SpoolJournal implements IntakeJournal {
       this.done.delete(released);
     }
     const sequence = through;
-    this.acknowledging = this.acknowledging
-      .then(() => this.spool.acknowledge(sequence))
-      .then(
-        // Space was freed: let the next request try (readiness must not stay stuck on a stale "full").
-        () => this.accepting(),
-        (error: unknown) => {
-          // The records stay in the spool and are replayed after a restart (writes are idempotent).
-          diag.error(`intake journal: acknowledging record ${sequence} failed: ${(error as Error).message}`);
-        },
-      );
+    // Not chained behind the previous acknowledgement: the spool joins those made meanwhile.
+    this.acknowledging = this.spool.acknowledge(sequence).then(
+      // Space was freed: let the next request try (readiness must not stay stuck on a stale "full").
+      () => this.accepting(),
+      (error: unknown) => {
+        // The records stay in the spool and are replayed after a restart (writes are idempotent).
+        diag.error(`intake journal: acknowledging record ${sequence} failed: ${(error as Error).message}`);
+      },
+    );
     return this.acknowledging;
   }
 
@@ -136,7 +119,7 @@ export class SpoolJournal implements IntakeJournal {
   }
 
   async close(): Promise<void> {
-    await this.appending;
+    await Promise.allSettled([...this.appends]);
     await this.acknowledging;
     await this.spool.close();
   }

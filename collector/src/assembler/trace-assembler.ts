@@ -58,10 +58,16 @@ interface HeldTrace {
 }
 
 const ENCODING_BYTE: Record<OtlpEncoding, number> = { protobuf: 1, json: 2 };
+const ENCODING_PREFIX = { protobuf: Buffer.from([1]), json: Buffer.from([2]) } as const;
 
 /** A journal record: one byte naming the encoding, then the request body as received. */
 export function journalRecord(encoding: OtlpEncoding, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([ENCODING_BYTE[encoding]]), body]);
+  return Buffer.concat(journalParts(encoding, body));
+}
+
+/** The same record in its two parts, as the journal writes it: the body is never copied. */
+export function journalParts(encoding: OtlpEncoding, body: Buffer): readonly Buffer[] {
+  return [ENCODING_PREFIX[encoding], body];
 }
 
 function decodeRecord(record: Buffer): readonly ReadableSpan[] {
@@ -150,7 +156,7 @@ export class TraceAssembler implements TraceIntake {
     }
     let id: JournalId;
     try {
-      id = await this.journal.append(journalRecord(request.encoding, request.body));
+      id = await this.journal.append(journalParts(request.encoding, request.body));
     } catch (error) {
       throw new BackpressureError(
         503,

@@ -2,27 +2,35 @@
  * A durable FIFO of opaque records on local disk: appends are fsync'd before they resolve, the
  * total is bounded in bytes, records are read back oldest first (also after a crash), and an
  * acknowledged prefix is removed. The exporter spools traces and parks feedback in it; the
- * collector can use it as its intake journal.
+ * collector journals its requests in it.
+ *
+ * Group commit, for every user alike: appends made while another operation is under way are
+ * written together (one write, one fsync), each still all or none; acknowledgements made meanwhile
+ * become one head write (one fsync) through the highest of them. A payload is written as given
+ * (its parts one after the other): the spool makes no copy of its bytes.
  *
  * Layout of `directory`:
- * - `<first sequence>.seg`: segment files of frames `[u32 length][u64 sequence][u32 crc32][payload]`;
- *   a new segment starts once the last reaches `segmentBytes`, and a segment is deleted once
- *   every record in it is acknowledged;
- * - `head.json`: the sequence of the oldest unacknowledged record (written atomically);
+ * - `<first sequence>.seg`: segment files of frames `[u32 length][u64 sequence][u32 crc32][payload]`
+ *   (spool-frames.ts); a new segment starts once the last reaches `segmentBytes`, and a segment is
+ *   deleted once every record in it is acknowledged;
+ * - `head`: the sequence of the oldest unacknowledged record (spool-head.ts);
  * - `lock`: the PID of the process using the spool (one process at a time: see directory-lock.ts).
  *
  * A crash can leave a torn frame at the end of the last segment; opening the spool truncates it
  * (that append had not resolved, so nobody was told it was kept).
  */
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { SpoolFullError } from '@aitdr/conventions';
 import { lockDirectory } from './directory-lock.js';
 import type { DirectoryLock } from './directory-lock.js';
+import { HEADER_BYTES, payloadParts, scanFrames, writeAll, writeFrameHeader } from './spool-frames.js';
+import type { SpoolPayload } from './spool-frames.js';
+import { SpoolHead, fsyncDirectory } from './spool-head.js';
+
+export type { SpoolPayload } from './spool-frames.js';
 
 export interface DurableSpoolOptions {
   /** Directory of the spool's files; created when missing. Used by one process at a time. */
@@ -45,7 +53,6 @@ interface Segment {
   size: number;
 }
 
-const HEADER_BYTES = 16;
 const SEGMENT_SUFFIX = '.seg';
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const log = diag.createComponentLogger({ namespace: '@aitdr/exporter/spool' });
@@ -53,44 +60,10 @@ const log = diag.createComponentLogger({ namespace: '@aitdr/exporter/spool' });
 /** Directories opened by this process, so a second open in the same process is refused too. */
 const openDirectories = new Set<string>();
 
-function frame(sequence: number, payload: Buffer): Buffer {
-  const buffer = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  buffer.writeUInt32LE(payload.length, 0);
-  buffer.writeBigUInt64LE(BigInt(sequence), 4);
-  payload.copy(buffer, HEADER_BYTES);
-  buffer.writeUInt32LE(checksum(buffer.subarray(0, 12), payload), 12);
-  return buffer;
-}
-
-function checksum(header: Buffer, payload: Buffer): number {
-  return crc32(payload, crc32(header));
-}
-
-interface ParsedFrame {
-  readonly sequence: number;
-  readonly payload: Buffer;
-  readonly end: number;
-}
-
-/** The frame at `offset` of `buffer`, or undefined when it is incomplete or corrupt. */
-function parseFrame(buffer: Buffer, offset: number): ParsedFrame | undefined {
-  if (offset + HEADER_BYTES > buffer.length) return undefined;
-  const length = buffer.readUInt32LE(offset);
-  const end = offset + HEADER_BYTES + length;
-  if (end > buffer.length) return undefined;
-  const payload = buffer.subarray(offset + HEADER_BYTES, end);
-  if (checksum(buffer.subarray(offset, offset + 12), payload) !== buffer.readUInt32LE(offset + 12))
-    return undefined;
-  return { sequence: Number(buffer.readBigUInt64LE(offset + 4)), payload, end };
-}
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** Appends waiting to be written together, each resolved with its sequences or rejected alone. */
+interface AppendGroup {
+  readonly entries: (readonly SpoolPayload[])[];
+  written?: Promise<readonly (number[] | { readonly error: unknown })[]>;
 }
 
 export class DurableSpool {
@@ -105,6 +78,12 @@ export class DurableSpool {
   private readonly ends = new Map<number, { segment: Segment; end: number }>();
   private exclusive: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private headFile: SpoolHead | undefined;
+  private appendGroup: AppendGroup | undefined;
+  private acknowledgeGroup: Promise<void> | undefined;
+  /** The highest sequence acknowledged and not yet released. */
+  private acknowledgeThrough = 0;
+  private syncCount = 0;
 
   private constructor(
     readonly directory: string,
@@ -153,39 +132,78 @@ export class DurableSpool {
     return this.count;
   }
 
+  /** Fsyncs made since the spool was opened (appends, acknowledgements, new files): what group commit saves. */
+  get syncs(): number {
+    return this.syncCount;
+  }
+
   /**
    * Appends the records durably (written and fsync'd when the promise resolves), all or none.
    * Rejects with `SpoolFullError` when they do not fit in `maxBytes`. Resolves with their sequences.
+   * Appends made while the spool is busy share one write and one fsync. The bytes are written as
+   * given, not copied: they must not change until the promise settles.
    */
-  append(payloads: readonly (string | Uint8Array)[]): Promise<number[]> {
-    return this.serialized(async () => {
-      const first = this.nextSequence;
-      const frames = payloads.map((payload, i) =>
-        frame(first + i, typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload)),
-      );
-      const buffer = Buffer.concat(frames);
-      if (this.bytes + buffer.length > this.capacityBytes) {
-        throw new SpoolFullError(
-          `spool ${this.directory} is full: ${this.bytes} of ${this.capacityBytes} bytes used, ${buffer.length} more needed`,
-        );
-      }
-      const { segment, handle } = await this.appendTarget();
-      try {
-        for (let written = 0; written < buffer.length;) {
-          const { bytesWritten } = await handle.write(buffer, written, buffer.length - written, null);
-          written += bytesWritten;
-        }
-        await handle.datasync();
-      } catch (error) {
-        // Leave no partial frame behind a failed append (a full disk, say).
-        await handle.truncate(segment.size).catch(() => undefined);
-        throw error;
-      }
-      segment.size += buffer.length;
-      this.count += payloads.length;
-      this.nextSequence += payloads.length;
-      return payloads.map((_, i) => first + i);
+  append(payloads: readonly SpoolPayload[]): Promise<number[]> {
+    let group = this.appendGroup;
+    if (group === undefined) {
+      const started: AppendGroup = { entries: [] };
+      started.written = this.serialized(() => {
+        if (this.appendGroup === started) this.appendGroup = undefined;
+        return this.writeGroup(started.entries);
+      });
+      this.appendGroup = group = started;
+    }
+    const index = group.entries.push(payloads) - 1;
+    return group.written!.then((results) => {
+      const result = results[index]!;
+      if (!Array.isArray(result)) throw result.error;
+      return result;
     });
+  }
+
+  /** Writes a group of appends with one fsync; an append that does not fit is refused alone. */
+  private async writeGroup(
+    entries: readonly (readonly SpoolPayload[])[],
+  ): Promise<(number[] | { readonly error: unknown })[]> {
+    const buffers: Uint8Array[] = [];
+    let bytes = 0;
+    let next = this.nextSequence;
+    const results = entries.map((payloads): number[] | { error: unknown } => {
+      const headers = Buffer.allocUnsafe(HEADER_BYTES * payloads.length);
+      const frames: Uint8Array[] = [];
+      let size = 0;
+      payloads.forEach((payload, i) => {
+        const parts = payloadParts(payload);
+        const header = headers.subarray(i * HEADER_BYTES, (i + 1) * HEADER_BYTES);
+        size += writeFrameHeader(header, next + i, parts);
+        frames.push(header, ...parts);
+      });
+      if (this.bytes + bytes + size > this.capacityBytes) {
+        const error = new SpoolFullError(
+          `spool ${this.directory} is full: ${this.bytes + bytes} of ${this.capacityBytes} bytes used, ${size} more needed`,
+        );
+        return { error };
+      }
+      buffers.push(...frames);
+      bytes += size;
+      next += payloads.length;
+      return payloads.map((_, i) => next - payloads.length + i);
+    });
+    if (bytes === 0) return results;
+    const { segment, handle } = await this.appendTarget();
+    try {
+      await writeAll(handle, buffers);
+      await handle.datasync();
+      this.syncCount += 1;
+    } catch (error) {
+      // Leave no partial frame behind a failed append (a full disk, say).
+      await handle.truncate(segment.size).catch(() => undefined);
+      return results.map((result) => (Array.isArray(result) ? { error } : result));
+    }
+    segment.size += bytes;
+    this.count += next - this.nextSequence;
+    this.nextSequence = next;
+    return results;
   }
 
   /** The oldest unacknowledged records, in order, up to `records` of them and about `bytes` bytes (at least one). */
@@ -214,41 +232,58 @@ export class DurableSpool {
     });
   }
 
-  /** Removes every record up to and including `sequence`: they are done and will not be read again. */
+  /**
+   * Removes every record up to and including `sequence`: they are done and will not be read again.
+   * Acknowledgements made while the spool is busy become one head write (one fsync).
+   */
   acknowledge(sequence: number): Promise<void> {
-    return this.serialized(async () => {
-      const through = Math.min(sequence, this.nextSequence - 1);
-      if (through < this.head.sequence) return;
-      const position = this.ends.get(through) ?? (await this.locate(through));
-      let index = this.segments.indexOf(position.segment);
-      let offset = position.end;
-      if (offset >= position.segment.size && index < this.segments.length - 1) {
-        // The head is at the end of a full segment: it starts the next one, and this one is done.
-        index += 1;
-        offset = 0;
-      }
-      // The new head is made durable before anything is forgotten: when it cannot be written (a
-      // full disk), the spool stays exactly as it was and the records are read again.
-      await this.writeHead(through + 1);
-      this.count -= through - this.head.sequence + 1;
-      for (const key of this.ends.keys()) if (key <= through) this.ends.delete(key);
-      const done = this.segments.slice(0, index);
-      this.segments = this.segments.slice(index);
-      this.head = { sequence: through + 1, offset };
-      if (this.count === 0) {
-        // Everything is done: drop every segment; the next append starts a fresh one.
-        done.push(...this.segments);
-        this.segments = [];
-        this.head = { sequence: through + 1, offset: 0 };
-      }
-      for (const segment of done) {
-        if (this.appendHandle?.segment === segment) {
-          await this.appendHandle.handle.close();
-          this.appendHandle = undefined;
-        }
-        await unlink(segment.path);
+    this.acknowledgeThrough = Math.max(this.acknowledgeThrough, sequence);
+    this.acknowledgeGroup ??= this.serialized(async () => {
+      this.acknowledgeGroup = undefined;
+      const wanted = this.acknowledgeThrough;
+      try {
+        await this.release(wanted);
+      } catch (error) {
+        // Nothing was forgotten; a later acknowledgement asks again for what it names.
+        if (this.acknowledgeThrough === wanted) this.acknowledgeThrough = 0;
+        throw error;
       }
     });
+    return this.acknowledgeGroup;
+  }
+
+  private async release(sequence: number): Promise<void> {
+    const through = Math.min(sequence, this.nextSequence - 1);
+    if (through < this.head.sequence) return;
+    const position = this.ends.get(through) ?? (await this.locate(through));
+    let index = this.segments.indexOf(position.segment);
+    let offset = position.end;
+    if (offset >= position.segment.size && index < this.segments.length - 1) {
+      // The head is at the end of a full segment: it starts the next one, and this one is done.
+      index += 1;
+      offset = 0;
+    }
+    // The new head is made durable before anything is forgotten: when it cannot be written (a
+    // full disk), the spool stays exactly as it was and the records are read again.
+    await this.headFile!.write(through + 1);
+    this.count -= through - this.head.sequence + 1;
+    for (const key of this.ends.keys()) if (key <= through) this.ends.delete(key);
+    const done = this.segments.slice(0, index);
+    this.segments = this.segments.slice(index);
+    this.head = { sequence: through + 1, offset };
+    if (this.count === 0) {
+      // Everything is done: drop every segment; the next append starts a fresh one.
+      done.push(...this.segments);
+      this.segments = [];
+      this.head = { sequence: through + 1, offset: 0 };
+    }
+    for (const segment of done) {
+      if (this.appendHandle?.segment === segment) {
+        await this.appendHandle.handle.close();
+        this.appendHandle = undefined;
+      }
+      await unlink(segment.path);
+    }
   }
 
   /** Closes the files and releases the directory; pending operations finish first. */
@@ -289,6 +324,7 @@ export class DurableSpool {
     const handle = await open(segment.path, 'a');
     // The new file's directory entry must be durable too, or a crash could lose the whole segment.
     await fsyncDirectory(this.directory);
+    this.syncCount += 1;
     this.segments.push(segment);
     if (this.segments.length === 1) this.head = { sequence: this.head.sequence, offset: 0 };
     this.appendHandle = { segment, handle };
@@ -308,22 +344,11 @@ export class DurableSpool {
     throw new Error(`spool ${this.directory} has no record ${sequence}`);
   }
 
-  private async writeHead(sequence: number): Promise<void> {
-    const path = join(this.directory, 'head.json');
-    const temporary = `${path}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(JSON.stringify({ sequence }));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-    await fsyncDirectory(this.directory);
-  }
-
   private async recover(): Promise<void> {
-    const headSequence = await readHead(this.directory);
+    const { sequence: headSequence, head } = await SpoolHead.open(this.directory, () => {
+      this.syncCount += 1;
+    });
+    this.headFile = head;
     const names = (await readdir(this.directory)).filter((name) => name.endsWith(SEGMENT_SUFFIX)).sort();
     let lastSequence = headSequence - 1;
     let headOffsetInFirst = 0;
@@ -372,80 +397,5 @@ export class DurableSpool {
   private async releaseLock(): Promise<void> {
     await this.lock.release();
     openDirectories.delete(this.directory);
-  }
-}
-
-async function readHead(directory: string): Promise<number> {
-  try {
-    const { sequence } = JSON.parse(await readFile(join(directory, 'head.json'), 'utf8')) as {
-      sequence: number;
-    };
-    return Number.isSafeInteger(sequence) && sequence > 0 ? sequence : 1;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 1;
-    throw error;
-  }
-}
-
-/** Bytes read at once while scanning a segment; a larger frame is read whole. */
-const READ_CHUNK_BYTES = 1024 * 1024;
-
-interface ScannedFrame {
-  readonly sequence: number;
-  readonly payload: Buffer;
-  /** Byte offsets of the frame in its segment file. */
-  readonly start: number;
-  readonly end: number;
-}
-
-/**
- * Visits the valid frames of `path` from byte `start` to `end`, reading a chunk at a time (memory
- * stays bounded by the chunk or the largest frame), until `visit` returns false or a frame is
- * incomplete or corrupt. Returns the offset where it stopped.
- */
-async function scanFrames(
-  path: string,
-  start: number,
-  end: number,
-  visit: (frame: ScannedFrame) => boolean,
-): Promise<number> {
-  if (start >= end) return start;
-  const handle = await open(path, 'r');
-  try {
-    let buffer = Buffer.alloc(0);
-    let bufferStart = start;
-    let offset = start;
-    const ensure = async (bytes: number) => {
-      if (offset - bufferStart + bytes <= buffer.length) return true;
-      const length = Math.min(Math.max(READ_CHUNK_BYTES, bytes), end - offset);
-      buffer = Buffer.allocUnsafe(length);
-      bufferStart = offset;
-      let read = 0;
-      while (read < length) {
-        const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
-        if (bytesRead === 0) break;
-        read += bytesRead;
-      }
-      buffer = buffer.subarray(0, read);
-      return bytes <= read;
-    };
-    while (offset < end) {
-      if (!(await ensure(HEADER_BYTES))) break;
-      const frameBytes = HEADER_BYTES + buffer.readUInt32LE(offset - bufferStart);
-      if (!(await ensure(frameBytes))) break;
-      const parsed = parseFrame(buffer, offset - bufferStart);
-      if (parsed === undefined) break;
-      const frame = {
-        sequence: parsed.sequence,
-        payload: parsed.payload,
-        start: offset,
-        end: offset + frameBytes,
-      };
-      if (!visit(frame)) return offset;
-      offset = frame.end;
-    }
-    return offset;
-  } finally {
-    await handle.close();
   }
 }

@@ -53,8 +53,8 @@ describe('DurableSpool', () => {
     const s = await open();
     await s.append(['one', 'two', 'three']);
     await s.read();
-    // The head file cannot be replaced: its temporary name is taken by a directory.
-    const blocker = join(dir.path, 'head.json.tmp');
+    // The head file cannot be written: its name is taken by a directory.
+    const blocker = join(dir.path, 'head');
     await mkdir(blocker);
     await expect(s.acknowledge(1)).rejects.toThrow();
     await rmdir(blocker);
