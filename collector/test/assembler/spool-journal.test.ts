@@ -66,4 +66,26 @@ describe('SpoolJournal', () => {
     expect(await replayed(reopened)).toEqual(texts);
     await reopened.close();
   });
+
+  it('writes a burst of requests with one fsync and acknowledges them with one more, in any order', async () => {
+    const path = directory();
+    const journal = await SpoolJournal.open({ directory: path, maxBytes: 1 << 20 });
+    // The segment and head files exist from here on (made once, with a directory sync each).
+    const [first, second] = await Promise.all(['first', 'second'].map((t) => journal.append(Buffer.from(t))));
+    await journal.acknowledge(first!);
+    let before = journal.syncs;
+    const bodies = Array.from({ length: 20 }, (_, i) => [Buffer.from([1]), Buffer.from(`request ${i}`)]);
+    const ids = await Promise.all(bodies.map((parts) => journal.append(parts)));
+    expect(journal.syncs - before).toBe(1);
+    before = journal.syncs;
+    await Promise.all([...ids.slice(10)].reverse().map((id) => journal.acknowledge(id)));
+    expect(journal.syncs - before).toBe(0); // older ones are still outstanding
+    await Promise.all([second!, ...ids.slice(0, 9)].map((id) => journal.acknowledge(id)));
+    expect(journal.syncs - before).toBe(1);
+    await journal.close();
+    const reopened = await SpoolJournal.open({ directory: path, maxBytes: 1 << 20 });
+    // Everything after the one request still outstanding is replayed, its bytes as written.
+    expect(await replayed(reopened)).toEqual(ids.slice(9).map((_, i) => `\u0001request ${i + 9}`));
+    await reopened.close();
+  });
 });
