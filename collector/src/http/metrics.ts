@@ -11,6 +11,7 @@ export type WriterStatus = RecorderStatus & {
   readonly counters: RecorderStatus['counters'] & {
     readonly ignored?: number;
     readonly outsideClosedSets?: number;
+    readonly parkedUnattached?: number;
   };
   readonly parked?: { readonly bytes: number; readonly traces: number };
 };
@@ -142,15 +143,10 @@ export class CollectorMetrics {
     mirroredGauge(
       this.registry,
       'parked_traces',
-      'Feedback traces parked now, waiting for their query.',
+      'Traces parked now, waiting for their query row: feedback, and spans of no stage (parking.unattachedSpans).',
       () => writer?.().parked?.traces,
     );
-    mirroredGauge(
-      this.registry,
-      'parked_bytes',
-      'Bytes of parked feedback traces.',
-      () => writer?.().parked?.bytes,
-    );
+    mirroredGauge(this.registry, 'parked_bytes', 'Bytes of parked traces.', () => writer?.().parked?.bytes);
     mirroredCounter(
       this.registry,
       'traces_received_total',
@@ -184,8 +180,14 @@ export class CollectorMetrics {
     mirroredCounter(
       this.registry,
       'traces_parked_total',
-      'Feedback traces parked until their query arrives.',
+      'Traces parked until their query row is stored: feedback, and spans of no stage.',
       counter('parked'),
+    );
+    mirroredCounter(
+      this.registry,
+      'traces_parked_unattached_total',
+      'Of traces_parked_total: spans of no stage parked until another instance stores their query row.',
+      counter('parkedUnattached'),
     );
     mirroredCounter(
       this.registry,

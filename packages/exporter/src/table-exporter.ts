@@ -308,6 +308,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
     await this.writer
       .close()
       .catch((error: unknown) => log.warn(`closing the store: ${errorMessage(error)}`));
+    await this.storage; // still opening: closed once open, or its locks would outlive the exporter
     await Promise.all([this.spool.lot?.close(), this.parking.lot?.close(), this.deadLetters.close()]);
   }
 
