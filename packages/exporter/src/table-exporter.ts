@@ -8,7 +8,7 @@
  * background failures go to `diag`.
  */
 import { join } from 'node:path';
-import { ExportResultCode, RecordingError, StoreUnavailableError } from '@aitdr/conventions';
+import { ExportResultCode, RecordingError } from '@aitdr/conventions';
 import type {
   BreakerState,
   ExportResult,
@@ -29,13 +29,12 @@ import { Ledger, log } from './keep/ledger.js';
 import type { ExporterCounters } from './keep/ledger.js';
 import { ParkingLot } from './keep/parking-lot.js';
 import { outcomePlacer, resultOfWrite } from './keep/placement.js';
-import type { PendingTrace, PlaceOutcome, Placement } from './keep/placement.js';
+import type { PlaceOutcome, Placement } from './keep/placement.js';
 import { SpoolLane } from './keep/spool-lane.js';
 import { countOutsideClosedSets } from './mapping/closed-sets.js';
 import { groupByTrace, settleResources, toSpanRecord } from './mapping/span-record.js';
-import { mapTrace } from './mapping/trace-mapper.js';
-import type { MappedTrace } from './mapping/trace-mapper.js';
 import type { TraceOutcome } from './store/batch-writer.js';
+import { writeThrough } from './store/write-traces.js';
 import { errorMessage } from './store/failures.js';
 import { SchemaNotReadyError } from './store/store-errors.js';
 import { StoreWriter } from './store/store-writer.js';
@@ -426,36 +425,11 @@ export class TableExporter implements SpanExporter, TraceWriter {
     }
   }
 
-  /**
-   * The `write` every lane is handed: each trace's outcome, or undefined when the store is
-   * unavailable: then nothing was decided, and the caller keeps the traces (spools them, or
-   * leaves them unacknowledged).
-   */
-  private readonly write = async (
-    traces: readonly PendingTrace[],
-  ): Promise<Map<string, TraceOutcome> | undefined> => {
-    const outcomes = new Map<string, TraceOutcome>();
-    const mapped: MappedTrace[] = [];
-    for (const [traceId, spans] of mergeSpans(traces)) {
-      const trace = mapTrace(spans);
-      if (trace.kind === 'mapped') mapped.push(trace);
-      else outcomes.set(traceId, { kind: 'dead-lettered', reason: trace.reason });
-    }
-    try {
-      for (const [traceId, outcome] of await this.writer.write(mapped)) outcomes.set(traceId, outcome);
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      this.noteError(error.message);
-      return undefined;
-    }
-    // Every trace must end somewhere; one without an outcome is kept for a later try, not lost.
-    const undecided = mapped.filter((trace) => !outcomes.has(trace.traceId)).length;
-    if (undecided > 0) {
-      this.noteError(`${undecided} trace(s) got no outcome from the store; kept for a later try`, 'error');
-      return undefined;
-    }
-    return outcomes;
-  };
+  /** The `write` every lane is handed. */
+  private readonly write = writeThrough(
+    () => this.writer,
+    (message, level) => this.noteError(message, level),
+  );
 
   /** A configuration error is logged as an error naming its fix: no retry will make it go away. */
   private noteStoreFailure(error: unknown): void {
