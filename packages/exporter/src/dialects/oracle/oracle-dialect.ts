@@ -5,7 +5,6 @@
  * pool of their own; rows through `queryStream` as objects, `fetchArraySize` at a time, with CLOB
  * columns fetched as text.
  */
-import { once } from 'node:events';
 import { SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import { QUERY_COLUMNS } from '../../mapping/rows.js';
 import type { BindValue, Dialect, FailureKind, RowError, StoreTransaction } from '../../store/dialect.js';
@@ -13,6 +12,7 @@ import { chunk, lockOtherSpansSql, selectQueryIdsSql, updateOtherSpansSql } from
 import { prepareSchema, versionOf } from '../../store/schema-check.js';
 import { storeLabel } from '../../store-url.js';
 import { DEFAULTS } from '../../types.js';
+import { closeStream } from '../close-stream.js';
 import type { OracleStoreOptions } from '../../types.js';
 import { loadOracleDriver, oraclePoolAttributes } from './oracle-driver.js';
 import type { OracleConnection, OracleDriver, OracleFetchMetadata, OraclePool } from './oracle-driver.js';
@@ -117,11 +117,7 @@ export class OracleDialect implements Dialect {
     try {
       for await (const row of stream) yield row as Record<string, unknown>;
     } finally {
-      if (!stream.closed) {
-        const closed = once(stream, 'close').catch(() => undefined);
-        stream.destroy();
-        await closed;
-      }
+      await closeStream(stream);
       await connection.close();
     }
   }

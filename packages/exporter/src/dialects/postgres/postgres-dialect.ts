@@ -4,7 +4,6 @@
  * a small pool of their own; rows stream through a server-side cursor (pg-query-stream), so a
  * large table never sits in memory at once.
  */
-import { once } from 'node:events';
 import { diag } from '@opentelemetry/api';
 import type QueryStream from 'pg-query-stream';
 import { AI_TRAINING_QUERIES, SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
@@ -23,6 +22,7 @@ import type { SqlSyntax } from '../../store/sql.js';
 import { prepareSchema, versionOf } from '../../store/schema-check.js';
 import { storeLabel } from '../../store-url.js';
 import { DEFAULTS } from '../../types.js';
+import { closeStream } from '../close-stream.js';
 import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
@@ -185,12 +185,7 @@ export class PostgresDialect implements Dialect {
       failure = error as Error;
       throw error;
     } finally {
-      // Leaving early closes the cursor before the client goes back to the pool.
-      if (!stream.closed) {
-        const closed = once(stream, 'close').catch(() => undefined);
-        stream.destroy();
-        await closed;
-      }
+      await closeStream(stream);
       client.release(failure);
     }
   }
