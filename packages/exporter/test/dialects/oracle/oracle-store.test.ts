@@ -4,6 +4,8 @@
  * stand-in's tables hold after the dialect's MERGEs, updates and commits.
  */
 import { join } from 'node:path';
+import { init, parse } from '@guanmingchiu/sqlparser-ts';
+import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '@aitdr/schema';
 import { describeStoreContract } from '../../support/store-contract.js';
 import type { ContractStore } from '../../support/store-contract.js';
@@ -14,8 +16,10 @@ import { FakeOracleDb } from './fake-oracledb.js';
 const NOT_A_DATABASE =
   'the oracledb stand-in runs only the statements the dialect sends, not the probe’s SQL';
 
+let standIn: FakeOracleDb | undefined;
+
 function oracleStandIn(): Promise<ContractStore> {
-  const oracledb = new FakeOracleDb();
+  const oracledb = (standIn = new FakeOracleDb());
   oracledb.schemaVersion = SCHEMA_VERSION; // installed by its owner, as on a real Oracle store
   const dir = createTemporaryDirectory('aitdr-exporter-oracle-');
   const rows = (name: string) => oracledb.rows(name);
@@ -47,3 +51,12 @@ function oracleStandIn(): Promise<ContractStore> {
 }
 
 describeStoreContract('Oracle’s oracledb stand-in (not a database: fake-oracledb.ts)', oracleStandIn);
+
+describe('the statements the Oracle dialect sent the stand-in in the contract', () => {
+  it('parse as Oracle SQL', async () => {
+    await init();
+    const statements = new Set(standIn?.calls.flatMap((call) => (call.sql === undefined ? [] : [call.sql])));
+    expect(statements.size).toBeGreaterThan(10);
+    for (const sql of statements) expect(() => parse(sql, 'oracle'), sql.slice(0, 100)).not.toThrow();
+  });
+});
