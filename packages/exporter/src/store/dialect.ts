@@ -92,8 +92,6 @@ export interface Dialect {
   classify(error: unknown): FailureKind;
   /** The row of the dialect's failure table that decided `classify`, with its meaning and fix. */
   describe(error: unknown): ClassifiedFailure;
-  /** The code a dead letter records for this store's error (`SQLITE_…`, SQLSTATE, ORA- number). */
-  errorCode(error: unknown): string | number | undefined;
   /** Closes connections; the dialect may be used again afterwards (it reconnects). */
   close(): Promise<void>;
 }

@@ -92,11 +92,6 @@ export class StoreWriter {
     return this.dialect.classify(error);
   }
 
-  /** The code a dead letter records for the error, as the store's dialect reads it. */
-  errorCode(error: unknown): string | number | undefined {
-    return this.dialect.errorCode(error);
-  }
-
   /** The failure as the status and the log show it: a configuration error names its fix. */
   explain(error: unknown): string {
     return describeStoreFailure(error, this.dialect.describe(error));

@@ -16,7 +16,7 @@ import { closeStream } from '../close-stream.js';
 import type { OracleStoreOptions } from '../../types.js';
 import { loadOracleDriver, oraclePoolAttributes } from './oracle-driver.js';
 import type { OracleConnection, OracleDriver, OracleFetchMetadata, OraclePool } from './oracle-driver.js';
-import { classifyOracleFailure, describeOracleFailure, oracleErrorCode } from './oracle-failures.js';
+import { classifyOracleFailure, describeOracleFailure } from './oracle-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { ORACLE_SYNTAX, executeBind, mergeBinds, mergeSql, toOracleValue } from './oracle-statements.js';
 
@@ -51,10 +51,6 @@ export class OracleDialect implements Dialect {
   /** Booleans are NUMBER(1) columns; a Date binds as a timestamp, which compares with the columns. */
   bind(value: BindValue): unknown {
     return value instanceof Date ? value : toOracleValue(value);
-  }
-
-  errorCode(error: unknown): string | number | undefined {
-    return oracleErrorCode(error);
   }
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -258,7 +254,7 @@ async function readVersion(connection: OracleConnection): Promise<number | undef
     const result = await connection.execute(SCHEMA_VERSION_QUERY);
     return versionOf(result.rows?.[0]?.[0]);
   } catch (error) {
-    if (oracleErrorCode(error) === TABLE_MISSING) return undefined;
+    if ((error as { errorNum?: unknown }).errorNum === TABLE_MISSING) return undefined;
     throw error;
   }
 }

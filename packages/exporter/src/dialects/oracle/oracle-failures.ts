@@ -7,12 +7,6 @@ const ora = (n: number) => `ORA-${String(n).padStart(5, '0')}`;
 /** TNS and listener errors ORA-12150 to ORA-12699 (12170 timeout, 12514, 12541 no listener, …). */
 const TNS_RANGE = 'ORA-12150..ORA-12699';
 
-/** What a dead letter records as an Oracle error's code: its ORA- number, else the driver's code. */
-export function oracleErrorCode(error: unknown): number | string | undefined {
-  const errorNum = (error as { errorNum?: unknown } | null)?.errorNum;
-  return typeof errorNum === 'number' ? errorNum : errorCode(error);
-}
-
 function oraNumber(error: unknown): number | undefined {
   const errorNum = (error as { errorNum?: unknown } | null)?.errorNum;
   if (typeof errorNum === 'number' && errorNum > 0) return errorNum;

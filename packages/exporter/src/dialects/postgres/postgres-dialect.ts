@@ -26,7 +26,7 @@ import { closeStream } from '../close-stream.js';
 import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
-import { errorCode, loadDriver } from '../../store/failures.js';
+import { loadDriver } from '../../store/failures.js';
 import { loadPostgresDriver, postgresPoolConfig } from './postgres-driver.js';
 import type { PostgresClient, PostgresPool, PostgresQueryable, PostgresTypes } from './postgres-driver.js';
 
@@ -105,10 +105,6 @@ export class PostgresDialect implements Dialect {
   /** Instants as the portable text, which PostgreSQL reads as timestamptz; booleans as they are. */
   bind(value: BindValue): unknown {
     return value instanceof Date ? dateToIso(value) : value;
-  }
-
-  errorCode(error: unknown): string | undefined {
-    return errorCode(error);
   }
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {

@@ -30,7 +30,6 @@ import { DEFAULTS } from '../../types.js';
 import type { SqliteStoreOptions } from '../../types.js';
 import { classifySqliteFailure, describeSqliteFailure } from './sqlite-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
-import { errorCode } from '../../store/failures.js';
 import { SQLITE_DRIVER, loadSqliteDriver } from './sqlite-driver.js';
 import type { SqliteDatabase } from './sqlite-driver.js';
 import { SqliteThread } from './sqlite-thread.js';
@@ -96,10 +95,6 @@ export class SqliteDialect implements Dialect {
 
   bind(value: BindValue): unknown {
     return bindSqlite(value);
-  }
-
-  errorCode(error: unknown): string | undefined {
-    return errorCode(error);
   }
 
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
