@@ -47,7 +47,7 @@ function normalize(column: ColumnDef, value: unknown): unknown {
   }
 }
 
-function normalizeRow(table: TableDef, row: StoredRow): StoredRow {
+export function normalizeRow(table: TableDef, row: StoredRow): StoredRow {
   return Object.fromEntries(
     table.columns.map((column) => {
       const value = row[column.name] ?? row[column.name.toLowerCase()];

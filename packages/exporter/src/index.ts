@@ -62,8 +62,9 @@ export type {
   OracleFetchMetadata,
   OracleQueryStreamOptions,
 } from './dialects/oracle/oracle-driver.js';
+export type { PostgresDriver } from './dialects/postgres/postgres-driver.js';
+export { openTableReader } from './open-table-reader.js';
 export {
-  openTableReader,
   Binds,
   READ_TABLES,
   StoreReadError,

@@ -3,6 +3,7 @@
  * `TableExporter`'s constructor, from `DEFAULTS` below.
  */
 import type { OracleDriver } from './dialects/oracle/oracle-driver.js';
+import type { PostgresDriver } from './dialects/postgres/postgres-driver.js';
 
 /** The embedded store: one SQLite file, written in WAL mode. */
 export interface SqliteStoreOptions {
@@ -14,6 +15,12 @@ export interface SqliteStoreOptions {
    * timeout. `AITDR_STORE_STATEMENT_TIMEOUT_MS` sets it for a store URL. Default 5000.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * The better-sqlite3 module (or one with its API) to use, as a package name or an absolute path
+   * to its entry file: the writer's thread loads it by that name, since a loaded module cannot
+   * cross threads. Default `better-sqlite3`.
+   */
+  readonly driver?: string;
 }
 
 export interface PostgresStoreOptions {
@@ -35,6 +42,8 @@ export interface PostgresStoreOptions {
   readonly statementTimeoutMs?: number;
   /** Rows per multi-row INSERT (also kept under PostgreSQL's 65535 parameters). Default 500. */
   readonly rowsPerStatement?: number;
+  /** The `pg` module to use, already loaded (its default export). Default: `import('pg')`. */
+  readonly driver?: PostgresDriver;
 }
 
 export interface OracleStoreOptions {

@@ -6,15 +6,17 @@
 import { createRequire } from 'node:module';
 import { DriverUnavailableError, isDriverLoadFailure } from '../store/failures.js';
 import type { StoreOptions } from '../types.js';
-import { SQLITE_DRIVER } from './sqlite/sqlite-thread.js';
+import { SQLITE_DRIVER } from './sqlite/sqlite-driver.js';
 
 /** The driver package each store needs. */
 export const DRIVER_PACKAGES = { sqlite: SQLITE_DRIVER, postgres: 'pg', oracle: 'oracledb' } as const;
 
 /** Throws DriverUnavailableError when the store's driver cannot be loaded (resolved, for pure-JS drivers). */
 export function checkDriver(store: StoreOptions): void {
-  if (store.dialect === 'oracle' && store.driver !== undefined) return; // the app loaded it itself
-  const packageName = DRIVER_PACKAGES[store.dialect];
+  if (store.dialect !== 'sqlite' && store.driver !== undefined) return; // the app loaded it itself
+  // SQLite's is handed by name (its writer's thread loads it): the one named is the one checked.
+  const packageName =
+    store.dialect === 'sqlite' ? (store.driver ?? SQLITE_DRIVER) : DRIVER_PACKAGES[store.dialect];
   const require = createRequire(import.meta.url);
   try {
     if (store.dialect !== 'sqlite') {

@@ -4,8 +4,11 @@ import { OracleDialect } from './oracle/oracle-dialect.js';
 import { PostgresDialect } from './postgres/postgres-dialect.js';
 import { SqliteDialect } from './sqlite/sqlite-dialect.js';
 
-/** The dialect of a store. Nothing connects here: each dialect loads its driver on first use. */
-export function createDialect(store: StoreOptions, installSchema: boolean): Dialect {
+/**
+ * The dialect of a store, for writing and reading. Nothing connects here: each side loads its
+ * driver on first use. `installSchema` lets the writing side install or upgrade the schema.
+ */
+export function createDialect(store: StoreOptions, installSchema = false): Dialect {
   switch (store.dialect) {
     case 'sqlite':
       return new SqliteDialect(store, installSchema);

@@ -1,19 +1,17 @@
 /**
  * Reading the nine tables back, on any of the three stores, for the dataset export and the stats
  * report: one statement at a time, streamed in batches so memory stays bounded however many rows
- * a store holds, every value a bind.
+ * a store holds, every value a bind. The reader takes the store's `Dialect` (the reading side of
+ * the one the exporter writes with); `openTableReader` makes it from a store URL.
  */
 import { TABLES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import type { DialectName } from '@aitdr/schema';
-import { createReaderDialect } from '../dialects/create-reader-dialect.js';
 import { dateToIso } from '../mapping/values.js';
+import type { BindValue, Dialect } from '../store/dialect.js';
 import { errorCode, errorMessage } from '../store/failures.js';
-import { redactStoreUrl, resolveStore, storeLabel } from '../store-url.js';
 import type { Environment } from '../store-url.js';
-import type { StoreOptions } from '../types.js';
-import type { BindValue, ReaderDialect } from './reader-dialect.js';
 
-export type { BindValue } from './reader-dialect.js';
+export type { BindValue } from '../store/dialect.js';
 
 /**
  * A value as every store reads back: text, a number, a boolean (PostgreSQL's booleans; SQLite
@@ -66,11 +64,11 @@ export interface TableReaderOptions {
 export class Binds {
   readonly values: unknown[] = [];
 
-  constructor(private readonly dialect: ReaderDialect) {}
+  constructor(private readonly dialect: Dialect) {}
 
   add(value: BindValue): string {
     this.values.push(this.dialect.bind(value));
-    return this.dialect.placeholder(this.values.length);
+    return this.dialect.syntax.placeholder(this.values.length);
   }
 }
 
@@ -90,34 +88,31 @@ export interface TableReader {
 const DEFAULT_BATCH_SIZE = 500;
 
 /**
- * Opens a store for reading: loads its driver, connects, and checks the tables are there. Rejects
- * with a TypeError for a store URL it cannot parse, StoreOpenError when the store cannot be
- * reached, MissingTablesError when it lacks the schema. Opens SQLite files read-only; creates
- * nothing anywhere.
+ * Reads a store through its dialect: opens the dialect's reading side and checks the tables are
+ * there. `store` names it in messages (password hidden). Rejects with StoreOpenError when the
+ * store cannot be reached, MissingTablesError when it lacks the schema; closes the dialect then.
  */
-export async function openTableReader(
-  store: string | StoreOptions,
+export async function readStore(
+  dialect: Dialect,
+  store: string,
   options: TableReaderOptions = {},
 ): Promise<TableReader> {
-  const resolved = resolveStore(store, options.environment ?? process.env);
-  const name = describeStore(store, resolved);
-  const dialect = createReaderDialect(resolved);
   try {
-    await dialect.open();
+    await dialect.openReading();
   } catch (error) {
     await dialect.close().catch(() => undefined);
-    throw new StoreOpenError(`cannot open ${name}: ${describeError(error)}`, { cause: error });
+    throw new StoreOpenError(`cannot open ${store}: ${describeError(error)}`, { cause: error });
   }
   try {
     const present = await dialect.tableNames();
     const missing = (options.requiredTables ?? READ_TABLES).filter((t) => !present.has(t.toUpperCase()));
-    if (missing.length > 0) throw new MissingTablesError(name, missing);
+    if (missing.length > 0) throw new MissingTablesError(store, missing);
   } catch (error) {
     await dialect.close().catch(() => undefined);
     if (error instanceof StoreReadError) throw error;
-    throw new StoreOpenError(`cannot read ${name}: ${describeError(error)}`, { cause: error });
+    throw new StoreOpenError(`cannot read ${store}: ${describeError(error)}`, { cause: error });
   }
-  return new StoreTableReader(dialect, name, options.batchSize ?? DEFAULT_BATCH_SIZE);
+  return new StoreTableReader(dialect, store, options.batchSize ?? DEFAULT_BATCH_SIZE);
 }
 
 /** A connection failure may be an AggregateError with no message of its own (one per address tried). */
@@ -128,13 +123,9 @@ function describeError(error: unknown): string {
   return errorMessage(error) || errorCode(error) || String(error);
 }
 
-function describeStore(store: string | StoreOptions, resolved: StoreOptions): string {
-  return typeof store === 'string' ? redactStoreUrl(store) : storeLabel(resolved);
-}
-
 class StoreTableReader implements TableReader {
   constructor(
-    private readonly reader: ReaderDialect,
+    private readonly reader: Dialect,
     readonly store: string,
     private readonly batchSize: number,
   ) {}

@@ -11,9 +11,6 @@ import type { SqlSyntax } from '../store/sql.js';
 import { resolveStore } from '../store-url.js';
 import type { Environment } from '../store-url.js';
 import type { StoreOptions } from '../types.js';
-import { ORACLE_SYNTAX } from '../dialects/oracle/oracle-statements.js';
-import { POSTGRES_SYNTAX } from '../dialects/postgres/postgres-dialect.js';
-import { SQLITE_SYNTAX } from '../dialects/sqlite/sqlite-dialect.js';
 
 /** Which queries to delete; every criterion given must hold (AND). */
 export interface DeletionCriteria {
@@ -30,12 +27,6 @@ export interface DeletionReport {
   /** False for a dry run: nothing was deleted. */
   readonly deleted: boolean;
 }
-
-const SYNTAX: Record<StoreOptions['dialect'], SqlSyntax> = {
-  sqlite: SQLITE_SYNTAX,
-  postgres: POSTGRES_SYNTAX,
-  oracle: ORACLE_SYNTAX,
-};
 
 /**
  * A statement under construction: each value gets the next placeholder, so values must be bound
@@ -149,9 +140,9 @@ export async function deleteRecords(
   if (resolved.dialect === 'sqlite' && resolved.filename !== ':memory:' && !existsSync(resolved.filename)) {
     throw new Error(`no store at ${resolved.filename}`);
   }
-  const { counts, deletes } = deletionStatements(SYNTAX[resolved.dialect], criteria);
   // Never installs: deleting from a store without the schema is a mistake to report.
   const dialect = createDialect(resolved, false);
+  const { counts, deletes } = deletionStatements(dialect.syntax, criteria);
   try {
     return await dialect.transaction(async (tx) => {
       const rows = new Map<string, number>();

@@ -1,6 +1,7 @@
 import type { DialectName, TableDef } from '@aitdr/schema';
 import type { Row } from '../mapping/rows.js';
 import type { ClassifiedFailure } from './failure-table.js';
+import type { SqlSyntax } from './sql.js';
 
 /**
  * What happens when a row's key is already stored. `ignore` keeps the stored row (idempotent
@@ -40,8 +41,11 @@ export interface StoreTransaction {
   count(sql: string, binds: readonly BindValue[]): Promise<number>;
 }
 
-/** What `change` and `count` bind: text (timestamps as ISO-8601 text, see `SqlSyntax.timestamp`). */
-export type BindValue = string;
+/**
+ * A value bound to a statement; each dialect's `bind` converts it for its driver. What `change`
+ * and `count` get from `store/sql.ts` is text (timestamps as ISO-8601 text, see `SqlSyntax.timestamp`).
+ */
+export type BindValue = string | number | boolean | Date | null;
 
 /**
  * How the writer treats a failure:
@@ -54,9 +58,19 @@ export type BindValue = string;
  */
 export type FailureKind = 'transient' | 'missing-parent' | 'data' | 'configuration';
 
-/** One store. The core talks to a database only through this; drivers stay in `dialects/<name>/`. */
+/**
+ * One store, for writing and reading. The core talks to a database only through this; drivers stay
+ * in `dialects/<name>/`, each declared there as the few methods the dialect calls. The writing side
+ * connects (and installs the schema when told to) on the first transaction; the reading side on
+ * `openReading()`, read-only where the store allows it. `close()` closes both.
+ */
 export interface Dialect {
   readonly name: DialectName;
+  /** What differs in the SQL text `store/sql.ts` and the table reader build: placeholders, row locks, timestamps. */
+  readonly syntax: SqlSyntax;
+  /** A value as this driver binds it: booleans and instants differ between the stores. */
+  bind(value: BindValue): unknown;
+
   /**
    * Runs `work` in one transaction on one connection, connecting (and installing the schema) on
    * first use. Commits when `work` resolves; rolls back and rethrows when it throws.
@@ -67,6 +81,14 @@ export interface Dialect {
    * found; rejects with SchemaNotReadyError when it is missing or behind.
    */
   schemaVersion(): Promise<number>;
+
+  /** Connects for reading (loading the driver, never installing) and checks the store answers. */
+  openReading(): Promise<void>;
+  /** Rows of one query, as the driver gives them, fetched `batchSize` at a time; leaving the loop early releases the statement. */
+  stream(sql: string, binds: readonly unknown[], batchSize: number): AsyncIterable<Record<string, unknown>>;
+  /** Names (upper case) of the tables and views the reading connection sees. */
+  tableNames(): Promise<Set<string>>;
+
   classify(error: unknown): FailureKind;
   /** The row of the dialect's failure table that decided `classify`, with its meaning and fix. */
   describe(error: unknown): ClassifiedFailure;

@@ -1,11 +1,13 @@
 /**
- * What the table exporter must do on every real store, run once per dialect (SQLite file,
- * PostgreSQL server): rows and values, foreign keys, idempotence, late parts, late feedback,
- * dead letters. Each test records traces of its own, so the tests share one database.
+ * What the table exporter must do on every store, run once per dialect (SQLite file, PostgreSQL
+ * server, and Oracle's `oracledb` stand-in): rows and values, foreign keys, idempotence, late
+ * parts, late feedback, dead letters. Each test records traces of its own, so the tests share one
+ * database. A store that cannot run a case honestly (the stand-in is not a database) names it in
+ * `cannotRun` with the reason, and the case is reported skipped with that reason.
  */
 import type { AttributeValue } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RecordingError, stageOf } from '@aitdr/conventions';
 import {
   AI_EXECUTION_RESULTS,
@@ -22,7 +24,7 @@ import {
 } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
 import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
-import type { TableExporter } from '@aitdr/exporter';
+import type { StoreOptions, TableExporter } from '@aitdr/exporter';
 import { join } from 'node:path';
 import type { StoreUnderTest, StoredRow } from '../../../../test/support/stores.js';
 import { recordFeedback, recordPipeline } from './traces.js';
@@ -36,10 +38,25 @@ function expectedStored(column: ColumnDef, value: AttributeValue): unknown {
 const spanOf = (trace: PipelineTrace, spanId: string): ReadableSpan =>
   trace.spans.find((s) => s.spanContext().spanId === spanId)!;
 
-export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+/** A store the contract runs on: a test store, or one given to the exporter as options (a driver handed in). */
+export interface ContractStore extends Omit<StoreUnderTest, 'dialect'> {
+  readonly dialect: StoreUnderTest['dialect'] | 'oracle';
+  /** What the exporter is given instead of `url`. */
+  readonly options?: StoreOptions;
+  /** Cases (by title) this store cannot run honestly, each with the reason. */
+  readonly cannotRun?: Readonly<Record<string, string>>;
+}
+
+export function describeStoreContract(name: string, makeStore: () => Promise<ContractStore>): void {
   describe(`TableExporter on ${name}`, () => {
-    let store: StoreUnderTest;
+    let store: ContractStore;
     let exporter: TableExporter;
+    const it = (title: string, body: () => Promise<void> | void) =>
+      test(title, async (context) => {
+        const reason = store.cannotRun?.[title];
+        if (reason !== undefined) context.skip(reason);
+        await body();
+      });
 
     const rowsOf = async (table: TableDef, column: string, value: string): Promise<StoredRow[]> =>
       (await store.rows(table)).filter((row) => row[column] === value);
@@ -53,7 +70,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     beforeAll(async () => {
       store = await makeStore();
       exporter = createTableExporter({
-        store: store.url,
+        store: store.options ?? store.url,
         stateDirectory: store.stateDirectory,
         retry: { retries: 1, minDelayMs: 10 },
         // The tests drive replays and parking passes with forceFlush(), not timers.
@@ -218,7 +235,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       let parking: TableExporter;
       beforeAll(() => {
         parking = createTableExporter({
-          store: store.url,
+          store: store.options ?? store.url,
           stateDirectory: join(store.stateDirectory, 'unattached'),
           replayIntervalMs: 600_000,
           parking: { retryIntervalMs: 600_000, maxAttempts: 3, unattachedSpans: true },
@@ -336,7 +353,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       const letter = letters.find((l) => l.traceId === tooLong.traceId);
       expect(letter?.reason).toMatch(/^refused by the database: /);
       expect(letter?.error?.message).toMatch(
-        store.dialect === 'sqlite' ? /CHECK constraint failed: AI_QRY_USERNAME_CK/ : /value too long/,
+        store.dialect === 'oracle'
+          ? /ORA-12899: value too large for column/
+          : store.dialect === 'sqlite'
+            ? /CHECK constraint failed: AI_QRY_USERNAME_CK/
+            : /value too long/,
       );
       expect(letter?.spans).toHaveLength(tooLong.spans.length);
     });

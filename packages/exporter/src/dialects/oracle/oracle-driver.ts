@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { loadDriver } from '../../store/failures.js';
+import { DEFAULTS } from '../../types.js';
 import type { OracleStoreOptions } from '../../types.js';
 
 /**
@@ -85,23 +86,25 @@ export interface OraclePoolAttributes {
   readonly [attribute: string]: unknown;
 }
 
-/** Pool sizing the exporter and the reader decide for themselves. */
-export type OraclePoolSizing = Pick<
-  OraclePoolAttributes,
-  'poolMin' | 'poolMax' | 'poolIncrement' | 'queueTimeout'
->;
-
-/** What `createPool` gets: the caller's attributes, then the credentials, connect string and sizing. */
+/**
+ * What `createPool` gets: the caller's attributes, then the credentials, connect string and
+ * sizing, written once for both sides. The writer's pool has a fixed size (no connection storms
+ * when load changes, as Oracle recommends); the reader's grows from none to two.
+ */
 export function oraclePoolAttributes(
   options: OracleStoreOptions,
-  sizing: OraclePoolSizing,
+  purpose: 'write' | 'read',
 ): OraclePoolAttributes {
+  const size = options.poolSize ?? DEFAULTS.oracle.poolSize;
   return {
     ...options.poolAttributes,
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.password === undefined ? {} : { password: options.password }),
     connectString: options.connectString,
-    ...sizing,
+    ...(purpose === 'write'
+      ? { poolMin: size, poolMax: size, poolIncrement: 0 }
+      : { poolMin: 0, poolMax: 2, poolIncrement: 1 }),
+    queueTimeout: options.queueTimeoutMs ?? DEFAULTS.oracle.queueTimeoutMs,
   };
 }
 
@@ -120,8 +123,9 @@ export interface OracleDriver {
   readonly OUT_FORMAT_OBJECT: number;
 }
 
-/** The `oracledb` module, in thin mode. */
-export async function loadOracleDriver(): Promise<OracleDriver> {
+/** The `oracledb` module: the one handed in the store's options, else `import('oracledb')` in thin mode. */
+export async function loadOracleDriver(options: OracleStoreOptions): Promise<OracleDriver> {
+  if (options.driver !== undefined) return options.driver;
   // Loaded only when an Oracle store is used, so users of another store need not install
   // oracledb. The module name is a variable so TypeScript does not look for types this package
   // does not ship.

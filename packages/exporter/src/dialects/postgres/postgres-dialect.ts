@@ -1,13 +1,16 @@
 /**
  * PostgreSQL through a `pg` Pool: multi-row INSERTs with `ON CONFLICT`, one transaction per
- * batch on one pooled client, `SELECT … FOR UPDATE` before merging OTHER_SPANS.
+ * batch on one pooled client, `SELECT … FOR UPDATE` before merging OTHER_SPANS. Reads go through
+ * a small pool of their own; rows stream through a server-side cursor (pg-query-stream), so a
+ * large table never sits in memory at once.
  */
 import { diag } from '@opentelemetry/api';
-import type pg from 'pg';
+import type QueryStream from 'pg-query-stream';
 import { AI_TRAINING_QUERIES, SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import { QUERY_COLUMNS, writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
-import type { Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
+import { dateToIso, normalizeIsoTimestamp } from '../../mapping/values.js';
+import type { BindValue, Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
 import {
   chunk,
   insertSql,
@@ -19,10 +22,13 @@ import type { SqlSyntax } from '../../store/sql.js';
 import { prepareSchema, versionOf } from '../../store/schema-check.js';
 import { storeLabel } from '../../store-url.js';
 import { DEFAULTS } from '../../types.js';
+import { closeStream } from '../close-stream.js';
 import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { loadDriver } from '../../store/failures.js';
+import { loadPostgresDriver, postgresPoolConfig } from './postgres-driver.js';
+import type { PostgresClient, PostgresPool, PostgresQueryable, PostgresTypes } from './postgres-driver.js';
 
 export const POSTGRES_SYNTAX: SqlSyntax = {
   placeholder: (position) => `$${position}`,
@@ -50,18 +56,55 @@ function nulRefusal(table: string, column: string, value: unknown, json: boolean
   return new Error(`PostgreSQL text cannot hold U+0000 (NUL): ${table}.${column}`);
 }
 
+/** Type OIDs read differently from pg's defaults. */
+const OID = { int8: 20, numeric: 1700, json: 114, jsonb: 3802, timestamptz: 1184 } as const;
+
+/**
+ * Counts and NUMERIC columns as numbers (pg gives text, to keep precision the stats do not need);
+ * JSON as its text, as SQLite and Oracle give it; instants in the portable ISO form with their
+ * microseconds (a Date would keep milliseconds).
+ */
+function readParser(oid: number): ((text: string) => unknown) | undefined {
+  switch (oid) {
+    case OID.int8:
+    case OID.numeric:
+      return Number;
+    case OID.json:
+    case OID.jsonb:
+      return (text) => text;
+    case OID.timestamptz:
+      return (text) => normalizeIsoTimestamp(text) ?? text;
+    default:
+      return undefined;
+  }
+}
+
+/** The reading side: its pool, the cursor class and the read parsers. */
+interface Reading {
+  readonly pool: PostgresPool;
+  readonly QueryStream: typeof QueryStream;
+  readonly types: PostgresTypes;
+}
+
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
+  readonly syntax = POSTGRES_SYNTAX;
   /** Set once connected: the schema version found. */
   private installedVersion = 0;
   private readonly rowsPerStatement: number;
-  private pool: Promise<pg.Pool> | undefined;
+  private pool: Promise<PostgresPool> | undefined;
+  private reading: Reading | undefined;
 
   constructor(
     private readonly options: PostgresStoreOptions,
     private readonly installSchema: boolean,
   ) {
     this.rowsPerStatement = options.rowsPerStatement ?? DEFAULTS.postgres.rowsPerStatement;
+  }
+
+  /** Instants as the portable text, which PostgreSQL reads as timestamptz; booleans as they are. */
+  bind(value: BindValue): unknown {
+    return value instanceof Date ? dateToIso(value) : value;
   }
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -103,13 +146,68 @@ export class PostgresDialect implements Dialect {
     return describePostgresFailure(error);
   }
 
+  async openReading(): Promise<void> {
+    // Loaded only here, so readers of another store need not install pg-query-stream.
+    const [driver, { default: Stream }] = await Promise.all([
+      loadPostgresDriver(this.options),
+      loadDriver('pg-query-stream', () => import('pg-query-stream')),
+    ]);
+    const defaults = driver.types;
+    const pool = new driver.Pool(postgresPoolConfig(this.options, 'read'));
+    // An idle client losing its connection is reported here; unhandled, it would crash the host.
+    pool.on('error', () => undefined);
+    this.reading = {
+      pool,
+      QueryStream: Stream,
+      types: {
+        getTypeParser: (oid, format) => readParser(oid) ?? defaults.getTypeParser(oid, format),
+      },
+    };
+    await pool.query('SELECT 1');
+  }
+
+  async *stream(
+    sql: string,
+    binds: readonly unknown[],
+    batchSize: number,
+  ): AsyncIterable<Record<string, unknown>> {
+    const { pool, QueryStream: Stream, types } = this.readingSide();
+    const client = await pool.connect();
+    const stream = client.query(new Stream(sql, [...binds], { batchSize, types }));
+    let failure: Error | undefined;
+    try {
+      for await (const row of stream) yield row as Record<string, unknown>;
+    } catch (error) {
+      failure = error as Error;
+      throw error;
+    } finally {
+      await closeStream(stream);
+      client.release(failure);
+    }
+  }
+
+  async tableNames(): Promise<Set<string>> {
+    const result = await this.readingSide().pool.query<{ name: string }>(
+      'SELECT UPPER(table_name) AS name FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false))',
+    );
+    return new Set(result.rows.map((row) => row.name));
+  }
+
   async close(): Promise<void> {
+    const reading = this.reading;
+    this.reading = undefined;
+    await reading?.pool.end();
     const pool = await this.pool?.catch(() => undefined);
     this.pool = undefined;
     await pool?.end();
   }
 
-  private connect(): Promise<pg.Pool> {
+  private readingSide(): Reading {
+    if (this.reading === undefined) throw new Error('the PostgreSQL reader is closed');
+    return this.reading;
+  }
+
+  private connect(): Promise<PostgresPool> {
     this.pool ??= this.createPool().catch((error: unknown) => {
       this.pool = undefined; // connect again on the next batch
       throw error;
@@ -117,23 +215,9 @@ export class PostgresDialect implements Dialect {
     return this.pool;
   }
 
-  private async createPool(): Promise<pg.Pool> {
-    // Loaded only here, so applications on another store need not install pg.
-    const { default: driver } = await loadDriver('pg', () => import('pg'));
-    const statementTimeout = this.options.statementTimeoutMs ?? DEFAULTS.postgres.statementTimeoutMs;
-    const pool = new driver.Pool({
-      connectionString: this.options.connectionString,
-      ...(this.options.password === undefined ? {} : { password: this.options.password }),
-      max: this.options.poolSize ?? DEFAULTS.postgres.poolSize,
-      connectionTimeoutMillis: this.options.connectTimeoutMs ?? DEFAULTS.postgres.connectTimeoutMs,
-      statement_timeout: statementTimeout,
-      // Also bounded on the client: a server that stopped answering must not hold a batch forever.
-      query_timeout: statementTimeout + 1000,
-      idleTimeoutMillis: 10_000,
-      // The pool must not keep the host program alive.
-      allowExitOnIdle: true,
-      application_name: 'aitdr-exporter',
-    });
+  private async createPool(): Promise<PostgresPool> {
+    const driver = await loadPostgresDriver(this.options);
+    const pool = new driver.Pool(postgresPoolConfig(this.options, 'write'));
     // An idle client losing its connection is reported here; unhandled, it would crash the host.
     pool.on('error', (error) => log.warn(`idle connection lost: ${error.message}`));
     try {
@@ -149,7 +233,7 @@ export class PostgresDialect implements Dialect {
     return pool;
   }
 
-  private transactionOn(client: pg.PoolClient): StoreTransaction {
+  private transactionOn(client: PostgresClient): StoreTransaction {
     return {
       insert: async (table, rows, onConflict) => {
         const columns = writableColumns(table);
@@ -197,9 +281,19 @@ export class PostgresDialect implements Dialect {
         });
         return new Map(result.rows.map(([id, spans]) => [id, spans]));
       },
-      change: async (sql, binds) => (await client.query(sql, [...binds])).rowCount ?? 0,
+      change: async (sql, binds) =>
+        (
+          await client.query(
+            sql,
+            binds.map((b) => this.bind(b)),
+          )
+        ).rowCount ?? 0,
       count: async (sql, binds) => {
-        const result = await client.query<[string]>({ text: sql, values: [...binds], rowMode: 'array' });
+        const result = await client.query<[string]>({
+          text: sql,
+          values: binds.map((b) => this.bind(b)),
+          rowMode: 'array',
+        });
         return Number(result.rows[0]?.[0] ?? 0);
       },
       updateOtherSpans: async (queryId, json) => {
@@ -212,7 +306,7 @@ export class PostgresDialect implements Dialect {
 }
 
 /** The schema version, or undefined without AI_SCHEMA_VERSION (looked up first: a failed SELECT would end a transaction). */
-async function readVersion(client: pg.Pool | pg.PoolClient): Promise<number | undefined> {
+async function readVersion(client: PostgresQueryable): Promise<number | undefined> {
   const present = await client.query<{ present: boolean }>(
     "SELECT to_regclass('ai_schema_version') IS NOT NULL AS present",
   );
@@ -221,7 +315,7 @@ async function readVersion(client: pg.Pool | pg.PoolClient): Promise<number | un
   return versionOf(result.rows[0]?.[0]);
 }
 
-async function upgrade(pool: pg.Pool): Promise<void> {
+async function upgrade(pool: PostgresPool): Promise<void> {
   const client = await pool.connect();
   const onError = (error: Error) => log.debug(`connection lost during the schema install: ${error.message}`);
   client.on('error', onError);

@@ -1,16 +1,22 @@
 /**
- * The embedded store: better-sqlite3 on one file, WAL journal, foreign keys on, on a thread of its
- * own (`SqliteThread`), so inserts and the fsync of each commit never stop the event loop of the
- * program that records. Each batch runs as one `BEGIN IMMEDIATE … COMMIT`; batches run one at a
- * time (a readiness probe waits for the batch under way).
+ * The embedded store: better-sqlite3 on one file, WAL journal, foreign keys on. Writes run on a
+ * thread of its own (`SqliteThread`), so inserts and the fsync of each commit never stop the event
+ * loop of the program that records. Each batch runs as one `BEGIN IMMEDIATE … COMMIT`; batches run
+ * one at a time (a readiness probe waits for the batch under way); a batch's inserts go to the
+ * thread in one message, sent before the next read or the commit. Reads open the file read-only
+ * on the caller's thread (a reader never creates a file or takes the write lock) and go through
+ * `iterate()`, so only the row at hand is in memory.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
-import type { RowValue } from '../../mapping/values.js';
+import { dateToIso } from '../../mapping/values.js';
 import type {
+  BindValue,
   ConflictAction,
   Dialect,
   FailureKind,
@@ -24,12 +30,22 @@ import { DEFAULTS } from '../../types.js';
 import type { SqliteStoreOptions } from '../../types.js';
 import { classifySqliteFailure, describeSqliteFailure } from './sqlite-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
+import { SQLITE_DRIVER, loadSqliteDriver } from './sqlite-driver.js';
+import type { SqliteDatabase } from './sqlite-driver.js';
 import { SqliteThread } from './sqlite-thread.js';
+import type { SqliteWrite } from './sqlite-thread.js';
 
 export const SQLITE_SYNTAX: SqlSyntax = { placeholder: () => '?', lockRows: '' };
 
-/** SQLite has no boolean type: booleans are stored as 0/1 (the schema checks `IN (0, 1)`). */
-const toSqlite = (value: RowValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+/**
+ * SQLite has no boolean type: booleans are stored as 0/1 (the schema checks `IN (0, 1)`); instants
+ * as the exporter's ISO text, which compares in time order.
+ */
+function bindSqlite(value: BindValue): string | number | null {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return dateToIso(value);
+  return value;
+}
 
 async function readVersion(thread: SqliteThread): Promise<number | undefined> {
   const present = await thread.all<[string]>(
@@ -56,11 +72,15 @@ async function upgrade(thread: SqliteThread): Promise<void> {
 
 export class SqliteDialect implements Dialect {
   readonly name = 'sqlite';
+  readonly syntax = SQLITE_SYNTAX;
   /** Set once connected: the schema version found. */
   private installedVersion = 0;
   private readonly filename: string;
   private readonly busyTimeoutMs: number;
+  private readonly driverModule: string;
   private thread: Promise<SqliteThread> | undefined;
+  /** The read-only connection of the reading side, on this thread. */
+  private reading: SqliteDatabase | undefined;
   /** The transaction under way: one connection runs one at a time. */
   private turn: Promise<unknown> = Promise.resolve();
 
@@ -70,6 +90,11 @@ export class SqliteDialect implements Dialect {
   ) {
     this.filename = options.filename === ':memory:' ? options.filename : resolve(options.filename);
     this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULTS.sqlite.busyTimeoutMs;
+    this.driverModule = options.driver ?? SQLITE_DRIVER;
+  }
+
+  bind(value: BindValue): unknown {
+    return bindSqlite(value);
   }
 
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -83,7 +108,9 @@ export class SqliteDialect implements Dialect {
     // IMMEDIATE takes the write lock up front, so a busy database fails here (and is retried), not mid-batch.
     await thread.exec('BEGIN IMMEDIATE');
     try {
-      const result = await work(this.transactionOn(thread));
+      const tx = new SqliteTransaction(thread);
+      const result = await work(tx);
+      await tx.flush();
       await thread.exec('COMMIT');
       return result;
     } catch (error) {
@@ -105,11 +132,54 @@ export class SqliteDialect implements Dialect {
     return describeSqliteFailure(error);
   }
 
+  async openReading(): Promise<void> {
+    // Loaded only here, so readers of another store need not install better-sqlite3.
+    const Driver = await loadSqliteDriver(this.driverModule);
+    // SQLite's own words for it are "unable to open database file", which names nothing.
+    if (this.filename !== ':memory:' && !existsSync(this.filename)) {
+      throw new Error(`no such file: ${this.filename}`);
+    }
+    this.reading = new Driver(this.filename, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: this.busyTimeoutMs,
+    });
+  }
+
+  async *stream(
+    sql: string,
+    binds: readonly unknown[],
+    batchSize: number,
+  ): AsyncIterable<Record<string, unknown>> {
+    const statement = this.readingConnection().prepare(sql);
+    let count = 0;
+    // iterate() is synchronous: give the event loop a turn every batch (progress, signals, drains).
+    for (const row of statement.iterate(...binds) as Iterable<Record<string, unknown>>) {
+      yield row;
+      if (++count % batchSize === 0) await nextTurn();
+    }
+  }
+
+  tableNames(): Promise<Set<string>> {
+    const rows = this.readingConnection()
+      .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+      .pluck()
+      .all() as string[];
+    return Promise.resolve(new Set(rows.map((name) => name.toUpperCase())));
+  }
+
   async close(): Promise<void> {
+    this.reading?.close();
+    this.reading = undefined;
     const thread = this.thread;
     this.thread = undefined;
     await this.turn;
     await (await thread?.catch(() => undefined))?.close();
+  }
+
+  private readingConnection(): SqliteDatabase {
+    if (this.reading === undefined) throw new Error('the SQLite reader is closed');
+    return this.reading;
   }
 
   private async connect(): Promise<SqliteThread> {
@@ -120,7 +190,7 @@ export class SqliteDialect implements Dialect {
   }
 
   private async open(): Promise<SqliteThread> {
-    const thread = await SqliteThread.open({
+    const thread = await SqliteThread.open(this.driverModule, {
       filename: this.filename,
       busyTimeoutMs: this.busyTimeoutMs,
       // FULL: a commit the exporter reports is on disk, not only in the WAL's page cache.
@@ -139,40 +209,63 @@ export class SqliteDialect implements Dialect {
     }
     return thread;
   }
+}
 
-  private transactionOn(thread: SqliteThread): StoreTransaction {
-    return {
-      insert: async (
-        table: TableDef,
-        rows: readonly Row[],
-        onConflict: ConflictAction,
-      ): Promise<readonly RowError[]> => {
-        const columns = writableColumns(table);
-        const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
-        await thread.run(
-          insertSql(SQLITE_SYNTAX, table, 1, onConflict),
-          rows.map((row) => [...columns.map((c) => toSqlite(row[c.name] ?? null)), ...extra]),
-        );
-        return [];
-      },
-      existingQueryIds: async (ids) => {
-        const rows = await thread.all<[string]>(selectQueryIdsSql(SQLITE_SYNTAX, ids.length), ids);
-        return new Set(rows.map(([id]) => id));
-      },
-      lockOtherSpans: async (ids) => {
-        const rows = await thread.all<[string, string | null]>(
-          lockOtherSpansSql(SQLITE_SYNTAX, ids.length),
-          ids,
-        );
-        return new Map(
-          rows.map(([id, json]) => [id, json === null ? null : (JSON.parse(json) as unknown[])]),
-        );
-      },
-      updateOtherSpans: async (queryId, json) => {
-        await thread.run(updateOtherSpansSql(SQLITE_SYNTAX), [[json, queryId]]);
-      },
-      change: (sql, binds) => thread.run(sql, [binds]),
-      count: async (sql, binds) => Number((await thread.all<[number]>(sql, binds))[0]?.[0] ?? 0),
-    };
+/**
+ * One `BEGIN IMMEDIATE … COMMIT` on the thread. Inserts are held and sent in one message before
+ * the next statement that reads or changes (and before the commit); one that the database
+ * refuses fails that statement, which fails the batch as an insert failing at once would.
+ */
+class SqliteTransaction implements StoreTransaction {
+  private pending: SqliteWrite[] = [];
+
+  constructor(private readonly thread: SqliteThread) {}
+
+  insert(table: TableDef, rows: readonly Row[], onConflict: ConflictAction): Promise<readonly RowError[]> {
+    const columns = writableColumns(table);
+    const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
+    this.pending.push({
+      sql: insertSql(SQLITE_SYNTAX, table, 1, onConflict),
+      rows: rows.map((row) => [...columns.map((c) => bindSqlite(row[c.name] ?? null)), ...extra]),
+    });
+    return Promise.resolve([]);
+  }
+
+  /** Sends the held inserts; resolves with the rows they changed. */
+  flush(): Promise<number> {
+    const statements = this.pending;
+    this.pending = [];
+    return this.thread.write(statements);
+  }
+
+  async existingQueryIds(ids: readonly string[]): Promise<Set<string>> {
+    await this.flush();
+    const rows = await this.thread.all<[string]>(selectQueryIdsSql(SQLITE_SYNTAX, ids.length), ids);
+    return new Set(rows.map(([id]) => id));
+  }
+
+  async lockOtherSpans(ids: readonly string[]): Promise<Map<string, unknown[] | null>> {
+    await this.flush();
+    const rows = await this.thread.all<[string, string | null]>(
+      lockOtherSpansSql(SQLITE_SYNTAX, ids.length),
+      ids,
+    );
+    return new Map(rows.map(([id, json]) => [id, json === null ? null : (JSON.parse(json) as unknown[])]));
+  }
+
+  async updateOtherSpans(queryId: string, json: string): Promise<void> {
+    await this.flush();
+    await this.thread.write([{ sql: updateOtherSpansSql(SQLITE_SYNTAX), rows: [[json, queryId]] }]);
+  }
+
+  async change(sql: string, binds: readonly BindValue[]): Promise<number> {
+    await this.flush();
+    return this.thread.write([{ sql, rows: [binds.map(bindSqlite)] }]);
+  }
+
+  async count(sql: string, binds: readonly BindValue[]): Promise<number> {
+    await this.flush();
+    const params = binds.map(bindSqlite);
+    return Number((await this.thread.all<[number]>(sql, params))[0]?.[0] ?? 0);
   }
 }

@@ -4,7 +4,9 @@
  * in-memory tables by reading them the way Oracle would: each `executeMany` row is one execution
  * of the MERGE (ON keys, WHEN MATCHED … WHERE, WHEN NOT MATCHED INSERT), with the schema's
  * constraints (lengths, NOT NULL, CHECK ranges and value sets, foreign keys) reported per row as
- * `batchErrors` with real ORA- numbers. Transactions are per connection until commit.
+ * `batchErrors` with real ORA- numbers; columns filled by the database (insert time) get the
+ * time of the insert. Transactions are per connection until commit. It is not a database: it runs
+ * only the statements the dialect sends, no other SQL.
  */
 import { Readable } from 'node:stream';
 import { TABLES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
@@ -261,6 +263,10 @@ export class FakeConnection implements OracleConnection {
         return;
       }
       const inserted = Object.fromEntries(merge.insert.map((c) => [c, source[c] ?? null]));
+      // Columns the database fills (RECORDED_AT: DEFAULT SYSTIMESTAMP), read back as UTC text.
+      for (const column of merge.table.columns)
+        if (column.sources.some((s) => s.kind === 'insert-time'))
+          inserted[column.name] = new Date().toISOString();
       const problem = violation(merge.table, inserted, tables);
       if (problem) {
         if (!options.batchErrors) throw problem;
