@@ -11,14 +11,14 @@ export {
 export type { CollectorConfig, SettingName } from './config.js';
 export { buildCollectorApp, TRACES_PATH } from './http/app.js';
 export type { CollectorAppOptions, CollectorAppParts } from './http/app.js';
-export { BackpressureError } from './receiver/intake.js';
-export type { TraceIntake, IntakeRequest, Readiness, Health, Checks } from './receiver/intake.js';
+export { BackpressureError } from './assembler/intake-port.js';
+export type { TraceIntake, IntakeRequest, HeldTraces } from './assembler/intake-port.js';
+export type { Readiness, Health, Checks } from './receiver/readiness.js';
 export {
   ExportPipeline,
   ExportFailure,
   FAILURE_STATUS,
   exportFailureOf,
-  decodeTraceRequest,
 } from './receiver/export-pipeline.js';
 export type { ExportFailureKind, ExportOutcome, ExportPipelineParts } from './receiver/export-pipeline.js';
 export { GrpcReceiver, TRACE_SERVICE_NAME } from './grpc/grpc-receiver.js';
@@ -30,6 +30,7 @@ export { TraceAssembler } from './assembler/trace-assembler.js';
 export type { TraceAssemblerOptions } from './assembler/trace-assembler.js';
 export { SpoolJournal } from './assembler/spool-journal.js';
 export type { IntakeJournal, JournalId } from './assembler/intake-journal.js';
+export { decodeTraceRequest } from './otlp/decode-trace-request.js';
 export { decodeProtobufRequest } from './otlp/decode-protobuf.js';
 export { decodeJsonRequest } from './otlp/decode-json.js';
 export { MalformedRequestError } from './otlp/decode-result.js';

@@ -16,7 +16,7 @@ import { GrpcReceiver } from './grpc/grpc-receiver.js';
 import { buildCollectorApp } from './http/app.js';
 import { Forwarder } from './http/forwarder.js';
 import type { ForwardingStatus } from './http/forwarder.js';
-import type { Health, Readiness } from './receiver/intake.js';
+import type { Health, Readiness } from './receiver/readiness.js';
 import { CollectorMetrics } from './http/metrics.js';
 
 export interface StartCollectorOptions extends Partial<CollectorConfig> {

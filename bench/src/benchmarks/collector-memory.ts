@@ -221,7 +221,7 @@ async function outage(directory: string, shapesFile: string): Promise<void> {
     }
     const last = samples.at(-1)!;
     log(
-      `outage: sent ${sent.traces} traces in ${sent.requests} requests, ${sent.failedRequests} refused; written ${last.metrics.traces_written_total}, dropped ${last.metrics.traces_dropped_total}`,
+      `outage: sent ${sent.traces} traces in ${sent.requests} requests, ${sent.failedRequests} refused; written ${last.metrics.traces_written_total}, dropped by the writer (kept and retried) ${last.metrics.traces_dropped_by_writer_total}`,
     );
     emitFigure({
       benchmark: BENCH,

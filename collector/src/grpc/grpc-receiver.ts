@@ -11,7 +11,8 @@ import { encodeExportResponse } from '../otlp/encode-response.js';
 import type { Forwarder } from '../http/forwarder.js';
 import type { CollectorMetrics } from '../http/metrics.js';
 import { ExportPipeline, FAILURE_STATUS, exportFailureOf } from '../receiver/export-pipeline.js';
-import type { Readiness, TraceIntake } from '../receiver/intake.js';
+import type { TraceIntake } from '../assembler/intake-port.js';
+import type { Readiness } from '../receiver/readiness.js';
 import { STATUS_DETAILS_KEY, encodeRetryStatus } from './status-details.js';
 
 export const TRACE_SERVICE_NAME = 'opentelemetry.proto.collector.trace.v1.TraceService';

@@ -15,7 +15,8 @@ import {
   FAILURE_STATUS,
   exportFailureOf,
 } from '../receiver/export-pipeline.js';
-import type { Health, Readiness, TraceIntake } from '../receiver/intake.js';
+import type { TraceIntake } from '../assembler/intake-port.js';
+import type { Health, Readiness } from '../receiver/readiness.js';
 import type { Forwarder } from './forwarder.js';
 import type { CollectorMetrics } from './metrics.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
