@@ -1,4 +1,6 @@
 export { startCollector, collectorStoreStateDirectory } from './start-collector.js';
+export { startCollectorCommand } from './collector-command.js';
+export type { CollectorCommandIo, CollectorCommandHandle } from './collector-command.js';
 export type { StartCollectorOptions, RunningCollector } from './start-collector.js';
 export {
   resolveConfig,

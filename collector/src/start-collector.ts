@@ -1,6 +1,6 @@
 /**
  * Assembles a running collector: table exporter, intake journal, trace assembler, metrics,
- * optional forwarder, and the HTTP app listening on its port. Used by the CLI (`server.ts`), the
+ * optional forwarder, and the HTTP app listening on its port. Used by the CLI (`collector-command.ts`), the
  * demo (in-process, on an ephemeral port) and the tests.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -26,6 +26,8 @@ export interface StartCollectorOptions extends Partial<CollectorConfig> {
   readonly storeCheckIntervalMs?: number;
   /** Tuning of the table exporter (retries, breaker, batch size); the store and spool come from the config. */
   readonly exporter?: Omit<TableExporterOptions, 'store' | 'stateDirectory'>;
+  /** Where the store's password (`AITDR_STORE_PASSWORD`) is read from. Default `process.env`. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningCollector {
@@ -56,7 +58,7 @@ export function collectorStoreStateDirectory(spoolDirectory: string): string {
  * CLI passes its configured port (4317 by default).
  */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
-  const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
+  const { logger, storeCheckIntervalMs, exporter: exporterOptions, environment, ...overrides } = options;
   // The defaults of the store given (the spool directory is one per store); in process, no gRPC
   // port unless one is given.
   const defaults = resolveConfig({
@@ -88,13 +90,12 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       // Several instances may share the store, each getting part of a trace: spans of no stage that
       // reach this one before their query row is written elsewhere wait for it instead of being lost.
       parking: { unattachedSpans: true, ...exporterOptions?.parking },
-      store:
-        config.storeStatementTimeoutMs === undefined
-          ? config.store
-          : parseStoreUrl(config.store, {
-              ...process.env,
-              [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs),
-            }),
+      store: parseStoreUrl(config.store, {
+        ...(environment ?? process.env),
+        ...(config.storeStatementTimeoutMs === undefined
+          ? {}
+          : { [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs) }),
+      }),
       ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
       stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
       spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },

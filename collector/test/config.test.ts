@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfigFile, resolveConfig } from '../src/config.js';
@@ -114,35 +113,5 @@ describe('readConfigFile', () => {
     expect(() => readConfigFile(join(dir.path, 'missing.env'))).toThrow(
       /cannot read config file .*missing.env: ENOENT/,
     );
-  });
-});
-
-describe('aitdr-collector command line', () => {
-  const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--conditions=aitdr-source', '--import', 'tsx', server, ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, AITDR_STORE_URL: '' },
-    });
-
-  it('prints help and exits 0', () => {
-    const result = run('--help');
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: aitdr-collector \[options\]/);
-    // Every setting that has a default shows it, the store and the spool directory included.
-    expect(result.stdout).toContain('[AITDR_STORE_URL, default sqlite:./data/training.db]');
-    expect(result.stdout).toContain(
-      '[AITDR_SPOOL_DIR, default ./data/collector/<dialect>-<hash of the store URL>]',
-    );
-    expect(result.stdout).toContain('[AITDR_TRACE_WAIT_MS, default 1000]');
-  });
-
-  it('exits 2 with one line on stderr for a bad flag or a bad setting', () => {
-    const flag = run('--prot', '1');
-    expect(flag.status).toBe(2);
-    expect(flag.stderr.split('\n')[0]).toMatch(/^aitdr-collector: Unknown option '--prot'/);
-    const setting = run('--port', 'many');
-    expect(setting.status).toBe(2);
-    expect(setting.stderr).toMatch(/^aitdr-collector: invalid configuration: AITDR_COLLECTOR_PORT: .*\n$/);
   });
 });

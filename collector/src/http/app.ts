@@ -1,7 +1,7 @@
 /**
  * The collector's HTTP application: OTLP/HTTP trace receiver (a transport over the shared export
  * pipeline, `receiver/export-pipeline.ts`), health, readiness and metrics.
- * It holds no listening socket and reads no environment (see `server.ts`), so tests drive it
+ * It holds no listening socket and reads no environment (see `collector-command.ts`), so tests drive it
  * in-process with `inject`.
  */
 import type { IncomingMessage } from 'node:http';

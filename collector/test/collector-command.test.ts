@@ -1,0 +1,99 @@
+/**
+ * The `aitdr-collector` command run in-process, as a function of its arguments, environment and
+ * streams: what a user sees on stdout and stderr, the exit codes, and a collector that starts,
+ * takes traces and stops. (That the bin exits with these codes on signals is checked with real
+ * processes in e2e/one-per-directory.test.ts and e2e/crash.test.ts.)
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startCollectorCommand } from '../src/collector-command.js';
+import type { CollectorCommandHandle } from '../src/collector-command.js';
+import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
+
+function capturingIo() {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
+async function run(argv: string[], env: Record<string, string> = {}) {
+  const out = capturingIo();
+  const result = await startCollectorCommand(argv, env, out.io);
+  return { ...out, result };
+}
+
+describe('aitdr-collector command line', () => {
+  const dir = createTemporaryDirectory('aitdr-collector-command-');
+  afterAll(() => dir.remove());
+
+  it('prints help and exits 0', async () => {
+    const { result, stdout } = await run(['--help']);
+    expect(result).toBe(0);
+    expect(stdout()).toMatch(/^Usage: aitdr-collector \[options\]/);
+    // Every setting that has a default shows it, the store and the spool directory included.
+    expect(stdout()).toContain('[AITDR_STORE_URL, default sqlite:./data/training.db]');
+    expect(stdout()).toContain(
+      '[AITDR_SPOOL_DIR, default ./data/collector/<dialect>-<hash of the store URL>]',
+    );
+    expect(stdout()).toContain('[AITDR_TRACE_WAIT_MS, default 1000]');
+  });
+
+  it('exits 2 with one line on stderr for a bad flag or a bad setting', async () => {
+    const flag = await run(['--prot', '1']);
+    expect(flag.result).toBe(2);
+    expect(flag.stderr().split('\n')[0]).toMatch(/^aitdr-collector: Unknown option '--prot'/);
+    const setting = await run(['--port', 'many']);
+    expect(setting.result).toBe(2);
+    expect(setting.stderr()).toMatch(/^aitdr-collector: invalid configuration: AITDR_COLLECTOR_PORT: .*\n$/);
+  });
+
+  it('reads its settings from the environment it is given, flags winning', async () => {
+    const { result, stderr } = await run(['--grpc-port', 'off'], { AITDR_COLLECTOR_PORT: 'many' });
+    expect(result).toBe(2);
+    expect(stderr()).toMatch(/^aitdr-collector: invalid configuration: AITDR_COLLECTOR_PORT: /);
+    const overridden = await run(['--port', 'x'], { AITDR_COLLECTOR_PORT: '0' });
+    expect(overridden.stderr()).toMatch(/AITDR_COLLECTOR_PORT: /);
+  });
+
+  it('starts, logs JSON to stdout, answers, and stops with exit code 0', async () => {
+    const store = `sqlite:${join(dir.path, 'training.db')}`;
+    const { result, stdout, stderr } = await run(
+      ['--port', '0', '--grpc-port', 'off', '--spool-dir', join(dir.path, 'state')],
+      { AITDR_STORE_URL: store, AITDR_LOG_LEVEL: 'info' },
+    );
+    expect(stderr()).toBe('');
+    const handle = result as CollectorCommandHandle;
+    expect(handle.collector.config.store).toBe(store);
+    expect((await fetch(`${handle.collector.url}/ready`)).status).toBe(200);
+    expect(await handle.stop('SIGTERM')).toBe(0);
+    const messages = stdout()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'collector started',
+        'shutting down: writing held traces',
+        'collector stopped',
+      ]),
+    );
+  });
+
+  it('gives up the shutdown with exit code 1 on a second stop', async () => {
+    const { result } = await run(
+      ['--port', '0', '--grpc-port', 'off', '--spool-dir', join(dir.path, 'state-2')],
+      { AITDR_STORE_URL: `sqlite:${join(dir.path, 'training-2.db')}`, AITDR_LOG_LEVEL: 'silent' },
+    );
+    const handle = result as CollectorCommandHandle;
+    const first = handle.stop('SIGTERM');
+    expect(await handle.stop('SIGINT')).toBe(1);
+    expect(await first).toBe(0);
+  });
+});
