@@ -8,11 +8,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { DriverUnavailableError, redactStoreUrl } from '@aitdr/exporter';
+import { warnRenamed, withCurrentSettingNames } from '@aitdr/conventions';
+import { DriverUnavailableError, redactStoreUrl, STORE_OPTION_HELP } from '@aitdr/exporter';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   ConfigError,
-  legacySpoolDirectory,
+  legacyStateDirectory,
   readConfigFile,
   resolveConfig,
   settingDefaults,
@@ -38,10 +39,13 @@ export interface CollectorCommandHandle {
 }
 
 const FLAGS: Record<string, { setting: SettingName; help: string }> = {
-  store: { setting: 'AITDR_STORE_URL', help: 'store URL: sqlite:<path>, postgres://…, oracle://…' },
+  store: { setting: 'AITDR_STORE', help: STORE_OPTION_HELP },
   host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on' },
   port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on' },
-  'spool-dir': { setting: 'AITDR_SPOOL_DIR', help: 'directory of the intake journal and store spool' },
+  'state-dir': {
+    setting: 'AITDR_COLLECTOR_STATE_DIR',
+    help: 'where the collector keeps its intake journal and its store spool',
+  },
   'store-timeout-ms': {
     setting: 'AITDR_STORE_STATEMENT_TIMEOUT_MS',
     help: 'longest a store statement may take; past it the write is retried, then spooled',
@@ -128,6 +132,8 @@ async function start(
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+        // Renamed --state-dir; read until the next release.
+        'spool-dir': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -143,13 +149,18 @@ async function start(
 
   let config;
   try {
+    const warn = (line: string) => io.stderr.write(`aitdr-collector: ${line}\n`);
     const configFile = parsed.values.config ?? env.AITDR_COLLECTOR_CONFIG;
-    const fromFile = configFile ? readConfigFile(configFile) : {};
+    const fromFile = withCurrentSettingNames(configFile ? readConfigFile(configFile) : {}, warn);
     const values = parsed.values as Record<string, string | boolean | undefined>;
+    if (values['spool-dir'] !== undefined) {
+      warnRenamed('--spool-dir', '--state-dir', warn);
+      values['state-dir'] ??= values['spool-dir'];
+    }
     const fromFlags = Object.fromEntries(
       Object.entries(FLAGS).map(([flag, { setting }]) => [setting, values[flag] as string | undefined]),
     );
-    config = resolveConfig(fromFile, env, fromFlags);
+    config = resolveConfig(fromFile, withCurrentSettingNames(env, warn), fromFlags);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr.write(`aitdr-collector: ${error.message}\n`);
@@ -175,12 +186,12 @@ async function start(
     { url: collector.url, grpcUrl: collector.grpcUrl, store: redactStoreUrl(config.store) },
     'collector started',
   );
-  const legacy = legacySpoolDirectory();
-  if (legacy !== undefined && resolve(legacy) !== resolve(config.spoolDirectory)) {
+  const legacy = legacyStateDirectory();
+  if (legacy !== undefined && resolve(legacy) !== resolve(config.stateDirectory)) {
     log.warn(
-      { directory: legacy, spoolDirectory: config.spoolDirectory },
+      { directory: legacy, stateDirectory: config.stateDirectory },
       `an earlier version's collector state is in ${legacy}: it may hold traces not yet stored; ` +
-        `start once with --spool-dir ${legacy} (and the store it wrote to) to store them, then remove its intake and store folders`,
+        `start once with --state-dir ${legacy} (and the store it wrote to) to store them, then remove its intake and store folders`,
     );
   }
 

@@ -7,6 +7,8 @@ export {
   readConfigFile,
   ConfigError,
   SETTING_NAMES,
+  DEFAULT_COLLECTOR_STATE_ROOT,
+  defaultCollectorStateDirectory,
   DEFAULT_SPOOL_ROOT,
   defaultSpoolDirectory,
 } from './config.js';

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { createTableExporter, parseStoreUrl, STORE_STATEMENT_TIMEOUT_VARIABLE } from '@aitdr/exporter';
 import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { diag } from '@opentelemetry/api';
+import { warnRenamed } from '@aitdr/conventions';
 import { SpoolJournal } from './assembler/spool-journal.js';
 import { TraceAssembler } from './assembler/trace-assembler.js';
 import { resolveConfig } from './config.js';
@@ -20,6 +22,8 @@ import type { Health, Readiness } from './receiver/readiness.js';
 import { CollectorMetrics } from './http/metrics.js';
 
 export interface StartCollectorOptions extends Partial<CollectorConfig> {
+  /** @deprecated Renamed `stateDirectory`; read until the next release. */
+  readonly spoolDirectory?: string;
   /** Fastify logger option; default false (the CLI passes JSON logging at its level). */
   readonly logger?: FastifyServerOptions['logger'];
   /** How often readiness re-checks the store. Default 5000 ms. */
@@ -48,9 +52,9 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** The table exporter's state directory (its spool, parked traces, dead letters) within a collector's spool directory. */
-export function collectorStoreStateDirectory(spoolDirectory: string): string {
-  return join(spoolDirectory, 'store');
+/** The table exporter's state directory (its spool, parked traces, dead letters) within a collector's state directory. */
+export function collectorStoreStateDirectory(stateDirectory: string): string {
+  return join(stateDirectory, 'store');
 }
 
 /**
@@ -58,24 +62,34 @@ export function collectorStoreStateDirectory(spoolDirectory: string): string {
  * CLI passes its configured port (4317 by default).
  */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
-  const { logger, storeCheckIntervalMs, exporter: exporterOptions, environment, ...overrides } = options;
-  // The defaults of the store given (the spool directory is one per store); in process, no gRPC
+  const {
+    logger,
+    storeCheckIntervalMs,
+    exporter: exporterOptions,
+    environment,
+    spoolDirectory,
+    ...given
+  } = options;
+  if (spoolDirectory !== undefined)
+    warnRenamed('startCollector({ spoolDirectory })', 'stateDirectory', (line) => diag.warn(line));
+  const overrides = { ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }), ...given };
+  // The defaults of the store given (the state directory is one per store); in process, no gRPC
   // port unless one is given.
   const defaults = resolveConfig({
     AITDR_GRPC_PORT: 'off',
-    ...(overrides.store === undefined ? {} : { AITDR_STORE_URL: overrides.store }),
+    ...(overrides.store === undefined ? {} : { AITDR_STORE: overrides.store }),
   });
   const config: CollectorConfig = { ...defaults, ...withoutUndefined(overrides) };
   // Read before anything opens, so a missing file is a configuration error with nothing to undo.
   const tls = config.tls
     ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
     : undefined;
-  await mkdir(config.spoolDirectory, { recursive: true });
+  await mkdir(config.stateDirectory, { recursive: true });
 
   // The journal first: its directory lock decides which of two collectors started on one spool
   // directory runs, before the other touches the exporter's state.
   const journal = await SpoolJournal.open({
-    directory: join(config.spoolDirectory, 'intake'),
+    directory: join(config.stateDirectory, 'intake'),
     maxBytes: config.spoolMaxBytes,
   });
   let exporter: TableExporter;
@@ -97,7 +111,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
           : { [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs) }),
       }),
       ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
-      stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
+      stateDirectory: collectorStoreStateDirectory(config.stateDirectory),
       spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
     });
   } catch (error) {

@@ -38,9 +38,9 @@ describe('aitdr-collector command line', () => {
     expect(result).toBe(0);
     expect(stdout()).toMatch(/^Usage: aitdr-collector \[options\]/);
     // Every setting that has a default shows it, the store and the spool directory included.
-    expect(stdout()).toContain('[AITDR_STORE_URL, default sqlite:./data/training.db]');
+    expect(stdout()).toContain('[AITDR_STORE, default sqlite:./data/training.db]');
     expect(stdout()).toContain(
-      '[AITDR_SPOOL_DIR, default ./data/collector/<dialect>-<hash of the store URL>]',
+      '[AITDR_COLLECTOR_STATE_DIR, default ./data/collector/<dialect>-<hash of the store URL>]',
     );
     expect(stdout()).toContain('[AITDR_TRACE_WAIT_MS, default 1000]');
   });
@@ -65,8 +65,8 @@ describe('aitdr-collector command line', () => {
   it('starts, logs JSON to stdout, answers, and stops with exit code 0', async () => {
     const store = `sqlite:${join(dir.path, 'training.db')}`;
     const { result, stdout, stderr } = await run(
-      ['--port', '0', '--grpc-port', 'off', '--spool-dir', join(dir.path, 'state')],
-      { AITDR_STORE_URL: store, AITDR_LOG_LEVEL: 'info' },
+      ['--port', '0', '--grpc-port', 'off', '--state-dir', join(dir.path, 'state')],
+      { AITDR_STORE: store, AITDR_LOG_LEVEL: 'info' },
     );
     expect(stderr()).toBe('');
     const handle = result as CollectorCommandHandle;
@@ -88,12 +88,29 @@ describe('aitdr-collector command line', () => {
 
   it('gives up the shutdown with exit code 1 on a second stop', async () => {
     const { result } = await run(
-      ['--port', '0', '--grpc-port', 'off', '--spool-dir', join(dir.path, 'state-2')],
-      { AITDR_STORE_URL: `sqlite:${join(dir.path, 'training-2.db')}`, AITDR_LOG_LEVEL: 'silent' },
+      ['--port', '0', '--grpc-port', 'off', '--state-dir', join(dir.path, 'state-2')],
+      { AITDR_STORE: `sqlite:${join(dir.path, 'training-2.db')}`, AITDR_LOG_LEVEL: 'silent' },
     );
     const handle = result as CollectorCommandHandle;
     const first = handle.stop('SIGTERM');
     expect(await handle.stop('SIGINT')).toBe(1);
     expect(await first).toBe(0);
+  });
+
+  it('still takes the old names of renamed settings, saying once which name replaces each', async () => {
+    const store = `sqlite:${join(dir.path, 'training-3.db')}`;
+    const argv = ['--port', '0', '--grpc-port', 'off', '--spool-dir', join(dir.path, 'state-3')];
+    const env = { AITDR_STORE_URL: store, AITDR_LOG_LEVEL: 'silent' };
+    const first = await run(argv, env);
+    const handle = first.result as CollectorCommandHandle;
+    expect(handle.collector.config).toMatchObject({ store, stateDirectory: join(dir.path, 'state-3') });
+    expect(await handle.stop('SIGTERM')).toBe(0);
+    expect(first.stderr().split('\n').filter(Boolean).sort()).toEqual([
+      'aitdr-collector: --spool-dir is deprecated and read until the next release: use --state-dir',
+      'aitdr-collector: AITDR_STORE_URL is deprecated and read until the next release: use AITDR_STORE',
+    ]);
+    const again = await run(argv, env);
+    expect(again.stderr()).toBe('');
+    expect(await (again.result as CollectorCommandHandle).stop('SIGTERM')).toBe(0);
   });
 });

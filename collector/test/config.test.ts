@@ -8,7 +8,7 @@ import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
 describe('resolveConfig', () => {
   it('applies defaults, and later sources win over earlier ones', () => {
     const config = resolveConfig(
-      { AITDR_COLLECTOR_PORT: '5000', AITDR_STORE_URL: 'sqlite:./a.db' },
+      { AITDR_COLLECTOR_PORT: '5000', AITDR_STORE: 'sqlite:./a.db' },
       { AITDR_COLLECTOR_PORT: '6000' },
     );
     expect(config).toMatchObject({
@@ -32,13 +32,13 @@ describe('resolveConfig', () => {
   });
 
   it('keeps one spool directory per store by default', () => {
-    const a = resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db' }).spoolDirectory;
-    const b = resolveConfig({ AITDR_STORE_URL: 'sqlite:./b.db' }).spoolDirectory;
+    const a = resolveConfig({ AITDR_STORE: 'sqlite:./a.db' }).stateDirectory;
+    const b = resolveConfig({ AITDR_STORE: 'sqlite:./b.db' }).stateDirectory;
     expect(a).toMatch(/^data\/collector\/sqlite-[0-9a-f]{12}$/);
     expect(b).not.toBe(a);
-    expect(resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db', AITDR_SPOOL_DIR: '/x' }).spoolDirectory).toBe(
-      '/x',
-    );
+    expect(
+      resolveConfig({ AITDR_STORE: 'sqlite:./a.db', AITDR_COLLECTOR_STATE_DIR: '/x' }).stateDirectory,
+    ).toBe('/x');
   });
 
   it('lists every problem in one ConfigError naming the settings', () => {
@@ -46,7 +46,7 @@ describe('resolveConfig', () => {
       try {
         resolveConfig({
           AITDR_COLLECTOR_PORT: 'http',
-          AITDR_STORE_URL: 'mysql://x',
+          AITDR_STORE: 'mysql://x',
           AITDR_COLLECTOR_TOKEN: 'short',
         });
       } catch (caught) {
@@ -57,7 +57,7 @@ describe('resolveConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toMatch(/AITDR_COLLECTOR_PORT: /);
     expect(error.message).toMatch(
-      /AITDR_STORE_URL: must start with sqlite:, postgres:\/\/, postgresql:\/\/ or oracle:\/\//,
+      /AITDR_STORE: must start with sqlite:, postgres:\/\/, postgresql:\/\/ or oracle:\/\//,
     );
     expect(error.message).toMatch(/AITDR_COLLECTOR_TOKEN: must be at least 16 characters/);
   });

@@ -34,7 +34,7 @@ describe('collector whose spool fills while the store is down', () => {
     collector = await startCollector({
       store: proxied.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       spoolMaxBytes: 64 * 1024,
       waitMs: 50,
       storeCheckIntervalMs: 200,

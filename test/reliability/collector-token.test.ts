@@ -29,7 +29,7 @@ describe('collector with a bearer token', () => {
     collector = await startCollector({
       store: store.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
       token: TOKEN,
     });

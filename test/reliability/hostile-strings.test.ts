@@ -161,7 +161,7 @@ describe.each([
     collector = await startCollector({
       store: store.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
     });
     exporter = createTableExporter({ store: store.url, stateDirectory: join(dir.path, 'in-process') });

@@ -84,7 +84,7 @@ function slopePerMinute(points: readonly (readonly [number, number])[]): number 
 async function openTraces(directory: string, shapesFile: string): Promise<void> {
   const { child, url, pid } = await startCollector({
     store: `sqlite:${join(directory, 'open.db')}`,
-    spoolDirectory: join(directory, 'open-collector'),
+    stateDirectory: join(directory, 'open-collector'),
     spoolMaxBytes: OPEN_JOURNAL_MAX_BYTES,
     maxWaitMs: 3_600_000,
   });
@@ -164,7 +164,7 @@ async function outage(directory: string, shapesFile: string): Promise<void> {
     pid,
   } = await startCollector({
     store: url.toString(),
-    spoolDirectory: join(directory, 'outage-collector'),
+    stateDirectory: join(directory, 'outage-collector'),
     spoolMaxBytes: SPOOL_MAX_BYTES,
   });
   const sender = forkSource<LoadSenderMessage>('collector/load-sender.ts', {

@@ -53,7 +53,7 @@ async function statusOf({ child }: Collector) {
 async function startCollector(store: string, directory: string): Promise<Collector> {
   const child = forkSource<CollectorMessage>(
     'collector/collector-process.ts',
-    { store, spoolDirectory: directory, waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    { store, stateDirectory: directory, waitMs: WAIT_MS, maxWaitMs: 30_000 },
     ['--max-semi-space-size=64'],
   );
   const { url } = await child.next<Extract<CollectorMessage, { type: 'started' }>>('started');

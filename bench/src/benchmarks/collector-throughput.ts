@@ -91,7 +91,7 @@ async function runCollector(
 ): Promise<CollectorRun> {
   const collector = forkSource<CollectorMessage>(
     'collector/collector-process.ts',
-    { store, spoolDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    { store, stateDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
     [
       COLLECTOR_YOUNG_GENERATION,
       ...(cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDirectory}`] : []),

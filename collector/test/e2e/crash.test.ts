@@ -16,7 +16,7 @@ describe('collector killed mid-load', () => {
 
   it('keeps every acknowledged trace, exactly once, across two SIGKILLs', async () => {
     const database = join(dir.path, 'training.db');
-    const args = ['--store', `sqlite:${database}`, '--spool-dir', join(dir.path, 'spool'), '--wait-ms', '50'];
+    const args = ['--store', `sqlite:${database}`, '--state-dir', join(dir.path, 'spool'), '--wait-ms', '50'];
     let collector: CollectorProcess = await spawnCollector(args);
     const acknowledged = new Set<string>();
     let sent = 0;

@@ -20,12 +20,12 @@ describe('state left in the old default spool directory', () => {
     const collector = spawnTs(SERVER, {
       args: ['--port', '0'],
       cwd: dir.path,
-      env: { AITDR_LOG_LEVEL: 'info', AITDR_STORE_URL: '', AITDR_SPOOL_DIR: '' },
+      env: { AITDR_LOG_LEVEL: 'info', AITDR_STORE: '', AITDR_COLLECTOR_STATE_DIR: '' },
     });
     try {
       const warning = await collector.line((entry) => entry.level === 40);
       expect(String(warning.msg)).toMatch(
-        /earlier version's collector state is in \.\/data\/collector: .*--spool-dir \.\/data\/collector/,
+        /earlier version's collector state is in \.\/data\/collector: .*--state-dir \.\/data\/collector/,
       );
     } finally {
       collector.child.kill('SIGTERM');

@@ -68,7 +68,7 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('non-finite double
       collector = await startCollector({
         store: store.url,
         port: 0,
-        spoolDirectory: join(store.stateDirectory, 'collector'),
+        stateDirectory: join(store.stateDirectory, 'collector'),
         waitMs: 50,
       });
       const response = await fetch(`${collector.url}/v1/traces`, {

@@ -43,7 +43,7 @@ describe.each(Object.keys(EXPORTERS) as (keyof typeof EXPORTERS)[])(
       collector = await startCollector({
         store: `sqlite:${database}`,
         port: 0,
-        spoolDirectory: join(dir.path, 'spool'),
+        stateDirectory: join(dir.path, 'spool'),
         waitMs: 100,
         maxWaitMs: 2000,
       });

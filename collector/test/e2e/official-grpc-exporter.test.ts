@@ -40,7 +40,7 @@ describe('collector fed by the official OTLP/gRPC exporter', () => {
       store: `sqlite:${database}`,
       port: 0,
       grpcPort: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 100,
       maxWaitMs: 2000,
       ...(secure ? { tls: { certFile: CERT_FILE, keyFile: KEY_FILE }, token: TOKEN } : {}),

@@ -31,7 +31,7 @@ describe('collectors on one spool directory', () => {
         '0',
         '--store',
         `sqlite:${join(dir.path, 'training.db')}`,
-        '--spool-dir',
+        '--state-dir',
         join(dir.path, 'spool'),
       ];
       const collectors = [0, 1].map(() => spawnTs(SERVER, { args, env: { AITDR_LOG_LEVEL: 'info' } }));

@@ -29,7 +29,7 @@ describe('collector on a real store', () => {
   async function start(options: Parameters<typeof startCollector>[0]) {
     const dir = createTemporaryDirectory('aitdr-collector-');
     cleanup.push(() => dir.remove());
-    const collector = await startCollector({ port: 0, spoolDirectory: join(dir.path, 'spool'), ...options });
+    const collector = await startCollector({ port: 0, stateDirectory: join(dir.path, 'spool'), ...options });
     cleanup.push(() => collector.close());
     return { collector, dir: dir.path };
   }
@@ -41,7 +41,7 @@ describe('collector on a real store', () => {
     const collector = await startCollector({
       store: `sqlite:${database}`,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
     });
     cleanup.push(() => collector.close());

@@ -37,6 +37,7 @@ export {
   storeLabel,
   storeStateKey,
   STORE_PASSWORD_VARIABLE,
+  STORE_OPTION_HELP,
   STORE_STATEMENT_TIMEOUT_VARIABLE,
 } from './store-url.js';
 export { DurableSpool } from './spool/durable-spool.js';

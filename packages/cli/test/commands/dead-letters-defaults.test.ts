@@ -29,7 +29,7 @@ describe('aitdr-dead-letters with the default state directories', () => {
   beforeAll(async () => {
     process.chdir(dir.path); // the defaults are relative to the working directory, as for a user
     // A standalone collector with every default, and the demo on another store.
-    const collectorState = collectorStoreStateDirectory(resolveConfig({}).spoolDirectory);
+    const collectorState = collectorStoreStateDirectory(resolveConfig({}).stateDirectory);
     collectorLetter = await refused('sqlite:data/training.db', collectorState)();
     demoLetter = await refused(
       'sqlite:data/other.db',

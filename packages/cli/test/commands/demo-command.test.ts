@@ -70,7 +70,7 @@ describe('aitdr-demo', () => {
     const collector = await startCollector({
       store,
       port: 0,
-      spoolDirectory: join(dir.path, 'external-collector'),
+      stateDirectory: join(dir.path, 'external-collector'),
       waitMs: 50,
     });
     let result;

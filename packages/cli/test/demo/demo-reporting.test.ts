@@ -55,7 +55,7 @@ describe('demo reporting', () => {
     const collector = await startCollector({
       store: options.store,
       port: 0,
-      spoolDirectory: join(dir.path, 'external-collector'),
+      stateDirectory: join(dir.path, 'external-collector'),
       waitMs: 1500, // longer than the demo takes to hand over its last trace
     });
     try {
