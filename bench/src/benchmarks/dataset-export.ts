@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import type { RowValue } from '@aitdr/exporter';
+import type { RowValue } from '@aitdr/exporter/internals';
 import { AI_TRAINING_QUERIES, TABLES, schemaInstallStatements } from '@aitdr/schema';
 import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
 import { SOURCE_EXEC_ARGV, residentSet } from '../harness/child-process.js';

@@ -73,7 +73,7 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 }
 
 /** A request answered after this long is logged at info. */
-export const SLOW_REQUEST_MS = 1000;
+const SLOW_REQUEST_MS = 1000;
 
 /**
  * One line per request, when it completes, at debug: a balancer probing every second must not
