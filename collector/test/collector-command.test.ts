@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCollectorCommand } from '../src/collector-command.js';
 import type { CollectorCommandHandle } from '../src/collector-command.js';
-import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 function capturingIo() {
   let stdout = '';

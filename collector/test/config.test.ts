@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfigFile, resolveConfig } from '../src/config.js';
-import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 describe('resolveConfig', () => {
   it('applies defaults, and later sources win over earlier ones', () => {

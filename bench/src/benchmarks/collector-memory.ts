@@ -13,9 +13,9 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TcpProxy } from '../../../test/support/tcp-proxy.js';
-import { createTemporaryDatabase } from '../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { TcpProxy } from '@aitdr/tests/support/tcp-proxy.js';
+import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import type { CollectorMessage } from '../collector/collector-process.js';
 import type { LoadSenderMessage, LoadSenderOptions } from '../collector/load-sender.js';
 import { forkSource, residentSet } from '../harness/child-process.js';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { RowValue } from '@aitdr/exporter/internals';
 import { AI_TRAINING_QUERIES, TABLES, schemaInstallStatements } from '@aitdr/schema';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { SOURCE_EXEC_ARGV, residentSet } from '../harness/child-process.js';
 import { emitFigure } from '../harness/figures.js';
 import { byMode, log, modeFromArgs, waitForGo } from '../harness/mode.js';

@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
-import { spawnCollector } from '../../../test/support/collector-process.js';
-import type { CollectorProcess } from '../../../test/support/collector-process.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
+import { spawnCollector } from '@aitdr/tests/support/collector-process.js';
+import type { CollectorProcess } from '@aitdr/tests/support/collector-process.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 import { eventually, selectAll } from './support.js';
 

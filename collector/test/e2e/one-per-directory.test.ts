@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnTs } from '../../../test/support/child-process.js';
-import type { TsProcess } from '../../../test/support/child-process.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { spawnTs } from '@aitdr/tests/support/child-process.js';
+import type { TsProcess } from '@aitdr/tests/support/child-process.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 const TRIES = 4;

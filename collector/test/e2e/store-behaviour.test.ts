@@ -9,7 +9,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 import { eventually, selectAll, tableCounts } from './support.js';
 

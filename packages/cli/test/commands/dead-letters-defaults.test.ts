@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectorStoreStateDirectory, resolveConfig } from '@aitdr/collector';
 import { createTableExporter } from '@aitdr/exporter';
 import { runDeadLettersCommand } from '@aitdr/cli';
-import { recordPipeline } from '../../../exporter/test/support/traces.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { recordPipeline } from '@aitdr/exporter/test/support/traces.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { defaultDeadLetterStateDirectories, demoStateDirectory } from '../../src/commands/defaults.js';
 import { runCommand } from '../support/run-command.js';
 

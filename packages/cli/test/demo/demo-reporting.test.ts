@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startCollector } from '@aitdr/collector';
 import { renderDemoSummary, runDemo } from '@aitdr/cli';
 import type { DemoOptions } from '@aitdr/cli';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

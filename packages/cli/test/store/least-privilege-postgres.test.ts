@@ -15,9 +15,9 @@ import type { TableExporterStatus } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder } from '@aitdr/sdk';
 import { runSchemaCommand } from '@aitdr/cli';
-import { POSTGRES_ADMIN_URL, createTemporaryDatabase } from '../../../../test/support/postgres.js';
-import type { TemporaryDatabase } from '../../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { POSTGRES_ADMIN_URL, createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import type { TemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { runCommand } from '../support/run-command.js';
 
 const suffix = randomBytes(4).toString('hex');

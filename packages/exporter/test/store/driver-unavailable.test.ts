@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DriverUnavailableError, TableExporter, readDeadLetters } from '@aitdr/exporter';
 import { checkDriver } from '@aitdr/exporter/internals';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { isDriverLoadFailure, loadDriver } from '../../src/store/failures.js';
 import { FakeOracleDb } from '../dialects/oracle/fake-oracledb.js';
 import { recordPipeline } from '../support/traces.js';
