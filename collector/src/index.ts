@@ -27,9 +27,9 @@ export {
 export type { ExportFailureKind, ExportOutcome, ExportPipelineParts } from './receiver/export-pipeline.js';
 export { GrpcReceiver, TRACE_SERVICE_NAME } from './grpc/grpc-receiver.js';
 export type { GrpcReceiverOptions, GrpcReceiverParts } from './grpc/grpc-receiver.js';
-export { CollectorMetrics } from './http/metrics.js';
-export { Forwarder } from './http/forwarder.js';
-export type { ForwardingStatus } from './http/forwarder.js';
+export { CollectorMetrics } from './receiver/metrics.js';
+export { Forwarder } from './receiver/forwarder.js';
+export type { ForwardingStatus } from './receiver/forwarder.js';
 export { TraceAssembler } from './assembler/trace-assembler.js';
 export type { TraceAssemblerOptions } from './assembler/trace-assembler.js';
 export { SpoolJournal } from './assembler/spool-journal.js';

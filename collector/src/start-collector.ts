@@ -16,10 +16,10 @@ import { resolveConfig } from './config.js';
 import type { CollectorConfig } from './config.js';
 import { GrpcReceiver } from './grpc/grpc-receiver.js';
 import { buildCollectorApp } from './http/app.js';
-import { Forwarder } from './http/forwarder.js';
-import type { ForwardingStatus } from './http/forwarder.js';
+import { Forwarder } from './receiver/forwarder.js';
+import type { ForwardingStatus } from './receiver/forwarder.js';
 import type { Health, Readiness } from './receiver/readiness.js';
-import { CollectorMetrics } from './http/metrics.js';
+import { CollectorMetrics } from './receiver/metrics.js';
 
 export interface StartCollectorOptions extends Partial<CollectorConfig> {
   /** @deprecated Renamed `stateDirectory`; read until the next release. */

@@ -17,9 +17,9 @@ import {
 } from '../receiver/export-pipeline.js';
 import type { TraceIntake } from '../assembler/intake-port.js';
 import type { Health, Readiness } from '../receiver/readiness.js';
-import type { Forwarder } from './forwarder.js';
-import type { CollectorMetrics } from './metrics.js';
-import { BodyTooLargeError, readBody } from './read-body.js';
+import type { Forwarder } from '../receiver/forwarder.js';
+import type { CollectorMetrics } from '../receiver/metrics.js';
+import { BodyTooLargeError, readBody } from '../receiver/read-body.js';
 
 export const TRACES_PATH = '/v1/traces';
 

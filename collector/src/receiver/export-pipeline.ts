@@ -9,9 +9,9 @@ import { MalformedRequestError, rejectionMessage } from '../otlp/decode-result.j
 import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
 import { RPC_CODES } from '../otlp/encode-response.js';
 import type { OtlpEncoding, PartialSuccess } from '../otlp/encode-response.js';
-import type { Forwarder } from '../http/forwarder.js';
-import type { CollectorMetrics } from '../http/metrics.js';
-import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError } from '../http/read-body.js';
+import type { Forwarder } from './forwarder.js';
+import type { CollectorMetrics } from './metrics.js';
+import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError } from './read-body.js';
 import { BackpressureError } from '../assembler/intake-port.js';
 import type { TraceIntake } from '../assembler/intake-port.js';
 

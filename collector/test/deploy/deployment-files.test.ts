@@ -9,7 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { STORE_PASSWORD_VARIABLE } from '@aitdr/exporter';
 import { SETTING_NAMES, resolveConfig } from '../../src/config.js';
 import { buildCollectorApp } from '../../src/http/app.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');

@@ -11,7 +11,7 @@ import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcReceiver, TRACE_SERVICE_NAME } from '../../src/grpc/grpc-receiver.js';
 import { RETRY_INFO_TYPE_URL, RetryInfoType, StatusType } from '../../src/grpc/status-details.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
 import { BackpressureError } from '../../src/assembler/intake-port.js';
 import type { Readiness } from '../../src/receiver/readiness.js';
 import { ExportTraceServiceRequestType, ExportTraceServiceResponseType } from '../../src/otlp/trace-proto.js';

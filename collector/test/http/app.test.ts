@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
 import { BackpressureError } from '../../src/assembler/intake-port.js';
 import type { Readiness } from '../../src/receiver/readiness.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
 import { ExportTraceServiceResponseType, RpcStatusType } from '../../src/otlp/trace-proto.js';
 import { RecordingIntake } from '../support/recording-intake.js';
 import { jsonBody, protobufBody, queryTrace } from '../support/spans.js';

@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
 import type { IntakeRequest, TraceIntake } from '../../src/assembler/intake-port.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
-import type { WriterStatus } from '../../src/http/metrics.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
+import type { WriterStatus } from '../../src/receiver/metrics.js';
 
 const acceptAll: TraceIntake = { accept: (_request: IntakeRequest) => Promise.resolve() };
 
