@@ -48,7 +48,7 @@ export async function runDeadLettersCommand(argv: readonly string[], io: Command
     .option('--store <url>', STORE_OPTION_HELP, parse.store, DEFAULT_STORE)
     .option(
       '--state-dir <dir>',
-      "the exporter's state directory (a collector's is <spool dir>/store); default: each of the store's " +
+      "the exporter's state directory (a collector's is <its state dir>/store); default: each of the store's " +
         "default ones that exists (the demo's collector's and in-process exporter's, a collector's)",
     )
     .option('--trace <id>', 'only this trace (repeatable)', traceIdOption)
