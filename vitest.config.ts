@@ -36,5 +36,8 @@ export default defineConfig({
 });
 
 function project(name: string, include: string[], exclude: string[] = []) {
-  return { extends: true as const, test: { name, include, exclude: [...configDefaults.exclude, ...exclude] } };
+  return {
+    extends: true as const,
+    test: { name, include, exclude: [...configDefaults.exclude, ...exclude] },
+  };
 }
