@@ -1,9 +1,10 @@
 /**
  * The `aitdr-collector` command run in-process, as a function of its arguments, environment and
  * streams: what a user sees on stdout and stderr, the exit codes, and a collector that starts,
- * takes traces and stops. (That the bin exits with these codes on signals is checked with real
+ * answers and stops. (That the bin exits with these codes on signals is checked with real
  * processes in e2e/one-per-directory.test.ts and e2e/crash.test.ts.)
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCollectorCommand } from '../src/collector-command.js';
@@ -112,5 +113,31 @@ describe('aitdr-collector command line', () => {
     const again = await run(argv, env);
     expect(again.stderr()).toBe('');
     expect(await (again.result as CollectorCommandHandle).stop('SIGTERM')).toBe(0);
+  });
+
+  // State an earlier version kept in the old default place (data/collector, one directory for
+  // every store) is not silently forgotten: a collector started with today's defaults says where.
+  it('names state left in the old default state directory in a warning at start', async () => {
+    const cwd = join(dir.path, 'legacy');
+    mkdirSync(join(cwd, 'data', 'collector', 'store', 'spool'), { recursive: true });
+    const before = process.cwd();
+    process.chdir(cwd); // the defaults are relative to the working directory
+    try {
+      const { result, stdout } = await run(['--port', '0', '--grpc-port', 'off'], {
+        AITDR_LOG_LEVEL: 'info',
+      });
+      const handle = result as CollectorCommandHandle;
+      expect(await handle.stop('SIGTERM')).toBe(0);
+      const warning = stdout()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .find((entry) => entry.level === 40);
+      expect(String(warning?.msg)).toMatch(
+        /earlier version's collector state is in \.\/data\/collector: .*--state-dir \.\/data\/collector/,
+      );
+    } finally {
+      process.chdir(before);
+    }
   });
 });
