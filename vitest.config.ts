@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the "aitdr-source" export
 // condition, so tests always run the code as it is in the tree, with no build step. Vite's
@@ -10,11 +10,23 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    include: [
-      'packages/*/test/**/*.test.ts',
-      'collector/test/**/*.test.ts',
-      'test/**/*.test.ts',
-      'bench/test/**/*.test.ts',
+    // One project per kind of run, each a script of the root package.json: the fast unit run first
+    // (each package's tests, on real SQLite files and the local PostgreSQL), then end to end,
+    // reliability and the benchmarks' smoke run. `vitest run` alone runs them all.
+    projects: [
+      project(
+        'unit',
+        [
+          'packages/*/test/**/*.test.ts',
+          'collector/test/**/*.test.ts',
+          'test/packaging/**/*.test.ts',
+          'test/schema/**/*.test.ts',
+        ],
+        ['collector/test/e2e/**'],
+      ),
+      project('e2e', ['test/e2e/**/*.test.ts', 'collector/test/e2e/**/*.test.ts']),
+      project('reliability', ['test/reliability/**/*.test.ts']),
+      project('bench-smoke', ['bench/test/**/*.test.ts']),
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -22,3 +34,10 @@ export default defineConfig({
     maxWorkers: 2,
   },
 });
+
+function project(name: string, include: string[], exclude: string[] = []) {
+  return {
+    extends: true as const,
+    test: { name, include, exclude: [...configDefaults.exclude, ...exclude] },
+  };
+}

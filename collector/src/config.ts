@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
 import { z } from 'zod';
+import { withCurrentSettingNames, RENAMED_SETTINGS } from '@aitdr/conventions';
 import { parseStoreUrl, storeStateKey } from '@aitdr/exporter';
 
 const MiB = 1024 * 1024;
@@ -17,15 +18,15 @@ const positiveInt = z.coerce.number().int().positive();
 const SETTINGS = z.object({
   AITDR_COLLECTOR_HOST: z.string().min(1).default('127.0.0.1'),
   AITDR_COLLECTOR_PORT: z.coerce.number().int().min(0).max(65535).default(4318),
-  AITDR_STORE_URL: z
+  AITDR_STORE: z
     .string()
     .regex(
       /^(sqlite:|postgres(ql)?:\/\/|oracle:\/\/)/,
       'must start with sqlite:, postgres://, postgresql:// or oracle://',
     )
     .default('sqlite:./data/training.db'),
-  // Default: defaultSpoolDirectory(store), one per store.
-  AITDR_SPOOL_DIR: z.string().min(1).optional(),
+  // Default: defaultCollectorStateDirectory(store), one per store.
+  AITDR_COLLECTOR_STATE_DIR: z.string().min(1).optional(),
   AITDR_SPOOL_MAX_BYTES: positiveInt.default(256 * MiB),
   // Default: the dialect's (10 s PostgreSQL and Oracle, 5 s SQLite's busy timeout).
   AITDR_STORE_STATEMENT_TIMEOUT_MS: positiveInt.optional(),
@@ -50,7 +51,8 @@ export interface CollectorConfig {
   readonly host: string;
   readonly port: number;
   readonly store: string;
-  readonly spoolDirectory: string;
+  /** Where the collector keeps its state: its intake journal (`intake/`) and its table exporter's state (`store/`). */
+  readonly stateDirectory: string;
   readonly spoolMaxBytes: number;
   /** The store's statement timeout (PostgreSQL statement_timeout, Oracle callTimeout, SQLite busy_timeout); default the dialect's. */
   readonly storeStatementTimeoutMs?: number;
@@ -75,17 +77,21 @@ export interface CollectorConfig {
 export class ConfigError extends Error {}
 
 /** Where the collector keeps its journal and its exporter's state unless told: one directory per store. */
-export const DEFAULT_SPOOL_ROOT = './data/collector';
+export const DEFAULT_COLLECTOR_STATE_ROOT = './data/collector';
+/** @deprecated Renamed `DEFAULT_COLLECTOR_STATE_ROOT`; removed in the next release. */
+export const DEFAULT_SPOOL_ROOT = DEFAULT_COLLECTOR_STATE_ROOT;
 
-export function defaultSpoolDirectory(store: string): string {
-  return join(DEFAULT_SPOOL_ROOT, storeStateKey(parseStoreUrl(store)));
+export function defaultCollectorStateDirectory(store: string): string {
+  return join(DEFAULT_COLLECTOR_STATE_ROOT, storeStateKey(parseStoreUrl(store)));
 }
+/** @deprecated Renamed `defaultCollectorStateDirectory`; removed in the next release. */
+export const defaultSpoolDirectory = defaultCollectorStateDirectory;
 
-function spoolDirectoryFor(store: string): string {
+function stateDirectoryFor(store: string): string {
   try {
-    return defaultSpoolDirectory(store);
+    return defaultCollectorStateDirectory(store);
   } catch (error) {
-    throw new ConfigError(`invalid configuration: AITDR_STORE_URL: ${(error as Error).message}`);
+    throw new ConfigError(`invalid configuration: AITDR_STORE: ${(error as Error).message}`);
   }
 }
 
@@ -94,8 +100,8 @@ function spoolDirectoryFor(store: string): string {
  * Traces journalled or spooled there are not lost, but a collector started with today's defaults
  * does not see them: the CLI says so.
  */
-export function legacySpoolDirectory(): string | undefined {
-  const legacy = DEFAULT_SPOOL_ROOT;
+export function legacyStateDirectory(): string | undefined {
+  const legacy = DEFAULT_COLLECTOR_STATE_ROOT;
   return ['intake', 'store'].some((part) => existsSync(join(legacy, part))) ? legacy : undefined;
 }
 
@@ -106,12 +112,12 @@ export function settingDefaults(): Partial<Record<SettingName, string>> {
     const parsed = SETTINGS.shape[name].safeParse(undefined);
     if (parsed.success && parsed.data !== undefined) defaults[name] = String(parsed.data);
   }
-  defaults.AITDR_SPOOL_DIR = `${DEFAULT_SPOOL_ROOT}/<dialect>-<hash of the store URL>`;
+  defaults.AITDR_COLLECTOR_STATE_DIR = `${DEFAULT_COLLECTOR_STATE_ROOT}/<dialect>-<hash of the store URL>`;
   defaults.AITDR_STORE_STATEMENT_TIMEOUT_MS = "the dialect's: 10000, SQLite 5000";
   return defaults;
 }
 
-/** Reads a `KEY=value` file; unknown keys are errors, so a typo does not pass silently. */
+/** Reads a `KEY=value` file; unknown keys are errors, so a typo does not pass silently (old names of renamed settings are read). */
 export function readConfigFile(path: string): Record<string, string> {
   let text: string;
   try {
@@ -122,17 +128,23 @@ export function readConfigFile(path: string): Record<string, string> {
     );
   }
   const values = parseEnvFile(text);
-  const unknown = Object.keys(values).filter((key) => !SETTING_NAMES.includes(key as SettingName));
+  const unknown = Object.keys(values).filter(
+    (key) => !SETTING_NAMES.includes(key as SettingName) && !(key in RENAMED_SETTINGS),
+  );
   if (unknown.length > 0) throw new ConfigError(`${path}: unknown setting(s) ${unknown.join(', ')}`);
   return values;
 }
 
-/** Validates merged settings (later sources win) into a config, or throws ConfigError listing every problem. */
+/**
+ * Validates merged settings (later sources win) into a config, or throws ConfigError listing every
+ * problem. Old names of renamed settings count where the new name is not set (the CLI warns).
+ */
 export function resolveConfig(...sources: Readonly<Record<string, string | undefined>>[]): CollectorConfig {
   const merged: Record<string, string> = {};
   for (const source of sources) {
+    const current = withCurrentSettingNames(source);
     for (const name of SETTING_NAMES) {
-      const value = source[name];
+      const value = current[name];
       if (value !== undefined && value !== '') merged[name] = value;
     }
   }
@@ -155,8 +167,8 @@ export function resolveConfig(...sources: Readonly<Record<string, string | undef
   return {
     host: s.AITDR_COLLECTOR_HOST,
     port: s.AITDR_COLLECTOR_PORT,
-    store: s.AITDR_STORE_URL,
-    spoolDirectory: s.AITDR_SPOOL_DIR ?? spoolDirectoryFor(s.AITDR_STORE_URL),
+    store: s.AITDR_STORE,
+    stateDirectory: s.AITDR_COLLECTOR_STATE_DIR ?? stateDirectoryFor(s.AITDR_STORE),
     spoolMaxBytes: s.AITDR_SPOOL_MAX_BYTES,
     ...(s.AITDR_STORE_STATEMENT_TIMEOUT_MS === undefined
       ? {}

@@ -1,178 +1,20 @@
 #!/usr/bin/env node
-/**
- * The collector's command line: reads the configuration (flags over environment over file over
- * defaults), starts the collector, and shuts it down gracefully on SIGTERM/SIGINT. Exit codes:
- * 0 after a clean shutdown, 1 on a failure, 2 for a bad command line or configuration.
- */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { DriverUnavailableError, redactStoreUrl } from '@aitdr/exporter';
-import type { FastifyBaseLogger } from 'fastify';
-import {
-  ConfigError,
-  legacySpoolDirectory,
-  readConfigFile,
-  resolveConfig,
-  settingDefaults,
-} from './config.js';
-import type { SettingName } from './config.js';
-import { startCollector } from './start-collector.js';
+/** The `aitdr-collector` bin: the command on this process's arguments, environment and signals. */
+import { startCollectorCommand } from './collector-command.js';
+import type { CollectorCommandHandle } from './collector-command.js';
 
-const FLAGS: Record<string, { setting: SettingName; help: string }> = {
-  store: { setting: 'AITDR_STORE_URL', help: 'store URL: sqlite:<path>, postgres://…, oracle://…' },
-  host: { setting: 'AITDR_COLLECTOR_HOST', help: 'address to listen on' },
-  port: { setting: 'AITDR_COLLECTOR_PORT', help: 'port to listen on' },
-  'spool-dir': { setting: 'AITDR_SPOOL_DIR', help: 'directory of the intake journal and store spool' },
-  'store-timeout-ms': {
-    setting: 'AITDR_STORE_STATEMENT_TIMEOUT_MS',
-    help: 'longest a store statement may take; past it the write is retried, then spooled',
-  },
-  'spool-max-bytes': { setting: 'AITDR_SPOOL_MAX_BYTES', help: 'byte cap of the journal and of the spool' },
-  'max-body-bytes': { setting: 'AITDR_MAX_BODY_BYTES', help: 'largest request body, after decompression' },
-  'wait-ms': { setting: 'AITDR_TRACE_WAIT_MS', help: 'quiet time before a trace with its root is written' },
-  'max-wait-ms': { setting: 'AITDR_TRACE_MAX_WAIT_MS', help: 'longest a trace waits for its root' },
-  'max-held-spans': { setting: 'AITDR_MAX_HELD_SPANS', help: 'spans held, and being written (429 beyond)' },
-  'max-pending-traces': { setting: 'AITDR_MAX_PENDING_TRACES', help: 'traces being written; 429 beyond' },
-  'grpc-port': { setting: 'AITDR_GRPC_PORT', help: 'OTLP/gRPC port, or off (default 4317)' },
-  'tls-cert': { setting: 'AITDR_TLS_CERT_FILE', help: 'PEM certificate chain: both ports serve TLS' },
-  'tls-key': { setting: 'AITDR_TLS_KEY_FILE', help: 'PEM private key of the certificate' },
-  forward: { setting: 'AITDR_FORWARD_ENDPOINT', help: 'also forward requests to this OTLP/HTTP endpoint' },
-  'log-level': { setting: 'AITDR_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
-  'install-schema': {
-    setting: 'AITDR_INSTALL_SCHEMA',
-    help: 'install/upgrade the schema on start: 1 or 0 (default: SQLite only)',
-  },
+// Listening before the start: a signal arriving once "collector started" is logged, before the
+// handle is back, must still shut down cleanly rather than kill the process by default action.
+const started: { handle?: CollectorCommandHandle } = {};
+const early: NodeJS.Signals[] = [];
+const onSignal = (signal: NodeJS.Signals) => {
+  if (started.handle === undefined) early.push(signal);
+  else void started.handle.stop(signal).then((code) => process.exit(code));
 };
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
 
-const DEFAULTS = settingDefaults();
-
-const USAGE = `Usage: aitdr-collector [options]
-
-Receives OTLP/HTTP traces on POST /v1/traces and OTLP/gRPC traces (TraceService/Export) and
-writes them to the nine tables.
-Every option is also an environment variable and a key of the config file; flags win over the
-environment, which wins over the file. The bearer token is read only from AITDR_COLLECTOR_TOKEN
-(or the file), never from a flag, so it does not show in process lists.
-
-Options:
-  --config <file>           KEY=value settings file (also AITDR_COLLECTOR_CONFIG)
-${Object.entries(FLAGS)
-  .map(([flag, { setting, help }]) => {
-    const fallback = DEFAULTS[setting];
-    return `  --${`${flag} <value>`.padEnd(23)} ${help} [${setting}${fallback === undefined ? '' : `, default ${fallback}`}]`;
-  })
-  .join('\n')}
-  -h, --help                show this help
-`;
-
-/** Routes OpenTelemetry's diag messages (the exporter's warnings) into the JSON log. */
-function logDiagTo(log: FastifyBaseLogger): void {
-  diag.setLogger(
-    {
-      error: (message, ...args) => log.error({ args }, message),
-      warn: (message, ...args) => log.warn({ args }, message),
-      info: (message, ...args) => log.info({ args }, message),
-      debug: (message, ...args) => log.debug({ args }, message),
-      verbose: (message, ...args) => log.trace({ args }, message),
-    },
-    DiagLogLevel.INFO,
-  );
-}
-
-async function main(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    process.stderr.write(`aitdr-collector: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-
-  let config;
-  try {
-    const configFile = parsed.values.config ?? process.env.AITDR_COLLECTOR_CONFIG;
-    const fromFile = configFile ? readConfigFile(configFile) : {};
-    const values = parsed.values as Record<string, string | boolean | undefined>;
-    const fromFlags = Object.fromEntries(
-      Object.entries(FLAGS).map(([flag, { setting }]) => [setting, values[flag] as string | undefined]),
-    );
-    config = resolveConfig(fromFile, process.env, fromFlags);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`aitdr-collector: ${error.message}\n`);
-    return 2;
-  }
-
-  let collector;
-  try {
-    collector = await startCollector({ ...config, logger: { level: config.logLevel } });
-  } catch (error) {
-    // A store whose driver is missing is a configuration problem: say which package to install.
-    if (!(error instanceof DriverUnavailableError)) throw error;
-    process.stderr.write(`aitdr-collector: ${error.message}\n`);
-    return 2;
-  }
-  const log = collector.app.log;
-  logDiagTo(log);
-  log.info(
-    { url: collector.url, grpcUrl: collector.grpcUrl, store: redactStoreUrl(config.store) },
-    'collector started',
-  );
-  const legacy = legacySpoolDirectory();
-  if (legacy !== undefined && resolve(legacy) !== resolve(config.spoolDirectory)) {
-    log.warn(
-      { directory: legacy, spoolDirectory: config.spoolDirectory },
-      `an earlier version's collector state is in ${legacy}: it may hold traces not yet stored; ` +
-        `start once with --spool-dir ${legacy} (and the store it wrote to) to store them, then remove its intake and store folders`,
-    );
-  }
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without finishing the shutdown');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down: writing held traces');
-      collector.close().then(
-        () => {
-          log.info('collector stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          log.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
-}
-
-// `pnpm run collector -- --port 1` passes the `--` through; it separates nothing here.
-const argv = process.argv.slice(2);
-main(argv[0] === '--' ? argv.slice(1) : argv).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`aitdr-collector: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+const run = await startCollectorCommand(process.argv.slice(2), process.env, process);
+if (typeof run === 'number') process.exit(run);
+started.handle = run;
+for (const signal of early.splice(0)) onSignal(signal);

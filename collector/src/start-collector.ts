@@ -1,6 +1,6 @@
 /**
  * Assembles a running collector: table exporter, intake journal, trace assembler, metrics,
- * optional forwarder, and the HTTP app listening on its port. Used by the CLI (`server.ts`), the
+ * optional forwarder, and the HTTP app listening on its port. Used by the CLI (`collector-command.ts`), the
  * demo (in-process, on an ephemeral port) and the tests.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -8,24 +8,30 @@ import { join } from 'node:path';
 import { createTableExporter, parseStoreUrl, STORE_STATEMENT_TIMEOUT_VARIABLE } from '@aitdr/exporter';
 import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { diag } from '@opentelemetry/api';
+import { warnRenamed } from '@aitdr/conventions';
 import { SpoolJournal } from './assembler/spool-journal.js';
 import { TraceAssembler } from './assembler/trace-assembler.js';
 import { resolveConfig } from './config.js';
 import type { CollectorConfig } from './config.js';
 import { GrpcReceiver } from './grpc/grpc-receiver.js';
 import { buildCollectorApp } from './http/app.js';
-import { Forwarder } from './http/forwarder.js';
-import type { ForwardingStatus } from './http/forwarder.js';
-import type { Health, Readiness } from './receiver/intake.js';
-import { CollectorMetrics } from './http/metrics.js';
+import { Forwarder } from './receiver/forwarder.js';
+import type { ForwardingStatus } from './receiver/forwarder.js';
+import type { Health, Readiness } from './receiver/readiness.js';
+import { CollectorMetrics } from './receiver/metrics.js';
 
 export interface StartCollectorOptions extends Partial<CollectorConfig> {
+  /** @deprecated Renamed `stateDirectory`; read until the next release. */
+  readonly spoolDirectory?: string;
   /** Fastify logger option; default false (the CLI passes JSON logging at its level). */
   readonly logger?: FastifyServerOptions['logger'];
   /** How often readiness re-checks the store. Default 5000 ms. */
   readonly storeCheckIntervalMs?: number;
   /** Tuning of the table exporter (retries, breaker, batch size); the store and spool come from the config. */
   readonly exporter?: Omit<TableExporterOptions, 'store' | 'stateDirectory'>;
+  /** Where the store's password (`AITDR_STORE_PASSWORD`) is read from. Default `process.env`. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningCollector {
@@ -46,9 +52,9 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** The table exporter's state directory (its spool, parked traces, dead letters) within a collector's spool directory. */
-export function collectorStoreStateDirectory(spoolDirectory: string): string {
-  return join(spoolDirectory, 'store');
+/** The table exporter's state directory (its spool, parked traces, dead letters) within a collector's state directory. */
+export function collectorStoreStateDirectory(stateDirectory: string): string {
+  return join(stateDirectory, 'store');
 }
 
 /**
@@ -56,24 +62,34 @@ export function collectorStoreStateDirectory(spoolDirectory: string): string {
  * CLI passes its configured port (4317 by default).
  */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
-  const { logger, storeCheckIntervalMs, exporter: exporterOptions, ...overrides } = options;
-  // The defaults of the store given (the spool directory is one per store); in process, no gRPC
+  const {
+    logger,
+    storeCheckIntervalMs,
+    exporter: exporterOptions,
+    environment,
+    spoolDirectory,
+    ...given
+  } = options;
+  if (spoolDirectory !== undefined)
+    warnRenamed('startCollector({ spoolDirectory })', 'stateDirectory', (line) => diag.warn(line));
+  const overrides = { ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }), ...given };
+  // The defaults of the store given (the state directory is one per store); in process, no gRPC
   // port unless one is given.
   const defaults = resolveConfig({
     AITDR_GRPC_PORT: 'off',
-    ...(overrides.store === undefined ? {} : { AITDR_STORE_URL: overrides.store }),
+    ...(overrides.store === undefined ? {} : { AITDR_STORE: overrides.store }),
   });
   const config: CollectorConfig = { ...defaults, ...withoutUndefined(overrides) };
   // Read before anything opens, so a missing file is a configuration error with nothing to undo.
   const tls = config.tls
     ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
     : undefined;
-  await mkdir(config.spoolDirectory, { recursive: true });
+  await mkdir(config.stateDirectory, { recursive: true });
 
   // The journal first: its directory lock decides which of two collectors started on one spool
   // directory runs, before the other touches the exporter's state.
   const journal = await SpoolJournal.open({
-    directory: join(config.spoolDirectory, 'intake'),
+    directory: join(config.stateDirectory, 'intake'),
     maxBytes: config.spoolMaxBytes,
   });
   let exporter: TableExporter;
@@ -88,15 +104,14 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       // Several instances may share the store, each getting part of a trace: spans of no stage that
       // reach this one before their query row is written elsewhere wait for it instead of being lost.
       parking: { unattachedSpans: true, ...exporterOptions?.parking },
-      store:
-        config.storeStatementTimeoutMs === undefined
-          ? config.store
-          : parseStoreUrl(config.store, {
-              ...process.env,
-              [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs),
-            }),
+      store: parseStoreUrl(config.store, {
+        ...(environment ?? process.env),
+        ...(config.storeStatementTimeoutMs === undefined
+          ? {}
+          : { [STORE_STATEMENT_TIMEOUT_VARIABLE]: String(config.storeStatementTimeoutMs) }),
+      }),
       ...(config.installSchema === undefined ? {} : { installSchema: config.installSchema }),
-      stateDirectory: collectorStoreStateDirectory(config.spoolDirectory),
+      stateDirectory: collectorStoreStateDirectory(config.stateDirectory),
       spool: { ...exporterOptions?.spool, maxBytes: config.spoolMaxBytes },
     });
   } catch (error) {

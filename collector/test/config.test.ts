@@ -1,15 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfigFile, resolveConfig } from '../src/config.js';
-import { createTemporaryDirectory } from '../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 describe('resolveConfig', () => {
   it('applies defaults, and later sources win over earlier ones', () => {
     const config = resolveConfig(
-      { AITDR_COLLECTOR_PORT: '5000', AITDR_STORE_URL: 'sqlite:./a.db' },
+      { AITDR_COLLECTOR_PORT: '5000', AITDR_STORE: 'sqlite:./a.db' },
       { AITDR_COLLECTOR_PORT: '6000' },
     );
     expect(config).toMatchObject({
@@ -33,13 +32,13 @@ describe('resolveConfig', () => {
   });
 
   it('keeps one spool directory per store by default', () => {
-    const a = resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db' }).spoolDirectory;
-    const b = resolveConfig({ AITDR_STORE_URL: 'sqlite:./b.db' }).spoolDirectory;
+    const a = resolveConfig({ AITDR_STORE: 'sqlite:./a.db' }).stateDirectory;
+    const b = resolveConfig({ AITDR_STORE: 'sqlite:./b.db' }).stateDirectory;
     expect(a).toMatch(/^data\/collector\/sqlite-[0-9a-f]{12}$/);
     expect(b).not.toBe(a);
-    expect(resolveConfig({ AITDR_STORE_URL: 'sqlite:./a.db', AITDR_SPOOL_DIR: '/x' }).spoolDirectory).toBe(
-      '/x',
-    );
+    expect(
+      resolveConfig({ AITDR_STORE: 'sqlite:./a.db', AITDR_COLLECTOR_STATE_DIR: '/x' }).stateDirectory,
+    ).toBe('/x');
   });
 
   it('lists every problem in one ConfigError naming the settings', () => {
@@ -47,7 +46,7 @@ describe('resolveConfig', () => {
       try {
         resolveConfig({
           AITDR_COLLECTOR_PORT: 'http',
-          AITDR_STORE_URL: 'mysql://x',
+          AITDR_STORE: 'mysql://x',
           AITDR_COLLECTOR_TOKEN: 'short',
         });
       } catch (caught) {
@@ -58,7 +57,7 @@ describe('resolveConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toMatch(/AITDR_COLLECTOR_PORT: /);
     expect(error.message).toMatch(
-      /AITDR_STORE_URL: must start with sqlite:, postgres:\/\/, postgresql:\/\/ or oracle:\/\//,
+      /AITDR_STORE: must start with sqlite:, postgres:\/\/, postgresql:\/\/ or oracle:\/\//,
     );
     expect(error.message).toMatch(/AITDR_COLLECTOR_TOKEN: must be at least 16 characters/);
   });
@@ -114,35 +113,5 @@ describe('readConfigFile', () => {
     expect(() => readConfigFile(join(dir.path, 'missing.env'))).toThrow(
       /cannot read config file .*missing.env: ENOENT/,
     );
-  });
-});
-
-describe('aitdr-collector command line', () => {
-  const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--conditions=aitdr-source', '--import', 'tsx', server, ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, AITDR_STORE_URL: '' },
-    });
-
-  it('prints help and exits 0', () => {
-    const result = run('--help');
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: aitdr-collector \[options\]/);
-    // Every setting that has a default shows it, the store and the spool directory included.
-    expect(result.stdout).toContain('[AITDR_STORE_URL, default sqlite:./data/training.db]');
-    expect(result.stdout).toContain(
-      '[AITDR_SPOOL_DIR, default ./data/collector/<dialect>-<hash of the store URL>]',
-    );
-    expect(result.stdout).toContain('[AITDR_TRACE_WAIT_MS, default 1000]');
-  });
-
-  it('exits 2 with one line on stderr for a bad flag or a bad setting', () => {
-    const flag = run('--prot', '1');
-    expect(flag.status).toBe(2);
-    expect(flag.stderr.split('\n')[0]).toMatch(/^aitdr-collector: Unknown option '--prot'/);
-    const setting = run('--port', 'many');
-    expect(setting.status).toBe(2);
-    expect(setting.stderr).toMatch(/^aitdr-collector: invalid configuration: AITDR_COLLECTOR_PORT: .*\n$/);
   });
 });

@@ -76,7 +76,7 @@ describe.skipIf(!mounted)('collector whose journal disk fills up', () => {
   });
 
   it('answers 503 rather than acknowledging what it cannot keep, says why, and recovers', async () => {
-    const args = ['--store', store.url, '--spool-dir', join(disk, 'spool'), '--wait-ms', '50'];
+    const args = ['--store', store.url, '--state-dir', join(disk, 'spool'), '--wait-ms', '50'];
     let running = await spawnCollector(args);
     collector = running;
     const load = OtlpLoad.start({ url: () => running.url, clients: 4, tracesPerSecond: 40 });

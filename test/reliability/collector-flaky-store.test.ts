@@ -43,7 +43,7 @@ describe('collector on a flaky PostgreSQL link', () => {
     collector = await startCollector({
       store: proxied.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
       exporter: {
         batchSize: 8,

@@ -131,7 +131,7 @@ describe('collector under hostile and broken input', () => {
       [
         '--store',
         store.url,
-        '--spool-dir',
+        '--state-dir',
         join(dir.path, 'spool'),
         '--max-body-bytes',
         String(MAX_BODY_BYTES),

@@ -123,7 +123,7 @@ describe('three collectors on one PostgreSQL database, behind a front', () => {
   const args = (i: number) => [
     '--store',
     store.url,
-    '--spool-dir',
+    '--state-dir',
     join(dir.path, `instance-${i}`),
     '--wait-ms',
     '100',

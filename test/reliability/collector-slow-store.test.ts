@@ -52,7 +52,7 @@ describe('collector in front of a slow store', () => {
     collector = await startCollector({
       store: store.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
       maxPendingTraces: MAX_PENDING_TRACES,
       maxHeldSpans: MAX_HELD_SPANS,

@@ -41,7 +41,7 @@ describe('collector on PostgreSQL through a store outage under steady load', () 
     collector = await startCollector({
       store: proxied.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
       storeCheckIntervalMs: 250,
       exporter: {

@@ -11,7 +11,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCollector } from '@aitdr/collector';
 import type { RunningCollector } from '@aitdr/collector';
-import { protobufBody, queryTrace } from '../../collector/test/support/spans.js';
+import { protobufBody, queryTrace } from '@aitdr/collector/test/support/spans.js';
 import { scrapeMetrics, storedTraceIds } from '../support/reliability.js';
 import { sqliteStore } from '../support/stores.js';
 import type { StoreUnderTest } from '../support/stores.js';
@@ -29,7 +29,7 @@ describe('collector with a bearer token', () => {
     collector = await startCollector({
       store: store.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
       token: TOKEN,
     });

@@ -28,7 +28,7 @@ import type { TableExporter } from '@aitdr/exporter';
 import { TABLES, tableForStage } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
 import { RpcStatusType } from '../../collector/src/otlp/trace-proto.js';
-import { jsonBody, protobufBody } from '../../collector/test/support/spans.js';
+import { jsonBody, protobufBody } from '@aitdr/collector/test/support/spans.js';
 import { hostileText } from '../support/hostile-strings.js';
 import { postgresStore, sqliteStore } from '../support/stores.js';
 import type { StoreUnderTest } from '../support/stores.js';
@@ -161,7 +161,7 @@ describe.each([
     collector = await startCollector({
       store: store.url,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
     });
     exporter = createTableExporter({ store: store.url, stateDirectory: join(dir.path, 'in-process') });

@@ -44,7 +44,7 @@ describe('collector under steady load from several client processes', () => {
 
   beforeAll(async () => {
     store = await postgresStore();
-    collector = await spawnCollector(['--store', store.url, '--spool-dir', join(dir.path, 'spool')]);
+    collector = await spawnCollector(['--store', store.url, '--state-dir', join(dir.path, 'spool')]);
   });
 
   afterAll(async () => {

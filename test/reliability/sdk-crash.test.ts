@@ -1,7 +1,7 @@
 /**
  * An application recording in-process (the table exporter with its on-disk spool) is SIGKILLed
  * and restarted on the same spool directory, as a supervisor would restart it: from a fresh
- * working directory each time, with AITDR_SPOOL_DIRECTORY naming the spool.
+ * working directory each time, with AITDR_STATE_DIR naming the state directory.
  * - sync mode: every query the app was told was recorded is stored; so is every query refused
  *   with STORE_UNAVAILABLE (the refusal says "kept on the spool, not committed yet");
  * - async mode, store down: what a forceFlush put on the spool is replayed after the restart.
@@ -46,7 +46,7 @@ describe('an application recording in-process, killed and restarted on its spool
     workingDirectories.push(workingDirectory);
     app = spawnTs(APP, {
       cwd: workingDirectory.path,
-      env: { AITDR_STORE: storeUrl, AITDR_SPOOL_DIRECTORY: join(dir.path, 'spool'), ...env },
+      env: { AITDR_STORE: storeUrl, AITDR_STATE_DIR: join(dir.path, 'spool'), ...env },
     });
     return app;
   };

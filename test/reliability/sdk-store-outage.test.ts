@@ -37,7 +37,7 @@ describe('an application recording in-process through a store outage', () => {
     recorder = await createRecorder({
       store: proxied.url,
       storeOptions: {
-        spoolDirectory: join(dir.path, 'state'),
+        stateDirectory: join(dir.path, 'state'),
         retry: { retries: 1, minDelayMs: 10, maxDelayMs: 50 },
         breaker: { resetTimeoutMs: 500 },
         replayIntervalMs: 200,

@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Rng } from '@aitdr/demo';
-import { jsonBody, protobufBody } from '../../collector/test/support/spans.js';
+import { jsonBody, protobufBody } from '@aitdr/collector/test/support/spans.js';
 import { ExportTraceServiceRequestType } from '../../collector/src/otlp/trace-proto.js';
 
 export const PROTOBUF = 'application/x-protobuf';

@@ -4,7 +4,7 @@
  * what the collector answered, so a test can hold the tables to "stored = acknowledged".
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { protobufBody, queryTrace } from '../../collector/test/support/spans.js';
+import { protobufBody, queryTrace } from '@aitdr/collector/test/support/spans.js';
 
 export interface LoadOptions {
   /** The collector's base URL; a function when it changes (a restarted collector gets a new port). */

@@ -1,6 +1,6 @@
 /**
  * An application that records queries in-process (the table exporter with its on-disk spool),
- * set up from the environment as an app would be: AITDR_STORE, AITDR_SPOOL_DIRECTORY,
+ * set up from the environment as an app would be: AITDR_STORE, AITDR_STATE_DIR,
  * AITDR_RECORDING_MODE. The reliability tests run it as a child process so they can SIGKILL it.
  *
  * APP_PHASE=record records queries until killed, one JSON line per event on stdout:

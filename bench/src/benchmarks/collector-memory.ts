@@ -13,9 +13,9 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TcpProxy } from '../../../test/support/tcp-proxy.js';
-import { createTemporaryDatabase } from '../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { TcpProxy } from '@aitdr/tests/support/tcp-proxy.js';
+import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import type { CollectorMessage } from '../collector/collector-process.js';
 import type { LoadSenderMessage, LoadSenderOptions } from '../collector/load-sender.js';
 import { forkSource, residentSet } from '../harness/child-process.js';
@@ -84,7 +84,7 @@ function slopePerMinute(points: readonly (readonly [number, number])[]): number 
 async function openTraces(directory: string, shapesFile: string): Promise<void> {
   const { child, url, pid } = await startCollector({
     store: `sqlite:${join(directory, 'open.db')}`,
-    spoolDirectory: join(directory, 'open-collector'),
+    stateDirectory: join(directory, 'open-collector'),
     spoolMaxBytes: OPEN_JOURNAL_MAX_BYTES,
     maxWaitMs: 3_600_000,
   });
@@ -164,7 +164,7 @@ async function outage(directory: string, shapesFile: string): Promise<void> {
     pid,
   } = await startCollector({
     store: url.toString(),
-    spoolDirectory: join(directory, 'outage-collector'),
+    stateDirectory: join(directory, 'outage-collector'),
     spoolMaxBytes: SPOOL_MAX_BYTES,
   });
   const sender = forkSource<LoadSenderMessage>('collector/load-sender.ts', {
@@ -221,7 +221,7 @@ async function outage(directory: string, shapesFile: string): Promise<void> {
     }
     const last = samples.at(-1)!;
     log(
-      `outage: sent ${sent.traces} traces in ${sent.requests} requests, ${sent.failedRequests} refused; written ${last.metrics.traces_written_total}, dropped ${last.metrics.traces_dropped_total}`,
+      `outage: sent ${sent.traces} traces in ${sent.requests} requests, ${sent.failedRequests} refused; written ${last.metrics.traces_written_total}, dropped by the writer (kept and retried) ${last.metrics.traces_dropped_by_writer_total}`,
     );
     emitFigure({
       benchmark: BENCH,

@@ -16,8 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { TABLES } from '@aitdr/schema';
 import type { TableExporterStatus } from '@aitdr/exporter';
-import { createTemporaryDatabase } from '../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import type { CollectorMessage } from '../collector/collector-process.js';
 import type { OtlpClientMessage, OtlpClientOptions } from '../collector/otlp-client.js';
 import { forkSource } from '../harness/child-process.js';
@@ -53,7 +53,7 @@ async function statusOf({ child }: Collector) {
 async function startCollector(store: string, directory: string): Promise<Collector> {
   const child = forkSource<CollectorMessage>(
     'collector/collector-process.ts',
-    { store, spoolDirectory: directory, waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    { store, stateDirectory: directory, waitMs: WAIT_MS, maxWaitMs: 30_000 },
     ['--max-semi-space-size=64'],
   );
   const { url } = await child.next<Extract<CollectorMessage, { type: 'started' }>>('started');

@@ -14,8 +14,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TableExporterStatus } from '@aitdr/exporter';
-import { createTemporaryDatabase } from '../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import type { CollectorMessage } from '../collector/collector-process.js';
 import type { OtlpClientMessage, OtlpClientOptions } from '../collector/otlp-client.js';
 import { forkSource } from '../harness/child-process.js';
@@ -91,7 +91,7 @@ async function runCollector(
 ): Promise<CollectorRun> {
   const collector = forkSource<CollectorMessage>(
     'collector/collector-process.ts',
-    { store, spoolDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    { store, stateDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
     [
       COLLECTOR_YOUNG_GENERATION,
       ...(cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDirectory}`] : []),

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { RowValue } from '@aitdr/exporter';
+import type { RowValue } from '@aitdr/exporter/internals';
 import { TABLES, schemaInstallStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { insertColumns } from './mapped-rows.js';

@@ -52,9 +52,6 @@ export interface QueryShape {
   readonly feedback: Omit<UserFeedbackFields, 'queryId'>;
 }
 
-/** Spans per recorded query: the root, eight stage spans in its trace and the feedback span. */
-export const SPANS_PER_QUERY = { root: 1, stagesInTrace: 8, feedback: 1 } as const;
-
 class LocalModelTimeout extends Error {
   override readonly name = 'ModelTimeoutError';
 }

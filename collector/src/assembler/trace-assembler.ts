@@ -11,12 +11,10 @@ import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { stageOf } from '@aitdr/conventions';
 import type { TraceWriter } from '@aitdr/conventions';
-import { BackpressureError } from '../receiver/intake.js';
-import type { IntakeRequest, TraceIntake } from '../receiver/intake.js';
-import type { HeldTraces } from '../http/metrics.js';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
-import { decodeJsonRequest } from '../otlp/decode-json.js';
-import { decodeProtobufRequest } from '../otlp/decode-protobuf.js';
+import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
+import { BackpressureError } from './intake-port.js';
+import type { HeldTraces, IntakeRequest, TraceIntake } from './intake-port.js';
 import type { IntakeJournal, JournalId } from './intake-journal.js';
 
 export interface TraceAssemblerOptions {
@@ -32,10 +30,6 @@ export interface TraceAssemblerOptions {
   readonly maxHeldSpans?: number;
   /** Traces being written at once; past it requests wait for room (`maxRoomWaitMs`), then get 429. Default 2000. */
   readonly maxPendingTraces?: number;
-  /** Trace IDs remembered after release, so their late spans are written without waiting for a root. Default 100000. */
-  readonly rememberReleased?: number;
-  /** Seconds clients are told to wait in Retry-After. Default 5. */
-  readonly retryAfterSeconds?: number;
   /**
    * How long a request waits for room among the traces being written before it gets 429.
    * Default 5000 ms (OTLP exporters time out after 10 s): a burst slows its senders down by the
@@ -57,6 +51,11 @@ interface HeldTrace {
   readonly late: boolean;
 }
 
+/** Seconds clients are told to wait in Retry-After. */
+const RETRY_AFTER_SECONDS = 5;
+/** Trace IDs remembered after release, so their late spans are written without waiting for a root. */
+const REMEMBERED_RELEASED_TRACES = 100_000;
+
 const ENCODING_BYTE: Record<OtlpEncoding, number> = { protobuf: 1, json: 2 };
 const ENCODING_PREFIX = { protobuf: Buffer.from([1]), json: Buffer.from([2]) } as const;
 
@@ -71,10 +70,8 @@ export function journalParts(encoding: OtlpEncoding, body: Buffer): readonly Buf
 }
 
 function decodeRecord(record: Buffer): readonly ReadableSpan[] {
-  const body = record.subarray(1);
-  return record[0] === ENCODING_BYTE.protobuf
-    ? decodeProtobufRequest(body).spans
-    : decodeJsonRequest(body.toString('utf8')).spans;
+  return decodeTraceRequest(record[0] === ENCODING_BYTE.protobuf ? 'protobuf' : 'json', record.subarray(1))
+    .spans;
 }
 
 /**
@@ -90,8 +87,6 @@ export class TraceAssembler implements TraceIntake {
   private readonly maxWaitMs: number;
   private readonly maxHeldSpans: number;
   private readonly maxPendingTraces: number;
-  private readonly rememberReleased: number;
-  private readonly retryAfterSeconds: number;
   private readonly maxRoomWaitMs: number;
   private readonly now: () => number;
   /** Requests waiting for room among the traces being written. */
@@ -122,8 +117,6 @@ export class TraceAssembler implements TraceIntake {
     this.maxWaitMs = options.maxWaitMs ?? 30_000;
     this.maxHeldSpans = options.maxHeldSpans ?? 200_000;
     this.maxPendingTraces = options.maxPendingTraces ?? 2000;
-    this.rememberReleased = options.rememberReleased ?? 100_000;
-    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
     this.maxRoomWaitMs = options.maxRoomWaitMs ?? 5000;
     this.now = options.now ?? Date.now;
   }
@@ -136,11 +129,11 @@ export class TraceAssembler implements TraceIntake {
   }
 
   async accept(request: IntakeRequest): Promise<void> {
-    if (this.closed) throw new BackpressureError(503, this.retryAfterSeconds, 'collector is shutting down');
+    if (this.closed) throw new BackpressureError(503, RETRY_AFTER_SECONDS, 'collector is shutting down');
     if (this.pendingTraces >= this.maxPendingTraces && !(await this.roomWithin(this.maxRoomWaitMs))) {
       throw new BackpressureError(
         429,
-        this.retryAfterSeconds,
+        RETRY_AFTER_SECONDS,
         `store is behind: ${this.pendingTraces} traces being written`,
       );
     }
@@ -150,7 +143,7 @@ export class TraceAssembler implements TraceIntake {
     if (this.pendingSpans > 0 && this.pendingSpans + request.spans.length > this.maxHeldSpans) {
       throw new BackpressureError(
         429,
-        this.retryAfterSeconds,
+        RETRY_AFTER_SECONDS,
         `store is behind: ${this.pendingSpans} spans being written`,
       );
     }
@@ -160,7 +153,7 @@ export class TraceAssembler implements TraceIntake {
     } catch (error) {
       throw new BackpressureError(
         503,
-        this.retryAfterSeconds,
+        RETRY_AFTER_SECONDS,
         `cannot keep traces: ${(error as Error).message}`,
       );
     }
@@ -252,7 +245,7 @@ export class TraceAssembler implements TraceIntake {
   private remember(traceId: string): void {
     this.released.delete(traceId);
     this.released.add(traceId);
-    if (this.released.size > this.rememberReleased) {
+    if (this.released.size > REMEMBERED_RELEASED_TRACES) {
       const oldest = this.released.values().next().value;
       if (oldest !== undefined) this.released.delete(oldest);
     }
@@ -303,7 +296,6 @@ export class TraceAssembler implements TraceIntake {
       traces: this.held.size,
       spans: this.heldSpans,
       releasedIncomplete: this.releasedIncomplete,
-      dropped: 0,
       pendingTraces: this.pendingTraces,
       pendingSpans: this.pendingSpans,
     };

@@ -8,10 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { FastifyBaseLogger } from 'fastify';
 import { encodeExportResponse } from '../otlp/encode-response.js';
-import type { Forwarder } from '../http/forwarder.js';
-import type { CollectorMetrics } from '../http/metrics.js';
+import type { Forwarder } from '../receiver/forwarder.js';
+import type { CollectorMetrics } from '../receiver/metrics.js';
 import { ExportPipeline, FAILURE_STATUS, exportFailureOf } from '../receiver/export-pipeline.js';
-import type { Readiness, TraceIntake } from '../receiver/intake.js';
+import type { TraceIntake } from '../assembler/intake-port.js';
+import type { Readiness } from '../receiver/readiness.js';
 import { STATUS_DETAILS_KEY, encodeRetryStatus } from './status-details.js';
 
 export const TRACE_SERVICE_NAME = 'opentelemetry.proto.collector.trace.v1.TraceService';

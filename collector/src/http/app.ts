@@ -1,7 +1,7 @@
 /**
  * The collector's HTTP application: OTLP/HTTP trace receiver (a transport over the shared export
  * pipeline, `receiver/export-pipeline.ts`), health, readiness and metrics.
- * It holds no listening socket and reads no environment (see `server.ts`), so tests drive it
+ * It holds no listening socket and reads no environment (see `collector-command.ts`), so tests drive it
  * in-process with `inject`.
  */
 import type { IncomingMessage } from 'node:http';
@@ -15,10 +15,11 @@ import {
   FAILURE_STATUS,
   exportFailureOf,
 } from '../receiver/export-pipeline.js';
-import type { Health, Readiness, TraceIntake } from '../receiver/intake.js';
-import type { Forwarder } from './forwarder.js';
-import type { CollectorMetrics } from './metrics.js';
-import { BodyTooLargeError, readBody } from './read-body.js';
+import type { TraceIntake } from '../assembler/intake-port.js';
+import type { Health, Readiness } from '../receiver/readiness.js';
+import type { Forwarder } from '../receiver/forwarder.js';
+import type { CollectorMetrics } from '../receiver/metrics.js';
+import { BodyTooLargeError, readBody } from '../receiver/read-body.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -72,7 +73,7 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 }
 
 /** A request answered after this long is logged at info. */
-export const SLOW_REQUEST_MS = 1000;
+const SLOW_REQUEST_MS = 1000;
 
 /**
  * One line per request, when it completes, at debug: a balancer probing every second must not

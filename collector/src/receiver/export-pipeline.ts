@@ -6,16 +6,14 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { MalformedRequestError, rejectionMessage } from '../otlp/decode-result.js';
-import type { DecodedRequest } from '../otlp/decode-result.js';
-import { decodeJsonRequest } from '../otlp/decode-json.js';
-import { decodeProtobufRequest } from '../otlp/decode-protobuf.js';
+import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
 import { RPC_CODES } from '../otlp/encode-response.js';
 import type { OtlpEncoding, PartialSuccess } from '../otlp/encode-response.js';
-import type { Forwarder } from '../http/forwarder.js';
-import type { CollectorMetrics } from '../http/metrics.js';
-import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError } from '../http/read-body.js';
-import { BackpressureError } from './intake.js';
-import type { TraceIntake } from './intake.js';
+import type { Forwarder } from './forwarder.js';
+import type { CollectorMetrics } from './metrics.js';
+import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError } from './read-body.js';
+import { BackpressureError } from '../assembler/intake-port.js';
+import type { TraceIntake } from '../assembler/intake-port.js';
 
 /** Why an export request was not acknowledged, independent of the transport. */
 export type ExportFailureKind =
@@ -68,21 +66,6 @@ export function exportFailureOf(error: unknown): ExportFailure {
     return new ExportFailure(kind, error.message, error.retryAfterSeconds, error);
   }
   return new ExportFailure('internal', 'internal error while accepting traces', undefined, error);
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes an OTLP trace request body (decompressed) in either encoding. */
-export function decodeTraceRequest(encoding: OtlpEncoding, body: Buffer): DecodedRequest {
-  if (encoding === 'protobuf') return decodeProtobufRequest(body);
-  // Refused like a protobuf string that is not UTF-8, rather than stored with U+FFFD in its place.
-  let text: string;
-  try {
-    text = UTF8.decode(body);
-  } catch {
-    throw new MalformedRequestError('body is not valid UTF-8 (OTLP/JSON is UTF-8 text)');
-  }
-  return decodeJsonRequest(text);
 }
 
 export interface ExportPipelineParts {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpoolJournal } from '../../src/assembler/spool-journal.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 describe('SpoolJournal', () => {
   const dirs: { remove(): void }[] = [];

@@ -4,7 +4,7 @@ import { SpoolFullError } from '@aitdr/conventions';
 import type { RecorderStatus, TraceWriteResult, TraceWriter, WriteOptions } from '@aitdr/conventions';
 import { TraceAssembler, journalRecord } from '../../src/assembler/trace-assembler.js';
 import type { IntakeJournal, JournalId } from '../../src/assembler/intake-journal.js';
-import { BackpressureError } from '../../src/receiver/intake.js';
+import { BackpressureError } from '../../src/assembler/intake-port.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 
 /** Journal kept in memory: the assembler's contract with it, not durability, is under test here. */

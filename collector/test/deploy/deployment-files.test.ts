@@ -9,7 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { STORE_PASSWORD_VARIABLE } from '@aitdr/exporter';
 import { SETTING_NAMES, resolveConfig } from '../../src/config.js';
 import { buildCollectorApp } from '../../src/http/app.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
@@ -126,8 +126,8 @@ describe('deploy/compose', () => {
       for (const name of Object.keys(env)) expect(KNOWN_VARIABLES).toContain(name);
       expect(() => resolveConfig(env)).not.toThrow();
       expect(resolveConfig(env)).toMatchObject({ port: HTTP_PORT, grpcPort: GRPC_PORT });
-      expect(env.AITDR_STORE_URL).toMatch(/^postgres:\/\/\w+@postgres:5432\//);
-      expect(as<string[]>(service.volumes)[0]).toMatch(new RegExp(`:${env.AITDR_SPOOL_DIR}$`));
+      expect(env.AITDR_STORE).toMatch(/^postgres:\/\/\w+@postgres:5432\//);
+      expect(as<string[]>(service.volumes)[0]).toMatch(new RegExp(`:${env.AITDR_COLLECTOR_STATE_DIR}$`));
     }
   });
 
@@ -171,7 +171,7 @@ describe('deploy/kubernetes', () => {
     const mount = as<{ name: string; mountPath: string }[]>(container!.volumeMounts)[0]!;
     expect(mount).toEqual({
       name: spec.volumeClaimTemplates[0]!.metadata.name,
-      mountPath: values.AITDR_SPOOL_DIR,
+      mountPath: values.AITDR_COLLECTOR_STATE_DIR,
     });
     for (const probe of ['readinessProbe', 'livenessProbe']) {
       const path = as<{ httpGet: { path: string } }>(container![probe]).httpGet.path;

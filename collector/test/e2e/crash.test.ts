@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
-import { spawnCollector } from '../../../test/support/collector-process.js';
-import type { CollectorProcess } from '../../../test/support/collector-process.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
+import { spawnCollector } from '@aitdr/tests/support/collector-process.js';
+import type { CollectorProcess } from '@aitdr/tests/support/collector-process.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 import { eventually, selectAll } from './support.js';
 
@@ -16,7 +16,7 @@ describe('collector killed mid-load', () => {
 
   it('keeps every acknowledged trace, exactly once, across two SIGKILLs', async () => {
     const database = join(dir.path, 'training.db');
-    const args = ['--store', `sqlite:${database}`, '--spool-dir', join(dir.path, 'spool'), '--wait-ms', '50'];
+    const args = ['--store', `sqlite:${database}`, '--state-dir', join(dir.path, 'spool'), '--wait-ms', '50'];
     let collector: CollectorProcess = await spawnCollector(args);
     const acknowledged = new Set<string>();
     let sent = 0;

@@ -9,8 +9,8 @@ import { ATTR_CLASSIFICATION_CONFIDENCE } from '@aitdr/conventions';
 import { AI_QUERY_CLASSIFICATIONS, AI_TRAINING_QUERIES } from '@aitdr/schema';
 import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
-import { postgresStore, sqliteStore } from '../../../test/support/stores.js';
-import type { StoreUnderTest } from '../../../test/support/stores.js';
+import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 import { jsonBody, protobufBody, queryTrace } from '../support/spans.js';
 
 /** Stand-ins for the non-finite values in a trace sent as JSON (the SDK's serializer writes NaN as null). */
@@ -68,7 +68,7 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('non-finite double
       collector = await startCollector({
         store: store.url,
         port: 0,
-        spoolDirectory: join(store.stateDirectory, 'collector'),
+        stateDirectory: join(store.stateDirectory, 'collector'),
         waitMs: 50,
       });
       const response = await fetch(`${collector.url}/v1/traces`, {

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecorder } from '@aitdr/sdk';
 import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { eventually, selectAll, tableCounts } from './support.js';
 
 const EXPORTERS = {
@@ -43,7 +43,7 @@ describe.each(Object.keys(EXPORTERS) as (keyof typeof EXPORTERS)[])(
       collector = await startCollector({
         store: `sqlite:${database}`,
         port: 0,
-        spoolDirectory: join(dir.path, 'spool'),
+        stateDirectory: join(dir.path, 'spool'),
         waitMs: 100,
         maxWaitMs: 2000,
       });

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRecorder } from '@aitdr/sdk';
 import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { queryTrace } from '../support/spans.js';
 import { eventually, selectAll, tableCounts } from './support.js';
 
@@ -40,7 +40,7 @@ describe('collector fed by the official OTLP/gRPC exporter', () => {
       store: `sqlite:${database}`,
       port: 0,
       grpcPort: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 100,
       maxWaitMs: 2000,
       ...(secure ? { tls: { certFile: CERT_FILE, keyFile: KEY_FILE }, token: TOKEN } : {}),

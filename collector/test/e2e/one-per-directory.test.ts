@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnTs } from '../../../test/support/child-process.js';
-import type { TsProcess } from '../../../test/support/child-process.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { spawnTs } from '@aitdr/tests/support/child-process.js';
+import type { TsProcess } from '@aitdr/tests/support/child-process.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 const TRIES = 4;
@@ -31,7 +31,7 @@ describe('collectors on one spool directory', () => {
         '0',
         '--store',
         `sqlite:${join(dir.path, 'training.db')}`,
-        '--spool-dir',
+        '--state-dir',
         join(dir.path, 'spool'),
       ];
       const collectors = [0, 1].map(() => spawnTs(SERVER, { args, env: { AITDR_LOG_LEVEL: 'info' } }));

@@ -9,7 +9,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 import { eventually, selectAll, tableCounts } from './support.js';
 
@@ -29,7 +29,7 @@ describe('collector on a real store', () => {
   async function start(options: Parameters<typeof startCollector>[0]) {
     const dir = createTemporaryDirectory('aitdr-collector-');
     cleanup.push(() => dir.remove());
-    const collector = await startCollector({ port: 0, spoolDirectory: join(dir.path, 'spool'), ...options });
+    const collector = await startCollector({ port: 0, stateDirectory: join(dir.path, 'spool'), ...options });
     cleanup.push(() => collector.close());
     return { collector, dir: dir.path };
   }
@@ -41,7 +41,7 @@ describe('collector on a real store', () => {
     const collector = await startCollector({
       store: `sqlite:${database}`,
       port: 0,
-      spoolDirectory: join(dir.path, 'spool'),
+      stateDirectory: join(dir.path, 'spool'),
       waitMs: 50,
     });
     cleanup.push(() => collector.close());

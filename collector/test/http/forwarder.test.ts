@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
-import { Forwarder, tracesUrl } from '../../src/http/forwarder.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
+import { Forwarder, tracesUrl } from '../../src/receiver/forwarder.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 
 describe('Forwarder', () => {

@@ -6,9 +6,9 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCollectorApp } from '../../src/http/app.js';
-import type { IntakeRequest, TraceIntake } from '../../src/receiver/intake.js';
-import { CollectorMetrics } from '../../src/http/metrics.js';
-import type { WriterStatus } from '../../src/http/metrics.js';
+import type { IntakeRequest, TraceIntake } from '../../src/assembler/intake-port.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
+import type { WriterStatus } from '../../src/receiver/metrics.js';
 
 const acceptAll: TraceIntake = { accept: (_request: IntakeRequest) => Promise.resolve() };
 
@@ -93,5 +93,29 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^aitdr_collector_attribute_values_outside_closed_sets_total 4$/m);
     expect(text).toMatch(/^aitdr_collector_parked_traces 2$/m);
     expect(text).toMatch(/^aitdr_collector_parked_bytes 2048$/m);
+  });
+
+  it("names the writer's dropped traces with its contract's word, and has no dropped count of its own", async () => {
+    const status = {
+      healthy: false,
+      breaker: 'open' as const,
+      spool: { bytes: 1, traces: 1, capacityBytes: 1 },
+      counters: {
+        received: 9,
+        written: 0,
+        retried: 0,
+        spooled: 1,
+        replayed: 0,
+        parked: 0,
+        deadLettered: 0,
+        dropped: 7,
+      },
+    } satisfies WriterStatus;
+    const { app } = appLoggingAt('silent', new CollectorMetrics({ writerStatus: () => status }));
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/^aitdr_collector_traces_dropped_by_writer_total 7$/m);
+    expect(text).toMatch(/^aitdr_collector_writer_refusals_total 7$/m);
+    expect(text).toMatch(/^# HELP aitdr_collector_writer_refusals_total Deprecated/m);
+    expect(text).not.toMatch(/^aitdr_collector_traces_dropped_total/m);
   });
 });

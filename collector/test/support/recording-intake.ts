@@ -1,5 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { BackpressureError, IntakeRequest, TraceIntake } from '../../src/receiver/intake.js';
+import type { BackpressureError, IntakeRequest, TraceIntake } from '../../src/assembler/intake-port.js';
 
 /** Records what a receiver accepted; can be told to push back. */
 export class RecordingIntake implements TraceIntake {

@@ -151,3 +151,4 @@ export type {
   TraceWriter,
   RecordingErrorCode,
 } from './trace-writer.js';
+export { RENAMED_SETTINGS, warnRenamed, withCurrentSettingNames } from './renamed-settings.js';

@@ -1,3 +1,7 @@
+/**
+ * What an application (and the SDK, the collector, the CLI) uses. The mapper, the failure tables
+ * and other internals the benchmarks and tests reach for are on `@aitdr/exporter/internals`.
+ */
 export {
   createTableExporter,
   installSchemaFromEnvironment,
@@ -5,16 +9,10 @@ export {
 } from './create-table-exporter.js';
 export { StoreConfigurationError, SchemaNotReadyError } from './store/store-errors.js';
 export { DriverUnavailableError } from './store/failures.js';
-export { checkDriver, DRIVER_PACKAGES } from './dialects/check-driver.js';
 export { readSchemaStatus, applySchema } from './schema-admin.js';
 export type { SchemaStatus } from './schema-admin.js';
-export { deleteRecords, deletionStatements } from './retention/delete-records.js';
-export type { DeletionCriteria, DeletionReport, DeletionStatement } from './retention/delete-records.js';
-export { POSTGRES_FAILURES } from './dialects/postgres/postgres-failures.js';
-export { SQLITE_FAILURES } from './dialects/sqlite/sqlite-failures.js';
-export { ORACLE_FAILURES } from './dialects/oracle/oracle-failures.js';
-export type { FailureTable, FailureRule, ClassifiedFailure } from './store/failure-table.js';
-export type { FailureKind } from './store/dialect.js';
+export { deleteRecords } from './retention/delete-records.js';
+export type { DeletionCriteria, DeletionReport } from './retention/delete-records.js';
 export { TableExporter } from './table-exporter.js';
 export type { DeadLetterReplay, TableExporterStatus } from './table-exporter.js';
 export { DEFAULTS } from './types.js';
@@ -37,18 +35,13 @@ export {
   storeLabel,
   storeStateKey,
   STORE_PASSWORD_VARIABLE,
+  STORE_OPTION_HELP,
   STORE_STATEMENT_TIMEOUT_VARIABLE,
 } from './store-url.js';
 export { DurableSpool } from './keep/durable-spool.js';
 export type { DurableSpoolOptions, SpoolRecord } from './keep/durable-spool.js';
 export { readDeadLetters, DEAD_LETTER_FILE } from './keep/dead-letter-store.js';
 export type { DeadLetter } from './keep/dead-letter-store.js';
-export { mapTrace } from './mapping/trace-mapper.js';
-export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
-export { toSpanRecord } from './mapping/span-record.js';
-export type { SpanRecord, SpanEventRecord, SpanLinkRecord } from './mapping/span-record.js';
-export type { Row, TableRows } from './mapping/rows.js';
-export type { RowValue } from './mapping/values.js';
 export type {
   OracleDriver,
   OraclePool,

@@ -9,6 +9,9 @@ import type { StoreOptions } from './types.js';
 /** Supplies the store's password when its URL has none. */
 export const STORE_PASSWORD_VARIABLE = 'AITDR_STORE_PASSWORD';
 
+/** The help text of every command's `--store` option. */
+export const STORE_OPTION_HELP = `the store: sqlite:<file>, postgres://…, oracle://… (password: ${STORE_PASSWORD_VARIABLE})`;
+
 /**
  * The store's statement timeout in milliseconds, per dialect: PostgreSQL's `statement_timeout`
  * (and the client's wait), Oracle's `callTimeout`, SQLite's `busy_timeout`.

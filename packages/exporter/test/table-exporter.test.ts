@@ -13,7 +13,7 @@ import { AI_TRAINING_QUERIES } from '@aitdr/schema';
 import { TableExporter, createTableExporter } from '@aitdr/exporter';
 import type { TableExporterOptions } from '@aitdr/exporter';
 import Database from 'better-sqlite3';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordPipeline } from './support/traces.js';
 
 describe('TableExporter', () => {

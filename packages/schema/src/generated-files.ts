@@ -4,7 +4,7 @@ import { renderConventionsDoc } from './docs.js';
 import { grantScript } from './grants.js';
 
 /** Repository root, from this file's place in packages/schema/src. */
-export const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface GeneratedFile {
   readonly path: string;

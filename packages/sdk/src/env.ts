@@ -5,6 +5,7 @@
  * exporter's endpoint and headers, the resource detector). README's "OTEL_* settings" lists them all.
  */
 import { diag } from '@opentelemetry/api';
+import { withCurrentSettingNames } from '@aitdr/conventions';
 import type { OtlpProtocol, RecordingMode, SetupOptions } from './types.js';
 
 export type { OtlpProtocol } from './types.js';
@@ -16,15 +17,17 @@ const MODES: readonly RecordingMode[] = ['async', 'buffered', 'sync'];
 /**
  * Set-up options from the environment, to spread under the app's own:
  * - `AITDR_STORE`: store URL (`sqlite:./training.db`, `postgres://…`, `oracle://…`);
- * - `AITDR_SPOOL_DIRECTORY`: the table exporter's spool directory (its `stateDirectory`);
+ * - `AITDR_STATE_DIR`: the table exporter's state directory (`stateDirectory`: its spool, parked
+ *   feedback, dead letters; `AITDR_SPOOL_DIRECTORY` is read until the next release);
  * - without a store, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` selects
  *   the collector (the OTLP exporter reads them, and `OTEL_EXPORTER_OTLP_HEADERS`, itself);
  * - `AITDR_RECORDING_MODE`: `async`, `buffered` or `sync`;
  * - `AITDR_JAEGER_URL`: also send spans to Jaeger's OTLP/HTTP endpoint.
  */
-export function recorderOptionsFromEnv(env: Env = process.env): SetupOptions {
+export function recorderOptionsFromEnv(given: Env = process.env): SetupOptions {
+  const env = withCurrentSettingNames(given, (line) => diag.warn(`@aitdr/sdk: ${line}`));
   const store = nonEmpty(env.AITDR_STORE);
-  const spoolDirectory = nonEmpty(env.AITDR_SPOOL_DIRECTORY);
+  const stateDirectory = nonEmpty(env.AITDR_STATE_DIR);
   const otlpEndpoint =
     nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const jaegerUrl = nonEmpty(env.AITDR_JAEGER_URL);
@@ -34,7 +37,7 @@ export function recorderOptionsFromEnv(env: Env = process.env): SetupOptions {
   }
   return {
     ...(store === undefined ? {} : { store }),
-    ...(store !== undefined && spoolDirectory !== undefined ? { storeOptions: { spoolDirectory } } : {}),
+    ...(store !== undefined && stateDirectory !== undefined ? { storeOptions: { stateDirectory } } : {}),
     ...(store === undefined && otlpEndpoint !== undefined ? { collector: true as const } : {}),
     ...(mode !== undefined && MODES.includes(mode as RecordingMode) ? { mode: mode as RecordingMode } : {}),
     ...(jaegerUrl === undefined ? {} : { jaeger: { url: jaegerUrl } }),

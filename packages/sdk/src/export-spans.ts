@@ -28,7 +28,7 @@ export function errorMessage(error: unknown): string {
 }
 
 /** Keeps a RecordingError as it is; anything else means the store could not take the spans. */
-export function toRecordingError(error: unknown): RecordingError {
+function toRecordingError(error: unknown): RecordingError {
   if (error instanceof RecordingError) return error;
   return new StoreUnavailableError(`export failed: ${errorMessage(error)}`, { cause: error });
 }

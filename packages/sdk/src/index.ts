@@ -36,6 +36,7 @@ export type {
   FlowTiming,
   FlowModelInteraction,
   ProcessingFlow,
+  TableExporterSetupOptions,
   TableExporterOptions,
   TableExporterFactory,
   OtlpDestination,

@@ -11,7 +11,7 @@
  */
 import { context, diag, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import type { Attributes, TracerProvider } from '@opentelemetry/api';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, ExportResultCode } from '@aitdr/conventions';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, ExportResultCode, warnRenamed } from '@aitdr/conventions';
 import type { SpanExporter, SpanProcessor } from '@aitdr/conventions';
 import { otlpProtocolFromEnv, samplerSettingFromEnv, sdkDisabledFromEnv } from './env.js';
 import type { OtlpProtocol, SamplerSetting } from './env.js';
@@ -163,12 +163,17 @@ async function destinationExporter(options: SetupOptions): Promise<SpanExporter>
   }
   const createTableExporter = options.tableExporterFactory ?? (await loadTableExporterFactory());
   // The table exporter keeps its spool (and parked feedback, dead letters) under its
-  // `stateDirectory`; `spoolDirectory` is this package's name for it (AITDR_SPOOL_DIRECTORY).
+  // `stateDirectory`; `spoolDirectory` was this package's old name for it.
   const { spoolDirectory, ...storeOptions } = options.storeOptions ?? {};
+  if (spoolDirectory !== undefined)
+    warnRenamed('storeOptions.spoolDirectory', 'storeOptions.stateDirectory', (line) =>
+      diag.warn(`@aitdr/sdk: ${line}`),
+    );
+  const stateDirectory = (storeOptions.stateDirectory ?? spoolDirectory) as string | undefined;
   // Awaited: the table exporter checks at creation that its database driver loads.
   const exporter = await createTableExporter({
     ...storeOptions,
-    ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }),
+    ...(stateDirectory === undefined ? {} : { stateDirectory }),
     store: options.store as string | object,
   });
   await verifyStore(exporter);

@@ -292,7 +292,7 @@ const STAGE_HELPERS: StageRecorder = {
 Object.assign(StageSpan.prototype, STAGE_HELPERS);
 
 /** `error.type`: the error's name when it has one of its own, else its class; `_OTHER` otherwise. */
-export function errorTypeOf(error: unknown): string {
+function errorTypeOf(error: unknown): string {
   if (error instanceof Error) {
     if (error.name !== '' && error.name !== 'Error') return error.name;
     const className = error.constructor.name;

@@ -281,21 +281,31 @@ export interface ProcessingFlow {
 
 // --- One-call set-up ------------------------------------------------------------------------
 
-/** The options `createTableExporter` of @aitdr/exporter takes. */
-export interface TableExporterOptions {
+/**
+ * What the SDK hands `createTableExporter` of @aitdr/exporter (whose own options type is
+ * `TableExporterOptions`): declared here so the SDK does not import the exporter.
+ */
+export interface TableExporterSetupOptions {
   /** `sqlite:./training.db`, `postgres://…`, `oracle://…`, or a connection options object. */
   store: string | object;
   /**
    * Directory of the exporter's durable state: its spool, parked feedback and dead letters
-   * (passed to the table exporter as `stateDirectory`). Default: the exporter's,
-   * `./.aitdr/<dialect>-<hash>` under the working directory.
+   * (`AITDR_STATE_DIR`). Default: the exporter's, `./.aitdr/<dialect>-<hash>` under the working
+   * directory.
    */
+  stateDirectory?: string;
+  /** @deprecated Renamed `stateDirectory`; read until the next release. */
   spoolDirectory?: string;
   [option: string]: unknown;
 }
 
+/** @deprecated Renamed `TableExporterSetupOptions` (the exporter has its own `TableExporterOptions`); removed in the next release. */
+export type TableExporterOptions = TableExporterSetupOptions;
+
 /** Builds the table exporter; @aitdr/exporter's `createTableExporter` unless injected. */
-export type TableExporterFactory = (options: TableExporterOptions) => SpanExporter | Promise<SpanExporter>;
+export type TableExporterFactory = (
+  options: TableExporterSetupOptions,
+) => SpanExporter | Promise<SpanExporter>;
 
 /** The OTLP encodings over HTTP; `http/protobuf` is the specification's default. */
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -314,8 +324,8 @@ export interface OtlpDestination {
 export interface SetupOptions {
   /** Store the traces in-process through @aitdr/exporter: a store URL or connection options. */
   store?: string | object;
-  /** Further options for the table exporter (`spoolDirectory`, …). Default none. */
-  storeOptions?: Omit<TableExporterOptions, 'store'>;
+  /** Further options for the table exporter (`stateDirectory`, …). Default none. */
+  storeOptions?: Omit<TableExporterSetupOptions, 'store'>;
   /** Send the traces to the collector with the standard OTLP/HTTP exporter; `true` takes every setting from `OTEL_EXPORTER_OTLP_*`. */
   collector?: true | OtlpDestination;
   /** Any other exporter (one of `store`, `collector`, `exporter` is required). */

@@ -8,7 +8,7 @@ import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { ATTR_FEEDBACK_QUERY_ID } from '@aitdr/conventions';
 
 /** The SDK's `SamplingDecision`, the same numbers on both OpenTelemetry JS lines. */
-export const SamplingDecision = { NOT_RECORD: 0, RECORD: 1, RECORD_AND_SAMPLED: 2 } as const;
+const SamplingDecision = { NOT_RECORD: 0, RECORD: 1, RECORD_AND_SAMPLED: 2 } as const;
 
 export interface SamplingResult {
   readonly decision: number;

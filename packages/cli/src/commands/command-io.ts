@@ -21,7 +21,7 @@ export const EXIT_OK = 0;
 /** The command ran and failed: the store could not be read, a file could not be written. */
 export const EXIT_FAILED = 1;
 /** The command was given bad input: an unknown option, a value that does not parse. */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 
 /** Bad input found after parsing (an option that contradicts another): exit code 2. */
 export class UsageError extends Error {}

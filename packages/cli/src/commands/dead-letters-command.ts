@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
+import { createTableExporter, readDeadLetters, STORE_OPTION_HELP } from '@aitdr/exporter';
 import type { DeadLetter } from '@aitdr/exporter';
 import { displayPath, textTable } from '../terminal/text-table.js';
 import type { CommandIo } from './command-io.js';
@@ -45,10 +45,10 @@ export async function runDeadLettersCommand(argv: readonly string[], io: Command
       'Lists the dead letters (traces the store refused for their data, or feedback whose query never came) ' +
         'and, with --replay, writes them again: those the store now takes are removed from the file.',
     )
-    .option('--store <url>', 'the store: sqlite:<file>, postgres://…, oracle://…', parse.store, DEFAULT_STORE)
+    .option('--store <url>', STORE_OPTION_HELP, parse.store, DEFAULT_STORE)
     .option(
       '--state-dir <dir>',
-      "the exporter's state directory (a collector's is <spool dir>/store); default: each of the store's " +
+      "the exporter's state directory (a collector's is <its state dir>/store); default: each of the store's " +
         "default ones that exists (the demo's collector's and in-process exporter's, a collector's)",
     )
     .option('--trace <id>', 'only this trace (repeatable)', traceIdOption)

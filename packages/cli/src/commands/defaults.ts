@@ -1,6 +1,10 @@
 /** Defaults the commands share, so the demo's next steps name what the other commands read. */
 import { join } from 'node:path';
-import { collectorStoreStateDirectory, DEFAULT_SPOOL_ROOT, defaultSpoolDirectory } from '@aitdr/collector';
+import {
+  collectorStoreStateDirectory,
+  DEFAULT_COLLECTOR_STATE_ROOT,
+  defaultCollectorStateDirectory,
+} from '@aitdr/collector';
 import { parseStoreUrl, storeStateKey } from '@aitdr/exporter';
 
 /** Where the demo records to and what the export and the stats read, unless told otherwise. */
@@ -15,7 +19,7 @@ export function demoStateDirectory(store: string): string {
 }
 
 /** Where the demo's in-process collector keeps its journal and its table exporter's state. */
-export function demoCollectorSpoolDirectory(stateDirectory: string): string {
+export function demoCollectorStateDirectory(stateDirectory: string): string {
   return join(stateDirectory, 'collector');
 }
 
@@ -26,9 +30,9 @@ export function demoCollectorSpoolDirectory(stateDirectory: string): string {
 export function defaultDeadLetterStateDirectories(store: string): string[] {
   const demo = demoStateDirectory(store);
   return [
-    collectorStoreStateDirectory(demoCollectorSpoolDirectory(demo)),
+    collectorStoreStateDirectory(demoCollectorStateDirectory(demo)),
     demoExporterStateDirectory(demo),
-    collectorStoreStateDirectory(defaultSpoolDirectory(store)),
+    collectorStoreStateDirectory(defaultCollectorStateDirectory(store)),
     // Where an earlier version kept them, for every store alike: looked at too, so none is forgotten.
     ...LEGACY_STATE_DIRECTORIES,
   ];
@@ -36,9 +40,9 @@ export function defaultDeadLetterStateDirectories(store: string): string[] {
 
 /** The exporters' state directories of an earlier version's defaults (one for every store). */
 export const LEGACY_STATE_DIRECTORIES = [
-  collectorStoreStateDirectory(demoCollectorSpoolDirectory(DEFAULT_STATE_ROOT)),
+  collectorStoreStateDirectory(demoCollectorStateDirectory(DEFAULT_STATE_ROOT)),
   demoExporterStateDirectory(DEFAULT_STATE_ROOT),
-  collectorStoreStateDirectory(DEFAULT_SPOOL_ROOT),
+  collectorStoreStateDirectory(DEFAULT_COLLECTOR_STATE_ROOT),
 ];
 
 /** Where the demo's in-process table exporter keeps its state. */

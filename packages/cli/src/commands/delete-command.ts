@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { deleteRecords, redactStoreUrl } from '@aitdr/exporter';
+import { deleteRecords, redactStoreUrl, STORE_OPTION_HELP } from '@aitdr/exporter';
 import type { DeletionCriteria } from '@aitdr/exporter';
 import { textTable } from '../terminal/text-table.js';
 import type { CommandIo } from './command-io.js';
@@ -38,7 +38,7 @@ export async function runDeleteCommand(argv: readonly string[], io: CommandIo): 
       'Deletes the queries of a user, one query, or those older than a date, with every row that belongs ' +
         'to them in the nine tables. Without --execute it only counts (dry run).',
     )
-    .option('--store <url>', 'the store: sqlite:<file>, postgres://…, oracle://…', parse.store, DEFAULT_STORE)
+    .option('--store <url>', STORE_OPTION_HELP, parse.store, DEFAULT_STORE)
     .option('--user <name-or-id>', "a USERNAME or USER_ID: the user's queries and the feedback they gave")
     .option('--query-id <id>', 'one query (its trace ID)', parse.traceId('a query ID'))
     .option('--before <date>', 'queries that started before this date (UTC) or instant', dateOption)

@@ -1,3 +1,4 @@
+import { STORE_OPTION_HELP } from '@aitdr/exporter';
 import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import { DEFAULT_JAEGER_URL } from '@aitdr/sdk';
@@ -42,12 +43,7 @@ export async function runDemoCommand(argv: readonly string[], io: CommandIo): Pr
       'seed of the sample database, the questions and the models',
       String(DEFAULT_SEED),
     )
-    .option(
-      '--store <url>',
-      'where the traces are stored: sqlite:<file>, postgres://…, oracle://…',
-      parse.store,
-      DEFAULT_STORE,
-    )
+    .option('--store <url>', STORE_OPTION_HELP, parse.store, DEFAULT_STORE)
     .option(
       '--sample-db <file>',
       'the sample manufacturing database (recreated from the seed)',

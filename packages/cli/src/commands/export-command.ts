@@ -1,3 +1,4 @@
+import { STORE_OPTION_HELP } from '@aitdr/exporter';
 import { InvalidArgumentError, Option } from 'commander';
 import { EXAMPLE_FORMATS } from '../export/example-formats.js';
 import type { ExampleFormat } from '../export/example-formats.js';
@@ -81,12 +82,7 @@ export async function runExportCommand(argv: readonly string[], io: CommandIo): 
         "The gold SQL is the user's corrected SQL when there is one, else the SQL of the model whose answer ran, " +
         'when it executed successfully and the feedback is not negative. The split is by intent, with a leakage check.',
     )
-    .option(
-      '--store <url>',
-      'the store to read: sqlite:<file>, postgres://…, oracle://…',
-      parse.store,
-      DEFAULT_STORE,
-    )
+    .option('--store <url>', STORE_OPTION_HELP, parse.store, DEFAULT_STORE)
     .option('--out <dir>', 'directory for the files', DEFAULT_EXPORT_DIRECTORY)
     .addOption(
       new Option('--format <format>', 'chat: OpenAI chat messages; completion: {prompt, completion}')

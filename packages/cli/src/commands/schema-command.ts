@@ -1,5 +1,5 @@
 import { Argument, Option } from 'commander';
-import { applySchema, readSchemaStatus, redactStoreUrl } from '@aitdr/exporter';
+import { applySchema, readSchemaStatus, redactStoreUrl, STORE_OPTION_HELP } from '@aitdr/exporter';
 import { DEFAULT_GRANT_ROLES, SCHEMA_VERSION, grantScript } from '@aitdr/schema';
 import type { ServerDialect } from '@aitdr/schema';
 import type { CommandIo } from './command-io.js';
@@ -27,11 +27,7 @@ export async function runSchemaCommand(argv: readonly string[], io: CommandIo): 
       'Installs, upgrades or checks the recorder schema of a store, or prints the GRANTs of its roles.',
     )
     .addArgument(new Argument('<action>', ACTIONS.join(' | ')).choices(ACTIONS))
-    .option(
-      '--store <url>',
-      'the store: sqlite:<file>, postgres://…, oracle://… (password: AITDR_STORE_PASSWORD)',
-      parse.store,
-    )
+    .option('--store <url>', STORE_OPTION_HELP, parse.store)
     .addOption(
       new Option('--dialect <dialect>', 'grants: the server dialect')
         .choices(['postgres', 'oracle'])

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { openTableReader } from '@aitdr/exporter';
+import { openTableReader, STORE_OPTION_HELP } from '@aitdr/exporter';
 import { collectStats } from '../stats/collect-stats.js';
 import type { TokenPrice } from '../stats/collect-stats.js';
 import { renderStatsHtml } from '../stats/render-html.js';
@@ -58,12 +58,7 @@ export async function runStatsCommand(argv: readonly string[], io: CommandIo): P
         'API/local agreement, training examples, local model readiness and quality over time. ' +
         'Rates show n and the 95% Wilson interval.',
     )
-    .option(
-      '--store <url>',
-      'the store to read: sqlite:<file>, postgres://…, oracle://…',
-      parse.store,
-      DEFAULT_STORE,
-    )
+    .option('--store <url>', STORE_OPTION_HELP, parse.store, DEFAULT_STORE)
     .option('--html <file>', 'also write the report with charts as one HTML file', DEFAULT_STATS_HTML)
     .option('--no-html', 'only the terminal tables')
     .option('--from <date>', 'only queries asked on or after this day (UTC) or time', dateParser(false))

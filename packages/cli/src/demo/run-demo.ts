@@ -27,7 +27,7 @@ import type { StoreReadError } from '@aitdr/exporter';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder, SetupOptions, SystemStatus } from '@aitdr/sdk';
-import { demoCollectorSpoolDirectory, demoExporterStateDirectory } from '../commands/defaults.js';
+import { demoCollectorStateDirectory, demoExporterStateDirectory } from '../commands/defaults.js';
 import { countStoredRows } from '../store/table-rows.js';
 import type { Progress } from '../terminal/progress.js';
 import { RealClock, SimulatedClock } from './demo-clock.js';
@@ -318,7 +318,7 @@ async function openDestination(
         store: options.store,
         host: '127.0.0.1',
         port: 0,
-        spoolDirectory: demoCollectorSpoolDirectory(options.stateDirectory),
+        stateDirectory: demoCollectorStateDirectory(options.stateDirectory),
         waitMs: COLLECTOR_TRACE_WAIT_MS,
         exporter: { installSchema: true },
         ...(options.jaegerUrl === undefined ? {} : { forwardEndpoint: options.jaegerUrl }),

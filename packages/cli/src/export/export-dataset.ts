@@ -189,7 +189,7 @@ const COLUMNS = [
  * The filtered rows, as a WHERE clause on the view. Every value is a bind; column names are
  * constants.
  */
-export function examplesQuery(
+function examplesQuery(
   reader: TableReader,
   filters: ExportFilters,
   select: string,

@@ -3,7 +3,7 @@ import { openTableReader, StoreReadError } from '@aitdr/exporter';
 import type { TableReader } from '@aitdr/exporter';
 
 /** Rows in each of the nine tables, by table name, in the order of TABLES. */
-export async function countTableRows(reader: TableReader): Promise<Map<string, number>> {
+async function countTableRows(reader: TableReader): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const table of TABLES) {
     // Table names come from the schema's constants, never from input.

@@ -4,9 +4,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableExporter } from '@aitdr/exporter';
 import { runDeadLettersCommand } from '@aitdr/cli';
-import { recordFeedback, recordPipeline } from '../../../exporter/test/support/traces.js';
-import type { PipelineTrace } from '../../../exporter/test/support/traces.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { recordFeedback, recordPipeline } from '@aitdr/exporter/test/support/traces.js';
+import type { PipelineTrace } from '@aitdr/exporter/test/support/traces.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { runCommand } from '../support/run-command.js';
 
 /** The start of a letter whose append a crash cut short. */

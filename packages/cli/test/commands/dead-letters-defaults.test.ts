@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectorStoreStateDirectory, resolveConfig } from '@aitdr/collector';
 import { createTableExporter } from '@aitdr/exporter';
 import { runDeadLettersCommand } from '@aitdr/cli';
-import { recordPipeline } from '../../../exporter/test/support/traces.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { recordPipeline } from '@aitdr/exporter/test/support/traces.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { defaultDeadLetterStateDirectories, demoStateDirectory } from '../../src/commands/defaults.js';
 import { runCommand } from '../support/run-command.js';
 
@@ -29,7 +29,7 @@ describe('aitdr-dead-letters with the default state directories', () => {
   beforeAll(async () => {
     process.chdir(dir.path); // the defaults are relative to the working directory, as for a user
     // A standalone collector with every default, and the demo on another store.
-    const collectorState = collectorStoreStateDirectory(resolveConfig({}).spoolDirectory);
+    const collectorState = collectorStoreStateDirectory(resolveConfig({}).stateDirectory);
     collectorLetter = await refused('sqlite:data/training.db', collectorState)();
     demoLetter = await refused(
       'sqlite:data/other.db',

@@ -14,8 +14,8 @@ import {
   TABLES,
 } from '@aitdr/schema';
 import { runDeleteCommand } from '@aitdr/cli';
-import { postgresStore, sqliteStore } from '../../../../test/support/stores.js';
-import type { StoreUnderTest } from '../../../../test/support/stores.js';
+import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 import {
   T0,
   TraceRecorder,
@@ -23,7 +23,7 @@ import {
   recordFeedback,
   recordPipeline,
   stageAttributes,
-} from '../../../exporter/test/support/traces.js';
+} from '@aitdr/exporter/test/support/traces.js';
 import { runCommand } from '../support/run-command.js';
 
 const user = (name: string) => ({ [ATTR_USER_NAME]: name, [ATTR_USER_ID]: `id-${name}` });

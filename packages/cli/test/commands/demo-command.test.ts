@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@aitdr/schema';
 import { startCollector } from '@aitdr/collector';
 import { renderDemoSummary, runDemo, runDemoCommand } from '@aitdr/cli';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { runCommand as run } from '../support/run-command.js';
 
 /** The summary's table rows: table name → [sent, added, stored]. */
@@ -70,7 +70,7 @@ describe('aitdr-demo', () => {
     const collector = await startCollector({
       store,
       port: 0,
-      spoolDirectory: join(dir.path, 'external-collector'),
+      stateDirectory: join(dir.path, 'external-collector'),
       waitMs: 50,
     });
     let result;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startCollector } from '@aitdr/collector';
 import { renderDemoSummary, runDemo } from '@aitdr/cli';
 import type { DemoOptions } from '@aitdr/cli';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -55,7 +55,7 @@ describe('demo reporting', () => {
     const collector = await startCollector({
       store: options.store,
       port: 0,
-      spoolDirectory: join(dir.path, 'external-collector'),
+      stateDirectory: join(dir.path, 'external-collector'),
       waitMs: 1500, // longer than the demo takes to hand over its last trace
     });
     try {

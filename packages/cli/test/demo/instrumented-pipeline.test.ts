@@ -28,7 +28,7 @@ import type { PipelineDependencies } from '@aitdr/demo';
 import { createRecorder } from '@aitdr/sdk';
 import { answerWithRecording, SimulatedClock } from '@aitdr/cli';
 import type { DemoAnswer } from '@aitdr/cli';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 const millis = (time: readonly [number, number]) => time[0] * 1000 + time[1] / 1e6;
 const stageSpans = (spans: readonly ReadableSpan[], stage: Stage) =>

@@ -11,7 +11,7 @@ import { collectStats, runStatsCommand } from '@aitdr/cli';
 import type { StatsReport } from '@aitdr/cli';
 import { isoWeek } from '../../src/stats/readiness.js';
 import { formatRate, wilsonInterval } from '../../src/stats/rates.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { insertRow } from '../support/store-rows.js';
 import { runCommand } from '../support/run-command.js';
 

@@ -15,9 +15,9 @@ import type { TableExporterStatus } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder } from '@aitdr/sdk';
 import { runSchemaCommand } from '@aitdr/cli';
-import { POSTGRES_ADMIN_URL, createTemporaryDatabase } from '../../../../test/support/postgres.js';
-import type { TemporaryDatabase } from '../../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { POSTGRES_ADMIN_URL, createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import type { TemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { runCommand } from '../support/run-command.js';
 
 const suffix = randomBytes(4).toString('hex');
@@ -92,7 +92,7 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
     const refused = await createRecorder({
       serviceName: 'roles-test',
       store: urlAs(ROLES.writer),
-      storeOptions: { spoolDirectory: join(dir.path, 'no-schema-sdk') },
+      storeOptions: { stateDirectory: join(dir.path, 'no-schema-sdk') },
     }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(SchemaNotReadyError);
     expect(String(refused)).toMatch(/has no recorder schema/);
@@ -102,7 +102,7 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
       startCollector({
         store: urlAs(ROLES.writer),
         port: 0,
-        spoolDirectory: join(dir.path, 'no-schema-collector'),
+        stateDirectory: join(dir.path, 'no-schema-collector'),
       }),
     ).rejects.toThrow(/has no recorder schema/);
 
@@ -148,7 +148,7 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
       serviceName: 'roles-test',
       store: urlAs(ROLES.writer),
       mode: 'sync',
-      storeOptions: { spoolDirectory: join(dir.path, 'sdk') },
+      storeOptions: { stateDirectory: join(dir.path, 'sdk') },
     });
     try {
       await recordOne(recorder, 'recorded in-process by the writer');
@@ -161,7 +161,7 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
       store: urlAs(ROLES.writer),
       port: 0,
       waitMs: 0,
-      spoolDirectory: join(dir.path, 'collector'),
+      stateDirectory: join(dir.path, 'collector'),
     });
     try {
       const client = await createRecorder({
@@ -185,14 +185,14 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
     const recorder = await createRecorder({
       serviceName: 'roles-test',
       store: urlAs(ROLES.writer),
-      storeOptions: { spoolDirectory: join(dir.path, 'revoked-sdk'), ...QUICK },
+      storeOptions: { stateDirectory: join(dir.path, 'revoked-sdk'), ...QUICK },
     });
     try {
       collector = await startCollector({
         store: urlAs(ROLES.writer),
         port: 0,
         waitMs: 0,
-        spoolDirectory: join(dir.path, 'revoked-collector'),
+        stateDirectory: join(dir.path, 'revoked-collector'),
         storeCheckIntervalMs: 50,
         exporter: QUICK,
       });

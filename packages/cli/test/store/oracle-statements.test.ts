@@ -8,8 +8,8 @@ import { init, parse } from '@guanmingchiu/sqlparser-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTableReader } from '@aitdr/exporter';
 import { collectStats, exportDataset, DEFAULT_GOLD_RULES } from '@aitdr/cli';
-import { FakeOracleDb } from '../../../exporter/test/dialects/oracle/fake-oracledb.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { FakeOracleDb } from '@aitdr/exporter/test/dialects/oracle/fake-oracledb.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 describe('the export and the stats on Oracle (fake driver)', () => {
   const dir = createTemporaryDirectory('aitdr-cli-oracle-');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runDemo } from '@aitdr/cli';
 import type { DemoResult } from '@aitdr/cli';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 /** Midday, 1 June 2026 (UTC). */
 const DEMO_NOW_MS = Date.UTC(2026, 5, 1, 12);

@@ -36,7 +36,7 @@ export interface ClassifiedFailure {
 }
 
 /** Keys every dialect shares, checked before the dialect's own. */
-export const COMMON_RULES: readonly FailureRule[] = [
+const COMMON_RULES: readonly FailureRule[] = [
   {
     match: ['StoreConfigurationError'],
     kind: 'configuration',

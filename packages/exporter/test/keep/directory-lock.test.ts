@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DurableSpool } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 const contenderScript = fileURLToPath(new URL('../support/spool-contender.ts', import.meta.url));
 const crashScript = fileURLToPath(new URL('../support/spool-crash.ts', import.meta.url));

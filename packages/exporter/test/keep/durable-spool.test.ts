@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolFullError } from '@aitdr/conventions';
 import { DurableSpool } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 const crashScript = fileURLToPath(new URL('../support/spool-crash.ts', import.meta.url));
 const text = (records: { data: Buffer }[]) => records.map((r) => r.data.toString());

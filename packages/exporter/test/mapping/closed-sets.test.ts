@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ATTR_MODEL_SOURCE, ATTR_SELECTION_SOURCE } from '@aitdr/conventions';
 import { AI_MODEL_INTERACTIONS, AI_RESPONSE_SELECTIONS } from '@aitdr/schema';
 import { TableExporter } from '@aitdr/exporter';
-import { postgresStore, sqliteStore } from '../../../../test/support/stores.js';
-import type { StoreUnderTest } from '../../../../test/support/stores.js';
+import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 import { recordPipeline } from '../support/traces.js';
 
 const STORES = { sqlite: sqliteStore, postgres: postgresStore } as const;

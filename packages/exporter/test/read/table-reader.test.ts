@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import { createTableExporter, MissingTablesError, openTableReader, StoreOpenError } from '@aitdr/exporter';
 import type { ReadRow, TableReader } from '@aitdr/exporter';
-import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { FakeOracleDb } from '../dialects/oracle/fake-oracledb.js';
-import { postgresStore, sqliteStore } from '../../../../test/support/stores.js';
-import type { StoreUnderTest } from '../../../../test/support/stores.js';
+import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 import { recordFeedback, recordPipeline, T0 } from '../support/traces.js';
 import type { PipelineTrace } from '../support/traces.js';
 

@@ -5,8 +5,9 @@
  * and nothing is dead-lettered as refused data.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DriverUnavailableError, TableExporter, checkDriver, readDeadLetters } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { DriverUnavailableError, TableExporter, readDeadLetters } from '@aitdr/exporter';
+import { checkDriver } from '@aitdr/exporter/internals';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { isDriverLoadFailure, loadDriver } from '../../src/store/failures.js';
 import { FakeOracleDb } from '../dialects/oracle/fake-oracledb.js';
 import { recordPipeline } from '../support/traces.js';

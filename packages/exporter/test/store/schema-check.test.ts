@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, schemaInstallStatements, upgradeStatements } from '@aitdr/schema';
 import { SchemaNotReadyError, TableExporter, applySchema, readSchemaStatus } from '@aitdr/exporter';
 import { prepareSchema } from '../../src/store/schema-check.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordPipeline } from '../support/traces.js';
 
 describe('schema versions', () => {

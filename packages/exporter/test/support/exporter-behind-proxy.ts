@@ -4,10 +4,10 @@
  */
 import { TableExporter } from '@aitdr/exporter';
 import type { TableExporterOptions } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
-import { postgresStore } from '../../../../test/support/stores.js';
-import type { StoreUnderTest } from '../../../../test/support/stores.js';
-import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
+import { postgresStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
+import { TcpProxy } from '@aitdr/tests/support/tcp-proxy.js';
 
 export interface ExporterBehindProxy {
   readonly store: StoreUnderTest;

@@ -26,7 +26,7 @@ import type { ColumnDef, TableDef } from '@aitdr/schema';
 import { createTableExporter, readDeadLetters } from '@aitdr/exporter';
 import type { StoreOptions, TableExporter } from '@aitdr/exporter';
 import { join } from 'node:path';
-import type { StoreUnderTest, StoredRow } from '../../../../test/support/stores.js';
+import type { StoreUnderTest, StoredRow } from '@aitdr/tests/support/stores.js';
 import { recordFeedback, recordPipeline } from './traces.js';
 import type { PipelineTrace } from './traces.js';
 

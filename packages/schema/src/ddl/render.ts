@@ -15,7 +15,7 @@ function columnLine(rules: DdlRules, column: ColumnDef): string {
 }
 
 /** Column lines and named table constraints of one table. */
-export function tableBody(rules: DdlRules, table: TableDef): string {
+function tableBody(rules: DdlRules, table: TableDef): string {
   const prefix = `AI_${table.code}`;
   const lines = table.columns.map((column) => columnLine(rules, column));
   lines.push(`CONSTRAINT ${prefix}_PK PRIMARY KEY (${table.primaryKey.join(', ')})`);

@@ -18,7 +18,7 @@ import {
 import { SchemaNotReadyError, TableExporter, readDeadLetters } from '@aitdr/exporter';
 import type { OracleBindDef } from '@aitdr/exporter';
 import { join } from 'node:path';
-import { createTemporaryDirectory } from '../../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordFeedback, recordPipeline } from '../../support/traces.js';
 import { writableColumns as writableColumnsOf } from '../../../src/mapping/rows.js';
 import { FakeOracleDb, oracleError, parseMerge } from './fake-oracledb.js';

@@ -1,4 +1,4 @@
 import { describeStoreContract } from '../../support/store-contract.js';
-import { sqliteStore } from '../../../../../test/support/stores.js';
+import { sqliteStore } from '@aitdr/tests/support/stores.js';
 
 describeStoreContract('a SQLite file', sqliteStore);

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BreakerState, RecorderStatus } from '@aitdr/conventions';
+import type { HeldTraces } from '../assembler/intake-port.js';
 
 /** The table exporter's status: what every writer reports, and what the table exporter adds. */
 export type WriterStatus = RecorderStatus & {
@@ -15,19 +16,6 @@ export type WriterStatus = RecorderStatus & {
   };
   readonly parked?: { readonly bytes: number; readonly traces: number };
 };
-
-export interface HeldTraces {
-  readonly traces: number;
-  readonly spans: number;
-  /** Traces handed to the writer and not yet accepted by it (committed, spooled, …). */
-  readonly pendingTraces: number;
-  /** Their spans. */
-  readonly pendingSpans: number;
-  /** Traces released incomplete because a bound was reached or their root never came. */
-  readonly releasedIncomplete: number;
-  /** Traces that could not be kept at all (every bound exhausted); should stay 0. */
-  readonly dropped: number;
-}
 
 export interface MetricSources {
   writerStatus?: () => WriterStatus;
@@ -195,20 +183,21 @@ export class CollectorMetrics {
       'Traces kept in the dead-letter store.',
       counter('deadLettered'),
     );
-    // A trace the writer refuses (store down, spool full) is not lost here: the collector keeps it
-    // in memory and in its journal and writes it again later. So the writer's "dropped" counts
-    // refusals, and only what the collector itself lets go is lost.
+    // The writer's `dropped` (its contract's word: it kept none of those traces, store down and
+    // spool full). A collector does not lose them: it keeps each in memory and in its journal and
+    // writes it again later, so what the collector acknowledged is never dropped.
+    const droppedByWriter = counter('dropped');
     mirroredCounter(
       this.registry,
-      'traces_dropped_total',
-      'Traces lost because every bound was exhausted.',
-      () => sources.heldTraces?.().dropped,
+      'traces_dropped_by_writer_total',
+      'Traces the store writer dropped (store down and spool full); the collector keeps each and writes it again.',
+      droppedByWriter,
     );
     mirroredCounter(
       this.registry,
       'writer_refusals_total',
-      'Writes of a trace the store writer refused (store down and spool full); the collector keeps the trace and tries again.',
-      counter('dropped'),
+      'Deprecated, removed in the next release: renamed aitdr_collector_traces_dropped_by_writer_total.',
+      droppedByWriter,
     );
     mirroredCounter(
       this.registry,

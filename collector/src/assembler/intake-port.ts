@@ -1,3 +1,8 @@
+/**
+ * The intake port: what the receivers (OTLP/HTTP, OTLP/gRPC) hand accepted spans to, and what
+ * the assembler behind it reports. Declared beside the assembler, which implements it, so the
+ * core depends on nothing of the transports.
+ */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
 
@@ -32,21 +37,14 @@ export class BackpressureError extends Error {
   }
 }
 
-export type Checks = Readonly<Record<string, { readonly ok: boolean; readonly detail?: string }>>;
-
-/**
- * What `/ready` (and the gRPC health service) reports: whether this instance can accept and keep
- * data. A store outage alone does not make it unready: the spool keeps traces until the store is
- * back, and a balancer that took every instance out during an outage would lose them instead.
- */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly checks: Checks;
-}
-
-/** What `/health` reports besides liveness: the state of what the collector writes to. */
-export interface Health {
-  /** True when the store takes writes now; false while traces wait on the spool. */
-  readonly storeHealthy: boolean;
-  readonly checks: Checks;
+/** What the assembler holds now, for the metrics. */
+export interface HeldTraces {
+  readonly traces: number;
+  readonly spans: number;
+  /** Traces handed to the writer and not yet accepted by it (committed, spooled, …). */
+  readonly pendingTraces: number;
+  /** Their spans. */
+  readonly pendingSpans: number;
+  /** Traces released incomplete because a bound was reached or their root never came. */
+  readonly releasedIncomplete: number;
 }
