@@ -8,9 +8,8 @@
  * into the assembler, and idempotent writes make the replay exactly-once in effect.
  */
 import { diag } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { stageOf } from '@aitdr/conventions';
-import type { TraceWriter } from '@aitdr/conventions';
+import type { SpanRecord, TraceWriter } from '@aitdr/conventions';
 import { BackpressureError } from '../receiver/intake.js';
 import type { IntakeRequest, TraceIntake } from '../receiver/intake.js';
 import type { HeldTraces } from '../http/metrics.js';
@@ -48,7 +47,7 @@ export interface TraceAssemblerOptions {
 
 interface HeldTrace {
   readonly traceId: string;
-  readonly spans: ReadableSpan[];
+  readonly spans: SpanRecord[];
   readonly journalIds: Set<JournalId>;
   readonly firstAt: number;
   lastAt: number;
@@ -64,7 +63,7 @@ export function journalRecord(encoding: OtlpEncoding, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([ENCODING_BYTE[encoding]]), body]);
 }
 
-function decodeRecord(record: Buffer): readonly ReadableSpan[] {
+function decodeRecord(record: Buffer): readonly SpanRecord[] {
   const body = record.subarray(1);
   return record[0] === ENCODING_BYTE.protobuf
     ? decodeProtobufRequest(body).spans
@@ -75,8 +74,8 @@ function decodeRecord(record: Buffer): readonly ReadableSpan[] {
  * The span a trace waits for: one with no parent, or the query span (the root of a query even
  * when the application continued a trace from elsewhere, whose parent never reaches us).
  */
-function isRoot(span: ReadableSpan): boolean {
-  return span.parentSpanContext === undefined || stageOf(span.attributes) === 'query';
+function isRoot(span: SpanRecord): boolean {
+  return span.parentSpanId === undefined || stageOf(span.attributes) === 'query';
 }
 
 export class TraceAssembler implements TraceIntake {
@@ -177,11 +176,11 @@ export class TraceAssembler implements TraceIntake {
     return !this.closed;
   }
 
-  private add(id: JournalId, spans: readonly ReadableSpan[]): void {
+  private add(id: JournalId, spans: readonly SpanRecord[]): void {
     const now = this.now();
     const touched = new Set<string>();
     for (const span of spans) {
-      const traceId = span.spanContext().traceId;
+      const traceId = span.traceId;
       let trace = this.held.get(traceId);
       if (trace === undefined) {
         trace = {

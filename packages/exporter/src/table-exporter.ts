@@ -23,7 +23,7 @@ import { DeadLetterStore } from './dead-letter/dead-letter-store.js';
 import type { DeadLetter } from './dead-letter/dead-letter-store.js';
 import { createDialect } from './dialects/create-dialect.js';
 import { countOutsideClosedSets } from './mapping/closed-sets.js';
-import { groupByTrace, settleResources, toSpanRecord } from './mapping/span-record.js';
+import { groupByTrace, toSpanRecord, toSpanRecords } from './mapping/span-record.js';
 import type { SpanRecord } from './mapping/span-record.js';
 import { mapTrace } from './mapping/trace-mapper.js';
 import type { MappedTrace } from './mapping/trace-mapper.js';
@@ -222,7 +222,17 @@ export class TableExporter implements SpanExporter, TraceWriter {
 
   /** SpanExporter: keeps the spans' traces (committed, or spooled/parked/dead-lettered); FAILED only when they could not be kept. */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.writeTraces(spans, { require: 'accepted' }).then(
+    // Adapted at the edge; synchronously when no resource is still resolving, so a write begun
+    // before a shutdown is one the shutdown waits for. Spans it cannot read answer FAILED.
+    let written: Promise<unknown>;
+    try {
+      written = spans.some((span) => span.resource.asyncAttributesPending)
+        ? toSpanRecords(spans).then((records) => this.writeTraces(records, { require: 'accepted' }))
+        : this.writeTraces(spans.map(toSpanRecord), { require: 'accepted' });
+    } catch (error) {
+      written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    written.then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
       (error: unknown) =>
         resultCallback({
@@ -232,7 +242,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
     );
   }
 
-  async writeTraces(spans: readonly ReadableSpan[], options: WriteOptions = {}): Promise<TraceWriteResult> {
+  async writeTraces(spans: readonly SpanRecord[], options: WriteOptions = {}): Promise<TraceWriteResult> {
     if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
     // Shutdown waits for writes that started before it until their traces are queued.
     const intake = this.intake(spans);
@@ -246,15 +256,15 @@ export class TableExporter implements SpanExporter, TraceWriter {
   }
 
   /** Queues each trace of the spans; resolves, once queued, with a promise of each one's placement. */
-  private async intake(spans: readonly ReadableSpan[]): Promise<Promise<Placement>[]> {
-    await settleResources(spans);
-    const records = spans.map(toSpanRecord);
+  private intake(records: readonly SpanRecord[]): Promise<Promise<Placement>[]> {
     const traces = groupByTrace(records);
     this.counters.received += traces.size;
     this.counters.outsideClosedSets += countOutsideClosedSets(records);
-    return [...traces].map(
-      ([traceId, traceSpans]) =>
-        new Promise<Placement>((settle) => this.enqueue({ traceId, spans: traceSpans, settle })),
+    return Promise.resolve(
+      [...traces].map(
+        ([traceId, traceSpans]) =>
+          new Promise<Placement>((settle) => this.enqueue({ traceId, spans: traceSpans, settle })),
+      ),
     );
   }
 
