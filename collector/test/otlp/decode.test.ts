@@ -136,6 +136,10 @@ describe.each([
     expect(decoded.spans.map(comparableRecord)).toEqual(sent.map(comparable));
   });
 
+  it('decode to plain span records, with no SDK object: they survive JSON unchanged', () => {
+    expect(JSON.parse(JSON.stringify(decoded.spans))).toEqual(decoded.spans);
+  });
+
   it('keep the duration and the trace structure', () => {
     const child = decoded.spans.find((span) => span.name === 'chat gpt-4o')!;
     expect(child.duration).toEqual([1, 999_999_999 - 123_457_789 + 0]);
