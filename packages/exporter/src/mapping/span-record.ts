@@ -10,14 +10,17 @@ export type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '@aitdr/convent
 /** Spans grouped by trace ID, in order of first appearance; a span seen twice is kept once. */
 export function groupByTrace(spans: readonly SpanRecord[]): Map<string, SpanRecord[]> {
   const traces = new Map<string, SpanRecord[]>();
-  const seen = new Set<string>();
+  // Span IDs per trace: no key string built per span (this runs for every span written).
+  const seen = new Map<string, Set<string>>();
   for (const span of spans) {
-    const key = `${span.traceId}/${span.spanId}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const trace = traces.get(span.traceId);
-    if (trace) trace.push(span);
-    else traces.set(span.traceId, [span]);
+    const ids = seen.get(span.traceId);
+    if (ids === undefined) {
+      seen.set(span.traceId, new Set([span.spanId]));
+      traces.set(span.traceId, [span]);
+    } else if (!ids.has(span.spanId)) {
+      ids.add(span.spanId);
+      traces.get(span.traceId)!.push(span);
+    }
   }
   return traces;
 }
