@@ -33,6 +33,7 @@ import { hostileText } from '../support/hostile-strings.js';
 import { postgresStore, sqliteStore } from '../support/stores.js';
 import type { StoreUnderTest } from '../support/stores.js';
 import { createTemporaryDirectory } from '../support/temp-dir.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 type Path = 'OTLP/protobuf' | 'OTLP/JSON' | 'in-process';
 const PATHS: readonly Path[] = ['OTLP/protobuf', 'OTLP/JSON', 'in-process'];
@@ -176,7 +177,7 @@ describe.each([
 
   const send = async (path: Path, spans: ReadableSpan[]) => {
     if (path === 'in-process') {
-      await exporter.writeTraces(spans, { require: 'committed' });
+      await exporter.writeTraces(spans.map(toSpanRecord), { require: 'committed' });
       return;
     }
     const protobuf = path === 'OTLP/protobuf';
@@ -301,7 +302,7 @@ describe.each([
     });
     expect(response.status).toBe(200);
     const inProcess = simpleTrace('a\ud800b\udc00c', { 'hostile.surrogate': 'a\ud800b\udc00c' });
-    await exporter.writeTraces(inProcess, { require: 'committed' });
+    await exporter.writeTraces(inProcess.map(toSpanRecord), { require: 'committed' });
     for (const spans of [viaJson, inProcess]) {
       const traceId = spans[0]!.spanContext().traceId;
       await vi.waitFor(async () => expect(await queryText(traceId)).toBe('a\ufffdb\ufffdc'), {
@@ -318,7 +319,7 @@ describe.each([
     const traceId = withNul[0]!.spanContext().traceId;
     if (store.dialect === 'sqlite') {
       await expect(
-        exporter.writeTraces([...withNul, ...clean], { require: 'committed' }),
+        exporter.writeTraces([...withNul, ...clean].map(toSpanRecord), { require: 'committed' }),
       ).resolves.toMatchObject({
         committed: 2,
       });
@@ -326,7 +327,7 @@ describe.each([
       return;
     }
     await expect(
-      exporter.writeTraces([...withNul, ...clean], { require: 'committed' }),
+      exporter.writeTraces([...withNul, ...clean].map(toSpanRecord), { require: 'committed' }),
     ).rejects.toMatchObject({
       code: 'DEAD_LETTERED',
     });

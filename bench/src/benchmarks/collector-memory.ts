@@ -133,6 +133,28 @@ async function openTraces(directory: string, shapesFile: string): Promise<void> 
       unit: 'MiB',
       note: `held: ${held.held_traces} traces, ${held.held_spans} spans, journal ${mb(held.journal_bytes ?? 0).toFixed(0)} MiB; bounds: ${MAX_HELD_SPANS.toLocaleString('en')} held spans, journal ${mb(OPEN_JOURNAL_MAX_BYTES)} MiB (AITDR_SPOOL_MAX_BYTES); refused requests ${first.failedRequests}`,
     });
+    // Memory per held span: the RSS the held spans added (journal pages included), per span,
+    // against the span's share of the protobuf body it arrived in.
+    const heldSpans = held.held_spans ?? 0;
+    const bytesPerHeldSpan = heldSpans > 0 ? (holding.rss - idle.rss) / heldSpans : null;
+    const wireBytesPerSpan = first.spans > 0 ? first.wireBytes / first.spans : null;
+    emitFigure({
+      benchmark: BENCH,
+      figure: 'memory.open_traces.bytes_per_held_span',
+      label: 'Collector RSS per held span (open traces, RSS added ÷ spans held)',
+      value: bytesPerHeldSpan,
+      unit: 'B',
+      note: `the span on the wire: ${wireBytesPerSpan?.toFixed(0) ?? '–'} B (its share of the uncompressed OTLP protobuf request body)`,
+    });
+    emitFigure({
+      benchmark: BENCH,
+      figure: 'memory.open_traces.held_span_over_wire',
+      label: 'Memory per held span ÷ its wire size',
+      value:
+        bytesPerHeldSpan !== null && wireBytesPerSpan !== null ? bytesPerHeldSpan / wireBytesPerSpan : null,
+      unit: '×',
+      target: { op: '<=', value: 1.2 },
+    });
     emitFigure({
       benchmark: BENCH,
       figure: 'memory.open_traces.over_bound_rss_mib',

@@ -9,6 +9,10 @@
  *   the official OTLP/HTTP protobuf exporter; traces per second while the collector is under way,
  *   from 10% to 90% of the traces committed (the collector's own status, polled every 50 ms).
  * The ratio is taken within each run; figures are medians over the runs.
+ *
+ * CPU per span, same run: the collector process's CPU (every thread: the SQLite worker included)
+ * per span written, against the limit's: the raw insert's CPU per span (this process, same driver)
+ * plus the protobuf decode of the same spans in requests of the clients' size.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ import type { OtlpClientMessage, OtlpClientOptions } from '../collector/otlp-cli
 import { forkSource } from '../harness/child-process.js';
 import { emitFigure, median } from '../harness/figures.js';
 import { byMode, log, modeFromArgs } from '../harness/mode.js';
+import { decodeCost } from '../raw/decode-cost.js';
 import { mapStream } from '../raw/mapped-rows.js';
 import { rawPostgresInsert, rawSqliteInsert } from '../raw/raw-insert.js';
 import type { RawInsertResult } from '../raw/raw-insert.js';
@@ -173,7 +178,29 @@ async function main(): Promise<void> {
     // The raw inserts write the rows of as many traces as the clients send, recorded the same way.
     const stream = await recordTraceStream(shapes, settings.clients * settings.queriesPerClient);
     const rows = mapStream(stream.spans);
-    log(`collector throughput: ${rows.length} traces per run`);
+    const spansPerTrace = stream.spans.length / rows.length;
+    log(`collector throughput: ${rows.length} traces per run, ${spansPerTrace.toFixed(2)} spans per trace`);
+    const decode = decodeCost(stream.spans, BATCH_SPANS, mode === 'smoke' ? 100 : 1000);
+    log(
+      `protobuf decode: ${decode.wireBytesPerSpan.toFixed(0)} B per span on the wire; message ${decode.messageUsPerSpan.toFixed(1)} µs/span, ` +
+        `collector's decode into span records ${decode.recordsUsPerSpan.toFixed(1)} µs/span`,
+    );
+    emitFigure({
+      benchmark: BENCH,
+      figure: 'collector.protobuf_decode_cpu_us_per_span',
+      label: `Protobuf decode of the same spans (protobufjs, requests of ${BATCH_SPANS} spans), CPU per span`,
+      value: decode.messageUsPerSpan,
+      unit: 'µs',
+      note: `${decode.wireBytesPerSpan.toFixed(0)} B per span on the wire (uncompressed); part of the limit the collector's CPU per span is compared to`,
+    });
+    emitFigure({
+      benchmark: BENCH,
+      figure: 'collector.decode_records_cpu_us_per_span',
+      label:
+        "The collector's decode of the same requests into span records (validation included), CPU per span",
+      value: decode.recordsUsPerSpan,
+      unit: 'µs',
+    });
 
     const raw: Record<StoreName, (batchSize: number, runDirectory: string) => Promise<RawInsertResult>> = {
       sqlite: (batchSize, runDirectory) =>
@@ -195,24 +222,31 @@ async function main(): Promise<void> {
       const collectorRates: number[] = [];
       const ratios: number[] = [];
       const runsDetail: CollectorRun[] = [];
+      const rawCpuPerSpan: number[] = [];
+      const collectorCpuPerSpan: number[] = [];
+      const cpuRatios: number[] = [];
       for (let run = 0; run < settings.runs; run++) {
         const runDirectory = join(directory.path, `${storeName}-${run}`);
         mkdirSync(runDirectory, { recursive: true });
         let rawRate: number;
+        let rawCpuMs: number;
         if (run === 0) {
           const tried = [];
           for (const batchSize of settings.batchSizes) {
             const result = await raw[storeName](batchSize, runDirectory);
-            tried.push({ batchSize, rate: result.tracesPerSecond });
+            tried.push({ batchSize, rate: result.tracesPerSecond, cpuMs: result.cpuMs });
           }
           const best = tried.reduce((a, b) => (b.rate > a.rate ? b : a));
           bestBatchSize = best.batchSize;
           rawRate = best.rate;
+          rawCpuMs = best.cpuMs;
           log(
             `${storeName} raw insert: ${tried.map((t) => `${t.batchSize}/tx ${t.rate.toFixed(0)}/s`).join(', ')}`,
           );
         } else {
-          rawRate = (await raw[storeName](bestBatchSize, runDirectory)).tracesPerSecond;
+          const result = await raw[storeName](bestBatchSize, runDirectory);
+          rawRate = result.tracesPerSecond;
+          rawCpuMs = result.cpuMs;
         }
         const database = storeName === 'postgres' ? await createTemporaryDatabase('aitdr_bench') : undefined;
         const store = database?.url ?? `sqlite:${join(runDirectory, 'training.db')}`;
@@ -231,6 +265,14 @@ async function main(): Promise<void> {
         collectorRates.push(result.tracesPerSecond);
         ratios.push(result.tracesPerSecond / rawRate);
         runsDetail.push(result);
+        const rawUs = (1000 * rawCpuMs) / stream.spans.length;
+        const collectorUs = (1000 * result.collectorCpuMs) / (result.traces * spansPerTrace);
+        rawCpuPerSpan.push(rawUs);
+        collectorCpuPerSpan.push(collectorUs);
+        cpuRatios.push(collectorUs / (rawUs + decode.messageUsPerSpan));
+        log(
+          `${storeName} run ${run + 1}: CPU per span: collector ${collectorUs.toFixed(1)} µs, raw insert ${rawUs.toFixed(1)} µs + protobuf decode ${decode.messageUsPerSpan.toFixed(1)} µs`,
+        );
         log(
           `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +
             `(${result.traces} traces in ${result.seconds.toFixed(2)} s; collector CPU ${result.collectorCpuMs.toFixed(0)} ms, ` +
@@ -268,6 +310,35 @@ async function main(): Promise<void> {
         unit: '×',
         runs: ratios,
         target: { op: '>=', value: 0.75 },
+      });
+      emitFigure({
+        benchmark: BENCH,
+        figure: `collector.${storeName}.cpu_us_per_span`,
+        label: `Collector CPU per span, ${label} (its process, every thread, store writes included)`,
+        value: median(collectorCpuPerSpan),
+        unit: 'µs',
+        runs: collectorCpuPerSpan,
+      });
+      emitFigure({
+        benchmark: BENCH,
+        figure: `collector.${storeName}.raw_insert_cpu_us_per_span`,
+        label: `Raw insert CPU per span, ${label} (same rows and driver, this process)`,
+        value: median(rawCpuPerSpan),
+        unit: 'µs',
+        runs: rawCpuPerSpan,
+        note:
+          storeName === 'postgres'
+            ? "the client's CPU only, as for the collector: the database server's is in neither"
+            : 'better-sqlite3 inserting in this process: the database engine included',
+      });
+      emitFigure({
+        benchmark: BENCH,
+        figure: `collector.${storeName}.cpu_ratio`,
+        label: `Collector CPU per span ÷ (raw insert + protobuf decode CPU per span), ${label} (same run)`,
+        value: median(cpuRatios),
+        unit: '×',
+        runs: cpuRatios,
+        target: { op: '<=', value: 1.5 },
       });
     }
   } finally {

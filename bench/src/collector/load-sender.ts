@@ -9,6 +9,7 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { protobufBody } from '../../../collector/test/support/spans.js';
 import { childArgument, tellParent } from '../harness/child-process.js';
 import { readQueryShapes } from '../workload/realistic-queries.js';
 import { isRootSpan, newTraceId, queryTraces, retrace } from '../workload/retrace.js';
@@ -21,7 +22,15 @@ export type LoadSenderOptions = { readonly url: string; readonly shapesFile: str
 
 export type LoadSenderMessage =
   | { type: 'ready' }
-  | { type: 'sent'; traces: number; spans: number; failedRequests: number; requests: number };
+  | {
+      type: 'sent';
+      traces: number;
+      spans: number;
+      failedRequests: number;
+      requests: number;
+      /** Bytes of the requests' OTLP protobuf bodies (uncompressed), in `open` mode; 0 in `steady`. */
+      wireBytes: number;
+    };
 
 const options = childArgument<LoadSenderOptions>();
 const templates = queryTraces(await recordTraceStream(readQueryShapes(options.shapesFile), 40));
@@ -30,6 +39,7 @@ let traces = 0;
 let spans = 0;
 let requests = 0;
 let failedRequests = 0;
+let wireBytes = 0;
 
 function send(batch: ReadableSpan[]): Promise<void> {
   requests += 1;
@@ -48,7 +58,7 @@ function nextTrace(filter: (spans: ReadableSpan[]) => ReadableSpan[]): ReadableS
   return filter(retrace(template, newTraceId()));
 }
 
-const report = () => tellParent({ type: 'sent', traces, spans, failedRequests, requests });
+const report = () => tellParent({ type: 'sent', traces, spans, failedRequests, requests, wireBytes });
 tellParent({ type: 'ready' });
 
 if (options.kind === 'open') {
@@ -60,6 +70,8 @@ if (options.kind === 'open') {
         while (traces < options.traces) {
           const batch: ReadableSpan[] = [];
           while (batch.length < 512 && traces < options.traces) batch.push(...nextTrace(openPart));
+          // The body the exporter sends (same serializer): what a held span costs on the wire.
+          wireBytes += protobufBody(batch).byteLength;
           await send(batch);
         }
       };

@@ -3,8 +3,10 @@
  * directly: what the raw-insert limit writes, so it writes exactly the rows the collector writes.
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { mapTrace, toSpanRecord } from '@aitdr/exporter/internals';
-import type { MappedTrace, RowValue, SpanRecord } from '@aitdr/exporter/internals';
+import { toSpanRecord } from '@aitdr/conventions';
+import type { SpanRecord } from '@aitdr/conventions';
+import { mapTrace } from '@aitdr/exporter/internals';
+import type { MappedTrace, RowValue } from '@aitdr/exporter/internals';
 import { AI_TRAINING_QUERIES, TABLES } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
 

@@ -15,6 +15,14 @@ export interface RawInsertResult {
   readonly traces: number;
   readonly seconds: number;
   readonly tracesPerSecond: number;
+  /** CPU time of this process (all threads) while inserting: the driver's share of the work. */
+  readonly cpuMs: number;
+}
+
+/** CPU milliseconds (user + system, every thread of the process) since `since`. */
+export function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {
@@ -63,6 +71,7 @@ export function rawSqliteInsert(
         ),
     );
     const started = performance.now();
+    const cpu = process.cpuUsage();
     for (const batch of batches(bound, batchSize)) {
       database.exec('BEGIN IMMEDIATE');
       for (const [table, rows] of rowsByTable(batch)) {
@@ -71,8 +80,9 @@ export function rawSqliteInsert(
       }
       database.exec('COMMIT');
     }
+    const cpuMs = cpuMsSince(cpu);
     const seconds = (performance.now() - started) / 1000;
-    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds };
+    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds, cpuMs };
   } finally {
     database.close();
   }
@@ -95,6 +105,7 @@ export async function rawPostgresInsert(
     for (const statement of schemaInstallStatements('postgres')) await client.query(statement);
     await client.query('COMMIT');
     const started = performance.now();
+    const cpu = process.cpuUsage();
     for (const batch of batches(traces, batchSize)) {
       await client.query('BEGIN');
       for (const [table, rows] of rowsByTable(batch)) {
@@ -113,8 +124,9 @@ export async function rawPostgresInsert(
       }
       await client.query('COMMIT');
     }
+    const cpuMs = cpuMsSince(cpu);
     const seconds = (performance.now() - started) / 1000;
-    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds };
+    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds, cpuMs };
   } finally {
     await client.end();
   }

@@ -3,14 +3,14 @@
  * the assembler behind it reports. Declared beside the assembler, which implements it, so the
  * core depends on nothing of the transports.
  */
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
 
 /** One request's valid spans, with its decompressed body so it can be journaled as received. */
 export interface IntakeRequest {
   readonly encoding: OtlpEncoding;
   readonly body: Buffer;
-  readonly spans: readonly ReadableSpan[];
+  readonly spans: readonly SpanRecord[];
 }
 
 /**

@@ -8,9 +8,8 @@
  * into the assembler, and idempotent writes make the replay exactly-once in effect.
  */
 import { diag } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { stageOf } from '@aitdr/conventions';
-import type { TraceWriter } from '@aitdr/conventions';
+import type { SpanRecord, TraceWriter } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
 import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
 import { BackpressureError } from './intake-port.js';
@@ -42,7 +41,7 @@ export interface TraceAssemblerOptions {
 
 interface HeldTrace {
   readonly traceId: string;
-  readonly spans: ReadableSpan[];
+  readonly spans: SpanRecord[];
   readonly journalIds: Set<JournalId>;
   readonly firstAt: number;
   lastAt: number;
@@ -69,7 +68,7 @@ export function journalParts(encoding: OtlpEncoding, body: Buffer): readonly Buf
   return [ENCODING_PREFIX[encoding], body];
 }
 
-function decodeRecord(record: Buffer): readonly ReadableSpan[] {
+function decodeRecord(record: Buffer): readonly SpanRecord[] {
   return decodeTraceRequest(record[0] === ENCODING_BYTE.protobuf ? 'protobuf' : 'json', record.subarray(1))
     .spans;
 }
@@ -78,8 +77,8 @@ function decodeRecord(record: Buffer): readonly ReadableSpan[] {
  * The span a trace waits for: one with no parent, or the query span (the root of a query even
  * when the application continued a trace from elsewhere, whose parent never reaches us).
  */
-function isRoot(span: ReadableSpan): boolean {
-  return span.parentSpanContext === undefined || stageOf(span.attributes) === 'query';
+function isRoot(span: SpanRecord): boolean {
+  return span.parentSpanId === undefined || stageOf(span.attributes) === 'query';
 }
 
 export class TraceAssembler implements TraceIntake {
@@ -176,11 +175,11 @@ export class TraceAssembler implements TraceIntake {
     return !this.closed;
   }
 
-  private add(id: JournalId, spans: readonly ReadableSpan[]): void {
+  private add(id: JournalId, spans: readonly SpanRecord[]): void {
     const now = this.now();
     const touched = new Set<string>();
     for (const span of spans) {
-      const traceId = span.spanContext().traceId;
+      const traceId = span.traceId;
       let trace = this.held.get(traceId);
       if (trace === undefined) {
         trace = {

@@ -5,19 +5,18 @@
  * numbers, unknown fields ignored.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { portableAttributes } from '@aitdr/conventions';
 import { DecodeCollector, MalformedRequestError } from './decode-result.js';
 import type { DecodedRequest } from './decode-result.js';
 import {
   InvalidSpanError,
   MAX_VALUE_DEPTH,
-  buildReadableSpan,
+  buildSpanRecord,
   int64Value,
   scopeOf,
   setAttribute,
 } from './span-builder.js';
-import type { DecodedLink, DecodedSpan, DecodedValue } from './span-builder.js';
+import type { DecodedLink, DecodedSpan, DecodedValue, SpanOrigin } from './span-builder.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -238,18 +237,20 @@ export function decodeJsonRequest(text: string): DecodedRequest {
       collector.reject(error.message, spanCount(resourceSpans));
       continue;
     }
-    const resource = resourceFromAttributes(resourceAttributes);
+    const resource = portableAttributes(resourceAttributes);
     for (const scopeSpans of scopes) {
       let spans: unknown[];
-      let scope: InstrumentationScope;
+      let origin: SpanOrigin;
       try {
         if (!isObject(scopeSpans)) fail('scopeSpans[]', 'an object', scopeSpans);
         const scopeObject = optionalObject(scopeSpans, 'scope', 'scopeSpans') ?? {};
-        scope = scopeOf(
+        const scope = scopeOf(
           optionalString(scopeObject, 'name', 'scope'),
           optionalString(scopeObject, 'version', 'scope'),
-          optionalString(scopeSpans, 'schemaUrl', 'scopeSpans'),
         );
+        // Checked as before, not kept: no column holds the schema URL.
+        optionalString(scopeSpans, 'schemaUrl', 'scopeSpans');
+        origin = { resource, scope };
         spans = optionalArray(scopeSpans, 'spans', 'scopeSpans');
       } catch (error) {
         if (!(error instanceof InvalidSpanError)) throw error;
@@ -257,7 +258,7 @@ export function decodeJsonRequest(text: string): DecodedRequest {
         collector.reject(error.message, Array.isArray(spansField) ? spansField.length : 0);
         continue;
       }
-      for (const span of spans) collector.keep(() => buildReadableSpan(decodeSpan(span), resource, scope));
+      for (const span of spans) collector.keep(() => buildSpanRecord(decodeSpan(span), origin));
     }
   }
   return collector.result();

@@ -1,12 +1,12 @@
 import type { Attributes } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { portableAttributes } from '@aitdr/conventions';
 import type Long from 'long';
 import { DecodeCollector, MalformedRequestError } from './decode-result.js';
 import type { DecodedRequest } from './decode-result.js';
 import {
   InvalidSpanError,
   MAX_VALUE_DEPTH,
-  buildReadableSpan,
+  buildSpanRecord,
   int64Value,
   scopeOf,
   setAttribute,
@@ -117,15 +117,14 @@ export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
       }
       continue;
     }
-    const resource = resourceFromAttributes(resourceAttributes);
+    const resource = portableAttributes(resourceAttributes);
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = scopeOf(
-        scopeSpans.scope?.name ?? '',
-        scopeSpans.scope?.version ?? '',
-        scopeSpans.schemaUrl ?? '',
-      );
+      const origin = {
+        resource,
+        scope: scopeOf(scopeSpans.scope?.name ?? '', scopeSpans.scope?.version ?? ''),
+      };
       for (const span of scopeSpans.spans ?? []) {
-        collector.keep(() => buildReadableSpan(decodeSpan(span), resource, scope));
+        collector.keep(() => buildSpanRecord(decodeSpan(span), origin));
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from '@aitdr/conventions';
 import { InvalidSpanError } from './span-builder.js';
 
 /** The body could not be read as an OTLP trace request at all (answered with 400). */
@@ -6,7 +6,7 @@ export class MalformedRequestError extends Error {}
 
 /** What one request decoded to: the valid spans, and how many were rejected and why. */
 export interface DecodedRequest {
-  readonly spans: ReadableSpan[];
+  readonly spans: SpanRecord[];
   readonly rejected: number;
   /** Distinct reasons, at most `MAX_REASONS` of them, for the partial-success message. */
   readonly reasons: readonly string[];
@@ -16,12 +16,12 @@ const MAX_REASONS = 5;
 
 /** Collects spans and rejections while a request is decoded. */
 export class DecodeCollector {
-  readonly spans: ReadableSpan[] = [];
+  readonly spans: SpanRecord[] = [];
   private rejectedCount = 0;
   private readonly reasonCounts = new Map<string, number>();
 
   /** Keeps the span `build` makes, or rejects it with the reason when it is invalid. */
-  keep(build: () => ReadableSpan): void {
+  keep(build: () => SpanRecord): void {
     try {
       this.spans.push(build());
     } catch (error) {

@@ -1,22 +1,12 @@
 /**
- * Turns decoded OTLP spans (from protobuf or JSON alike) into the `ReadableSpan` objects the
+ * Turns decoded OTLP spans (from protobuf or JSON alike) into span records, the plain data the
  * table exporter maps, validating what the OTLP specification requires of each span. An invalid
- * span is rejected on its own; the spans beside it are kept.
+ * span is rejected on its own; the spans beside it are kept. No SDK object is built: the record
+ * is what is held and written.
  */
-import { TraceFlags } from '@opentelemetry/api';
-import type {
-  Attributes,
-  AttributeValue,
-  HrTime,
-  Link,
-  SpanContext,
-  SpanKind,
-  SpanStatusCode,
-} from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Attributes, AttributeValue, HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { portableAttributes, wellFormed } from '@aitdr/conventions';
+import type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '@aitdr/conventions';
 
 /** Deepest nesting of array/kvlist attribute values accepted; deeper values reject their span. */
 export const MAX_VALUE_DEPTH = 16;
@@ -26,7 +16,10 @@ const NANOS_PER_SECOND = 1_000_000_000n;
 /** A value outside what the receiver accepts; rejects the span that carries it. */
 export class InvalidSpanError extends Error {}
 
-/** Fields of one span after decoding, before validation. IDs are lower-case hex. */
+/**
+ * Fields of one span after decoding, before validation. IDs are lower-case hex. Trace state,
+ * flags and dropped counts are read (and, in JSON, checked) but not kept: no column holds them.
+ */
 export interface DecodedSpan {
   traceId: string;
   spanId: string;
@@ -56,6 +49,12 @@ export interface DecodedLink {
   flags: number;
 }
 
+/** What the spans of one ScopeSpans share: their resource's attributes (portable) and their scope. */
+export interface SpanOrigin {
+  readonly resource: Attributes;
+  readonly scope: SpanRecord['scope'];
+}
+
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
@@ -71,10 +70,6 @@ export function hrTimeFromNanos(nanos: bigint): HrTime {
   return [Number(nanos / NANOS_PER_SECOND), Number(nanos % NANOS_PER_SECOND)];
 }
 
-function traceStateOf(value: string): TraceState | undefined {
-  return value === '' ? undefined : new TraceState(value);
-}
-
 // Span kind and status code arrive as OTLP enums: OTLP kinds are the API's plus one, and
 // UNSPECIFIED (0) means INTERNAL. Unknown values fall back to the defaults rather than reject.
 function spanKindOf(otlpKind: number): SpanKind {
@@ -85,30 +80,18 @@ function statusCodeOf(otlpCode: number): SpanStatusCode {
   return otlpCode === 1 || otlpCode === 2 ? otlpCode : 0;
 }
 
-function linkOf(link: DecodedLink): Link | undefined {
-  if (!isValidTraceId(link.traceId) || !isValidSpanId(link.spanId)) return undefined;
-  const context: SpanContext = {
-    traceId: link.traceId,
-    spanId: link.spanId,
-    traceFlags: link.flags & 0xff,
-    isRemote: true,
-  };
-  const traceState = traceStateOf(link.traceState);
-  if (traceState) context.traceState = traceState;
-  return { context, attributes: link.attributes, droppedAttributesCount: link.droppedAttributesCount };
+function hasAny(attributes: Attributes): boolean {
+  for (const _key in attributes) return true;
+  return false;
 }
 
 /**
- * Validates a decoded span and builds its ReadableSpan. Throws InvalidSpanError naming the
- * problem when the span cannot be stored: trace or span ID of the wrong length or all zeroes,
- * a parent span ID of the wrong length. A link with invalid IDs is dropped and counted in
- * `droppedLinksCount`, as the field intends, rather than losing the span.
+ * Validates a decoded span and builds its record. Throws InvalidSpanError naming the problem
+ * when the span cannot be stored: trace or span ID of the wrong length or all zeroes, a parent
+ * span ID of the wrong length. A link with invalid IDs is dropped rather than losing the span.
+ * Text and numbers follow the record's portable rules (the conventions' helpers).
  */
-export function buildReadableSpan(
-  span: DecodedSpan,
-  resource: Resource,
-  instrumentationScope: InstrumentationScope,
-): ReadableSpan {
+export function buildSpanRecord(span: DecodedSpan, origin: SpanOrigin): SpanRecord {
   if (!isValidTraceId(span.traceId)) {
     throw new InvalidSpanError(`traceId must be 16 non-zero bytes (got ${span.traceId.length / 2} bytes)`);
   }
@@ -120,60 +103,52 @@ export function buildReadableSpan(
       `parentSpanId must be empty or 8 bytes (got ${span.parentSpanId.length / 2} bytes)`,
     );
   }
-  const traceFlags = span.flags & 0xff || TraceFlags.SAMPLED;
-  const spanContext: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags };
-  const traceState = traceStateOf(span.traceState);
-  if (traceState) spanContext.traceState = traceState;
   // An all-zero parent is treated as none: some senders write zeroes instead of leaving it empty.
-  const parentSpanContext: SpanContext | undefined =
-    span.parentSpanId === '' || span.parentSpanId === ZERO_SPAN_ID
-      ? undefined
-      : { traceId: span.traceId, spanId: span.parentSpanId, traceFlags, isRemote: true };
+  const hasParent = span.parentSpanId !== '' && span.parentSpanId !== ZERO_SPAN_ID;
 
-  const links: Link[] = [];
-  let droppedLinksCount = span.droppedLinksCount;
-  for (const decoded of span.links) {
-    const link = linkOf(decoded);
-    if (link) links.push(link);
-    else droppedLinksCount += 1;
+  const links: SpanLinkRecord[] = [];
+  for (const link of span.links) {
+    if (!isValidTraceId(link.traceId) || !isValidSpanId(link.spanId)) continue;
+    links.push(
+      hasAny(link.attributes)
+        ? { traceId: link.traceId, spanId: link.spanId, attributes: portableAttributes(link.attributes) }
+        : { traceId: link.traceId, spanId: link.spanId },
+    );
   }
-  const events: TimedEvent[] = span.events.map((event) => ({
-    time: hrTimeFromNanos(event.timeUnixNano),
-    name: event.name,
-    attributes: event.attributes,
-    droppedAttributesCount: event.droppedAttributesCount,
-  }));
+  const events: SpanEventRecord[] = span.events.map((event) =>
+    hasAny(event.attributes)
+      ? {
+          name: wellFormed(event.name),
+          time: hrTimeFromNanos(event.timeUnixNano),
+          attributes: portableAttributes(event.attributes),
+        }
+      : { name: wellFormed(event.name), time: hrTimeFromNanos(event.timeUnixNano) },
+  );
   const durationNanos =
     span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n;
-  const status = {
-    code: statusCodeOf(span.statusCode),
-    ...(span.statusMessage ? { message: span.statusMessage } : {}),
-  };
+  const code = statusCodeOf(span.statusCode);
 
   return {
-    name: span.name,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    ...(hasParent ? { parentSpanId: span.parentSpanId } : {}),
+    name: wellFormed(span.name),
     kind: spanKindOf(span.kind),
-    spanContext: () => spanContext,
-    parentSpanContext,
     startTime: hrTimeFromNanos(span.startTimeUnixNano),
     endTime: hrTimeFromNanos(span.endTimeUnixNano),
     duration: hrTimeFromNanos(durationNanos),
-    status,
-    attributes: span.attributes,
-    links,
+    status: span.statusMessage ? { code, message: wellFormed(span.statusMessage) } : { code },
+    attributes: portableAttributes(span.attributes),
     events,
-    ended: true,
-    resource,
-    instrumentationScope,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount,
+    links,
+    resource: origin.resource,
+    scope: origin.scope,
   };
 }
 
 /** The instrumentation scope of a ScopeSpans, leaving out what was not sent. */
-export function scopeOf(name: string, version: string, schemaUrl: string): InstrumentationScope {
-  return { name, ...(version ? { version } : {}), ...(schemaUrl ? { schemaUrl } : {}) };
+export function scopeOf(name: string, version: string): SpanRecord['scope'] {
+  return version ? { name: wellFormed(name), version: wellFormed(version) } : { name: wellFormed(name) };
 }
 
 /** A primitive decoded from an OTLP AnyValue, or a structure to be kept as JSON text. */

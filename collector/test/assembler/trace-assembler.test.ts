@@ -1,7 +1,13 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { SpoolFullError } from '@aitdr/conventions';
-import type { RecorderStatus, TraceWriteResult, TraceWriter, WriteOptions } from '@aitdr/conventions';
+import { SpoolFullError, toSpanRecord } from '@aitdr/conventions';
+import type {
+  RecorderStatus,
+  SpanRecord,
+  TraceWriteResult,
+  TraceWriter,
+  WriteOptions,
+} from '@aitdr/conventions';
 import { TraceAssembler, journalRecord } from '../../src/assembler/trace-assembler.js';
 import type { IntakeJournal, JournalId } from '../../src/assembler/intake-journal.js';
 import { BackpressureError } from '../../src/assembler/intake-port.js';
@@ -36,12 +42,12 @@ class MemoryJournal implements IntakeJournal {
 
 /** Writer that records each call; can be told to refuse or to hold writes open. */
 class RecordingWriter implements TraceWriter {
-  readonly writes: ReadableSpan[][] = [];
+  readonly writes: SpanRecord[][] = [];
   refuse = false;
   private readonly held: (() => void)[] = [];
   holdWrites = false;
 
-  async writeTraces(spans: readonly ReadableSpan[], _options?: WriteOptions): Promise<TraceWriteResult> {
+  async writeTraces(spans: readonly SpanRecord[], _options?: WriteOptions): Promise<TraceWriteResult> {
     if (this.refuse) throw new SpoolFullError('store down and spool full');
     if (this.holdWrites) await new Promise<void>((resolve) => this.held.push(resolve));
     this.writes.push([...spans]);
@@ -73,7 +79,7 @@ function setup(options: { maxHeldSpans?: number; maxPendingTraces?: number; maxR
     await settle();
   };
   const send = (spans: ReadableSpan[]) =>
-    assembler.accept({ encoding: 'protobuf', body: protobufBody(spans), spans });
+    assembler.accept({ encoding: 'protobuf', body: protobufBody(spans), spans: spans.map(toSpanRecord) });
   return { journal, writer, assembler, advance, send };
 }
 

@@ -50,9 +50,7 @@ describe('POST /v1/traces', () => {
     expect(
       ExportTraceServiceResponseType.toObject(ExportTraceServiceResponseType.decode(response.rawPayload)),
     ).toEqual({});
-    expect(intake.spans.map((s) => s.spanContext().spanId).sort()).toEqual(
-      spans.map((s) => s.spanContext().spanId).sort(),
-    );
+    expect(intake.spans.map((s) => s.spanId).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     expect(intake.accepted[0]?.encoding).toBe('protobuf');
   });
 

@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from '@aitdr/conventions';
 import type { BackpressureError, IntakeRequest, TraceIntake } from '../../src/assembler/intake-port.js';
 
 /** Records what a receiver accepted; can be told to push back. */
@@ -12,7 +12,7 @@ export class RecordingIntake implements TraceIntake {
     return Promise.resolve();
   }
 
-  get spans(): readonly ReadableSpan[] {
+  get spans(): readonly SpanRecord[] {
     return this.accepted.flatMap((request) => request.spans);
   }
 }

@@ -130,6 +130,16 @@ export {
 } from './stage-attributes.js';
 export type { AttributeProblem, StageAttributeEntry } from './stage-attributes.js';
 export { RecordingError, StoreUnavailableError, SpoolFullError } from './trace-writer.js';
+export {
+  toSpanRecord,
+  toSpanRecords,
+  settleResources,
+  wellFormed,
+  portableNumber,
+  portableAttributes,
+  portableResource,
+} from './span-record.js';
+export type { SpanRecord, SpanEventRecord, SpanLinkRecord } from './span-record.js';
 export { ExportResultCode, suppressTracing } from './otel-sdk.js';
 export type {
   ExportResult,

@@ -3,7 +3,7 @@
  * them (the table exporter). Declared here, beside the attribute contract, so neither side
  * imports the other.
  */
-import type { ReadableSpan } from './otel-sdk.js';
+import type { SpanRecord } from './span-record.js';
 
 /**
  * How far a write must get before it counts.
@@ -61,11 +61,12 @@ export interface RecorderStatus {
 /** Stores whole traces. Implemented by the table exporter. */
 export interface TraceWriter {
   /**
-   * Writes the spans of one or more traces (grouped by trace ID inside). Resolves when every
+   * Writes the spans of one or more traces (grouped by trace ID inside), as span records (an SDK's
+   * `ReadableSpan`s adapted by `toSpanRecords`). Resolves when every
    * trace has met the requirement; rejects with a `RecordingError` when one cannot. A rejection
    * under `committed` does not mean loss: the trace is still spooled, parked or dead-lettered.
    */
-  writeTraces(spans: readonly ReadableSpan[], options?: WriteOptions): Promise<TraceWriteResult>;
+  writeTraces(spans: readonly SpanRecord[], options?: WriteOptions): Promise<TraceWriteResult>;
   status(): RecorderStatus;
 }
 

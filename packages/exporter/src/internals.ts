@@ -5,8 +5,6 @@
  */
 export { mapTrace } from './mapping/trace-mapper.js';
 export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
-export { toSpanRecord } from './mapping/span-record.js';
-export type { SpanRecord, SpanEventRecord, SpanLinkRecord } from './mapping/span-record.js';
 export type { Row, TableRows } from './mapping/rows.js';
 export type { RowValue } from './mapping/values.js';
 export { POSTGRES_FAILURES } from './dialects/postgres/postgres-failures.js';

@@ -32,7 +32,8 @@ import { outcomePlacer, resultOfWrite } from './keep/placement.js';
 import type { PlaceOutcome, Placement } from './keep/placement.js';
 import { SpoolLane } from './keep/spool-lane.js';
 import { countOutsideClosedSets } from './mapping/closed-sets.js';
-import { groupByTrace, settleResources, toSpanRecord } from './mapping/span-record.js';
+import { groupByTrace, toSpanRecord, toSpanRecords } from './mapping/span-record.js';
+import type { SpanRecord } from './mapping/span-record.js';
 import type { TraceOutcome } from './store/batch-writer.js';
 import { writeThrough } from './store/write-traces.js';
 import { errorMessage } from './store/failures.js';
@@ -169,7 +170,17 @@ export class TableExporter implements SpanExporter, TraceWriter {
 
   /** SpanExporter: keeps the spans' traces (committed, or spooled/parked/dead-lettered); FAILED only when they could not be kept. */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.writeTraces(spans, { require: 'accepted' }).then(
+    // Adapted at the edge; synchronously when no resource is still resolving, so a write begun
+    // before a shutdown is one the shutdown waits for. Spans it cannot read answer FAILED.
+    let written: Promise<unknown>;
+    try {
+      written = spans.some((span) => span.resource.asyncAttributesPending)
+        ? toSpanRecords(spans).then((records) => this.writeTraces(records, { require: 'accepted' }))
+        : this.writeTraces(spans.map(toSpanRecord), { require: 'accepted' });
+    } catch (error) {
+      written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    written.then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
       (error: unknown) =>
         resultCallback({
@@ -179,7 +190,7 @@ export class TableExporter implements SpanExporter, TraceWriter {
     );
   }
 
-  async writeTraces(spans: readonly ReadableSpan[], options: WriteOptions = {}): Promise<TraceWriteResult> {
+  async writeTraces(spans: readonly SpanRecord[], options: WriteOptions = {}): Promise<TraceWriteResult> {
     if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
     const require = options.require ?? 'accepted';
     // Shutdown waits for writes that started before it until their traces are queued.
@@ -197,13 +208,13 @@ export class TableExporter implements SpanExporter, TraceWriter {
   }
 
   /** Queues each trace of the spans; resolves, once queued, with a promise of each one's placement. */
-  private async intake(spans: readonly ReadableSpan[], urgent: boolean): Promise<Promise<Placement>[]> {
-    await settleResources(spans);
-    const records = spans.map(toSpanRecord);
+  private intake(records: readonly SpanRecord[], urgent: boolean): Promise<Promise<Placement>[]> {
     const traces = groupByTrace(records);
     this.ledger.counters.received += traces.size;
     this.ledger.counters.outsideClosedSets += countOutsideClosedSets(records);
-    return [...traces].map(([traceId, traceSpans]) => this.queue.add({ traceId, spans: traceSpans }, urgent));
+    return Promise.resolve(
+      [...traces].map(([traceId, traceSpans]) => this.queue.add({ traceId, spans: traceSpans }, urgent)),
+    );
   }
 
   status(): TableExporterStatus {

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { init } from '@guanmingchiu/sqlparser-ts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { toSpanRecord } from '@aitdr/conventions';
 import { TableExporter } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { FakeOracleDb } from './dialects/oracle/fake-oracledb.js';
 import { recordPipeline } from './support/traces.js';
 
@@ -59,7 +60,7 @@ describe('TableExporter linger', () => {
   const writeOneByOne = async (exporter: TableExporter, count: number) => {
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < count; i += 1) {
-      writes.push(exporter.writeTraces(recordPipeline().spans));
+      writes.push(exporter.writeTraces(recordPipeline().spans.map(toSpanRecord)));
       await nextTurn();
     }
     return writes;
@@ -95,7 +96,7 @@ describe('TableExporter linger', () => {
     const before = commits();
     const accepted = await writeOneByOne(exporter, 3);
     await expect(
-      exporter.writeTraces(recordPipeline().spans, { require: 'committed' }),
+      exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' }),
     ).resolves.toMatchObject({
       committed: 1,
     });

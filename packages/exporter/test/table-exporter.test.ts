@@ -15,6 +15,7 @@ import type { TableExporterOptions } from '@aitdr/exporter';
 import Database from 'better-sqlite3';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordPipeline } from './support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 describe('TableExporter', () => {
   let dir: { path: string; remove(): void };
@@ -58,13 +59,15 @@ describe('TableExporter', () => {
   it('is created without reaching the store, and keeps traces on the spool while it is down', async () => {
     const exporter = create();
     expect(exporter.status()).toMatchObject({ healthy: true, breaker: 'closed', spool: { traces: 0 } });
-    await expect(exporter.writeTraces(recordPipeline().spans)).resolves.toEqual({
+    await expect(exporter.writeTraces(recordPipeline().spans.map(toSpanRecord))).resolves.toEqual({
       committed: 0,
       spooled: 1,
       parked: 0,
       deadLettered: 0,
     });
-    const committed = exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
+    const committed = exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), {
+      require: 'committed',
+    });
     await expect(committed).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(committed).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     const status = exporter.status();
@@ -116,7 +119,7 @@ describe('TableExporter', () => {
   it('replays a spool left by an earlier run as soon as it starts', async () => {
     const spool = { directory: join(dir.path, 'shared-spool') };
     const earlier = create({ spool });
-    for (let i = 0; i < 3; i += 1) await earlier.writeTraces(recordPipeline().spans);
+    for (let i = 0; i < 3; i += 1) await earlier.writeTraces(recordPipeline().spans.map(toSpanRecord));
     expect(earlier.status().spool.traces).toBe(3);
     await earlier.shutdown();
 
@@ -135,7 +138,9 @@ describe('TableExporter', () => {
     const exporter = create({ spool: { maxBytes: 40_000 } });
     const results: (PromiseSettledResult<unknown> & { status: string })[] = [];
     for (let i = 0; i < 6; i += 1)
-      results.push(...(await Promise.allSettled([exporter.writeTraces(recordPipeline().spans)])));
+      results.push(
+        ...(await Promise.allSettled([exporter.writeTraces(recordPipeline().spans.map(toSpanRecord))])),
+      );
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected.length).toBeGreaterThan(0);
     expect(rejected[0]!.reason).toBeInstanceOf(SpoolFullError);
@@ -153,7 +158,10 @@ describe('TableExporter', () => {
     mkdirSync(missingDirectory);
     const exporter = create({ maxQueuedTraces: 1 });
     const spans = [recordPipeline(), recordPipeline(), recordPipeline()].flatMap((t) => t.spans);
-    await expect(exporter.writeTraces(spans)).resolves.toMatchObject({ committed: 1, spooled: 2 });
+    await expect(exporter.writeTraces(spans.map(toSpanRecord))).resolves.toMatchObject({
+      committed: 1,
+      spooled: 2,
+    });
     await exporter.forceFlush();
     expect(storedQueries()).toBe(3);
     expect(exporter.status().counters).toMatchObject({ spooled: 2, replayed: 2, written: 3 });
@@ -162,12 +170,12 @@ describe('TableExporter', () => {
   it('shuts down once, writing what is queued, and refuses writes afterwards', async () => {
     mkdirSync(missingDirectory);
     const exporter = create();
-    const pending = exporter.writeTraces(recordPipeline().spans);
+    const pending = exporter.writeTraces(recordPipeline().spans.map(toSpanRecord));
     const first = exporter.shutdown();
     expect(exporter.shutdown()).toBe(first);
     const [written] = await Promise.all([pending, first]);
     expect(written).toMatchObject({ committed: 1 });
-    const late = exporter.writeTraces(recordPipeline().spans);
+    const late = exporter.writeTraces(recordPipeline().spans.map(toSpanRecord));
     await expect(late).rejects.toBeInstanceOf(RecordingError);
     await expect(late).rejects.toMatchObject({ code: 'SHUT_DOWN' });
     await expect(exportSpans(exporter, recordPipeline().spans)).resolves.toMatchObject({
@@ -182,7 +190,9 @@ describe('TableExporter', () => {
     const exporter = create();
     const result = await exportSpans(exporter, [{ name: 'not a span' }] as never);
     expect(result.code).toBe(ExportResultCode.FAILED);
-    await expect(exporter.writeTraces(recordPipeline().spans)).resolves.toMatchObject({ committed: 1 });
+    await expect(exporter.writeTraces(recordPipeline().spans.map(toSpanRecord))).resolves.toMatchObject({
+      committed: 1,
+    });
   });
 
   it('throws at creation only for a store it cannot name', () => {

@@ -4,7 +4,14 @@
  * outcome is a promise that rejects with a typed RecordingError.
  */
 import { context } from '@opentelemetry/api';
-import { ExportResultCode, RecordingError, StoreUnavailableError, suppressTracing } from '@aitdr/conventions';
+import {
+  ExportResultCode,
+  RecordingError,
+  StoreUnavailableError,
+  suppressTracing,
+  toSpanRecord,
+  toSpanRecords,
+} from '@aitdr/conventions';
 import type {
   ExportResult,
   ReadableSpan,
@@ -62,7 +69,11 @@ export function exportSpans(
     context.with(suppressTracing(context.active()), () => {
       try {
         if (isTraceWriter(exporter)) {
-          exporter.writeTraces(spans, { require: requirement }).then(
+          // The SDK's edge: a TraceWriter takes span records, adapted from the SDK's spans here.
+          const written = spans.some((span) => span.resource.asyncAttributesPending)
+            ? toSpanRecords(spans).then((records) => exporter.writeTraces(records, { require: requirement }))
+            : exporter.writeTraces(spans.map(toSpanRecord), { require: requirement });
+          written.then(
             () => settle(),
             (error: unknown) => settle(toRecordingError(error)),
           );

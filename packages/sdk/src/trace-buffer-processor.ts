@@ -74,6 +74,7 @@ export class TraceBufferProcessor implements SpanProcessor {
   private readonly maxExportBatchSize: number;
   private readonly batchSize: number;
   private readonly batchDelayMillis: number;
+  private readonly exportLingerMillis: number;
   private readonly exportTimeoutMillis: number;
   private readonly forceFlushTimeoutMillis: number;
   private readonly shutdownTimeoutMillis: number;
@@ -102,6 +103,9 @@ export class TraceBufferProcessor implements SpanProcessor {
   private queuedSpans = 0;
   private exporting = false;
   private drainScheduled: NodeJS.Immediate | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** flushAll calls under way: they export at once, without lingering. */
+  private flushes = 0;
   private idleWaiters: (() => void)[] = [];
 
   private shuttingDown = false;
@@ -137,6 +141,8 @@ export class TraceBufferProcessor implements SpanProcessor {
     this.maxExportBatchSize = Math.min(maxExportBatchSize, this.maxQueueSize);
     this.batchSize = positive('batchSize', options.batchSize, 64);
     this.batchDelayMillis = positive('batchDelayMillis', options.batchDelayMillis, 5000);
+    this.exportLingerMillis =
+      options.exportLingerMillis === 0 ? 0 : positive('exportLingerMillis', options.exportLingerMillis, 0);
     this.exportTimeoutMillis = positive('exportTimeoutMillis', options.exportTimeoutMillis, 30_000);
     this.forceFlushTimeoutMillis = positive(
       'forceFlushTimeoutMillis',
@@ -258,6 +264,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     await this.flushAll('shutdown', this.shutdownTimeoutMillis);
     clearTimeout(this.ageTimer);
     clearTimeout(this.batchTimer);
+    clearTimeout(this.lingerTimer);
     // What the time allowed no export for is lost: count it and release whoever waits for it.
     for (const job of this.queue.splice(0)) {
       this.counters.spansDropped += job.spans.length;
@@ -276,8 +283,14 @@ export class TraceBufferProcessor implements SpanProcessor {
     for (const [traceId, open] of [...this.openTraces]) this.flushIncomplete(traceId, open, reason);
     this.flushBatch();
     const idle = this.whenIdle();
-    this.drain();
-    const finished = await withTimeout(idle, timeoutMillis);
+    let finished: boolean;
+    this.flushes += 1;
+    try {
+      this.drain();
+      finished = await withTimeout(idle, timeoutMillis);
+    } finally {
+      this.flushes -= 1;
+    }
     if (!finished) diag.warn(`@aitdr/sdk: ${reason} gave up waiting for exports after ${timeoutMillis} ms`);
   }
 
@@ -383,8 +396,40 @@ export class TraceBufferProcessor implements SpanProcessor {
     });
   }
 
+  /**
+   * Whether to wait for more background traces before exporting: only with a linger set, while
+   * no committed write (sync mode) or flush waits, and until a full export batch is waiting. Larger
+   * requests cost the exporter (and a collector) less per span; the queue's bound is unchanged.
+   */
+  private shouldLinger(): boolean {
+    return (
+      this.exportLingerMillis > 0 &&
+      this.flushes === 0 &&
+      this.queuedSpans < this.maxExportBatchSize &&
+      this.queue.every((job) => job.requirement === 'accepted')
+    );
+  }
+
   private drain(): void {
     if (this.exporting) return;
+    if (this.queue.length > 0 && this.lingerTimer === undefined && this.shouldLinger()) {
+      this.lingerTimer = unrefTimeout(() => this.endLinger(), this.exportLingerMillis);
+      return;
+    }
+    if (this.lingerTimer !== undefined) {
+      if (this.shouldLinger()) return;
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    this.exportNext();
+  }
+
+  private endLinger(): void {
+    this.lingerTimer = undefined;
+    if (!this.exporting) this.exportNext();
+  }
+
+  private exportNext(): void {
     const job = this.nextJob();
     if (job === undefined) {
       this.dropReported = false;

@@ -3,7 +3,14 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { RecorderStatus, TraceWriteResult, TraceWriter, WriteOptions } from '@aitdr/conventions';
+import { toSpanRecord } from '@aitdr/conventions';
+import type {
+  RecorderStatus,
+  SpanRecord,
+  TraceWriteResult,
+  TraceWriter,
+  WriteOptions,
+} from '@aitdr/conventions';
 import { Recorder, TraceBufferProcessor } from '@aitdr/sdk';
 import type { RecorderOptions, TraceBufferProcessorOptions } from '@aitdr/sdk';
 
@@ -64,6 +71,39 @@ export const HEALTHY_WRITER: RecorderStatus = {
   },
 };
 
+/**
+ * A span record seen through the SDK's span shape, so assertions read what a writer received
+ * (records, since the TraceWriter contract takes them) as they read exported spans.
+ */
+export function recordAsSpan(record: SpanRecord): ReadableSpan {
+  const context = { traceId: record.traceId, spanId: record.spanId, traceFlags: 1 };
+  return {
+    name: record.name,
+    kind: record.kind,
+    spanContext: () => context,
+    parentSpanContext:
+      record.parentSpanId === undefined
+        ? undefined
+        : { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: 1 },
+    startTime: record.startTime,
+    endTime: record.endTime,
+    duration: record.duration,
+    status: record.status,
+    attributes: record.attributes,
+    events: record.events.map((event) => ({ ...event })),
+    links: record.links.map((link) => ({
+      context: { traceId: link.traceId, spanId: link.spanId, traceFlags: 1 },
+      ...(link.attributes ? { attributes: link.attributes } : {}),
+    })),
+    ended: true,
+    resource: { attributes: record.resource } as ReadableSpan['resource'],
+    instrumentationScope: record.scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
 /** A stand-in for the table exporter: keeps what it is asked to write, with the requirement. */
 export class FakeTraceWriter implements SpanExporter, TraceWriter {
   readonly writes: { spans: readonly ReadableSpan[]; require: WriteOptions['require'] }[] = [];
@@ -72,10 +112,10 @@ export class FakeTraceWriter implements SpanExporter, TraceWriter {
   currentStatus: RecorderStatus = HEALTHY_WRITER;
   exportCalls = 0;
 
-  writeTraces(spans: readonly ReadableSpan[], options?: WriteOptions): Promise<TraceWriteResult> {
+  writeTraces(records: readonly SpanRecord[], options?: WriteOptions): Promise<TraceWriteResult> {
     if (this.failWith !== undefined) return Promise.reject(this.failWith);
-    this.writes.push({ spans, require: options?.require });
-    const traces = new Set(spans.map((span) => span.spanContext().traceId)).size;
+    this.writes.push({ spans: records.map(recordAsSpan), require: options?.require });
+    const traces = new Set(records.map((record) => record.traceId)).size;
     return Promise.resolve({ committed: traces, spooled: 0, parked: 0, deadLettered: 0 });
   }
 
@@ -85,7 +125,7 @@ export class FakeTraceWriter implements SpanExporter, TraceWriter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.exportCalls += 1;
-    this.writeTraces(spans).then(
+    this.writeTraces(spans.map(toSpanRecord)).then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
       (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
     );

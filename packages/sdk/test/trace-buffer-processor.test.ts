@@ -198,6 +198,30 @@ describe('TraceBufferProcessor', () => {
   });
 
   describe('exporting', () => {
+    it('with a linger, sends background traces ended within it in one export call, and a flush sends at once', async () => {
+      const exporter = new RecordingExporter();
+      const { processor, provider } = bufferedProvider({ exporter, exportLingerMillis: 100 });
+      const tracer = provider.getTracer('test');
+      for (const name of ['a', 'b', 'c']) tracer.startSpan(name).end();
+      await nextTurn();
+      expect(exporter.calls).toHaveLength(0);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(exporter.calls.map(names)).toEqual([['a', 'b', 'c']]);
+
+      tracer.startSpan('d').end();
+      await processor.forceFlush();
+      expect(exporter.calls.map(names)).toEqual([['a', 'b', 'c'], ['d']]);
+    });
+
+    it('with a linger, exports as soon as a full batch waits', async () => {
+      const exporter = new RecordingExporter();
+      const { provider } = bufferedProvider({ exporter, exportLingerMillis: 60_000, maxExportBatchSize: 2 });
+      const tracer = provider.getTracer('test');
+      for (const name of ['a', 'b']) tracer.startSpan(name).end();
+      await nextTurn();
+      expect(exporter.calls.map(names)).toEqual([['a', 'b']]);
+    });
+
     it('exports with tracing suppressed, so the exporter does not trace itself', async () => {
       const contextManager = new AsyncLocalStorageContextManager().enable();
       context.setGlobalContextManager(contextManager);

@@ -8,6 +8,7 @@ import { recordFeedback, recordPipeline } from '@aitdr/exporter/test/support/tra
 import type { PipelineTrace } from '@aitdr/exporter/test/support/traces.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { runCommand } from '../support/run-command.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 /** The start of a letter whose append a crash cut short. */
 const CUT_SHORT =
@@ -30,12 +31,12 @@ describe('aitdr-dead-letters', () => {
     query = recordPipeline();
     feedback = recordFeedback(query.traceId, query.spanIds.query);
     tooLong = recordPipeline(undefined, { queryExtra: { 'user.name': 'x'.repeat(300) } });
-    await exporter.writeTraces(feedback.spans);
+    await exporter.writeTraces(feedback.spans.map(toSpanRecord));
     await exporter.shutdown();
     // An append a crash cut short; then a letter written after the restart.
     appendFileSync(join(stateDir, 'dead-letter', 'dead-letters.jsonl'), CUT_SHORT);
     const restarted = createTableExporter({ store, stateDirectory: stateDir });
-    await restarted.writeTraces(tooLong.spans);
+    await restarted.writeTraces(tooLong.spans.map(toSpanRecord));
     await restarted.shutdown();
   });
 
@@ -73,7 +74,7 @@ describe('aitdr-dead-letters', () => {
   it('replays: stores what the store now takes, keeps what it refuses again, exits 1 saying so', async () => {
     // The query arrives after its feedback was dead-lettered.
     const exporter = createTableExporter({ store, stateDirectory: join(dir.path, 'other-state') });
-    await exporter.writeTraces(query.spans, { require: 'committed' });
+    await exporter.writeTraces(query.spans.map(toSpanRecord), { require: 'committed' });
     await exporter.shutdown();
 
     const { code, stdout, stderr } = await run('--replay');

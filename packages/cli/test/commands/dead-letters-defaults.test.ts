@@ -11,6 +11,7 @@ import { recordPipeline } from '@aitdr/exporter/test/support/traces.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { defaultDeadLetterStateDirectories, demoStateDirectory } from '../../src/commands/defaults.js';
 import { runCommand } from '../support/run-command.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 describe('aitdr-dead-letters with the default state directories', () => {
   const dir = createTemporaryDirectory('aitdr-cli-dead-letter-defaults-');
@@ -18,7 +19,7 @@ describe('aitdr-dead-letters with the default state directories', () => {
   const refused = (store: string, stateDirectory: string) => async () => {
     const trace = recordPipeline(undefined, { queryExtra: { 'user.name': 'x'.repeat(300) } });
     const exporter = createTableExporter({ store, stateDirectory });
-    await exporter.writeTraces(trace.spans);
+    await exporter.writeTraces(trace.spans.map(toSpanRecord));
     await exporter.shutdown();
     return trace.traceId;
   };

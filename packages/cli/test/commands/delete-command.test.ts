@@ -25,6 +25,7 @@ import {
   stageAttributes,
 } from '@aitdr/exporter/test/support/traces.js';
 import { runCommand } from '../support/run-command.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 const user = (name: string) => ({ [ATTR_USER_NAME]: name, [ATTR_USER_ID]: `id-${name}` });
 
@@ -66,7 +67,7 @@ describe.each([
         ...recordFeedback(bob.traceId, bob.spanIds.query, { username: 'alice' }).spans,
         ...recordFeedback(bob.traceId, bob.spanIds.query, { username: 'bob' }).spans,
       ];
-      await exporter.writeTraces(spans, { require: 'committed' });
+      await exporter.writeTraces(spans.map(toSpanRecord), { require: 'committed' });
     } finally {
       await exporter.shutdown();
     }

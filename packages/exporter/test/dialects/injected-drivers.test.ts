@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toSpanRecord } from '@aitdr/conventions';
 import {
   DriverUnavailableError,
   StoreOpenError,
@@ -13,8 +14,8 @@ import {
   openTableReader,
 } from '@aitdr/exporter';
 import type { PostgresDriver, PostgresStoreOptions, SqliteStoreOptions } from '@aitdr/exporter';
-import { createTemporaryDatabase } from '../../../../test/support/postgres.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordPipeline } from '../support/traces.js';
 
 const queryRows = (store: PostgresStoreOptions | SqliteStoreOptions) =>
@@ -53,7 +54,7 @@ describe('a pg module handed in', () => {
     const exporter = createTableExporter({ store, installSchema: true, stateDirectory: dir.path });
     const trace = recordPipeline();
     try {
-      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     } finally {
       await exporter.shutdown();
     }
@@ -75,7 +76,7 @@ describe('a better-sqlite3 module named by path', () => {
     const exporter = createTableExporter({ store, stateDirectory: join(dir.path, 'state') });
     const trace = recordPipeline();
     try {
-      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     } finally {
       await exporter.shutdown();
     }

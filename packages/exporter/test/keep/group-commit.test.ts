@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DurableSpool } from '@aitdr/exporter';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 const crashScript = fileURLToPath(new URL('../support/spool-crash-acks.ts', import.meta.url));
 const text = (records: { data: Buffer }[]) => records.map((r) => r.data.toString());

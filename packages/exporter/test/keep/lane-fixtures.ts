@@ -15,7 +15,7 @@ import type { PendingTrace, PlaceOutcome, WriteTraces } from '../../src/keep/pla
 import { SpoolLane } from '../../src/keep/spool-lane.js';
 import type { SpanRecord } from '../../src/mapping/span-record.js';
 import type { TraceOutcome } from '../../src/store/batch-writer.js';
-import { createTemporaryDirectory } from '../../../../test/support/temp-dir.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 
 /** A trace of one span; `parent` makes it a span whose root is elsewhere. */
 export function trace(traceId: string, options: { parent?: string } = {}): PendingTrace {

@@ -9,6 +9,7 @@ import { TableExporter } from '@aitdr/exporter';
 import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
 import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 import { recordPipeline } from '../support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 const STORES = { sqlite: sqliteStore, postgres: postgresStore } as const;
 
@@ -29,7 +30,7 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('closed value sets
     Object.assign(interaction.attributes, { [ATTR_MODEL_SOURCE]: 'cloud' });
     Object.assign(selection.attributes, { [ATTR_SELECTION_SOURCE]: 'api' }); // inside: stored as usual
 
-    const result = await exporter.writeTraces(trace.spans, { require: 'committed' });
+    const result = await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     expect(result).toMatchObject({ committed: 1, deadLettered: 0 });
     const rows = await store.rows(AI_MODEL_INTERACTIONS);
     const row = rows.find((r) => r.INTERACTION_ID === trace.spanIds.apiInteraction);

@@ -16,8 +16,10 @@ import {
   TABLES,
 } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
-import { mapTrace, toSpanRecord } from '@aitdr/exporter/internals';
-import type { MappedTrace, Row, SpanRecord } from '@aitdr/exporter/internals';
+import { toSpanRecord } from '@aitdr/conventions';
+import type { SpanRecord } from '@aitdr/conventions';
+import { mapTrace } from '@aitdr/exporter/internals';
+import type { MappedTrace, Row } from '@aitdr/exporter/internals';
 import { TraceRecorder, at, recordFeedback, recordPipeline } from '../support/traces.js';
 
 const records = (spans: Parameters<typeof toSpanRecord>[0][]) => spans.map(toSpanRecord);

@@ -12,6 +12,7 @@ import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
 import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 import { recordFeedback, recordPipeline, T0 } from '../support/traces.js';
 import type { PipelineTrace } from '../support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 const collect = async (rows: AsyncIterable<ReadRow>): Promise<ReadRow[]> => {
   const all: ReadRow[] = [];
@@ -31,12 +32,9 @@ describe.each([
     store = await makeStore();
     const exporter = createTableExporter({ store: store.url, stateDirectory: store.stateDirectory });
     traces = Array.from({ length: 5 }, () => recordPipeline());
-    await exporter.writeTraces(
-      traces.flatMap((t) => t.spans),
-      { require: 'committed' },
-    );
+    await exporter.writeTraces(traces.flatMap((t) => t.spans).map(toSpanRecord), { require: 'committed' });
     const feedback = recordFeedback(traces[0]!.traceId, traces[0]!.spanIds.query, { rating: 2 });
-    await exporter.writeTraces(feedback.spans, { require: 'committed' });
+    await exporter.writeTraces(feedback.spans.map(toSpanRecord), { require: 'committed' });
     await exporter.shutdown();
     reader = await openTableReader(store.url, { batchSize: 2 });
   });

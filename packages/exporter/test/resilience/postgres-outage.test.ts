@@ -20,6 +20,7 @@ import { TcpProxy } from '@aitdr/tests/support/tcp-proxy.js';
 import { exporterBehindProxy } from '../support/exporter-behind-proxy.js';
 import type { ExporterBehindProxy } from '../support/exporter-behind-proxy.js';
 import { recordPipeline } from '../support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 describe('TableExporter through a PostgreSQL outage', () => {
   let store: StoreUnderTest;
@@ -32,7 +33,7 @@ describe('TableExporter through a PostgreSQL outage', () => {
     Promise.all(
       Array.from({ length: count }, () => {
         sent += 1;
-        return exporter.writeTraces(recordPipeline().spans, { require });
+        return exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require });
       }),
     );
   const total = (results: TraceWriteResult[], key: keyof TraceWriteResult) =>
@@ -58,9 +59,12 @@ describe('TableExporter through a PostgreSQL outage', () => {
 
   it('opens the breaker, spools, replays once the store is back, and stores each trace once', async () => {
     // Before: the store works.
-    const before = await exporter.writeTraces([...recordPipeline().spans, ...recordPipeline().spans], {
-      require: 'committed',
-    });
+    const before = await exporter.writeTraces(
+      [...recordPipeline().spans, ...recordPipeline().spans].map(toSpanRecord),
+      {
+        require: 'committed',
+      },
+    );
     sent += 2;
     expect(before.committed).toBe(2);
 
@@ -147,7 +151,7 @@ describe('TableExporter with PostgreSQL down from the start', () => {
     });
     try {
       expect(exporter.status()).toMatchObject({ healthy: true, breaker: 'closed' });
-      const first = await exporter.writeTraces(recordPipeline().spans);
+      const first = await exporter.writeTraces(recordPipeline().spans.map(toSpanRecord));
       expect(first).toMatchObject({ committed: 0, spooled: 1 });
       expect(exporter.status().healthy).toBe(false);
       proxy.restore();

@@ -12,6 +12,7 @@ import type { TcpProxy } from '@aitdr/tests/support/tcp-proxy.js';
 import { exporterBehindProxy } from '../support/exporter-behind-proxy.js';
 import type { ExporterBehindProxy } from '../support/exporter-behind-proxy.js';
 import { recordPipeline } from '../support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 describe('TableExporter on a stalled PostgreSQL', () => {
   let store: StoreUnderTest;
@@ -37,12 +38,16 @@ describe('TableExporter on a stalled PostgreSQL', () => {
   afterAll(() => proxied?.close());
 
   it('spools what it cannot write, opens the breaker, and replays once the server answers', async () => {
-    const first = await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
+    const first = await exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), {
+      require: 'committed',
+    });
     expect(first.committed).toBe(1); // the pool holds a live connection now
 
     proxy.stall();
     const stalled = await Promise.all(
-      [1, 2].map(() => exporter.writeTraces(recordPipeline().spans, { require: 'accepted' })),
+      [1, 2].map(() =>
+        exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'accepted' }),
+      ),
     );
     // Resolved once spooled: each in about a second here, where a stalled statement used to hold
     // the write lane for 31 s (its ROLLBACK as long again).

@@ -11,6 +11,7 @@ import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { isDriverLoadFailure, loadDriver } from '../../src/store/failures.js';
 import { FakeOracleDb } from '../dialects/oracle/fake-oracledb.js';
 import { recordPipeline } from '../support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 /** A real load failure: importing a package that is not installed. */
 async function missingPackageError(): Promise<unknown> {
@@ -67,7 +68,7 @@ describe('a driver that cannot be loaded', () => {
       replayIntervalMs: 600_000,
     });
     try {
-      await expect(exporter.writeTraces(recordPipeline().spans)).resolves.toMatchObject({
+      await expect(exporter.writeTraces(recordPipeline().spans.map(toSpanRecord))).resolves.toMatchObject({
         committed: 0,
         spooled: 1,
         deadLettered: 0,

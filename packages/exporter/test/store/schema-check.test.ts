@@ -5,6 +5,7 @@ import { SchemaNotReadyError, TableExporter, applySchema, readSchemaStatus } fro
 import { prepareSchema } from '../../src/store/schema-check.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordPipeline } from '../support/traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 describe('schema versions', () => {
   it('installs everything on an empty store and nothing on a current one', () => {
@@ -64,7 +65,7 @@ describe('a SQLite store told not to install', () => {
       });
       await exporter.verifyStore();
       await expect(
-        exporter.writeTraces(recordPipeline().spans, { require: 'committed' }),
+        exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' }),
       ).resolves.toMatchObject({
         committed: 1,
       });

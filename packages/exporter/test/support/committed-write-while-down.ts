@@ -6,6 +6,7 @@
 import { RecordingError } from '@aitdr/conventions';
 import { TableExporter } from '@aitdr/exporter';
 import { recordPipeline } from './traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 const exporter = new TableExporter({
   store: 'postgres://postgres@127.0.0.1:1/nowhere',
@@ -14,7 +15,7 @@ const exporter = new TableExporter({
 });
 let outcome: string;
 try {
-  await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
+  await exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' });
   outcome = 'committed';
 } catch (error) {
   outcome = error instanceof RecordingError ? error.code : String(error);

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import type { StoreUnderTest, StoredRow } from '@aitdr/tests/support/stores.js';
 import { recordFeedback, recordPipeline } from './traces.js';
 import type { PipelineTrace } from './traces.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 /** What a column filled from `value` must read back as (the probes parse JSON columns). */
 function expectedStored(column: ColumnDef, value: AttributeValue): unknown {
@@ -86,7 +87,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
 
     it('stores every stage of a trace in its table with the values recorded', async () => {
       const trace = recordPipeline();
-      await expect(exporter.writeTraces(trace.spans, { require: 'committed' })).resolves.toEqual({
+      await expect(
+        exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' }),
+      ).resolves.toEqual({
         committed: 1,
         spooled: 0,
         parked: 0,
@@ -173,10 +176,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
 
     it('leaves exactly one set of rows when a trace is exported again', async () => {
       const trace = recordPipeline();
-      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
       const before = await countsOf(trace.traceId);
       // Again through writeTraces, and through the SpanExporter interface with the spans shuffled.
-      await expect(exporter.writeTraces(trace.spans, { require: 'committed' })).resolves.toMatchObject({
+      await expect(
+        exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' }),
+      ).resolves.toMatchObject({
         committed: 1,
       });
       const result = await new Promise((resolve) => exporter.export([...trace.spans].reverse(), resolve));
@@ -191,7 +196,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       const other = spanOf(trace, trace.spanIds.other);
       const stages = trace.spans.filter((s) => s !== root && s !== other);
 
-      await exporter.writeTraces(stages, { require: 'committed' });
+      await exporter.writeTraces(stages.map(toSpanRecord), { require: 'committed' });
       const [placeholder] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
       expect(placeholder).toMatchObject({
         TRACE_STATUS: 'INCOMPLETE',
@@ -202,9 +207,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       expect((await countsOf(trace.traceId)).AI_MODEL_INTERACTIONS).toBe(2);
 
       // A late part with only a span of no stage joins the stored query row.
-      await exporter.writeTraces([other], { require: 'committed' });
-      await exporter.writeTraces([root], { require: 'committed' });
-      await exporter.writeTraces([other, root], { require: 'committed' });
+      await exporter.writeTraces([other].map(toSpanRecord), { require: 'committed' });
+      await exporter.writeTraces([root].map(toSpanRecord), { require: 'committed' });
+      await exporter.writeTraces([other, root].map(toSpanRecord), { require: 'committed' });
       const [complete] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
       expect(complete).toMatchObject({
         TRACE_STATUS: 'COMPLETE',
@@ -221,7 +226,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       const trace = recordPipeline();
       const other = spanOf(trace, trace.spanIds.other);
       const before = exporter.status().counters.ignored;
-      await expect(exporter.writeTraces([other], { require: 'committed' })).resolves.toEqual({
+      await expect(
+        exporter.writeTraces([other].map(toSpanRecord), { require: 'committed' }),
+      ).resolves.toEqual({
         committed: 0,
         spooled: 0,
         parked: 0,
@@ -247,12 +254,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         const trace = recordPipeline();
         const other = spanOf(trace, trace.spanIds.other);
         // Another instance got the rest of the trace and writes it a moment later.
-        await expect(parking.writeTraces([other])).resolves.toMatchObject({ parked: 1, committed: 0 });
+        await expect(parking.writeTraces([other].map(toSpanRecord))).resolves.toMatchObject({
+          parked: 1,
+          committed: 0,
+        });
         expect(parking.status().parked.traces).toBe(1);
-        await exporter.writeTraces(
-          trace.spans.filter((span) => span !== other),
-          { require: 'committed' },
-        );
+        await exporter.writeTraces(trace.spans.filter((span) => span !== other).map(toSpanRecord), {
+          require: 'committed',
+        });
         await parking.forceFlush();
         expect(parking.status().parked.traces).toBe(0);
         const [query] = await rowsOfQuery(AI_TRAINING_QUERIES, trace.traceId);
@@ -265,7 +274,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         const asRoot = { ...other, parentSpanContext: undefined } as ReadableSpan;
         Object.setPrototypeOf(asRoot, Object.getPrototypeOf(other) as object);
         const before = parking.status().counters.ignored;
-        await expect(parking.writeTraces([asRoot])).resolves.toMatchObject({ parked: 0, committed: 0 });
+        await expect(parking.writeTraces([asRoot].map(toSpanRecord))).resolves.toMatchObject({
+          parked: 0,
+          committed: 0,
+        });
         expect(parking.status().parked.traces).toBe(0);
         expect(parking.status().counters.ignored).toBe(before + 1);
       });
@@ -274,7 +286,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         const trace = recordPipeline();
         const other = spanOf(trace, trace.spanIds.other);
         const before = parking.status().counters;
-        await parking.writeTraces([other]);
+        await parking.writeTraces([other].map(toSpanRecord));
         await parking.forceFlush();
         await parking.forceFlush();
         expect(parking.status().parked.traces).toBe(0);
@@ -290,14 +302,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       const trace = recordPipeline();
       const feedback = recordFeedback(trace.traceId, trace.spanIds.query, { rating: 5, isCorrect: true });
       const parkedBefore = exporter.status().counters.parked;
-      const rejection = exporter.writeTraces(feedback.spans, { require: 'committed' });
+      const rejection = exporter.writeTraces(feedback.spans.map(toSpanRecord), { require: 'committed' });
       await expect(rejection).rejects.toBeInstanceOf(RecordingError);
       await expect(rejection).rejects.toMatchObject({ code: 'PARKED' });
       expect(exporter.status().counters.parked).toBe(parkedBefore + 1);
       expect(exporter.status().parked.traces).toBe(1);
       expect(await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId)).toEqual([]);
 
-      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
       await exporter.forceFlush();
       expect(exporter.status().parked.traces).toBe(0);
       const [stored] = await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId);
@@ -310,14 +322,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         LINKS: [{ traceId: trace.traceId, spanId: trace.spanIds.query }],
       });
       // Written again (a replay), it stays one row.
-      await exporter.writeTraces(feedback.spans, { require: 'committed' });
+      await exporter.writeTraces(feedback.spans.map(toSpanRecord), { require: 'committed' });
       expect(await rowsOf(AI_USER_FEEDBACK, 'FEEDBACK_TRACE_ID', feedback.traceId)).toHaveLength(1);
     });
 
     it('dead-letters parked feedback whose query never comes, after its attempts', async () => {
       const trace = recordPipeline();
       const feedback = recordFeedback(trace.traceId, trace.spanIds.query);
-      await expect(exporter.writeTraces(feedback.spans, { require: 'committed' })).rejects.toMatchObject({
+      await expect(
+        exporter.writeTraces(feedback.spans.map(toSpanRecord), { require: 'committed' }),
+      ).rejects.toMatchObject({
         code: 'PARKED',
       });
       await exporter.forceFlush(); // second attempt
@@ -340,7 +354,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       const tooLong = recordPipeline(undefined, { queryExtra: { 'user.name': 'x'.repeat(300) } });
       const alsoGood = recordPipeline();
       const spans = [...good.spans, ...tooLong.spans, ...alsoGood.spans];
-      await expect(exporter.writeTraces(spans, { require: 'accepted' })).resolves.toEqual({
+      await expect(exporter.writeTraces(spans.map(toSpanRecord), { require: 'accepted' })).resolves.toEqual({
         committed: 2,
         spooled: 0,
         parked: 0,
@@ -364,9 +378,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
 
     it('rejects a committed write the store refuses, with the trace dead-lettered', async () => {
       const trace = recordPipeline();
-      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
       const outOfRange = recordFeedback(trace.traceId, trace.spanIds.query, { rating: 9 });
-      const rejection = exporter.writeTraces(outOfRange.spans, { require: 'committed' });
+      const rejection = exporter.writeTraces(outOfRange.spans.map(toSpanRecord), { require: 'committed' });
       await expect(rejection).rejects.toMatchObject({ code: 'DEAD_LETTERED' });
       const letters = await readDeadLetters(join(store.stateDirectory, 'dead-letter'));
       expect(letters.find((l) => l.traceId === outOfRange.traceId)?.error?.message).toMatch(
@@ -390,11 +404,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       const directory = join(store.stateDirectory, 'dead-letter');
       const trace = recordPipeline();
       const feedback = recordFeedback(trace.traceId, trace.spanIds.query);
-      await exporter.writeTraces(feedback.spans); // parked: its query is not stored yet
+      await exporter.writeTraces(feedback.spans.map(toSpanRecord)); // parked: its query is not stored yet
       await exporter.forceFlush();
       await exporter.forceFlush(); // third attempt: dead-lettered
       const tooLong = recordPipeline(undefined, { queryExtra: { 'user.name': 'y'.repeat(300) } });
-      await exporter.writeTraces(tooLong.spans);
+      await exporter.writeTraces(tooLong.spans.map(toSpanRecord));
       const before = await readDeadLetters(directory);
       const letterOf = (letters: typeof before, traceId: string) =>
         letters.filter((l) => l.traceId === traceId);
@@ -402,7 +416,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       expect(letterOf(before, tooLong.traceId)).toHaveLength(1);
 
       // The query arrives after its feedback gave up; the username column stays too short.
-      await exporter.writeTraces(trace.spans, { require: 'committed' });
+      await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
       const replay = await exporter.replayDeadLetters(new Set([feedback.traceId, tooLong.traceId]));
 
       expect(replay).toMatchObject({
@@ -430,7 +444,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         replayed: 0,
       });
       const later = recordPipeline(undefined, { queryExtra: { 'user.name': 'z'.repeat(300) } });
-      await exporter.writeTraces(later.spans);
+      await exporter.writeTraces(later.spans.map(toSpanRecord));
       expect(letterOf(await readDeadLetters(directory), later.traceId)).toHaveLength(1);
     });
 

@@ -23,6 +23,7 @@ import { recordFeedback, recordPipeline } from '../../support/traces.js';
 import { writableColumns as writableColumnsOf } from '../../../src/mapping/rows.js';
 import { FakeOracleDb, oracleError, parseMerge } from './fake-oracledb.js';
 import type { RecordedCall } from './fake-oracledb.js';
+import { toSpanRecord } from '@aitdr/conventions';
 
 const placeholderCount = (sql: string) => new Set(sql.match(/(?<=[\s(]):\d+/g)).size;
 
@@ -65,8 +66,8 @@ describe('Oracle dialect (fake oracledb)', () => {
   });
 
   it('opens one fixed-size pool and installs the schema once', async () => {
-    await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
-    await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
+    await exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' });
+    await exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' });
     expect(oracledb.pools).toEqual([
       {
         user: 'aitdr',
@@ -97,7 +98,7 @@ describe('Oracle dialect (fake oracledb)', () => {
       expect(String((refusal as SchemaNotReadyError).fix)).toMatch(/aitdr-schema install/);
       oracledb.schemaVersion = 1;
       await checkOnly.verifyStore();
-      await checkOnly.writeTraces(recordPipeline().spans, { require: 'committed' });
+      await checkOnly.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' });
       expect(oracledb.statements('execute').filter((c) => /^(BEGIN|CREATE)/.test(c.sql!))).toEqual([]);
     } finally {
       await checkOnly.shutdown();
@@ -117,7 +118,7 @@ describe('Oracle dialect (fake oracledb)', () => {
     });
     try {
       oracledb.schemaVersion = 1;
-      await writer.writeTraces(recordPipeline().spans, { require: 'committed' });
+      await writer.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' });
       expect(oracledb.pools[0]).toEqual({
         configDir: '/opt/oracle/tns',
         walletLocation: '/opt/wallet',
@@ -139,8 +140,8 @@ describe('Oracle dialect (fake oracledb)', () => {
 
   it('generates statements that parse as Oracle SQL', async () => {
     const trace = recordPipeline();
-    await exporter.writeTraces(trace.spans, { require: 'committed' });
-    await exporter.writeTraces(trace.spans.slice(1), { require: 'committed' });
+    await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
+    await exporter.writeTraces(trace.spans.slice(1).map(toSpanRecord), { require: 'committed' });
     const statements = oracledb.calls.filter((c) => c.sql !== undefined).map((c) => c.sql!);
     expect(statements.some((s) => s.startsWith('MERGE INTO AI_TRAINING_QUERIES'))).toBe(true);
     expect(statements.some((s) => / FOR UPDATE$/.test(s))).toBe(true);
@@ -157,7 +158,7 @@ describe('Oracle dialect (fake oracledb)', () => {
 
   it('writes each table with one executeMany of a MERGE, parents first, bindDefs fitting the binds', async () => {
     const trace = recordPipeline();
-    await exporter.writeTraces(trace.spans, { require: 'committed' });
+    await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     const calls = oracledb.statements('executeMany');
     expect(calls.map((c) => parseMerge(c.sql!).table.name)).toEqual(
       TABLES.filter((t) => t !== AI_USER_FEEDBACK).map((t) => t.name),
@@ -206,16 +207,15 @@ describe('Oracle dialect (fake oracledb)', () => {
     const trace = recordPipeline();
     const isRoot = (s: (typeof trace.spans)[number]) => s.spanContext().spanId === trace.spanIds.query;
     const root = trace.spans.find(isRoot)!;
-    await exporter.writeTraces(
-      trace.spans.filter((s) => !isRoot(s)),
-      { require: 'committed' },
-    );
+    await exporter.writeTraces(trace.spans.filter((s) => !isRoot(s)).map(toSpanRecord), {
+      require: 'committed',
+    });
     expect(oracledb.rows('AI_TRAINING_QUERIES')[0]).toMatchObject({
       TRACE_STATUS: 'INCOMPLETE',
       QUERY_TEXT: null,
     });
-    await exporter.writeTraces([root], { require: 'committed' });
-    await exporter.writeTraces(trace.spans, { require: 'committed' });
+    await exporter.writeTraces([root].map(toSpanRecord), { require: 'committed' });
+    await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     expect(oracledb.rows('AI_TRAINING_QUERIES')).toEqual([
       expect.objectContaining({
         TRACE_STATUS: 'COMPLETE',
@@ -239,7 +239,7 @@ describe('Oracle dialect (fake oracledb)', () => {
       recordPipeline(),
       recordPipeline(undefined, { queryExtra: { 'session.id': 's'.repeat(300) } }),
     ];
-    const result = await exporter.writeTraces(traces.flatMap((t) => t.spans));
+    const result = await exporter.writeTraces(traces.flatMap((t) => t.spans).map(toSpanRecord));
     expect(result).toEqual({ committed: 2, spooled: 0, parked: 0, deadLettered: 1 });
     // The refused query row was the third, so offset 0 of the second executeMany call.
     const first = oracledb.statements('executeMany')[0]!;
@@ -262,7 +262,7 @@ describe('Oracle dialect (fake oracledb)', () => {
 
   it('binds strings longer than 4000 bytes as CLOB', async () => {
     const big = recordPipeline(undefined, { queryExtra: { 'text_to_sql.query.text': 'é'.repeat(2500) } });
-    await exporter.writeTraces(big.spans, { require: 'committed' });
+    await exporter.writeTraces(big.spans.map(toSpanRecord), { require: 'committed' });
     const queries = oracledb
       .statements('executeMany')
       .find((c) => c.sql!.startsWith(`MERGE INTO ${AI_TRAINING_QUERIES.name}`))!;
@@ -275,10 +275,10 @@ describe('Oracle dialect (fake oracledb)', () => {
   it('parks feedback refused for its missing query (ORA-02291) and stores it when the query arrives', async () => {
     const trace = recordPipeline();
     const feedback = recordFeedback(trace.traceId, trace.spanIds.query);
-    const parked = exporter.writeTraces(feedback.spans, { require: 'committed' });
+    const parked = exporter.writeTraces(feedback.spans.map(toSpanRecord), { require: 'committed' });
     await expect(parked).rejects.toBeInstanceOf(RecordingError);
     await expect(parked).rejects.toMatchObject({ code: 'PARKED' });
-    await exporter.writeTraces(trace.spans, { require: 'committed' });
+    await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     await exporter.forceFlush();
     expect(oracledb.rows('AI_USER_FEEDBACK')).toEqual([
       expect.objectContaining({ QUERY_ID: trace.traceId, IS_CORRECT: 0 }),
@@ -286,14 +286,16 @@ describe('Oracle dialect (fake oracledb)', () => {
   });
 
   it('retries recoverable errors (ORA-03113, NJS-500), dropping the broken connection', async () => {
-    await exporter.writeTraces(recordPipeline().spans, { require: 'committed' });
+    await exporter.writeTraces(recordPipeline().spans.map(toSpanRecord), { require: 'committed' });
     oracledb.failNext('executeMany', oracleError(3113, 'end-of-file on communication channel'));
     oracledb.failNext(
       'getConnection',
       Object.assign(new Error('NJS-500: connection to the Oracle Database was broken'), { code: 'NJS-500' }),
     );
     const trace = recordPipeline();
-    await expect(exporter.writeTraces(trace.spans, { require: 'committed' })).resolves.toMatchObject({
+    await expect(
+      exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' }),
+    ).resolves.toMatchObject({
       committed: 1,
     });
     expect(exporter.status().counters.retried).toBe(2);
@@ -304,16 +306,16 @@ describe('Oracle dialect (fake oracledb)', () => {
   it('dead-letters data errors without retrying them', async () => {
     const trace = recordPipeline();
     oracledb.failNext('executeMany', oracleError(1722, 'invalid number'));
-    const result = await exporter.writeTraces(trace.spans);
+    const result = await exporter.writeTraces(trace.spans.map(toSpanRecord));
     expect(result).toMatchObject({ committed: 0, deadLettered: 1 });
     expect(exporter.status().counters.retried).toBe(0);
   });
 
   it('reads OTHER_SPANS as a string (fetchInfo) under FOR UPDATE, and merges late spans once', async () => {
     const trace = recordPipeline();
-    await exporter.writeTraces(trace.spans, { require: 'committed' });
+    await exporter.writeTraces(trace.spans.map(toSpanRecord), { require: 'committed' });
     const other = trace.spans.find((s) => s.spanContext().spanId === trace.spanIds.other)!;
-    await exporter.writeTraces([other], { require: 'committed' });
+    await exporter.writeTraces([other].map(toSpanRecord), { require: 'committed' });
     const lock = oracledb.calls.find((c: RecordedCall) => c.sql?.endsWith('FOR UPDATE'))!;
     expect(lock.options).toMatchObject({
       outFormat: oracledb.OUT_FORMAT_ARRAY,

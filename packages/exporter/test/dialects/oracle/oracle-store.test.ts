@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '@aitdr/schema';
 import { describeStoreContract } from '../../support/store-contract.js';
 import type { ContractStore } from '../../support/store-contract.js';
-import { normalizeRow } from '../../../../../test/support/stores.js';
-import { createTemporaryDirectory } from '../../../../../test/support/temp-dir.js';
+import { normalizeRow } from '@aitdr/tests/support/stores.js';
+import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { FakeOracleDb } from './fake-oracledb.js';
 
 const NOT_A_DATABASE =

@@ -1,0 +1,174 @@
+/**
+ * The span record: one span as plain data, from the wire (the collector) or the SDK to the row.
+ * The portable-text and NaN rules every producer applies live here, once.
+ */
+import type { Attributes, HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from './otel-sdk.js';
+
+/**
+ * One span as plain data: what the mapper reads and what the spool, the parking lot and the
+ * dead-letter store keep (it survives JSON unchanged). The `TraceWriter` contract takes it: the SDK
+ * builds it from a `ReadableSpan` at its edge (`toSpanRecord`), the collector decodes OTLP straight
+ * into it, so nothing downstream depends on SDK objects. Its text is well formed and its numbers
+ * finite or named (the portable rules below): whoever builds one applies them.
+ */
+export interface SpanRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly duration: HrTime;
+  readonly status: { readonly code: SpanStatusCode; readonly message?: string };
+  readonly attributes: Attributes;
+  readonly events: readonly SpanEventRecord[];
+  readonly links: readonly SpanLinkRecord[];
+  /** Attributes of the resource that produced the span. */
+  readonly resource: Attributes;
+  readonly scope: { readonly name: string; readonly version?: string };
+}
+
+export interface SpanEventRecord {
+  readonly name: string;
+  readonly time: HrTime;
+  readonly attributes?: Attributes;
+}
+
+export interface SpanLinkRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly attributes?: Attributes;
+}
+
+/** An unpaired UTF-16 surrogate: a JavaScript string may hold one, Unicode text cannot. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The text as Unicode: each unpaired surrogate (from a JSON `\ud800` escape or a JavaScript
+ * string) becomes U+FFFD, so every store keeps the same text. Left as they were, SQLite stored
+ * bytes that are not UTF-8 and PostgreSQL refused the trace's JSON columns.
+ */
+export function wellFormed(text: string): string {
+  // The native check first: nearly all text is well formed, and the regex scan cost a tenth of the mapping.
+  return isWellFormed(text) ? text : text.replace(UNPAIRED_SURROGATE, '\ufffd');
+}
+
+/** ES2024's `String.prototype.isWellFormed` (Node 20 has it; TypeScript's ES2023 lib does not). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
+const isWellFormed = (text: string) => (text as WellFormedCheck).isWellFormed();
+
+/**
+ * NaN, Infinity and -Infinity doubles are kept as the strings "NaN", "Infinity" and "-Infinity"
+ * (the protobuf JSON mapping's form, what OTLP JSON carries): JSON, and so every store's JSON
+ * columns, spools and dead letters, has no other way to hold them (JSON.stringify wrote null).
+ */
+export function portableNumber(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+function isPortableItem(item: unknown): boolean {
+  return typeof item === 'string' ? isWellFormed(item) : typeof item !== 'number' || Number.isFinite(item);
+}
+
+function isPortableValue(value: unknown): boolean {
+  return Array.isArray(value) ? value.every(isPortableItem) : isPortableItem(value);
+}
+
+function portableItem(item: unknown): unknown {
+  if (typeof item === 'string') return wellFormed(item);
+  return typeof item === 'number' ? portableNumber(item) : item;
+}
+
+/**
+ * The attributes themselves when all their text is well formed and their numbers finite (nearly
+ * always: no copy), else a cleaned copy.
+ */
+export function portableAttributes(attributes: Attributes): Attributes {
+  let clean = true;
+  for (const key in attributes) {
+    if (!isWellFormed(key) || !isPortableValue(attributes[key])) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return attributes;
+  const result: Attributes = {};
+  for (const key in attributes) {
+    const value = attributes[key];
+    // An array with a non-finite number becomes a mixed one: OpenTelemetry's types do not say so.
+    result[wellFormed(key)] = (
+      Array.isArray(value) ? value.map(portableItem) : portableItem(value)
+    ) as typeof value;
+  }
+  return result;
+}
+
+/** Spans share their resource (a provider's, a request's): its attributes are made portable once, not per span. */
+const portableResources = new WeakMap<Attributes, Attributes>();
+
+export function portableResource(attributes: Attributes): Attributes {
+  let result = portableResources.get(attributes);
+  if (result === undefined) {
+    result = portableAttributes(attributes);
+    portableResources.set(attributes, result);
+  }
+  return result;
+}
+
+export function toSpanRecord(span: ReadableSpan): SpanRecord {
+  const context = span.spanContext();
+  const parentSpanId = span.parentSpanContext?.spanId;
+  return {
+    traceId: context.traceId,
+    spanId: context.spanId,
+    ...(parentSpanId ? { parentSpanId } : {}),
+    name: wellFormed(span.name),
+    kind: span.kind,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    duration: span.duration,
+    status: span.status.message
+      ? { code: span.status.code, message: wellFormed(span.status.message) }
+      : { code: span.status.code },
+    attributes: portableAttributes(span.attributes),
+    events: span.events.map((event) => ({
+      name: wellFormed(event.name),
+      time: event.time,
+      ...(event.attributes && Object.keys(event.attributes).length > 0
+        ? { attributes: portableAttributes(event.attributes) }
+        : {}),
+    })),
+    links: span.links.map((link) => ({
+      traceId: link.context.traceId,
+      spanId: link.context.spanId,
+      ...(link.attributes && Object.keys(link.attributes).length > 0
+        ? { attributes: portableAttributes(link.attributes) }
+        : {}),
+    })),
+    resource: portableResource(span.resource.attributes),
+    scope: {
+      name: wellFormed(span.instrumentationScope.name),
+      ...(span.instrumentationScope.version
+        ? { version: wellFormed(span.instrumentationScope.version) }
+        : {}),
+    },
+  };
+}
+
+/**
+ * Resource attributes can still be resolving when a span ends (async resource detectors); wait
+ * for them once per batch, as the SDK's own exporters do, before reading them.
+ */
+export async function settleResources(spans: readonly ReadableSpan[]): Promise<void> {
+  const pending = new Set(spans.map((span) => span.resource).filter((r) => r.asyncAttributesPending));
+  for (const resource of pending) await resource.waitForAsyncAttributes?.();
+}
+
+/** The records of spans an SDK hands over: their resources settled first, then each adapted. */
+export async function toSpanRecords(spans: readonly ReadableSpan[]): Promise<SpanRecord[]> {
+  await settleResources(spans);
+  return spans.map(toSpanRecord);
+}
