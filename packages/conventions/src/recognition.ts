@@ -282,7 +282,7 @@ export const ATTRIBUTE_FAMILIES: readonly AttributeFamily[] = [
     title: 'OpenTelemetry database semantic conventions (current)',
     stage: 'execution',
     description:
-      'The stable database names (`@opentelemetry/instrumentation-pg` with `OTEL_SEMCONV_STABILITY_OPT_IN=database`, and later versions).',
+      'The stable database names, as instrumentations emitting the current database conventions write them.',
     renames: [
       same(A.ATTR_DB_SYSTEM_NAME),
       same(A.ATTR_DB_QUERY_TEXT),
@@ -297,7 +297,7 @@ export const ATTRIBUTE_FAMILIES: readonly AttributeFamily[] = [
     title: 'Database names of the previous generation',
     stage: 'execution',
     description:
-      'The names before the database conventions were stabilised (`@opentelemetry/instrumentation-pg` 0.71 and `-oracledb` by default).',
+      'The names before the database conventions were stabilised (what `@opentelemetry/instrumentation-pg` 0.71, for one, writes).',
     renames: [
       rename('db.system', A.ATTR_DB_SYSTEM_NAME),
       rename('db.statement', A.ATTR_DB_QUERY_TEXT),
