@@ -11,8 +11,6 @@ import {
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_MODEL_GENERATED_SQL,
   ATTR_RECOGNITION_FAMILIES,
-  ATTR_RECOGNITION_GENERATED_SQL_FROM,
-  ATTR_RECOGNITION_INTERACTION_LINK,
   ATTR_RECOGNITION_SPAN_IDS,
   ATTR_SELECTION_INTERACTION_ID,
   ATTR_SQL_INTERACTION_ID,
@@ -21,7 +19,7 @@ import {
 } from '@aitdr/conventions';
 import type { RecognizedStage } from '@aitdr/conventions';
 import { AI_EXECUTION_RESULTS, AI_MODEL_INTERACTIONS, AI_RESPONSE_SELECTIONS } from '@aitdr/schema';
-import type { ColumnDef, TableDef } from '@aitdr/schema';
+import type { ColumnDef, RecognitionField, TableDef } from '@aitdr/schema';
 import { sqlFromResponse } from './generated-sql.js';
 import { applyRename, recognizedAttributes, recognizedStage } from './recognition.js';
 import { columnFedBy, writableColumns } from './rows.js';
@@ -132,6 +130,14 @@ function columnOf(table: TableDef, key: string): ColumnDef {
   return column;
 }
 
+function recognitionColumn(table: TableDef, field: RecognitionField): string {
+  const column = table.columns.find((c) =>
+    c.sources.some((s) => s.kind === 'recognition' && s.field === field),
+  );
+  if (column === undefined) throw new Error(`${table.name} has no column for ${field}`);
+  return column.name;
+}
+
 const attributesColumn = (table: TableDef) => columnFedBy(table, 'unmapped-attributes').name;
 const eventsColumn = (table: TableDef) => columnFedBy(table, 'events').name;
 /** The attribute a column is fed from, if any. */
@@ -154,7 +160,7 @@ function addAttributes(table: TableDef, row: MutableRow, extra: Attributes): voi
 /**
  * Fills the row's empty attribute-fed columns from rows built of library spans (what the
  * application set wins; the first filler wins over later ones), keeps their other attributes
- * and events, and names the spans in ATTRIBUTES so the merge can be traced.
+ * and events, and names the spans (SOURCE_SPAN_ID; all of them in ATTRIBUTES) so the merge can be traced.
  */
 export function fillRow(
   table: TableDef,
@@ -183,13 +189,14 @@ export function fillRow(
   }
   const items = [...(own ? [own] : []), ...fillers.map((f) => f.item)];
   if (items.length === 0) return;
+  row[recognitionColumn(table, 'sourceSpanId')] = (items[0] as RecognizedSpan).span.spanId;
   addAttributes(table, row, {
     [ATTR_RECOGNITION_SPAN_IDS]: items.map((i) => i.span.spanId),
     [ATTR_RECOGNITION_FAMILIES]: [...new Set(items.flatMap((i) => i.families))],
   });
 }
 
-/** GENERATED_SQL from the response text when no attribute gave it; how it was found goes to ATTRIBUTES. */
+/** GENERATED_SQL from the response text when no attribute gave it, and how it was found. */
 export function deriveGeneratedSql(row: MutableRow): void {
   const table = AI_MODEL_INTERACTIONS;
   const sqlColumn = columnOf(table, ATTR_MODEL_GENERATED_SQL).name;
@@ -198,12 +205,12 @@ export function deriveGeneratedSql(row: MutableRow): void {
   const found = sqlFromResponse(response);
   if (found === undefined) return;
   row[sqlColumn] = found.sql;
-  addAttributes(table, row, { [ATTR_RECOGNITION_GENERATED_SQL_FROM]: found.origin });
+  row[recognitionColumn(table, 'generatedSqlFrom')] = found.origin;
 }
 
 /**
  * Links executions that name no model interaction to the trace's selected one, else to its only
- * one, and marks the link as inferred in ATTRIBUTES.
+ * one, and marks the link as inferred.
  */
 export function inferInteractionLinks(
   executions: readonly MutableRow[],
@@ -211,6 +218,7 @@ export function inferInteractionLinks(
   selections: readonly Row[],
 ): void {
   const link = columnOf(AI_EXECUTION_RESULTS, ATTR_SQL_INTERACTION_ID).name;
+  const inferredColumn = recognitionColumn(AI_EXECUTION_RESULTS, 'interactionInferred');
   const selected = columnOf(AI_RESPONSE_SELECTIONS, ATTR_SELECTION_INTERACTION_ID).name;
   const interactionId = AI_MODEL_INTERACTIONS.primaryKey[1] as string;
   const latestSelected = [...selections]
@@ -222,7 +230,7 @@ export function inferInteractionLinks(
   for (const row of executions) {
     if (row[link] !== null) continue;
     row[link] = inferred;
-    addAttributes(AI_EXECUTION_RESULTS, row, { [ATTR_RECOGNITION_INTERACTION_LINK]: 'inferred' });
+    row[inferredColumn] = true;
   }
 }
 
