@@ -59,6 +59,8 @@ function recognize(span: SpanRecord): RecognizedSpan | undefined {
   return { span, stage, families: recognizedAttributes(span, stage).families };
 }
 
+const NOTHING_RECOGNIZED: RecognitionPlan = { ownRows: [], fillers: new Map(), taken: new Set() };
+
 type Host = { readonly kind: 'row'; readonly spanId: string } | { readonly kind: 'none' };
 
 /**
@@ -73,12 +75,14 @@ export function planRecognition(
   spans: readonly SpanRecord[],
   candidates: readonly SpanRecord[],
 ): RecognitionPlan {
-  const byId = new Map(spans.map((span) => [span.spanId, span]));
   const recognized = new Map<string, RecognizedSpan>();
   for (const span of candidates) {
     const found = recognize(span);
     if (found) recognized.set(span.spanId, found);
   }
+  // Most query traces hold no library span: nothing more to build for them.
+  if (recognized.size === 0) return NOTHING_RECOGNIZED;
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
   const hosts = new Map<string, Host>();
   const hostOf = (item: RecognizedSpan): Host => {
     const known = hosts.get(item.span.spanId);
@@ -196,16 +200,27 @@ export function fillRow(
   });
 }
 
+// Looked up once: the mapper runs these for every row of every trace.
+const MODEL = {
+  sql: columnOf(AI_MODEL_INTERACTIONS, ATTR_MODEL_GENERATED_SQL).name,
+  response: columnOf(AI_MODEL_INTERACTIONS, ATTR_GEN_AI_OUTPUT_MESSAGES).name,
+  sqlFrom: recognitionColumn(AI_MODEL_INTERACTIONS, 'generatedSqlFrom'),
+  id: AI_MODEL_INTERACTIONS.primaryKey[1] as string,
+};
+const EXECUTION = {
+  link: columnOf(AI_EXECUTION_RESULTS, ATTR_SQL_INTERACTION_ID).name,
+  inferred: recognitionColumn(AI_EXECUTION_RESULTS, 'interactionInferred'),
+};
+const SELECTED = columnOf(AI_RESPONSE_SELECTIONS, ATTR_SELECTION_INTERACTION_ID).name;
+
 /** GENERATED_SQL from the response text when no attribute gave it, and how it was found. */
 export function deriveGeneratedSql(row: MutableRow): void {
-  const table = AI_MODEL_INTERACTIONS;
-  const sqlColumn = columnOf(table, ATTR_MODEL_GENERATED_SQL).name;
-  const response = row[columnOf(table, ATTR_GEN_AI_OUTPUT_MESSAGES).name];
-  if (row[sqlColumn] !== null || typeof response !== 'string') return;
+  const response = row[MODEL.response];
+  if (row[MODEL.sql] !== null || typeof response !== 'string') return;
   const found = sqlFromResponse(response);
   if (found === undefined) return;
-  row[sqlColumn] = found.sql;
-  row[recognitionColumn(table, 'generatedSqlFrom')] = found.origin;
+  row[MODEL.sql] = found.sql;
+  row[MODEL.sqlFrom] = found.origin;
 }
 
 /**
@@ -217,20 +232,17 @@ export function inferInteractionLinks(
   interactions: readonly Row[],
   selections: readonly Row[],
 ): void {
-  const link = columnOf(AI_EXECUTION_RESULTS, ATTR_SQL_INTERACTION_ID).name;
-  const inferredColumn = recognitionColumn(AI_EXECUTION_RESULTS, 'interactionInferred');
-  const selected = columnOf(AI_RESPONSE_SELECTIONS, ATTR_SELECTION_INTERACTION_ID).name;
-  const interactionId = AI_MODEL_INTERACTIONS.primaryKey[1] as string;
+  if (!executions.some((row) => row[EXECUTION.link] === null)) return;
   const latestSelected = [...selections]
-    .filter((s) => s[selected] !== null)
-    .sort((a, b) => String(b.START_TIME).localeCompare(String(a.START_TIME)))[0]?.[selected];
-  const only = interactions.length === 1 ? interactions[0]?.[interactionId] : undefined;
+    .filter((s) => s[SELECTED] !== null)
+    .sort((a, b) => String(b.START_TIME).localeCompare(String(a.START_TIME)))[0]?.[SELECTED];
+  const only = interactions.length === 1 ? interactions[0]?.[MODEL.id] : undefined;
   const inferred = latestSelected ?? only;
   if (inferred === undefined || inferred === null) return;
   for (const row of executions) {
-    if (row[link] !== null) continue;
-    row[link] = inferred;
-    row[inferredColumn] = true;
+    if (row[EXECUTION.link] !== null) continue;
+    row[EXECUTION.link] = inferred;
+    row[EXECUTION.inferred] = true;
   }
 }
 
