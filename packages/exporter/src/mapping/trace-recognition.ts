@@ -33,6 +33,8 @@ type MutableRow = Record<string, RowValue>;
 export interface RecognizedSpan {
   readonly span: SpanRecord;
   readonly stage: RecognizedStage;
+  /** Its attributes under the conventions' names (see `recognizedAttributes`). */
+  readonly attributes: Attributes;
   readonly families: readonly string[];
 }
 
@@ -47,16 +49,12 @@ export interface RecognitionPlan {
 
 /** The span as its row reads it: its attributes under the conventions' names. */
 export function asRecognizedSpan(recognized: RecognizedSpan): SpanRecord {
-  return {
-    ...recognized.span,
-    attributes: recognizedAttributes(recognized.span, recognized.stage).attributes,
-  };
+  return { ...recognized.span, attributes: recognized.attributes };
 }
 
 function recognize(span: SpanRecord): RecognizedSpan | undefined {
   const stage = recognizedStage(span);
-  if (stage === undefined) return undefined;
-  return { span, stage, families: recognizedAttributes(span, stage).families };
+  return stage === undefined ? undefined : { span, stage, ...recognizedAttributes(span, stage) };
 }
 
 const NOTHING_RECOGNIZED: RecognitionPlan = { ownRows: [], fillers: new Map(), taken: new Set() };
