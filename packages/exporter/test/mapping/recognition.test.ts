@@ -11,7 +11,7 @@ import {
 import type { TableDef } from '@aitdr/schema';
 import { mapTrace, toSpanRecord } from '@aitdr/exporter';
 import type { MappedTrace, Row } from '@aitdr/exporter';
-import { TraceRecorder, at } from '../support/traces.js';
+import { TraceRecorder, at, recordPipeline } from '../support/traces.js';
 import {
   ANSWER_SQL,
   ANSWER_TEXT,
@@ -59,6 +59,20 @@ const EXPECTED_PROMPT = [
   { role: 'system', parts: [{ type: 'text', content: SYSTEM_PROMPT }] },
   { role: 'user', parts: [{ type: 'text', content: QUESTION }] },
 ];
+
+describe('a trace of stage spans only (as the demo records)', () => {
+  it('maps as before: the recognition columns stay empty and OTHER_SPANS keeps its span', () => {
+    const pipeline = recordPipeline();
+    const trace = mapTrace(pipeline.spans.map(toSpanRecord));
+    if (trace.kind !== 'mapped') throw new Error(trace.reason);
+    for (const row of rowsOf(trace, AI_MODEL_INTERACTIONS))
+      expect(row).toMatchObject({ SOURCE_SPAN_ID: null, GENERATED_SQL_FROM: null });
+    for (const row of rowsOf(trace, AI_EXECUTION_RESULTS))
+      expect(row).toMatchObject({ SOURCE_SPAN_ID: null, INTERACTION_INFERRED: null });
+    expect(rowsOf(trace, AI_USER_FEEDBACK)).toEqual([]);
+    expect(otherSpanIds(trace)).toEqual([pipeline.spanIds.other]);
+  });
+});
 
 describe('a model call an instrumentation library traced', () => {
   it('fills the empty columns of the model_interaction stage span it runs under (contrib, content in log events)', () => {
