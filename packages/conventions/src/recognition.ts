@@ -58,7 +58,12 @@ export type RenameTransform =
   /** An attribute of the span's event named by `source`. */
   | { readonly kind: 'event-attribute'; readonly attribute: string }
   /** The finish reasons of the output messages found (`finish_reason` of each). */
-  | { readonly kind: 'output-finish-reasons' };
+  | { readonly kind: 'output-finish-reasons' }
+  /**
+   * System instructions (a JSON array of parts, on the span or its `event`) put before the input
+   * messages found, as a system message: it adds to the target's value instead of giving one.
+   */
+  | { readonly kind: 'system-instructions'; readonly event: string };
 
 /** One row of a rename table: `source` (an attribute key, a key prefix or an event name) → `target`. */
 export interface AttributeRename {
@@ -157,6 +162,11 @@ export const ATTRIBUTE_FAMILIES: readonly AttributeFamily[] = [
         source: INFERENCE_DETAILS_EVENT,
         target: A.ATTR_GEN_AI_OUTPUT_MESSAGES,
         transform: { kind: 'event-attribute', attribute: A.ATTR_GEN_AI_OUTPUT_MESSAGES },
+      },
+      {
+        source: 'gen_ai.system_instructions',
+        target: A.ATTR_GEN_AI_INPUT_MESSAGES,
+        transform: { kind: 'system-instructions', event: INFERENCE_DETAILS_EVENT },
       },
     ],
   },

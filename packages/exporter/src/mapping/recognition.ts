@@ -87,6 +87,18 @@ export function applyRename(
       const reasons = finishReasonsOf(found[source]);
       return reasons && { value: reasons, keys: [] };
     }
+    case 'system-instructions': {
+      const messages = found[rename.target];
+      const onEvent = events.find((e) => e.name === transform.event)?.attributes?.[source];
+      const instructions = typeof raw === 'string' ? raw : onEvent;
+      const parts = typeof instructions === 'string' ? parseJson(instructions) : undefined;
+      const list = typeof messages === 'string' ? parseJson(messages) : undefined;
+      if (!Array.isArray(parts) || !Array.isArray(list)) return undefined;
+      return {
+        value: JSON.stringify([{ role: 'system', parts }, ...(list as unknown[])]),
+        keys: typeof raw === 'string' ? [source] : [],
+      };
+    }
   }
 }
 
@@ -110,7 +122,9 @@ export function recognizedAttributes(span: SpanRecord, stage: RecognizedStage): 
     if (family.stage !== stage) continue;
     let gave = false;
     for (const rename of family.renames) {
-      if (found[rename.target] !== undefined) continue;
+      // System instructions add to the messages found; every other rename fills an empty target.
+      const adds = rename.transform.kind === 'system-instructions';
+      if ((found[rename.target] !== undefined) !== adds) continue;
       const result = applyRename(rename, span.attributes, span.events, found);
       if (result === undefined) continue;
       found[rename.target] = result.value;

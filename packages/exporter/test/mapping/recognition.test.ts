@@ -229,7 +229,7 @@ describe('a model call an instrumentation library traced', () => {
     expect(json(row.FINISH_REASONS)).toEqual(['stop']);
   });
 
-  it('reads the current inference details event (gen_ai.input.messages / gen_ai.output.messages)', () => {
+  it('reads the current inference details event (system instructions, input and output messages)', () => {
     const recorder = new TraceRecorder();
     const q = query(recorder);
     const input = [{ role: 'user', parts: [{ type: 'text', content: QUESTION }] }];
@@ -242,15 +242,21 @@ describe('a model call an instrumentation library traced', () => {
       startTime: at(10),
       attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' },
     });
+    const instructions = [{ type: 'text', content: SYSTEM_PROMPT }];
     span.addEvent(
       'gen_ai.client.inference.operation.details',
-      { 'gen_ai.input.messages': JSON.stringify(input), 'gen_ai.output.messages': JSON.stringify(output) },
+      {
+        'gen_ai.system_instructions': JSON.stringify(instructions),
+        'gen_ai.input.messages': JSON.stringify(input),
+        'gen_ai.output.messages': JSON.stringify(output),
+      },
       at(12),
     );
     span.end(at(15));
     q.end();
     const row = rowsOf(mapped(recorder), AI_MODEL_INTERACTIONS)[0] as Row;
-    expect(json(row.PROMPT)).toEqual(input);
+    // The system instructions, kept apart by the current conventions, lead the prompt.
+    expect(json(row.PROMPT)).toEqual([{ role: 'system', parts: instructions }, ...input]);
     expect(json(row.RESPONSE_TEXT)).toEqual(output);
     expect(row.GENERATED_SQL).toBe(ANSWER_SQL);
   });
