@@ -76,11 +76,13 @@ export function indexedMessages(
   const byIndex = new Map<number, Map<string, AttributeValue>>();
   const keys: string[] = [];
   const start = `${prefix}.`;
+  // Only the fields read are taken out of ATTRIBUTES: tool calls and the like stay there.
+  const read = new Set([fields.role, fields.content, ...(fields.finishReason ? [fields.finishReason] : [])]);
   for (const key in attributes) {
     if (!key.startsWith(start)) continue;
     const match = INDEX.exec(key.slice(start.length));
     const value = attributes[key];
-    if (match === null || value === undefined || value === null) continue;
+    if (match === null || value === undefined || value === null || !read.has(match[2] as string)) continue;
     keys.push(key);
     const index = Number(match[1]);
     let fieldsOfIndex = byIndex.get(index);

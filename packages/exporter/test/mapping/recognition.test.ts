@@ -172,8 +172,9 @@ describe('a model call an instrumentation library traced', () => {
       [ATTR_RECOGNITION_FAMILIES]: ['gen_ai', 'gen_ai_previous', 'derived'],
       'llm.usage.total_tokens': 52,
     });
-    // Attributes a rename read are in their columns, not again in ATTRIBUTES.
+    // Attributes a rename read are in their columns, not again in ATTRIBUTES; the others stay.
     expect(Object.keys(attributes).filter((k) => k.startsWith('gen_ai.prompt.'))).toEqual([]);
+    expect(attributes['gen_ai.completion.0.tool_calls.0.name']).toBe('run_sql');
     expect(attributes['gen_ai.usage.prompt_tokens']).toBeUndefined();
     expect(otherSpanIds(trace)).toEqual([]);
   });

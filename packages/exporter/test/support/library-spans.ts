@@ -84,6 +84,7 @@ export function traceloop022Span(recorder: TraceRecorder, p: Placement): Span {
       'gen_ai.completion.0.finish_reason': 'stop',
       'gen_ai.completion.0.role': 'assistant',
       'gen_ai.completion.0.content': ANSWER_SQL,
+      'gen_ai.completion.0.tool_calls.0.name': 'run_sql',
     },
   });
   return ended(span, p);
