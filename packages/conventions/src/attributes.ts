@@ -103,3 +103,13 @@ export const ATTR_FEEDBACK_IS_CORRECT = 'text_to_sql.feedback.is_correct';
 export const ATTR_FEEDBACK_CORRECTED_SQL = 'text_to_sql.feedback.corrected_sql';
 export const ATTR_FEEDBACK_COMMENT = 'text_to_sql.feedback.comment';
 export const ATTR_FEEDBACK_SUBMITTED_AT = 'text_to_sql.feedback.submitted_at';
+
+// --- Log records carried as span events -----------------------------------------------------
+/** The body of a log record (an OTLP log attached to its span as an event): a string as is, else JSON text. */
+export const ATTR_LOG_BODY = 'aitdr.log.body';
+
+// --- Recognition (set by the exporter, kept in a row's ATTRIBUTES) ---------------------------
+/** Span IDs of every instrumentation-library span recognised into a row (a JSON array; SOURCE_SPAN_ID is the first). */
+export const ATTR_RECOGNITION_SPAN_IDS = 'text_to_sql.recognition.span_ids';
+/** The attribute families those spans were read with (a JSON array: `gen_ai`, `openinference`, …). */
+export const ATTR_RECOGNITION_FAMILIES = 'text_to_sql.recognition.families';
