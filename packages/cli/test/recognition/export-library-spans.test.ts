@@ -11,11 +11,7 @@ import { createTableExporter } from '@aitdr/exporter';
 import { runExportCommand } from '@aitdr/cli';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { TraceRecorder, at } from '@aitdr/exporter/test/support/traces.js';
-import {
-  ANSWER_SQL,
-  openInferenceSpan,
-  pgCurrentSpan,
-} from '@aitdr/exporter/test/support/library-spans.js';
+import { ANSWER_SQL, openInferenceSpan, pgCurrentSpan } from '@aitdr/exporter/test/support/library-spans.js';
 import { runCommand } from '../support/run-command.js';
 import type { CommandOutput } from '../support/run-command.js';
 
