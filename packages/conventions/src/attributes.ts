@@ -103,3 +103,7 @@ export const ATTR_FEEDBACK_IS_CORRECT = 'text_to_sql.feedback.is_correct';
 export const ATTR_FEEDBACK_CORRECTED_SQL = 'text_to_sql.feedback.corrected_sql';
 export const ATTR_FEEDBACK_COMMENT = 'text_to_sql.feedback.comment';
 export const ATTR_FEEDBACK_SUBMITTED_AT = 'text_to_sql.feedback.submitted_at';
+
+// --- Log records carried as span events -----------------------------------------------------
+/** The body of a log record (an OTLP log attached to its span as an event): a string as is, else JSON text. */
+export const ATTR_LOG_BODY = 'aitdr.log.body';

@@ -70,6 +70,7 @@ export {
   ATTR_FEEDBACK_CORRECTED_SQL,
   ATTR_FEEDBACK_COMMENT,
   ATTR_FEEDBACK_SUBMITTED_AT,
+  ATTR_LOG_BODY,
 } from './attributes.js';
 export { attribute } from './attribute-spec.js';
 export type {
