@@ -71,7 +71,21 @@ export {
   ATTR_FEEDBACK_COMMENT,
   ATTR_FEEDBACK_SUBMITTED_AT,
   ATTR_LOG_BODY,
+  ATTR_RECOGNITION_SPAN_IDS,
+  ATTR_RECOGNITION_FAMILIES,
+  ATTR_RECOGNITION_GENERATED_SQL_FROM,
+  ATTR_RECOGNITION_INTERACTION_LINK,
 } from './attributes.js';
+export { RECOGNIZED_CALLS, ATTRIBUTE_FAMILIES, EVALUATION_FEEDBACK, GENAI_MESSAGE_EVENTS } from './recognition.js';
+export type {
+  RecognizedCall,
+  RecognizedStage,
+  CallCondition,
+  AttributeFamily,
+  AttributeRename,
+  RenameTransform,
+  MessageDirection,
+} from './recognition.js';
 export { attribute } from './attribute-spec.js';
 export type {
   AttributeType,

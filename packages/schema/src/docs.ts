@@ -1,7 +1,20 @@
-import { STAGE_NAMES, STAGES, ATTR_STAGE } from '@aitdr/conventions';
-import type { AttributeSpec } from '@aitdr/conventions';
+import {
+  ATTRIBUTE_FAMILIES,
+  ATTR_LOG_BODY,
+  ATTR_RECOGNITION_FAMILIES,
+  ATTR_RECOGNITION_GENERATED_SQL_FROM,
+  ATTR_RECOGNITION_INTERACTION_LINK,
+  ATTR_RECOGNITION_SPAN_IDS,
+  ATTR_SQL_INTERACTION_ID,
+  EVALUATION_FEEDBACK,
+  RECOGNIZED_CALLS,
+  STAGE_NAMES,
+  STAGES,
+  ATTR_STAGE,
+} from '@aitdr/conventions';
+import type { AttributeRename, AttributeSpec } from '@aitdr/conventions';
 import { DDL_RULES } from './ddl/index.js';
-import { AI_SCHEMA_VERSION, TABLES, tableForStage } from './tables.js';
+import { AI_SCHEMA_VERSION, AI_USER_FEEDBACK, TABLES, tableForStage } from './tables.js';
 import type { ColumnDef, ColumnSource, TableDef } from './types.js';
 import { TRAINING_EXAMPLES_VIEW } from './view.js';
 
@@ -112,6 +125,96 @@ this file differs from what the code produces. Do not edit by hand.
   \`COMPLETE\` when the root span is stored.
 `;
 
+/** Where a rename reads its value, in words. */
+function renameSource(rename: AttributeRename): string {
+  const { source, transform } = rename;
+  switch (transform.kind) {
+    case 'copy':
+      return code(source);
+    case 'map':
+      return `${code(source)} (${Object.entries(transform.values)
+        .map(([from, to]) => `${code(from)} → ${code(String(to))}`)
+        .join(', ')})`;
+    case 'json-field':
+      return `${code(source)} JSON, field ${transform.fields.map(code).join(' or ')}`;
+    case 'indexed-messages':
+      return [transform.role, transform.content, ...(transform.finishReason ? [transform.finishReason] : [])]
+        .map((field) => code(`${source}.<n>.${field}`))
+        .join(', ');
+    case 'body-messages':
+      return `${code(source)} (an OpenAI chat ${transform.direction === 'input' ? 'request' : 'response'} body, or plain text)`;
+    case 'event-messages':
+      return `events ${transform.events.map(code).join(', ')} (body in ${code(ATTR_LOG_BODY)} or the event's attributes)`;
+    case 'event-attribute':
+      return `event ${code(source)}, attribute ${code(transform.attribute)}`;
+    case 'output-finish-reasons':
+      return `${code('finish_reason')} of each message in ${code(source)}`;
+  }
+}
+
+const RECOGNITION_RULES = `Spans an instrumentation library makes (OpenLLMetry, OpenInference, the OpenTelemetry contrib
+instrumentations for OpenAI, \`pg\` or \`oracledb\`) carry no ${code(ATTR_STAGE)}. Inside a query trace (one with a query
+or stage span), such a span that is recognisably a call of a stage is read with the families below, and:
+
+- **Under a stage span of its kind** (a \`pg\` query inside an \`execution\` span, an OpenAI call inside a
+  \`model_interaction\` span) it fills that stage row's empty columns: never a second row for one call, and
+  what the application set explicitly wins. When several do (a retry, the same call instrumented twice), the
+  latest-ending one fills first.
+- **With no stage span above it but the query span (or the trace's root)** it is a row of its own, keyed by its
+  span ID.
+- **Under a stage span of another kind** (a schema lookup under \`schema_context\`, an LLM classifier under
+  \`classification\`) or **below a parent not (yet) in the trace** it stays in the query's \`OTHER_SPANS\`.
+- A span that went into a row leaves \`OTHER_SPANS\`; its attributes no column took and its events join the
+  row's \`ATTRIBUTES\` and \`EVENTS\`, and the row's \`ATTRIBUTES\` name it: ${code(ATTR_RECOGNITION_SPAN_IDS)} (the
+  library spans' IDs) and ${code(ATTR_RECOGNITION_FAMILIES)} (the families read).
+- **Generated SQL.** A model interaction without \`GENERATED_SQL\` takes it from its response text: the first
+  fenced code block tagged \`sql\`, else the whole text when it reads as one statement (a heuristic, not a parser: it
+  starts with SELECT, WITH, INSERT, UPDATE, DELETE, MERGE or VALUES and has, outside quotes and comments, no
+  second \`;\`, balanced parentheses and no line ending like a sentence). ${code(ATTR_RECOGNITION_GENERATED_SQL_FROM)}
+  says which: \`fenced_sql_block\` or \`whole_response\`.
+- **Inferred links.** An execution naming no model interaction (${code(ATTR_SQL_INTERACTION_ID)}) is linked to
+  the trace's selected interaction (the latest selection), else to its only one;
+  ${code(ATTR_RECOGNITION_INTERACTION_LINK)} = \`inferred\` marks it.
+- A trace part holding library spans but no query or stage span (the rest of a split trace) keeps them in
+  \`OTHER_SPANS\` as before; a stage row already written is not filled later.
+`;
+
+function recognitionSection(): string[] {
+  const out = ['', '## Spans of instrumentation libraries', '', RECOGNITION_RULES];
+  out.push('| Recognised as | Table | When |', '|---|---|---|');
+  for (const call of RECOGNIZED_CALLS) {
+    out.push(`| ${code(call.stage)} | ${tableForStage(call.stage).name} | ${cell(call.description)} |`);
+  }
+  out.push(
+    '',
+    'For each column the first family (in this order) whose source gives a value wins; an attribute a rename',
+    'read leaves ATTRIBUTES, every other one stays there under its own name.',
+  );
+  for (const family of ATTRIBUTE_FAMILIES) {
+    const table = tableForStage(family.stage);
+    out.push('', `### ${family.title} (\`${family.id}\`)`, '', family.description, '');
+    out.push('| Source | Becomes | Column |', '|---|---|---|');
+    for (const rename of family.renames) {
+      out.push(
+        `| ${cell(renameSource(rename))} | ${code(rename.target)} | ${columnFor(table, rename.target)?.name ?? 'ATTRIBUTES'} |`,
+      );
+    }
+  }
+  out.push('', `### Evaluation results → ${AI_USER_FEEDBACK.name}`, '', EVALUATION_FEEDBACK.description, '');
+  out.push('| Source | Becomes | Column |', '|---|---|---|');
+  for (const rename of EVALUATION_FEEDBACK.renames) {
+    out.push(
+      `| ${cell(renameSource(rename))} | ${code(rename.target)} | ${columnFor(AI_USER_FEEDBACK, rename.target)?.name ?? 'ATTRIBUTES'} |`,
+    );
+  }
+  out.push(
+    '',
+    'Each row is keyed by an ID derived from the span carrying the event and the event\'s place on it (the same on',
+    'a replay); its parent is that span, its time the event\'s, its QUERY_ID the trace\'s.',
+  );
+  return out;
+}
+
 /** The content of `docs/conventions.md`. */
 export function renderConventionsDoc(): string {
   const out: string[] = [PREAMBLE, '## Stages', ''];
@@ -150,6 +253,7 @@ export function renderConventionsDoc(): string {
     }
     out.push('', `Columns of ${table.name}: ${cell(table.description)}`, '', ...columnsSection(table));
   }
+  out.push(...recognitionSection());
   out.push(
     '',
     `## ${AI_SCHEMA_VERSION.name}`,

@@ -6,12 +6,29 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { ATTR_STAGE, stageOf } from '@aitdr/conventions';
 import type { Stage } from '@aitdr/conventions';
-import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TABLES, tableForStage } from '@aitdr/schema';
+import {
+  AI_EXECUTION_RESULTS,
+  AI_MODEL_INTERACTIONS,
+  AI_RESPONSE_SELECTIONS,
+  AI_TRAINING_QUERIES,
+  AI_USER_FEEDBACK,
+  TABLES,
+  tableForStage,
+} from '@aitdr/schema';
 import type { ColumnDef, ColumnSource, SpanField, TableDef } from '@aitdr/schema';
 import { COMPLETE, INCOMPLETE, QUERY_COLUMNS, writableColumns } from './rows.js';
 import type { Row, TableRows, TraceStatus } from './rows.js';
 import type { SpanRecord } from './span-record.js';
 import { isOutsideClosedSet } from './closed-sets.js';
+import {
+  asRecognizedSpan,
+  deriveGeneratedSql,
+  evaluationFeedbackSpans,
+  fillRow,
+  inferInteractionLinks,
+  planRecognition,
+} from './trace-recognition.js';
+import type { RecognizedSpan } from './trace-recognition.js';
 import { fitValue, hrTimeToIso, hrTimeToMillis, isHexId } from './values.js';
 import type { RowValue } from './values.js';
 
@@ -95,7 +112,10 @@ function fillOrder(table: TableDef): readonly ColumnDef[] {
 }
 
 /** Builds one row; `missing` names required columns no source filled. */
-export function buildRow(table: TableDef, input: RowInput): { row: Row; missing: string[] } {
+export function buildRow(
+  table: TableDef,
+  input: RowInput,
+): { row: Record<string, RowValue>; missing: string[] } {
   const row: Record<string, RowValue> = {};
   // The stage attribute is implied by the table the row lands in.
   const taken: Taken = { attributes: new Set([ATTR_STAGE]), resource: new Set() };
@@ -261,19 +281,57 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     if (stage === undefined || stage === 'query' || !keyed(span)) others.push(span);
     else staged.push({ span, stage });
   }
-  const otherSpans = others.map(toOtherSpan);
   const hasQueryRow = querySpan !== undefined || staged.some((s) => s.stage !== 'user_feedback');
+  // Library spans (model and database calls) are read only inside a query trace.
+  const recognition = hasQueryRow
+    ? planRecognition(
+        spans,
+        others.filter((s) => keyed(s) && stageOf(s.attributes) === undefined),
+      )
+    : undefined;
+  const otherSpans = others.filter((s) => !recognition?.taken.has(s)).map(toOtherSpan);
 
-  const rowsByTable = new Map<TableDef, Row[]>();
-  for (const { span, stage } of staged) {
-    const table = tableForStage(stage);
+  const rowsByTable = new Map<TableDef, Record<string, RowValue>[]>();
+  const addRow = (
+    table: TableDef,
+    span: SpanRecord,
+    label: string,
+    own?: RecognizedSpan,
+  ): UnmappableTrace | undefined => {
     const input = { traceId, span, resource: span.resource, otherSpans: [], traceStatus: COMPLETE };
     const { row, missing } = buildRow(table, input);
     if (missing.length > 0) {
-      return unmappable(traceId, `${stage} span ${span.spanId} has no value for ${missing.join(', ')}`);
+      return unmappable(traceId, `${label} span ${span.spanId} has no value for ${missing.join(', ')}`);
     }
+    const fillers = (recognition?.fillers.get(span.spanId) ?? []).map((item) => ({
+      item,
+      row: buildRow(table, { ...input, span: asRecognizedSpan(item) }).row,
+    }));
+    fillRow(table, row, own, fillers);
     rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), row]);
+    return undefined;
+  };
+  for (const { span, stage } of staged) {
+    const failed = addRow(tableForStage(stage), span, stage);
+    if (failed) return failed;
   }
+  for (const item of recognition?.ownRows ?? []) {
+    const failed = addRow(tableForStage(item.stage), asRecognizedSpan(item), item.stage, item);
+    if (failed) return failed;
+  }
+  if (hasQueryRow) {
+    for (const span of evaluationFeedbackSpans(spans, traceId)) {
+      const failed = addRow(AI_USER_FEEDBACK, span, 'evaluation');
+      if (failed) return failed;
+    }
+  }
+  const interactions = rowsByTable.get(AI_MODEL_INTERACTIONS) ?? [];
+  for (const row of interactions) deriveGeneratedSql(row);
+  inferInteractionLinks(
+    rowsByTable.get(AI_EXECUTION_RESULTS) ?? [],
+    interactions,
+    rowsByTable.get(AI_RESPONSE_SELECTIONS) ?? [],
+  );
   const stageRows = TABLES.flatMap((table) => {
     const rows = rowsByTable.get(table);
     return rows ? [{ table, rows }] : [];
