@@ -13,7 +13,6 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import * as conventions from '@aitdr/conventions';
 import { startCollector } from '../../src/start-collector.js';
 import type { RunningCollector } from '../../src/start-collector.js';
 import { createTemporaryDirectory } from '../../../test/support/temp-dir.js';
@@ -21,9 +20,6 @@ import { logsJsonBody, logsProtobufBody } from '../support/log-records.js';
 import type { TestLogRecord } from '../support/log-records.js';
 import { protobufBody } from '../support/spans.js';
 import { eventually, selectAll } from './support.js';
-
-/** Whether the mapper reads GenAI content from span events (issue 12's recognition). */
-const recognisesContent = 'GENAI_MESSAGE_EVENTS' in conventions;
 
 const PROMPT = 'Which line had the most downtime last week?';
 const ANSWER = '```sql\nSELECT LINE_ID FROM DOWNTIME GROUP BY LINE_ID\n```';
@@ -180,29 +176,26 @@ describe('collector: content in OTLP log records joins its span', () => {
   }
 
   for (const order of ['logs first', 'spans first'] as const) {
-    it.skipIf(!recognisesContent)(
-      `fills PROMPT and RESPONSE_TEXT from a library span's content logs (${order})`,
-      async () => {
-        for (const withStage of [true, false]) {
-          const { spans, traceId, contentSpanId } = libraryTrace(withStage);
-          const logs = logsProtobufBody(contentLogs(traceId, contentSpanId));
-          if (order === 'logs first') expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
-          expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
-          if (order === 'spans first') expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
-          const rows = () =>
-            selectAll<{ PROMPT: string | null; RESPONSE_TEXT: string | null; INPUT_TOKENS: number | null }>(
-              database,
-              'SELECT PROMPT, RESPONSE_TEXT, INPUT_TOKENS FROM AI_MODEL_INTERACTIONS WHERE QUERY_ID = ?',
-              traceId,
-            );
-          await eventually(() => rows().length > 0);
-          expect(rows()).toHaveLength(1);
-          expect(rows()[0]!.PROMPT).toContain(PROMPT);
-          expect(rows()[0]!.RESPONSE_TEXT).toContain('SELECT LINE_ID FROM DOWNTIME');
-          expect(rows()[0]!.INPUT_TOKENS).toBe(31);
-        }
-      },
-    );
+    it(`fills PROMPT and RESPONSE_TEXT from a library span's content logs (${order})`, async () => {
+      for (const withStage of [true, false]) {
+        const { spans, traceId, contentSpanId } = libraryTrace(withStage);
+        const logs = logsProtobufBody(contentLogs(traceId, contentSpanId));
+        if (order === 'logs first') expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+        expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+        if (order === 'spans first') expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+        const rows = () =>
+          selectAll<{ PROMPT: string | null; RESPONSE_TEXT: string | null; INPUT_TOKENS: number | null }>(
+            database,
+            'SELECT PROMPT, RESPONSE_TEXT, INPUT_TOKENS FROM AI_MODEL_INTERACTIONS WHERE QUERY_ID = ?',
+            traceId,
+          );
+        await eventually(() => rows().length > 0);
+        expect(rows()).toHaveLength(1);
+        expect(rows()[0]!.PROMPT).toContain(PROMPT);
+        expect(rows()[0]!.RESPONSE_TEXT).toContain('SELECT LINE_ID FROM DOWNTIME');
+        expect(rows()[0]!.INPUT_TOKENS).toBe(31);
+      }
+    });
   }
 
   it('keeps logs that arrived before their spans across a restart (journaled before the 200)', async () => {
