@@ -76,7 +76,12 @@ export {
   ATTR_RECOGNITION_GENERATED_SQL_FROM,
   ATTR_RECOGNITION_INTERACTION_LINK,
 } from './attributes.js';
-export { RECOGNIZED_CALLS, ATTRIBUTE_FAMILIES, EVALUATION_FEEDBACK, GENAI_MESSAGE_EVENTS } from './recognition.js';
+export {
+  RECOGNIZED_CALLS,
+  ATTRIBUTE_FAMILIES,
+  EVALUATION_FEEDBACK,
+  GENAI_MESSAGE_EVENTS,
+} from './recognition.js';
 export type {
   RecognizedCall,
   RecognizedStage,

@@ -50,7 +50,11 @@ export type RenameTransform =
   /** A request or response body (OpenAI chat JSON, or plain text) becomes GenAI messages JSON. */
   | { readonly kind: 'body-messages'; readonly direction: MessageDirection }
   /** The span's GenAI message events (or log records attached as events) become GenAI messages JSON. */
-  | { readonly kind: 'event-messages'; readonly direction: MessageDirection; readonly events: readonly string[] }
+  | {
+      readonly kind: 'event-messages';
+      readonly direction: MessageDirection;
+      readonly events: readonly string[];
+    }
   /** An attribute of the span's event named by `source`. */
   | { readonly kind: 'event-attribute'; readonly attribute: string }
   /** The finish reasons of the output messages found (`finish_reason` of each). */

@@ -209,8 +209,8 @@ function recognitionSection(): string[] {
   }
   out.push(
     '',
-    'Each row is keyed by an ID derived from the span carrying the event and the event\'s place on it (the same on',
-    'a replay); its parent is that span, its time the event\'s, its QUERY_ID the trace\'s.',
+    "Each row is keyed by an ID derived from the span carrying the event and the event's place on it (the same on",
+    "a replay); its parent is that span, its time the event's, its QUERY_ID the trace's.",
   );
   return out;
 }

@@ -84,7 +84,7 @@ export function indexedMessages(
     keys.push(key);
     const index = Number(match[1]);
     let fieldsOfIndex = byIndex.get(index);
-    if (fieldsOfIndex === undefined) byIndex.set(index, (fieldsOfIndex = new Map()));
+    if (fieldsOfIndex === undefined) byIndex.set(index, (fieldsOfIndex = new Map<string, AttributeValue>()));
     fieldsOfIndex.set(match[2] as string, value);
   }
   if (byIndex.size === 0) return undefined;
@@ -127,13 +127,16 @@ export function bodyMessages(value: AttributeValue, direction: MessageDirection)
   if (!isObject(body)) return undefined;
   if (direction === 'input' && Array.isArray(body.messages))
     return body.messages.map((m) => fromChatMessage(m, 'input'));
-  if (direction === 'input' && typeof body.prompt === 'string') return [message('user', [textPart(body.prompt)])];
+  if (direction === 'input' && typeof body.prompt === 'string')
+    return [message('user', [textPart(body.prompt)])];
   if (direction === 'output' && Array.isArray(body.choices)) {
-    return body.choices.filter(isObject).map((choice) =>
-      isObject(choice.message)
-        ? fromChatMessage(choice.message, 'output', choice.finish_reason)
-        : message('assistant', partsOf(choice.text), choice.finish_reason),
-    );
+    return body.choices
+      .filter(isObject)
+      .map((choice) =>
+        isObject(choice.message)
+          ? fromChatMessage(choice.message, 'output', choice.finish_reason)
+          : message('assistant', partsOf(choice.text), choice.finish_reason),
+      );
   }
   return undefined;
 }
@@ -143,7 +146,11 @@ function eventBody(event: SpanEventRecord): unknown {
   const body = event.attributes?.[ATTR_LOG_BODY];
   if (typeof body === 'string') {
     const parsed = parseJson(body);
-    return parsed === undefined ? { content: body } : typeof parsed === 'string' ? { content: parsed } : parsed;
+    return parsed === undefined
+      ? { content: body }
+      : typeof parsed === 'string'
+        ? { content: parsed }
+        : parsed;
   }
   return event.attributes ?? {};
 }
@@ -194,7 +201,7 @@ export function responseTextOf(responseText: string): string {
   if (!Array.isArray(messages)) return typeof messages === 'string' ? messages : responseText;
   return messages
     .filter(isObject)
-    .flatMap((m) => (Array.isArray(m.parts) ? m.parts : []))
+    .flatMap((m): unknown[] => (Array.isArray(m.parts) ? (m.parts as unknown[]) : []))
     .flatMap((p) => (isObject(p) && p.type === 'text' && typeof p.content === 'string' ? [p.content] : []))
     .join('\n');
 }

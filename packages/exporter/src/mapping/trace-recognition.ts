@@ -49,7 +49,10 @@ export interface RecognitionPlan {
 
 /** The span as its row reads it: its attributes under the conventions' names. */
 export function asRecognizedSpan(recognized: RecognizedSpan): SpanRecord {
-  return { ...recognized.span, attributes: recognizedAttributes(recognized.span, recognized.stage).attributes };
+  return {
+    ...recognized.span,
+    attributes: recognizedAttributes(recognized.span, recognized.stage).attributes,
+  };
 }
 
 function recognize(span: SpanRecord): RecognizedSpan | undefined {
@@ -131,7 +134,11 @@ function columnOf(table: TableDef, key: string): ColumnDef {
 
 const attributesColumn = (table: TableDef) => columnFedBy(table, 'unmapped-attributes').name;
 const eventsColumn = (table: TableDef) => columnFedBy(table, 'events').name;
-const isAttributeFed = (column: ColumnDef) => column.sources.some((s) => s.kind === 'attribute');
+/** The attribute a column is fed from, if any. */
+function attributeKeyOf(column: ColumnDef): string | undefined {
+  for (const source of column.sources) if (source.kind === 'attribute') return source.key;
+  return undefined;
+}
 
 function jsonOf<T>(value: RowValue, fallback: T): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : fallback;
@@ -157,13 +164,22 @@ export function fillRow(
 ): void {
   const events = eventsColumn(table);
   for (const { row: filler } of fillers) {
+    // A library value its column could not take (the application's won) is kept under its key.
+    const overruled: Attributes = {};
     for (const column of writableColumns(table)) {
-      if (isAttributeFed(column) && row[column.name] === null && filler[column.name] !== null)
-        row[column.name] = filler[column.name] ?? null;
+      const key = attributeKeyOf(column);
+      const value = filler[column.name] ?? null;
+      if (key === undefined || value === null) continue;
+      if (row[column.name] === null) row[column.name] = value;
+      else if (row[column.name] !== value) overruled[key] = value;
     }
-    addAttributes(table, row, jsonOf<Attributes>(filler[attributesColumn(table)] ?? null, {}));
+    addAttributes(table, row, {
+      ...jsonOf<Attributes>(filler[attributesColumn(table)] ?? null, {}),
+      ...overruled,
+    });
     const more = jsonOf<unknown[]>(filler[events] ?? null, []);
-    if (more.length > 0) row[events] = JSON.stringify([...jsonOf<unknown[]>(row[events] ?? null, []), ...more]);
+    if (more.length > 0)
+      row[events] = JSON.stringify([...jsonOf<unknown[]>(row[events] ?? null, []), ...more]);
   }
   const items = [...(own ? [own] : []), ...fillers.map((f) => f.item)];
   if (items.length === 0) return;
