@@ -11,4 +11,5 @@ describeOpenAiLibrary('@arizeai/openinference-instrumentation-openai', {
   instrument: manuallyInstrumentedOpenAi(new OpenAIInstrumentation(), 'module'),
   content: 'span',
   responseId: true,
+  finishReasons: false,
 });
