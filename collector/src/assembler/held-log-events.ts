@@ -26,6 +26,19 @@ export function logEventsOfJournalRecord(record: Buffer): readonly SpanLogEvent[
   return undefined;
 }
 
+/**
+ * A copy of `span` with `events` added, keeping its prototype (a span object's methods, such as
+ * `spanContext()`, may live there) and leaving the original as it was decoded.
+ */
+function withEvents(span: ReadableSpan, events: readonly TimedEvent[]): ReadableSpan {
+  const copy = Object.create(
+    Object.getPrototypeOf(span) as object | null,
+    Object.getOwnPropertyDescriptors(span),
+  ) as ReadableSpan;
+  Object.defineProperty(copy, 'events', { value: [...span.events, ...events], enumerable: true });
+  return copy;
+}
+
 export interface TraceLogEvents {
   /** Span ID → the events for that span, in arrival order. */
   readonly bySpan: Map<string, TimedEvent[]>;
@@ -112,9 +125,8 @@ export class HeldLogEvents {
   }
 
   /**
-   * Adds a trace's held events to its spans (copies: the decoded spans are shared with nothing
-   * else, but a copy keeps the span objects as they were decoded). Events naming a span not in
-   * the trace are counted as unattached.
+   * Adds a trace's held events to its spans (as copies, see `withEvents`). Events naming a span
+   * not in the trace are counted as unattached.
    */
   attach(spans: ReadableSpan[], events: TraceLogEvents): void {
     const found = new Set<string>();
@@ -124,7 +136,7 @@ export class HeldLogEvents {
       const added = events.bySpan.get(spanId);
       if (added === undefined) continue;
       // Every copy of a span sent twice (a retry) gets the events; they count once.
-      spans[index] = { ...span, events: [...span.events, ...added] };
+      spans[index] = withEvents(span, added);
       found.add(spanId);
     }
     let attached = 0;
