@@ -41,7 +41,7 @@ function send(reply: FastifyReply, status: number, encoding: OtlpEncoding, body:
 
 export function registerLogsRoute(app: FastifyInstance, parts: LogsRouteParts): void {
   const { metrics, tracePipeline, maxBodyBytes } = parts;
-  const pipeline = new LogsPipeline(parts.intake, new LogsMetrics(metrics.registry, parts.intake));
+  const pipeline = new LogsPipeline(parts.intake, LogsMetrics.of(metrics.registry, parts.intake));
 
   app.post(LOGS_PATH, async (request, reply) => {
     const started = process.hrtime.bigint();

@@ -31,13 +31,21 @@ export function isLogsIntake(intake: object): intake is LogsIntake {
 
 const PREFIX = 'aitdr_collector_';
 
-/** The logs receiver's counters, on the collector's registry. */
+/** The logs receiver's counters, on the collector's registry (one set per registry: both transports share it). */
 export class LogsMetrics {
+  private static readonly byRegistry = new WeakMap<Registry, LogsMetrics>();
   readonly received: Counter;
   readonly rejected: Counter;
   readonly withoutSpan: Counter;
 
-  constructor(registry: Registry, intake: LogsIntake) {
+  static of(registry: Registry, intake: LogsIntake): LogsMetrics {
+    let metrics = LogsMetrics.byRegistry.get(registry);
+    if (metrics === undefined)
+      LogsMetrics.byRegistry.set(registry, (metrics = new LogsMetrics(registry, intake)));
+    return metrics;
+  }
+
+  private constructor(registry: Registry, intake: LogsIntake) {
     const registers = [registry];
     this.received = new Counter({
       name: `${PREFIX}log_records_received_total`,
