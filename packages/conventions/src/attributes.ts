@@ -109,11 +109,7 @@ export const ATTR_FEEDBACK_SUBMITTED_AT = 'text_to_sql.feedback.submitted_at';
 export const ATTR_LOG_BODY = 'aitdr.log.body';
 
 // --- Recognition (set by the exporter, kept in a row's ATTRIBUTES) ---------------------------
-/** Span IDs of the instrumentation-library spans recognised into a row (a JSON array). */
+/** Span IDs of every instrumentation-library span recognised into a row (a JSON array; SOURCE_SPAN_ID is the first). */
 export const ATTR_RECOGNITION_SPAN_IDS = 'text_to_sql.recognition.span_ids';
 /** The attribute families those spans were read with (a JSON array: `gen_ai`, `openinference`, …). */
 export const ATTR_RECOGNITION_FAMILIES = 'text_to_sql.recognition.families';
-/** How GENERATED_SQL was found when no attribute gave it: `fenced_sql_block` or `whole_response`. */
-export const ATTR_RECOGNITION_GENERATED_SQL_FROM = 'text_to_sql.recognition.generated_sql_from';
-/** `inferred` when an execution's INTERACTION_ID was not given but inferred from the trace. */
-export const ATTR_RECOGNITION_INTERACTION_LINK = 'text_to_sql.recognition.interaction_link';

@@ -2,8 +2,6 @@ import {
   ATTRIBUTE_FAMILIES,
   ATTR_LOG_BODY,
   ATTR_RECOGNITION_FAMILIES,
-  ATTR_RECOGNITION_GENERATED_SQL_FROM,
-  ATTR_RECOGNITION_INTERACTION_LINK,
   ATTR_RECOGNITION_SPAN_IDS,
   ATTR_SQL_INTERACTION_ID,
   EVALUATION_FEEDBACK,
@@ -15,7 +13,7 @@ import {
 import type { AttributeRename, AttributeSpec } from '@aitdr/conventions';
 import { DDL_RULES } from './ddl/index.js';
 import { AI_SCHEMA_VERSION, AI_USER_FEEDBACK, TABLES, tableForStage } from './tables.js';
-import type { ColumnDef, ColumnSource, TableDef } from './types.js';
+import type { ColumnDef, ColumnSource, RecognitionField, TableDef } from './types.js';
 import { TRAINING_EXAMPLES_VIEW } from './view.js';
 
 const SPAN_KIND_NAMES = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
@@ -47,8 +45,16 @@ function describeSource(source: ColumnSource): string {
       return 'whether the root span has been stored';
     case 'insert-time':
       return 'database clock at insert';
+    case 'recognition':
+      return RECOGNITION_SOURCES[source.field];
   }
 }
+
+const RECOGNITION_SOURCES: Readonly<Record<RecognitionField, string>> = {
+  sourceSpanId: 'the recognised library span (see "Spans of instrumentation libraries")',
+  generatedSqlFrom: 'how the SQL was found in the response text',
+  interactionInferred: 'whether the link was inferred',
+};
 
 function exampleText(example: AttributeSpec['example']): string {
   return Array.isArray(example) ? JSON.stringify(example) : String(example);
@@ -165,16 +171,17 @@ or stage span), such a span that is recognisably a call of a stage is read with 
 - **Under a stage span of another kind** (a schema lookup under \`schema_context\`, an LLM classifier under
   \`classification\`) or **below a parent not (yet) in the trace** it stays in the query's \`OTHER_SPANS\`.
 - A span that went into a row leaves \`OTHER_SPANS\`; its attributes no column took and its events join the
-  row's \`ATTRIBUTES\` and \`EVENTS\`, and the row's \`ATTRIBUTES\` name it: ${code(ATTR_RECOGNITION_SPAN_IDS)} (the
-  library spans' IDs) and ${code(ATTR_RECOGNITION_FAMILIES)} (the families read).
+  row's \`ATTRIBUTES\` and \`EVENTS\` (a library value the application's overruled is kept there under the
+  conventions' key). \`SOURCE_SPAN_ID\` names the span (the first of several); the row's \`ATTRIBUTES\` list
+  them all in ${code(ATTR_RECOGNITION_SPAN_IDS)} and the families read in ${code(ATTR_RECOGNITION_FAMILIES)}.
 - **Generated SQL.** A model interaction without \`GENERATED_SQL\` takes it from its response text: the first
-  fenced code block tagged \`sql\`, else the whole text when it reads as one statement (a heuristic, not a parser: it
-  starts with SELECT, WITH, INSERT, UPDATE, DELETE, MERGE or VALUES and has, outside quotes and comments, no
-  second \`;\`, balanced parentheses and no line ending like a sentence). ${code(ATTR_RECOGNITION_GENERATED_SQL_FROM)}
+  fenced code block tagged \`sql\`, else the whole text when it reads as one statement (a heuristic, not a
+  parser: it starts with SELECT, WITH, INSERT, UPDATE, DELETE, MERGE or VALUES and has, outside quotes and
+  comments, no second \`;\`, balanced parentheses and no line ending like a sentence). \`GENERATED_SQL_FROM\`
   says which: \`fenced_sql_block\` or \`whole_response\`.
 - **Inferred links.** An execution naming no model interaction (${code(ATTR_SQL_INTERACTION_ID)}) is linked to
-  the trace's selected interaction (the latest selection), else to its only one;
-  ${code(ATTR_RECOGNITION_INTERACTION_LINK)} = \`inferred\` marks it.
+  the trace's selected interaction (the latest selection), else to its only one; \`INTERACTION_INFERRED\` is
+  true then.
 - A trace part holding library spans but no query or stage span (the rest of a split trace) keeps them in
   \`OTHER_SPANS\` as before; a stage row already written is not filled later.
 `;

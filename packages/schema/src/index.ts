@@ -17,6 +17,7 @@ export {
 export type {
   ColumnType,
   SpanField,
+  RecognitionField,
   ColumnSource,
   ColumnDef,
   ForeignKeyDef,

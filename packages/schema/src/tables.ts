@@ -1,9 +1,17 @@
 import * as C from '@aitdr/conventions';
 import type { Stage } from '@aitdr/conventions';
-import type { ColumnDef, ColumnSource, ColumnType, IndexDef, SpanField, TableDef } from './types.js';
+import type {
+  ColumnDef,
+  ColumnSource,
+  ColumnType,
+  IndexDef,
+  RecognitionField,
+  SpanField,
+  TableDef,
+} from './types.js';
 
 /** Bumped whenever the tables change; recorded in AI_SCHEMA_VERSION by every install script. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 3;
 
 const T = {
   traceId: { kind: 'id', length: 32 },
@@ -21,6 +29,7 @@ const T = {
 const varchar = (length: number): ColumnType => ({ kind: 'varchar', length });
 const fromAttribute = (key: string): ColumnSource => ({ kind: 'attribute', key });
 const fromSpan = (field: SpanField): ColumnSource => ({ kind: 'span', field });
+const fromRecognition = (field: RecognitionField): ColumnSource => ({ kind: 'recognition', field });
 
 interface ColumnOptions {
   nullable?: boolean;
@@ -126,6 +135,37 @@ function stageTable(options: {
     indexes: options.indexes ?? [],
   };
 }
+
+const sourceSpanColumn = (idColumn: string) =>
+  column(
+    'SOURCE_SPAN_ID',
+    T.spanId,
+    [fromRecognition('sourceSpanId')],
+    `Span ID of the instrumentation-library span recognised into this row (the latest-ending one when several were); ${idColumn} itself when the row is that span's own; empty for a stage span alone.`,
+  );
+
+/** Columns schema version 3 added (recognised library spans); its migration adds them to an older store. */
+export const RECOGNITION_COLUMNS = {
+  AI_MODEL_INTERACTIONS: [
+    sourceSpanColumn('INTERACTION_ID'),
+    column(
+      'GENERATED_SQL_FROM',
+      varchar(32),
+      [fromRecognition('generatedSqlFrom')],
+      'How GENERATED_SQL was found in the response text: `fenced_sql_block` or `whole_response`; empty when an attribute gave it (or there is none).',
+      { allowed: ['fenced_sql_block', 'whole_response'] },
+    ),
+  ],
+  AI_EXECUTION_RESULTS: [
+    sourceSpanColumn('EXECUTION_ID'),
+    column(
+      'INTERACTION_INFERRED',
+      T.boolean,
+      [fromRecognition('interactionInferred')],
+      'True when INTERACTION_ID was not given but inferred (the selected, else the only model interaction of the query); empty when given or absent.',
+    ),
+  ],
+} as const satisfies Readonly<Record<string, readonly ColumnDef[]>>;
 
 export const AI_TRAINING_QUERIES: TableDef = {
   name: QUERIES_TABLE,
@@ -247,6 +287,7 @@ export const AI_MODEL_INTERACTIONS = stageTable({
       [fromAttribute(C.ATTR_MODEL_LATENCY_MS), fromSpan('durationMs')],
       'Model latency in ms; the span duration unless the attribute says otherwise.',
     ),
+    ...RECOGNITION_COLUMNS.AI_MODEL_INTERACTIONS,
   ],
 });
 
@@ -312,6 +353,7 @@ export const AI_EXECUTION_RESULTS = stageTable({
     attr('COLUMN_NAMES', T.json, C.ATTR_EXECUTION_COLUMN_NAMES, 'Result column names (JSON array).'),
     attr('RESULT_SAMPLE', T.json, C.ATTR_EXECUTION_RESULT_SAMPLE, 'First rows (JSON).'),
     attr('ERROR_CODE', varchar(64), C.ATTR_DB_RESPONSE_STATUS_CODE, 'Database error code (`ORA-00942`).'),
+    ...RECOGNITION_COLUMNS.AI_EXECUTION_RESULTS,
   ],
 });
 

@@ -56,7 +56,18 @@ export type ColumnSource =
   /** COMPLETE once the root span is stored, INCOMPLETE while the row stands in for a missing root. */
   | { readonly kind: 'trace-status' }
   /** Filled by the database when the row is inserted. */
-  | { readonly kind: 'insert-time' };
+  | { readonly kind: 'insert-time' }
+  /** What the exporter found recognising instrumentation-library spans (see docs/conventions.md). */
+  | { readonly kind: 'recognition'; readonly field: RecognitionField };
+
+/** Values the exporter records about recognised library spans and what it derived from them. */
+export type RecognitionField =
+  /** Span ID of the library span recognised into the row. */
+  | 'sourceSpanId'
+  /** How GENERATED_SQL was found in the response text. */
+  | 'generatedSqlFrom'
+  /** Whether the execution's link to its model interaction was inferred. */
+  | 'interactionInferred';
 
 export interface ColumnDef {
   readonly name: string;

@@ -1,6 +1,12 @@
 import { init, parse } from '@guanmingchiu/sqlparser-ts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { schemaInstallScript, schemaInstallStatements, unwrapOracleBlock } from '@aitdr/schema';
+import {
+  SCHEMA_VERSION,
+  schemaInstallScript,
+  schemaInstallStatements,
+  unwrapOracleBlock,
+  upgradeStatements,
+} from '@aitdr/schema';
 
 // No Oracle server exists here: the Oracle DDL is checked by a real SQL parser (sqlparser-rs,
 // oracle dialect) and by the shape of the statements. The parser does not know the `IS JSON`
@@ -45,8 +51,23 @@ describe('Oracle install', () => {
 
   it('records the schema version with a MERGE, so a second run inserts nothing', () => {
     const merge = statements.at(-1)!;
-    expect(merge).toMatch(/^MERGE INTO AI_SCHEMA_VERSION v\nUSING \(SELECT 1 AS VERSION/);
+    expect(merge).toMatch(
+      new RegExp(`^MERGE INTO AI_SCHEMA_VERSION v\nUSING \\(SELECT ${SCHEMA_VERSION} AS VERSION`),
+    );
     expect(() => parse(merge, 'oracle')).not.toThrow();
+  });
+
+  it('upgrades a version 1 store with ALTER TABLE blocks that ignore a column already added', () => {
+    const upgrade = upgradeStatements('oracle', 1);
+    const alters = upgrade.filter((s) => s.startsWith('BEGIN')).map(unwrapOracleBlock);
+    expect(alters).toContain(
+      "ALTER TABLE AI_MODEL_INTERACTIONS ADD SOURCE_SPAN_ID VARCHAR2(16 CHAR) CONSTRAINT AI_MDL_SOURCE_SPAN_ID_CK CHECK (REGEXP_LIKE(SOURCE_SPAN_ID, '^[0-9a-f]{16}$'))",
+    );
+    expect(upgrade.filter((s) => s.startsWith('BEGIN')).every((s) => s.includes('SQLCODE != -1430'))).toBe(
+      true,
+    );
+    expect(upgrade.at(-1)).toMatch(/^MERGE INTO AI_SCHEMA_VERSION v\nUSING \(SELECT 3 AS VERSION/);
+    for (const alter of alters) expect(() => parse(alter, 'oracle'), alter).not.toThrow();
   });
 
   it('renders a SQL*Plus script: blocks end with "/", it stops on error and commits', () => {

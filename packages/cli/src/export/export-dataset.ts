@@ -183,6 +183,7 @@ const COLUMNS = [
   'CORRECTED_SQL',
   'ANSWER_SOURCE',
   'ANSWER_SQL',
+  'ANSWER_INTERACTION_ID',
 ];
 
 /**
@@ -321,6 +322,7 @@ export async function collectDataset(
     noCorrection: 0,
     notExecuted: 0,
     noAnswerLink: 0,
+    noAnswerSql: 0,
     executionFailed: 0,
     negativeFeedback: 0,
     noFeedback: 0,

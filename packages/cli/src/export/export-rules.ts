@@ -34,6 +34,7 @@ export type SkipReason =
   | 'noCorrection'
   | 'notExecuted'
   | 'noAnswerLink'
+  | 'noAnswerSql'
   | 'executionFailed'
   | 'negativeFeedback'
   | 'noFeedback'
@@ -47,6 +48,7 @@ export const SKIP_REASON_LABELS: Readonly<Record<SkipReason | 'duplicate', strin
   noCorrection: 'no corrected SQL',
   notExecuted: 'no SQL ran',
   noAnswerLink: 'SQL ran, but its execution links to no model interaction',
+  noAnswerSql: 'SQL ran, but the model interaction it links to recorded no generated SQL',
   executionFailed: 'SQL failed to run',
   negativeFeedback: 'negative feedback',
   noFeedback: 'no feedback',
@@ -99,8 +101,9 @@ export function goldSqlOf(row: ReadRow, rules: GoldRules): GoldSql {
   const executed = asBoolean(row.EXECUTION_SUCCESS);
   if (executed === undefined) return { skip: 'notExecuted' };
   if (!executed) return { skip: 'executionFailed' };
-  // The execution ran, but names no model interaction (its link), so which SQL ran is unknown.
-  if (answer === undefined) return { skip: 'noAnswerLink' };
+  // The execution ran, but names no model interaction (its link), or one that recorded no SQL.
+  if (answer === undefined)
+    return { skip: asText(row.ANSWER_INTERACTION_ID) === undefined ? 'noAnswerLink' : 'noAnswerSql' };
   const rating = asNumber(row.RATING);
   const isCorrect = asBoolean(row.IS_CORRECT);
   if (isCorrect === false || (rating !== undefined && rating <= rules.negativeRating)) {

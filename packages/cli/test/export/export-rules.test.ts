@@ -55,6 +55,8 @@ describe('goldSqlOf', () => {
     [{ EXECUTION_SUCCESS: null }, 'notExecuted'],
     // SQL ran, but the execution row names no interaction: say so, not "no SQL ran".
     [{ EXECUTION_SUCCESS: 1, ANSWER_SQL: null }, 'noAnswerLink'],
+    // It names one, but that interaction recorded no SQL: say that instead.
+    [{ EXECUTION_SUCCESS: 1, ANSWER_SQL: null, ANSWER_INTERACTION_ID: 'aaaaaaaaaaaaaaaa' }, 'noAnswerSql'],
     [{ RATING: 2 }, 'negativeFeedback'],
     [{ RATING: 5, IS_CORRECT: 0 }, 'negativeFeedback'],
   ])('gives no gold for %j (%s)', (values, reason) => {

@@ -164,8 +164,10 @@ export function eventMessages(
   names: readonly string[],
   direction: MessageDirection,
 ): GenAiMessage[] | undefined {
+  // Log records attached as events may have come in any order; equal times keep theirs.
   const messages = events
     .filter((event) => names.includes(event.name))
+    .sort((a, b) => a.time[0] - b.time[0] || a.time[1] - b.time[1])
     .map((event) => {
       const body = eventBody(event);
       const b = isObject(body) ? body : {};

@@ -164,7 +164,9 @@ function sourceValue(
       return input.otherSpans.length > 0 ? JSON.stringify(input.otherSpans) : undefined;
     case 'trace-status':
       return input.traceStatus;
+    // The database fills the one, the mapper the other once the trace's rows are built (trace-recognition.ts).
     case 'insert-time':
+    case 'recognition':
       return undefined;
   }
 }

@@ -11,8 +11,6 @@ import {
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_MODEL_GENERATED_SQL,
   ATTR_RECOGNITION_FAMILIES,
-  ATTR_RECOGNITION_GENERATED_SQL_FROM,
-  ATTR_RECOGNITION_INTERACTION_LINK,
   ATTR_RECOGNITION_SPAN_IDS,
   ATTR_SELECTION_INTERACTION_ID,
   ATTR_SQL_INTERACTION_ID,
@@ -21,7 +19,7 @@ import {
 } from '@aitdr/conventions';
 import type { RecognizedStage } from '@aitdr/conventions';
 import { AI_EXECUTION_RESULTS, AI_MODEL_INTERACTIONS, AI_RESPONSE_SELECTIONS } from '@aitdr/schema';
-import type { ColumnDef, TableDef } from '@aitdr/schema';
+import type { ColumnDef, RecognitionField, TableDef } from '@aitdr/schema';
 import { sqlFromResponse } from './generated-sql.js';
 import { applyRename, recognizedAttributes, recognizedStage } from './recognition.js';
 import { columnFedBy, writableColumns } from './rows.js';
@@ -61,6 +59,8 @@ function recognize(span: SpanRecord): RecognizedSpan | undefined {
   return { span, stage, families: recognizedAttributes(span, stage).families };
 }
 
+const NOTHING_RECOGNIZED: RecognitionPlan = { ownRows: [], fillers: new Map(), taken: new Set() };
+
 type Host = { readonly kind: 'row'; readonly spanId: string } | { readonly kind: 'none' };
 
 /**
@@ -75,12 +75,14 @@ export function planRecognition(
   spans: readonly SpanRecord[],
   candidates: readonly SpanRecord[],
 ): RecognitionPlan {
-  const byId = new Map(spans.map((span) => [span.spanId, span]));
   const recognized = new Map<string, RecognizedSpan>();
   for (const span of candidates) {
     const found = recognize(span);
     if (found) recognized.set(span.spanId, found);
   }
+  // Most query traces hold no library span: nothing more to build for them.
+  if (recognized.size === 0) return NOTHING_RECOGNIZED;
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
   const hosts = new Map<string, Host>();
   const hostOf = (item: RecognizedSpan): Host => {
     const known = hosts.get(item.span.spanId);
@@ -132,6 +134,14 @@ function columnOf(table: TableDef, key: string): ColumnDef {
   return column;
 }
 
+function recognitionColumn(table: TableDef, field: RecognitionField): string {
+  const column = table.columns.find((c) =>
+    c.sources.some((s) => s.kind === 'recognition' && s.field === field),
+  );
+  if (column === undefined) throw new Error(`${table.name} has no column for ${field}`);
+  return column.name;
+}
+
 const attributesColumn = (table: TableDef) => columnFedBy(table, 'unmapped-attributes').name;
 const eventsColumn = (table: TableDef) => columnFedBy(table, 'events').name;
 /** The attribute a column is fed from, if any. */
@@ -154,7 +164,7 @@ function addAttributes(table: TableDef, row: MutableRow, extra: Attributes): voi
 /**
  * Fills the row's empty attribute-fed columns from rows built of library spans (what the
  * application set wins; the first filler wins over later ones), keeps their other attributes
- * and events, and names the spans in ATTRIBUTES so the merge can be traced.
+ * and events, and names the spans (SOURCE_SPAN_ID; all of them in ATTRIBUTES) so the merge can be traced.
  */
 export function fillRow(
   table: TableDef,
@@ -183,46 +193,56 @@ export function fillRow(
   }
   const items = [...(own ? [own] : []), ...fillers.map((f) => f.item)];
   if (items.length === 0) return;
+  row[recognitionColumn(table, 'sourceSpanId')] = (items[0] as RecognizedSpan).span.spanId;
   addAttributes(table, row, {
     [ATTR_RECOGNITION_SPAN_IDS]: items.map((i) => i.span.spanId),
     [ATTR_RECOGNITION_FAMILIES]: [...new Set(items.flatMap((i) => i.families))],
   });
 }
 
-/** GENERATED_SQL from the response text when no attribute gave it; how it was found goes to ATTRIBUTES. */
+// Looked up once: the mapper runs these for every row of every trace.
+const MODEL = {
+  sql: columnOf(AI_MODEL_INTERACTIONS, ATTR_MODEL_GENERATED_SQL).name,
+  response: columnOf(AI_MODEL_INTERACTIONS, ATTR_GEN_AI_OUTPUT_MESSAGES).name,
+  sqlFrom: recognitionColumn(AI_MODEL_INTERACTIONS, 'generatedSqlFrom'),
+  id: AI_MODEL_INTERACTIONS.primaryKey[1] as string,
+};
+const EXECUTION = {
+  link: columnOf(AI_EXECUTION_RESULTS, ATTR_SQL_INTERACTION_ID).name,
+  inferred: recognitionColumn(AI_EXECUTION_RESULTS, 'interactionInferred'),
+};
+const SELECTED = columnOf(AI_RESPONSE_SELECTIONS, ATTR_SELECTION_INTERACTION_ID).name;
+
+/** GENERATED_SQL from the response text when no attribute gave it, and how it was found. */
 export function deriveGeneratedSql(row: MutableRow): void {
-  const table = AI_MODEL_INTERACTIONS;
-  const sqlColumn = columnOf(table, ATTR_MODEL_GENERATED_SQL).name;
-  const response = row[columnOf(table, ATTR_GEN_AI_OUTPUT_MESSAGES).name];
-  if (row[sqlColumn] !== null || typeof response !== 'string') return;
+  const response = row[MODEL.response];
+  if (row[MODEL.sql] !== null || typeof response !== 'string') return;
   const found = sqlFromResponse(response);
   if (found === undefined) return;
-  row[sqlColumn] = found.sql;
-  addAttributes(table, row, { [ATTR_RECOGNITION_GENERATED_SQL_FROM]: found.origin });
+  row[MODEL.sql] = found.sql;
+  row[MODEL.sqlFrom] = found.origin;
 }
 
 /**
  * Links executions that name no model interaction to the trace's selected one, else to its only
- * one, and marks the link as inferred in ATTRIBUTES.
+ * one, and marks the link as inferred.
  */
 export function inferInteractionLinks(
   executions: readonly MutableRow[],
   interactions: readonly Row[],
   selections: readonly Row[],
 ): void {
-  const link = columnOf(AI_EXECUTION_RESULTS, ATTR_SQL_INTERACTION_ID).name;
-  const selected = columnOf(AI_RESPONSE_SELECTIONS, ATTR_SELECTION_INTERACTION_ID).name;
-  const interactionId = AI_MODEL_INTERACTIONS.primaryKey[1] as string;
+  if (!executions.some((row) => row[EXECUTION.link] === null)) return;
   const latestSelected = [...selections]
-    .filter((s) => s[selected] !== null)
-    .sort((a, b) => String(b.START_TIME).localeCompare(String(a.START_TIME)))[0]?.[selected];
-  const only = interactions.length === 1 ? interactions[0]?.[interactionId] : undefined;
+    .filter((s) => s[SELECTED] !== null)
+    .sort((a, b) => String(b.START_TIME).localeCompare(String(a.START_TIME)))[0]?.[SELECTED];
+  const only = interactions.length === 1 ? interactions[0]?.[MODEL.id] : undefined;
   const inferred = latestSelected ?? only;
   if (inferred === undefined || inferred === null) return;
   for (const row of executions) {
-    if (row[link] !== null) continue;
-    row[link] = inferred;
-    addAttributes(AI_EXECUTION_RESULTS, row, { [ATTR_RECOGNITION_INTERACTION_LINK]: 'inferred' });
+    if (row[EXECUTION.link] !== null) continue;
+    row[EXECUTION.link] = inferred;
+    row[EXECUTION.inferred] = true;
   }
 }
 

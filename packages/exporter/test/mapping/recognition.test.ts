@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SpanKind } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
-import {
-  ATTR_RECOGNITION_FAMILIES,
-  ATTR_RECOGNITION_GENERATED_SQL_FROM,
-  ATTR_RECOGNITION_INTERACTION_LINK,
-  ATTR_RECOGNITION_SPAN_IDS,
-  ATTR_STAGE,
-} from '@aitdr/conventions';
+import { ATTR_RECOGNITION_FAMILIES, ATTR_RECOGNITION_SPAN_IDS, ATTR_STAGE } from '@aitdr/conventions';
 import {
   AI_EXECUTION_RESULTS,
   AI_MODEL_INTERACTIONS,
@@ -101,6 +95,8 @@ describe('a model call an instrumentation library traced', () => {
       TEMPERATURE: 0,
       MAX_TOKENS: 256,
       GENERATED_SQL: ANSWER_SQL,
+      GENERATED_SQL_FROM: 'fenced_sql_block',
+      SOURCE_SPAN_ID: id(library),
     });
     expect(json(row.FINISH_REASONS)).toEqual(['stop']);
     expect(json(row.PROMPT)).toEqual(EXPECTED_PROMPT);
@@ -111,8 +107,9 @@ describe('a model call an instrumentation library traced', () => {
     expect(attributes).toMatchObject({
       [ATTR_RECOGNITION_SPAN_IDS]: [id(library)],
       [ATTR_RECOGNITION_FAMILIES]: ['gen_ai', 'gen_ai_previous'],
-      [ATTR_RECOGNITION_GENERATED_SQL_FROM]: 'fenced_sql_block',
       'server.address': '127.0.0.1',
+      // The library's model name, overruled by the application's, is kept.
+      'gen_ai.request.model': 'gpt-4o-mini',
     });
     expect((json(row.EVENTS) as { name: string }[]).map((e) => e.name)).toEqual([
       'gen_ai.system.message',
@@ -146,6 +143,8 @@ describe('a model call an instrumentation library traced', () => {
       TEMPERATURE: 0.2,
       MAX_TOKENS: 256,
       GENERATED_SQL: ANSWER_SQL,
+      GENERATED_SQL_FROM: 'whole_response',
+      SOURCE_SPAN_ID: id(library),
       STATUS_CODE: 'OK',
     });
     expect(json(row.PROMPT)).toEqual(EXPECTED_PROMPT);
@@ -157,7 +156,6 @@ describe('a model call an instrumentation library traced', () => {
     expect(attributes).toMatchObject({
       [ATTR_RECOGNITION_SPAN_IDS]: [id(library)],
       [ATTR_RECOGNITION_FAMILIES]: ['gen_ai', 'gen_ai_previous', 'derived'],
-      [ATTR_RECOGNITION_GENERATED_SQL_FROM]: 'whole_response',
       'llm.usage.total_tokens': 52,
     });
     // Attributes a rename read are in their columns, not again in ATTRIBUTES.
@@ -260,7 +258,12 @@ describe('a model call an instrumentation library traced', () => {
     expect(rows).toHaveLength(1);
     const row = rows[0] as Row;
     // The latest-ending library span (the outer one) fills first.
-    expect(row).toMatchObject({ INTERACTION_ID: id(stage), INPUT_TOKENS: 44, RESPONSE_ID: 'chatcmpl-oi-1' });
+    expect(row).toMatchObject({
+      INTERACTION_ID: id(stage),
+      SOURCE_SPAN_ID: id(outer),
+      INPUT_TOKENS: 44,
+      RESPONSE_ID: 'chatcmpl-oi-1',
+    });
     expect((json(row.ATTRIBUTES) as Record<string, unknown>)[ATTR_RECOGNITION_SPAN_IDS]).toEqual([
       id(outer),
       id(inner),
@@ -340,11 +343,12 @@ describe('a database call an instrumentation library traced', () => {
       DB_SYSTEM: 'postgresql',
       DB_NAMESPACE: 'test',
       INTERACTION_ID: 'aaaaaaaaaaaaaaaa',
+      INTERACTION_INFERRED: null,
+      SOURCE_SPAN_ID: id(library),
       SUCCESS: true,
     });
     const attributes = json(rows[0]?.ATTRIBUTES) as Record<string, unknown>;
     expect(attributes[ATTR_RECOGNITION_SPAN_IDS]).toEqual([id(library)]);
-    expect(attributes[ATTR_RECOGNITION_INTERACTION_LINK]).toBeUndefined();
     // The library's statement, which the application's overruled, is kept under the conventions' key.
     expect(attributes['db.query.text']).toBe(ANSWER_SQL);
     expect(attributes['db.statement']).toBeUndefined();
@@ -369,11 +373,10 @@ describe('a database call an instrumentation library traced', () => {
       OPERATION_NAME: 'SELECT',
       SUCCESS: true,
       INTERACTION_ID: id(model),
+      INTERACTION_INFERRED: true,
+      SOURCE_SPAN_ID: id(library),
     });
-    expect(json(row.ATTRIBUTES)).toMatchObject({
-      [ATTR_RECOGNITION_INTERACTION_LINK]: 'inferred',
-      [ATTR_RECOGNITION_FAMILIES]: ['db'],
-    });
+    expect(json(row.ATTRIBUTES)).toMatchObject({ [ATTR_RECOGNITION_FAMILIES]: ['db'] });
   });
 
   it('links to the selected interaction when there are several, and to none when none is selected', () => {
@@ -399,6 +402,7 @@ describe('a database call an instrumentation library traced', () => {
     unselected.end();
     const row = rowsOf(mapped(recorder), AI_EXECUTION_RESULTS)[0] as Row;
     expect(row.INTERACTION_ID).toBeNull();
+    expect(row.INTERACTION_INFERRED).toBeNull();
     expect(id(first)).not.toBe(id(second));
   });
 });

@@ -90,7 +90,8 @@ export function traceloop022Span(recorder: TraceRecorder, p: Placement): Span {
 }
 
 /** `@arizeai/openinference-instrumentation-openai`: an LLM span with its own names and the raw bodies. */
-export function openInferenceSpan(recorder: TraceRecorder, p: Placement): Span {
+export function openInferenceSpan(recorder: TraceRecorder, p: Placement & { answer?: string }): Span {
+  const answer = p.answer ?? ANSWER_TEXT;
   const request = {
     model: 'gpt-4o-mini',
     temperature: 0.1,
@@ -104,7 +105,7 @@ export function openInferenceSpan(recorder: TraceRecorder, p: Placement): Span {
     id: 'chatcmpl-oi-1',
     object: 'chat.completion',
     model: 'gpt-4o-mini-2024-07-18',
-    choices: [{ index: 0, message: { role: 'assistant', content: ANSWER_TEXT }, finish_reason: 'stop' }],
+    choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
     usage: { prompt_tokens: 44, completion_tokens: 19, total_tokens: 63 },
   };
   const span = recorder.start('OpenAI Chat Completions', {
@@ -129,7 +130,7 @@ export function openInferenceSpan(recorder: TraceRecorder, p: Placement): Span {
       'output.value': JSON.stringify(response),
       'output.mime_type': 'application/json',
       'llm.output_messages.0.message.role': 'assistant',
-      'llm.output_messages.0.message.content': ANSWER_TEXT,
+      'llm.output_messages.0.message.content': answer,
       'llm.token_count.prompt': 44,
       'llm.token_count.completion': 19,
       'llm.token_count.total': 63,
