@@ -24,7 +24,11 @@ export default defineConfig({
         ],
         ['collector/test/e2e/**'],
       ),
-      project('e2e', ['test/e2e/**/*.test.ts', 'collector/test/e2e/**/*.test.ts']),
+      project('e2e', [
+        'test/e2e/**/*.test.ts',
+        'collector/test/e2e/**/*.test.ts',
+        'test/instrumentation/**/*.test.ts',
+      ]),
       project('reliability', ['test/reliability/**/*.test.ts']),
       project('bench-smoke', ['bench/test/**/*.test.ts']),
     ],

@@ -15,6 +15,10 @@ import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
 import { BackpressureError } from './intake-port.js';
 import type { HeldTraces, IntakeRequest, TraceIntake } from './intake-port.js';
 import type { IntakeJournal, JournalId } from './intake-journal.js';
+import { HeldLogEvents, logEventsOfJournalRecord, logsJournalRecord } from './held-log-events.js';
+import type { LogEventCounts, TraceLogEvents } from './held-log-events.js';
+import type { LogsIntake, LogsIntakeRequest } from '../receiver/logs-pipeline.js';
+import type { SpanLogEvent } from '../otlp/logs-decode.js';
 
 export interface TraceAssemblerOptions {
   /** Quiet time after a trace's last span (once its root is in) before it is written. Default 1000 ms. */
@@ -35,6 +39,8 @@ export interface TraceAssemblerOptions {
    * writes' time instead of sending them away for Retry-After seconds while the store sits idle.
    */
   readonly maxRoomWaitMs?: number;
+  /** Log events held waiting for their trace's spans; past it the oldest count as unattached. Default 100000. */
+  readonly maxHeldLogEvents?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -81,7 +87,7 @@ function isRoot(span: SpanRecord): boolean {
   return span.parentSpanId === undefined || stageOf(span.attributes) === 'query';
 }
 
-export class TraceAssembler implements TraceIntake {
+export class TraceAssembler implements TraceIntake, LogsIntake {
   private readonly waitMs: number;
   private readonly maxWaitMs: number;
   private readonly maxHeldSpans: number;
@@ -97,6 +103,8 @@ export class TraceAssembler implements TraceIntake {
   /** Journal record → traces still to be accepted by the writer. */
   private readonly outstanding = new Map<JournalId, number>();
   private readonly released = new Set<string>();
+  /** Log records naming a span, held until their trace is released (see held-log-events.ts). */
+  private readonly logEvents: HeldLogEvents;
   private pendingTraces = 0;
   /** Spans of the traces being written: still in memory, like the held ones. */
   private pendingSpans = 0;
@@ -118,11 +126,16 @@ export class TraceAssembler implements TraceIntake {
     this.maxPendingTraces = options.maxPendingTraces ?? 2000;
     this.maxRoomWaitMs = options.maxRoomWaitMs ?? 5000;
     this.now = options.now ?? Date.now;
+    this.logEvents = new HeldLogEvents(options.maxHeldLogEvents ?? 100_000);
   }
 
   /** Replays what the journal still holds (after a crash), then releases traces as they come due. */
   async start(tickMs = Math.max(50, Math.min(this.waitMs / 4, 500))): Promise<void> {
-    for await (const { id, payload } of this.journal.replay()) this.add(id, decodeRecord(payload));
+    for await (const { id, payload } of this.journal.replay()) {
+      const logEvents = logEventsOfJournalRecord(payload);
+      if (logEvents) this.addLogEvents(id, logEvents);
+      else this.add(id, decodeRecord(payload));
+    }
     this.timer = setInterval(() => this.tick(), tickMs);
     this.timer.unref();
   }
@@ -157,6 +170,39 @@ export class TraceAssembler implements TraceIntake {
       );
     }
     this.add(id, request.spans);
+  }
+
+  /**
+   * Journals a logs request, then holds its span events with their traces. Logs take no room
+   * among the traces being written, so they wait for nothing but the journal.
+   */
+  async acceptLogs(request: LogsIntakeRequest): Promise<void> {
+    if (this.closed) throw new BackpressureError(503, RETRY_AFTER_SECONDS, 'collector is shutting down');
+    let id: JournalId;
+    try {
+      id = await this.journal.append(logsJournalRecord(request.encoding, request.body));
+    } catch (error) {
+      throw new BackpressureError(
+        503,
+        RETRY_AFTER_SECONDS,
+        `cannot keep logs: ${(error as Error).message}`,
+      );
+    }
+    this.addLogEvents(id, request.events);
+  }
+
+  private addLogEvents(id: JournalId, events: readonly SpanLogEvent[]): void {
+    // A trace already written (and not held again for late spans) cannot take its events here.
+    const holdable = events.filter(({ traceId }) => this.held.has(traceId) || !this.released.has(traceId));
+    this.logEvents.unattached += events.length - holdable.length;
+    const touched = this.logEvents.add(id, holdable, this.now());
+    if (touched.size === 0) void this.journal.acknowledge(id);
+    else this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + touched.size);
+  }
+
+  /** Counts of log events attached to their spans and of those that could not be. */
+  logEventCounts(): LogEventCounts {
+    return this.logEvents.counts();
   }
 
   /** Whether the traces being written dropped below the bound within `timeoutMs`. */
@@ -214,6 +260,8 @@ export class TraceAssembler implements TraceIntake {
       const settled = (trace.hasRoot || trace.late) && now - trace.lastAt >= this.waitMs;
       if (settled || now - trace.firstAt >= this.maxWaitMs) this.release(trace);
     }
+    for (const expired of this.logEvents.takeExpired(now, this.maxWaitMs, (id) => this.held.has(id)))
+      void this.settleJournal(expired.journalIds);
   }
 
   /** Past the span bound, the oldest traces are written as they are rather than dropped. */
@@ -226,6 +274,11 @@ export class TraceAssembler implements TraceIntake {
 
   private release(trace: HeldTrace): void {
     this.held.delete(trace.traceId);
+    const logEvents: TraceLogEvents | undefined = this.logEvents.take(trace.traceId);
+    if (logEvents) {
+      this.logEvents.attach(trace.spans, logEvents);
+      for (const id of logEvents.journalIds) trace.journalIds.add(id);
+    }
     this.heldSpans -= trace.spans.length;
     if (!trace.hasRoot && !trace.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
@@ -265,7 +318,12 @@ export class TraceAssembler implements TraceIntake {
     }
     if (this.refusing) diag.info('writer accepts traces again');
     this.refusing = false;
-    for (const id of trace.journalIds) {
+    await this.settleJournal(trace.journalIds);
+  }
+
+  /** One trace of each of these journal records is settled; a record is removed once all of its are. */
+  private async settleJournal(journalIds: Iterable<JournalId>): Promise<void> {
+    for (const id of journalIds) {
       const left = (this.outstanding.get(id) ?? 1) - 1;
       if (left > 0) {
         this.outstanding.set(id, left);

@@ -14,6 +14,8 @@ import { ExportPipeline, FAILURE_STATUS, exportFailureOf } from '../receiver/exp
 import type { TraceIntake } from '../assembler/intake-port.js';
 import type { Readiness } from '../receiver/readiness.js';
 import { STATUS_DETAILS_KEY, encodeRetryStatus } from './status-details.js';
+import { addLogsService } from './grpc-logs-service.js';
+import { isLogsIntake } from '../receiver/logs-pipeline.js';
 
 export const TRACE_SERVICE_NAME = 'opentelemetry.proto.collector.trace.v1.TraceService';
 
@@ -89,6 +91,14 @@ export class GrpcReceiver {
         );
       },
     });
+
+    if (isLogsIntake(parts.intake))
+      addLogsService(server, {
+        intake: parts.intake,
+        metrics: parts.metrics,
+        tracePipeline: pipeline,
+        ...(parts.log ? { log: parts.log } : {}),
+      });
 
     const servingStatus = (): ServingStatus => (parts.readiness().ready ? 'SERVING' : 'NOT_SERVING');
     const health = new HealthImplementation({ '': servingStatus(), [TRACE_SERVICE_NAME]: servingStatus() });

@@ -20,6 +20,8 @@ import type { Health, Readiness } from '../receiver/readiness.js';
 import type { Forwarder } from '../receiver/forwarder.js';
 import type { CollectorMetrics } from '../receiver/metrics.js';
 import { BodyTooLargeError, readBody } from '../receiver/read-body.js';
+import { isLogsIntake } from '../receiver/logs-pipeline.js';
+import { LOGS_PATH, registerLogsRoute } from './logs-route.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -101,7 +103,8 @@ class RequestLog extends LogController {
       responseTimeMs: Math.round(reply.elapsedTime),
       ...(error ? { err: error } : {}),
     };
-    const loggedByRoute = reply.statusCode >= 400 && request.routeOptions.url === TRACES_PATH;
+    const loggedByRoute =
+      reply.statusCode >= 400 && [TRACES_PATH, LOGS_PATH].includes(request.routeOptions.url ?? '');
     if (loggedByRoute) request.log.debug(fields, 'request');
     else if (error || reply.statusCode >= 500) request.log.error(fields, 'request failed');
     else if (reply.statusCode >= 400) request.log.info(fields, 'request refused');
@@ -190,6 +193,15 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
       metrics.requestDuration.observe({ status }, seconds);
     }
   });
+
+  if (isLogsIntake(parts.intake))
+    registerLogsRoute(app, {
+      intake: parts.intake,
+      metrics,
+      tracePipeline: pipeline,
+      maxBodyBytes: options.maxBodyBytes,
+      discardRestOfBody,
+    });
 
   // Liveness: 200 while the process runs, whatever the store does; its state is detail here (it
   // says why traces are being spooled, e.g. a missing privilege).

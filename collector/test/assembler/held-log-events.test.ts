@@ -1,0 +1,145 @@
+/**
+ * Log records in the assembler: journaled before the answer, held with their trace, attached to
+ * their span on release; the journal record goes once every trace it touched is settled, whether
+ * its events were attached or could not be (counted).
+ */
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { toSpanRecord } from '@aitdr/conventions';
+import type { RecorderStatus, SpanRecord, TraceWriteResult, TraceWriter } from '@aitdr/conventions';
+import { TraceAssembler } from '../../src/assembler/trace-assembler.js';
+import type { IntakeJournal, JournalId } from '../../src/assembler/intake-journal.js';
+import { decodeLogsRequest } from '../../src/otlp/logs-decode.js';
+import { logsProtobufBody } from '../support/log-records.js';
+import { protobufBody, queryTrace } from '../support/spans.js';
+
+class MemoryJournal implements IntakeJournal {
+  readonly records = new Map<JournalId, Buffer>();
+  private next = 1;
+  append(record: Buffer): Promise<JournalId> {
+    const id = this.next++;
+    this.records.set(id, record);
+    return Promise.resolve(id);
+  }
+  acknowledge(id: JournalId): Promise<void> {
+    this.records.delete(id);
+    return Promise.resolve();
+  }
+  async *replay() {
+    for (const [id, payload] of [...this.records]) yield await Promise.resolve({ id, payload });
+  }
+  get bytes() {
+    return 0;
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+class RecordingWriter implements TraceWriter {
+  readonly writes: SpanRecord[][] = [];
+  writeTraces(spans: readonly SpanRecord[]): Promise<TraceWriteResult> {
+    this.writes.push([...spans]);
+    return Promise.resolve({ committed: 1, spooled: 0, parked: 0, deadLettered: 0 });
+  }
+  status(): RecorderStatus {
+    throw new Error('not used');
+  }
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup(journal = new MemoryJournal(), maxHeldLogEvents?: number) {
+  let now = 0;
+  const writer = new RecordingWriter();
+  const assembler = new TraceAssembler(writer, journal, {
+    waitMs: 100,
+    maxWaitMs: 1000,
+    now: () => now,
+    ...(maxHeldLogEvents === undefined ? {} : { maxHeldLogEvents }),
+  });
+  const advance = async (ms: number) => {
+    now += ms;
+    assembler.tick();
+    await settle();
+  };
+  const sendSpans = (spans: ReadableSpan[]) =>
+    assembler.accept({ encoding: 'protobuf', body: protobufBody(spans), spans: spans.map(toSpanRecord) });
+  const sendLogs = (traceId: string, spanId: string, names: string[]) => {
+    const body = logsProtobufBody(
+      names.map((eventName) => ({ traceId, spanId, eventName, body: eventName })),
+    );
+    return assembler.acceptLogs({
+      encoding: 'protobuf',
+      body,
+      events: decodeLogsRequest('protobuf', body).events,
+    });
+  };
+  return { journal, writer, assembler, advance, sendSpans, sendLogs };
+}
+
+const idsOf = (span: ReadableSpan) => span.spanContext();
+const eventNames = (spans: readonly SpanRecord[], spanId: string) =>
+  spans.find((s) => s.spanId === spanId)?.events.map((e) => e.name);
+
+describe('TraceAssembler with log records', () => {
+  it('attaches records that came before the spans, and removes both journal records once written', async () => {
+    const { journal, writer, assembler, advance, sendSpans, sendLogs } = setup();
+    const spans = queryTrace();
+    const { traceId, spanId } = idsOf(spans[0]!);
+    await sendLogs(traceId, spanId, ['gen_ai.user.message', 'gen_ai.choice']);
+    expect(journal.records.size).toBe(1);
+    await sendSpans(spans);
+    await advance(150);
+    expect(writer.writes).toHaveLength(1);
+    expect(eventNames(writer.writes[0]!, spanId)).toEqual(['gen_ai.user.message', 'gen_ai.choice']);
+    expect(journal.records.size).toBe(0);
+    expect(assembler.logEventCounts()).toEqual({ attached: 2, unattached: 0 });
+  });
+
+  it('counts records whose spans never came, and lets their journal record go after the longest wait', async () => {
+    const { journal, writer, assembler, advance, sendLogs } = setup();
+    await sendLogs('5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b174', ['gen_ai.choice']);
+    await advance(999);
+    expect(journal.records.size).toBe(1);
+    await advance(1);
+    expect(writer.writes).toHaveLength(0);
+    expect(journal.records.size).toBe(0);
+    expect(assembler.logEventCounts()).toEqual({ attached: 0, unattached: 1 });
+  });
+
+  it('counts records for a trace already written, and keeps no journal record for them', async () => {
+    const { journal, assembler, advance, sendSpans, sendLogs } = setup();
+    const spans = queryTrace();
+    const { traceId, spanId } = idsOf(spans[0]!);
+    await sendSpans(spans);
+    await advance(150);
+    await sendLogs(traceId, spanId, ['gen_ai.choice']);
+    await settle();
+    expect(journal.records.size).toBe(0);
+    expect(assembler.logEventCounts()).toEqual({ attached: 0, unattached: 1 });
+  });
+
+  it('replays journaled records after a crash, so they still join spans sent later', async () => {
+    const first = setup();
+    const spans = queryTrace();
+    const { traceId, spanId } = idsOf(spans[0]!);
+    await first.sendLogs(traceId, spanId, ['gen_ai.user.message']);
+    // A crash: the journal survives, the assembler does not.
+    const second = setup(first.journal);
+    await second.assembler.start(60_000);
+    await second.sendSpans(spans);
+    await second.advance(150);
+    expect(eventNames(second.writer.writes[0]!, spanId)).toEqual(['gen_ai.user.message']);
+    expect(first.journal.records.size).toBe(0);
+    await second.assembler.close();
+  });
+
+  it('holds at most maxHeldLogEvents waiting for their spans: past it the oldest count as unattached', async () => {
+    const { assembler, advance, sendLogs } = setup(new MemoryJournal(), 2);
+    await sendLogs('11111111111111111111111111111111', 'eee19b7ec3c1b174', ['a', 'b']);
+    await sendLogs('22222222222222222222222222222222', 'eee19b7ec3c1b174', ['c']);
+    await advance(1);
+    expect(assembler.logEventCounts()).toEqual({ attached: 0, unattached: 2 });
+  });
+});
