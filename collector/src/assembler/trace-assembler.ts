@@ -182,11 +182,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     try {
       id = await this.journal.append(logsJournalRecord(request.encoding, request.body));
     } catch (error) {
-      throw new BackpressureError(
-        503,
-        RETRY_AFTER_SECONDS,
-        `cannot keep logs: ${(error as Error).message}`,
-      );
+      throw new BackpressureError(503, RETRY_AFTER_SECONDS, `cannot keep logs: ${(error as Error).message}`);
     }
     this.addLogEvents(id, request.events);
   }
