@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLES, schemaInstallStatements } from '@aitdr/schema';
+import { SCHEMA_VERSION, TABLES, schemaInstallStatements } from '@aitdr/schema';
 import type { ColumnType } from '@aitdr/schema';
 import { createTemporaryDatabase } from '../support/postgres.js';
 import type { TemporaryDatabase } from '../support/postgres.js';
@@ -81,9 +81,9 @@ describe('PostgreSQL install on a database created for the test', () => {
     }
   });
 
-  it('records schema version 1 once and creates the view', async () => {
+  it('records the schema version once and creates the view', async () => {
     const { rows } = await client.query('SELECT version FROM ai_schema_version');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: SCHEMA_VERSION }]);
     const view = await client.query('SELECT * FROM AI_TRAINING_EXAMPLES');
     expect(view.fields.map((f) => f.name)).toContain('corrected_sql');
   });

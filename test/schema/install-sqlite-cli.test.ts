@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AI_TRAINING_QUERIES, AI_MODEL_INTERACTIONS } from '@aitdr/schema';
+import { AI_TRAINING_QUERIES, AI_MODEL_INTERACTIONS, SCHEMA_VERSION } from '@aitdr/schema';
 import type { ColumnDef, TableDef } from '@aitdr/schema';
 import { createTemporaryDirectory } from '../support/temp-dir.js';
 import { QUERY_ID, SPAN_ID } from './schema-expectations.js';
@@ -66,9 +66,9 @@ describe('sql/sqlite/install.sql with the sqlite3 shell', () => {
 
   afterAll(() => dir.remove());
 
-  it('runs on the shell found (Debian 12: 3.40) and records schema version 1', () => {
+  it('runs on the shell found (Debian 12: 3.40) and records the schema version', () => {
     expect(version).toMatch(/^3\.\d+\.\d+$/);
-    expect(sqlite3(database, 'SELECT VERSION FROM AI_SCHEMA_VERSION;').trim()).toBe('1');
+    expect(sqlite3(database, 'SELECT VERSION FROM AI_SCHEMA_VERSION;').trim()).toBe(String(SCHEMA_VERSION));
   });
 
   it('accepts rows whose JSON columns are NULL, and stamps RECORDED_AT with six decimals', () => {

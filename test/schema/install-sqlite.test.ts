@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLES } from '@aitdr/schema';
+import { SCHEMA_VERSION, TABLES } from '@aitdr/schema';
 import { createTemporaryDirectory } from '../support/temp-dir.js';
 import { INSTALLED_TABLES, MISSING_QUERY_ID, QUERY_ID, SPAN_ID } from './schema-expectations.js';
 
@@ -47,8 +47,8 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
     }
   });
 
-  it('records schema version 1 once', () => {
-    expect(db.prepare('SELECT VERSION FROM AI_SCHEMA_VERSION').all()).toEqual([{ VERSION: 1 }]);
+  it('records the schema version once', () => {
+    expect(db.prepare('SELECT VERSION FROM AI_SCHEMA_VERSION').all()).toEqual([{ VERSION: SCHEMA_VERSION }]);
   });
 
   it('refuses a stage row whose query row does not exist', () => {

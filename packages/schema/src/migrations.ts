@@ -8,6 +8,7 @@ import { DDL_RULES, schemaInstallStatements } from './ddl/index.js';
 import type { DialectName } from './ddl/dialect.js';
 import { VERSION_DESCRIPTION } from './ddl/render.js';
 import { SCHEMA_VERSION } from './tables.js';
+import { TRAINING_EXAMPLES_SELECT, TRAINING_EXAMPLES_VIEW } from './view.js';
 
 export interface Migration {
   readonly version: number;
@@ -18,6 +19,12 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: VERSION_DESCRIPTION, statements: (dialect) => schemaInstallStatements(dialect) },
+  {
+    version: 2,
+    description: 'AI_TRAINING_EXAMPLES reads the latest stage rows by key, only the columns it shows',
+    // Same columns in the same order, so PostgreSQL's CREATE OR REPLACE VIEW accepts it; no rows change.
+    statements: (dialect) => DDL_RULES[dialect].createView(TRAINING_EXAMPLES_VIEW, TRAINING_EXAMPLES_SELECT),
+  },
 ];
 
 /** The version a store has: the highest recorded in AI_SCHEMA_VERSION. */

@@ -3,7 +3,7 @@ import type { Stage } from '@aitdr/conventions';
 import type { ColumnDef, ColumnSource, ColumnType, IndexDef, SpanField, TableDef } from './types.js';
 
 /** Bumped whenever the tables change; recorded in AI_SCHEMA_VERSION by every install script. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const T = {
   traceId: { kind: 'id', length: 32 },

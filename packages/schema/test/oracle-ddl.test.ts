@@ -1,6 +1,12 @@
 import { init, parse } from '@guanmingchiu/sqlparser-ts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { schemaInstallScript, schemaInstallStatements, unwrapOracleBlock } from '@aitdr/schema';
+import {
+  SCHEMA_VERSION,
+  schemaInstallScript,
+  schemaInstallStatements,
+  unwrapOracleBlock,
+  upgradeStatements,
+} from '@aitdr/schema';
 
 // No Oracle server exists here: the Oracle DDL is checked by a real SQL parser (sqlparser-rs,
 // oracle dialect) and by the shape of the statements. The parser does not know the `IS JSON`
@@ -45,7 +51,9 @@ describe('Oracle install', () => {
 
   it('records the schema version with a MERGE, so a second run inserts nothing', () => {
     const merge = statements.at(-1)!;
-    expect(merge).toMatch(/^MERGE INTO AI_SCHEMA_VERSION v\nUSING \(SELECT 1 AS VERSION/);
+    expect(merge).toMatch(
+      new RegExp(`^MERGE INTO AI_SCHEMA_VERSION v\nUSING \\(SELECT ${SCHEMA_VERSION} AS VERSION`),
+    );
     expect(() => parse(merge, 'oracle')).not.toThrow();
   });
 
@@ -54,5 +62,23 @@ describe('Oracle install', () => {
     expect(script).toContain('WHENEVER SQLERROR EXIT FAILURE ROLLBACK');
     expect(script.match(/^END;\n\/$/gm)).toHaveLength(13);
     expect(script.trimEnd().endsWith('COMMIT;')).toBe(true);
+  });
+});
+
+describe('Oracle upgrade from version 1', () => {
+  beforeAll(async () => {
+    await init();
+  });
+
+  it('replaces the view and records each later version, every statement parsing', () => {
+    const statements = upgradeStatements('oracle', 1);
+    expect(statements[0]).toMatch(/^CREATE OR REPLACE VIEW AI_TRAINING_EXAMPLES AS\n/);
+    expect(statements.filter((s) => s.startsWith('MERGE INTO AI_SCHEMA_VERSION'))).toHaveLength(
+      SCHEMA_VERSION - 1,
+    );
+    for (const statement of statements) {
+      const sql = parsable(unwrapOracleBlock(statement));
+      expect(() => parse(sql, 'oracle'), sql.slice(0, 80)).not.toThrow();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { SchemaNotReadyError } from '@aitdr/exporter';
 import type { TableExporterStatus } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder } from '@aitdr/sdk';
+import { SCHEMA_VERSION } from '@aitdr/schema';
 import { runSchemaCommand } from '@aitdr/cli';
 import { POSTGRES_ADMIN_URL, createTemporaryDatabase } from '../../../../test/support/postgres.js';
 import type { TemporaryDatabase } from '../../../../test/support/postgres.js';
@@ -114,9 +115,9 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
   it('lets the owner install the schema and grant the writer and reader roles', async () => {
     const install = await runCommand(runSchemaCommand, ['install', '--store', urlAs(ROLES.owner)]);
     expect(install).toMatchObject({ code: 0, stderr: '' });
-    expect(install.stdout).toMatch(/installed schema version 1/);
+    expect(install.stdout).toMatch(new RegExp(`installed schema version ${SCHEMA_VERSION}\\b`));
     expect((await runCommand(runSchemaCommand, ['install', '--store', urlAs(ROLES.owner)])).stdout).toMatch(
-      /already installed \(version 1\)/,
+      new RegExp(`already installed \\(version ${SCHEMA_VERSION}\\)`),
     );
 
     const grants = await runCommand(runSchemaCommand, [
@@ -133,7 +134,7 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
 
     const check = await runCommand(runSchemaCommand, ['check', '--store', urlAs(ROLES.writer)]);
     expect(check).toMatchObject({ code: 0 });
-    expect(check.stdout).toMatch(/schema version 1, up to date/);
+    expect(check.stdout).toMatch(new RegExp(`schema version ${SCHEMA_VERSION}, up to date`));
     // The writer cannot change the schema, nor delete.
     await expect(admin('DROP TABLE ai_user_feedback', [], urlAs(ROLES.writer))).rejects.toMatchObject({
       code: '42501',

@@ -12,6 +12,7 @@ import {
   AI_MODEL_INTERACTIONS,
   AI_TRAINING_QUERIES,
   AI_USER_FEEDBACK,
+  SCHEMA_VERSION,
   TABLES,
   unwrapOracleBlock,
 } from '@aitdr/schema';
@@ -95,7 +96,7 @@ describe('Oracle dialect (fake oracledb)', () => {
       expect(refusal).toBeInstanceOf(SchemaNotReadyError);
       expect(String(refusal)).toMatch(/oracle:\/\/app@db\.example:1521\/FREEPDB1 has no recorder schema/);
       expect(String((refusal as SchemaNotReadyError).fix)).toMatch(/aitdr-schema install/);
-      oracledb.schemaVersion = 1;
+      oracledb.schemaVersion = SCHEMA_VERSION;
       await checkOnly.verifyStore();
       await checkOnly.writeTraces(recordPipeline().spans, { require: 'committed' });
       expect(oracledb.statements('execute').filter((c) => /^(BEGIN|CREATE)/.test(c.sql!))).toEqual([]);
@@ -116,7 +117,7 @@ describe('Oracle dialect (fake oracledb)', () => {
       stateDirectory: join(dir.path, 'writer'),
     });
     try {
-      oracledb.schemaVersion = 1;
+      oracledb.schemaVersion = SCHEMA_VERSION;
       await writer.writeTraces(recordPipeline().spans, { require: 'committed' });
       expect(oracledb.pools[0]).toEqual({
         configDir: '/opt/oracle/tns',
