@@ -188,31 +188,19 @@ async function trainingSummary(reader: TableReader, scope: PeriodScope): Promise
     validationRatio: 0.1,
     seed: '42',
   });
-  const countBy = (keys: readonly string[]) => {
-    const counts = new Map<string, number>();
-    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
-    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  };
+  const largestFirst = (counts: Readonly<Record<string, number>>) =>
+    Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return {
     queries: dataset.matched,
     examples: dataset.examples.length,
     groups: new Set(dataset.examples.map((e) => e.group)).size,
-    byGoldSource: countBy(dataset.examples.map((e) => e.goldFrom ?? '(none)')).map(([source, count]) => ({
-      source,
-      count,
-    })),
-    byCategory: countBy(dataset.examples.map((e) => e.category ?? UNKNOWN)).map(([category, count]) => ({
-      category,
-      count,
-    })),
+    byGoldSource: largestFirst(dataset.goldFrom).map(([source, count]) => ({ source, count })),
+    byCategory: largestFirst(dataset.byCategory).map(([category, count]) => ({ category, count })),
     skipped: (Object.entries(dataset.skipped) as [SkipReason | 'duplicate', number][])
       .filter(([, count]) => count > 0)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, count]) => ({ reason, count })),
-    pairs: {
-      userCorrection: dataset.pairs.filter((p) => p.rule === 'userCorrection').length,
-      modelDisagreement: dataset.pairs.filter((p) => p.rule === 'modelDisagreement').length,
-    },
+    pairs: dataset.pairsByRule,
   };
 }
 
