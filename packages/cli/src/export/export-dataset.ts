@@ -14,7 +14,7 @@ import type { ModelSource } from '@aitdr/conventions';
 import { loadSqlParser, normalizeSql } from '@aitdr/demo';
 import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
-import type { Binds, StoreOptions, TableReader } from '@aitdr/exporter';
+import type { Binds, ReadRow, StoreOptions, TableReader } from '@aitdr/exporter';
 import { asText } from '../store/read-values.js';
 import type { Progress } from '../terminal/progress.js';
 import { datasetCard, EXAMPLE_COLUMNS, JsonLinesFile, PAIR_COLUMNS, ParquetFile } from './dataset-files.js';
@@ -36,7 +36,7 @@ import {
   schemaContextOf,
   textKey,
 } from './export-rules.js';
-import type { GoldRules, MissingSchemaMode, PairRule, SkipReason } from './export-rules.js';
+import type { GoldRules, MissingSchemaMode, ModelAnswer, PairRule, SkipReason } from './export-rules.js';
 import { assignGroups, checkLeakage } from './intent-groups.js';
 import type { GroupedItem, LeakageCheck, Split } from './intent-groups.js';
 import { readAnswers } from './recorded-answers.js';
@@ -263,8 +263,10 @@ export interface Pair extends GroupedItem {
 
 /** Where the examples and pairs go as the rules make them, in the order of the rows. */
 export interface DatasetSink {
-  example(example: Example): Promise<void> | void;
-  pair(pair: Pair): Promise<void> | void;
+  example?(example: Example): Promise<void> | void;
+  pair?(pair: Pair): Promise<void> | void;
+  /** Every row the filters let through, before the rules: the stats count more from the same read. */
+  row?(row: ReadRow): void;
 }
 
 /** An example's or a pair's intent and file. */
@@ -310,7 +312,9 @@ export type DatasetOptions = Pick<
 export async function collectDataset(
   reader: TableReader,
   options: DatasetOptions,
-  sink?: DatasetSink,
+  sink: DatasetSink = {},
+  /** The answers of the period's queries, when the caller has read them already. */
+  knownAnswers?: ReadonlyMap<string, readonly ModelAnswer[]>,
 ): Promise<CollectedDataset> {
   const missingSchema = options.missingSchema ?? 'skip';
   const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${AI_TRAINING_QUERIES.name}`);
@@ -327,16 +331,18 @@ export async function collectDataset(
           periodBinds,
         );
   const sql = await sqlComparer();
-  const answers = await readAnswers(
-    reader,
-    // Answers are looked up only for the rows the view gives: the period alone bounds what is read.
-    period === undefined
-      ? undefined
-      : (binds) =>
-          `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${askedIn(options.filters, binds)}`,
-    // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
-    (answer) => answer.failed && answer.sql !== undefined,
-  );
+  const answers =
+    knownAnswers ??
+    (await readAnswers(
+      reader,
+      // Answers are looked up only for the rows the view gives: the period alone bounds what is read.
+      period === undefined
+        ? undefined
+        : (binds) =>
+            `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${askedIn(options.filters, binds)}`,
+      // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
+      (answer) => answer.failed && answer.sql !== undefined,
+    ));
   // Many examples share their system message (the same schema context) and their SQL: one copy each.
   const strings = new Map<string, string>();
   const intern = (text: string) => {
@@ -376,6 +382,7 @@ export async function collectDataset(
     for await (const row of reader.stream(ordered, query.binds)) {
       matched += 1;
       options.progress?.increment();
+      sink.row?.(row);
       const question = asText(row.QUERY_TEXT)?.trim();
       const normalizedQuestion = question === undefined ? '' : normalizeQuestion(question);
       if (question === undefined || normalizedQuestion === '') {
@@ -414,7 +421,7 @@ export async function collectDataset(
         seenPairs.add(pairKey);
         pairKeys.push({ questionKey, sqlKey });
         pairsByRule[pair.rule] += 1;
-        await sink?.pair({
+        await sink.pair?.({
           ...pair,
           chosen: intern(pair.chosen),
           rejected: intern(pair.rejected),
@@ -454,7 +461,7 @@ export async function collectDataset(
       goldFrom[source] = (goldFrom[source] ?? 0) + 1;
       const category = example.category ?? NONE;
       byCategory[category] = (byCategory[category] ?? 0) + 1;
-      await sink?.example(example);
+      await sink.example?.(example);
     }
     // Filters the query table cannot answer (source, rating, category) leave fewer rows.
     if (matched !== Number(inPeriod?.N ?? 0)) options.progress?.setTotal?.(matched);
