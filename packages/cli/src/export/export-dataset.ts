@@ -491,6 +491,9 @@ export async function collectDataset(
   };
 }
 
+/** Distinct SQL texts and labels kept for sharing while the files are written, at most. */
+const MAX_SHARED_STRINGS = 100_000;
+
 /** An example as the spool keeps it: the index of its system message, then its fields. */
 type ExampleRecord = [number, string, string, string | null, string | null];
 /** A pair as the spool keeps it. */
@@ -553,21 +556,35 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
       validation: parquet('dpoValidationParquet', PAIR_COLUMNS),
     };
 
+    // A Parquet row group holds its rows until written: the SQL and labels they share, once.
+    const shared = new Map<string, string>();
+    const once = (text: string | null) => {
+      if (text === null) return null;
+      const known = shared.get(text);
+      if (known !== undefined) return known;
+      if (shared.size < MAX_SHARED_STRINGS) shared.set(text, text);
+      return text;
+    };
     let index = 0;
     for await (const [system, question, sql, category, goldFrom] of exampleSpool.records()) {
       const { group, split } = dataset.examples[index++]!;
-      const example = { system: systemTexts[system]!, question, sql };
+      const example = { system: systemTexts[system]!, question, sql: once(sql)! };
       await sft[split].add(formatExample(options.format, example));
-      sftParquet[split].add([example.system, question, sql, category, goldFrom, group]);
+      sftParquet[split].add([example.system, question, example.sql, once(category), once(goldFrom), group]);
       groups[split].add(group);
     }
     index = 0;
     for await (const [system, question, chosen, rejected, rule] of pairSpool.records()) {
       const { group, split } = dataset.pairs[index++]!;
-      const pair = { system: systemTexts[system]!, question, chosen, rejected };
+      const pair = {
+        system: systemTexts[system]!,
+        question,
+        chosen: once(chosen)!,
+        rejected: once(rejected)!,
+      };
       await preference[split].add(formatOpenAiPreference(pair));
       await dpo[split].add(formatPromptChosenRejected(options.format, pair));
-      dpoParquet[split].add([pair.system, question, chosen, rejected, rule, group]);
+      dpoParquet[split].add([pair.system, question, pair.chosen, pair.rejected, rule, group]);
     }
 
     const entry = (role: DataFileRole, file: WrittenFile): FileEntry => ({
