@@ -78,8 +78,9 @@ async function runCli(
   return { seconds: (performance.now() - started) / 1000, cpuSeconds: cpu, peakRss, code };
 }
 
-/** Store and payload sizes of `queries` queries, as figures. */
+/** Store and payload sizes of `queries` queries, as figures named `export.<prefix>…`. */
 function emitSizes(
+  prefix: string,
   queries: number,
   sizes: { payload: number; store: number } | undefined,
   note?: string,
@@ -88,7 +89,7 @@ function emitSizes(
   const unmeasured = sizes === undefined ? { note: note ?? 'not measured' } : {};
   emitFigure({
     benchmark: BENCH,
-    figure: `export.payload_mib.${queries}`,
+    figure: `export.${prefix}payload_mib`,
     label: `OTLP payload of ${at} queries and their feedback (protobuf request bodies): what the store is compared to`,
     value: sizes === undefined ? null : sizes.payload / MiB,
     unit: 'MiB',
@@ -98,7 +99,7 @@ function emitSizes(
   });
   emitFigure({
     benchmark: BENCH,
-    figure: `export.store_mib.${queries}`,
+    figure: `export.${prefix}store_mib`,
     label: `SQLite store holding ${at} queries`,
     value: sizes === undefined ? null : sizes.store / MiB,
     unit: 'MiB',
@@ -106,7 +107,7 @@ function emitSizes(
   });
   emitFigure({
     benchmark: BENCH,
-    figure: `export.store_per_payload.${queries}`,
+    figure: `export.${prefix}store_per_payload`,
     label: `Store ÷ payload, ${at} queries (limit: 1×, the payload itself; above it: keys, indexes, JSON text, page slack)`,
     value: sizes === undefined ? null : sizes.store / sizes.payload,
     unit: '×',
@@ -177,10 +178,11 @@ async function main(): Promise<void> {
         `${stats.cpuSeconds.toFixed(1)} s CPU; peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`,
     });
 
-    emitSizes(QUERIES, { payload: payloadPerQuery * QUERIES, store: storeBytes });
+    emitSizes('', QUERIES, { payload: payloadPerQuery * QUERIES, store: storeBytes });
     rmSync(filename, { force: true }); // disk for the larger store, if asked
     if (SIZE_QUERIES === undefined) {
       emitSizes(
+        'large.',
         1_000_000,
         undefined,
         'measured only when asked: AITDR_BENCH_SIZE_QUERIES=1000000 (see bench/README.md)',
@@ -188,7 +190,10 @@ async function main(): Promise<void> {
     } else {
       const large = join(directory.path, 'large.db');
       fillStore(large, templates, SIZE_QUERIES);
-      emitSizes(SIZE_QUERIES, { payload: payloadPerQuery * SIZE_QUERIES, store: statSync(large).size });
+      emitSizes('large.', SIZE_QUERIES, {
+        payload: payloadPerQuery * SIZE_QUERIES,
+        store: statSync(large).size,
+      });
     }
   } finally {
     directory.remove();
