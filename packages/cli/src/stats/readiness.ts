@@ -91,7 +91,10 @@ export async function collectReadiness(
   return scoreReadiness(golds, await readPeriodAnswers(reader, scope), databaseFile);
 }
 
-/** Every model answer of the period's queries. */
+/**
+ * The model answers of the period's queries that can be scored or paired: with SQL and a known
+ * source (readiness skips the others, and so does a disagreement pair).
+ */
 export function readPeriodAnswers(
   reader: TableReader,
   scope: PeriodScope,
@@ -103,6 +106,7 @@ export function readPeriodAnswers(
       ? (idBinds) =>
           `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${scope.condition(idBinds, 'QUERY_ID')}`
       : undefined,
+    (answer) => answer.sql !== undefined && answer.source !== undefined,
   );
 }
 
