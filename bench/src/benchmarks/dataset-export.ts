@@ -1,141 +1,138 @@
 /**
- * Benchmark 5: the fine-tuning dataset export (issue 6's `aitdr-export`), on a SQLite store
- * holding 200,000 recorded queries, each with feedback: queries per second and the export
- * process's peak RSS (VmHWM, read from /proc while it runs).
+ * Benchmark 5: the fine-tuning dataset export (`aitdr-export`) and the stats report
+ * (`aitdr-stats`) on a SQLite store holding 200,000 recorded queries, each with feedback: export
+ * queries per second and the export process's peak RSS (VmHWM, read from /proc while it runs),
+ * the stats report's time on the same store, and the size of what was recorded: the OTLP payload
+ * the application sent for those queries and the store that keeps it.
  *
  * The store is filled directly with the rows the exporter's mapper makes of recorded traces
  * (each query under its own IDs and with its own question text, so no two are duplicates);
- * filling is set-up, not measured. While the export CLI is not in the tree, the figures are
- * printed without values and say so.
+ * filling is set-up, not measured. The same sizes at 1,000,000 queries are measured only when
+ * asked (`AITDR_BENCH_SIZE_QUERIES=1000000`): filling that store takes several minutes and about
+ * 14 GB of disk.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import type { RowValue } from '@aitdr/exporter/internals';
-import { AI_TRAINING_QUERIES, TABLES, schemaInstallStatements } from '@aitdr/schema';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { SOURCE_EXEC_ARGV, residentSet } from '../harness/child-process.js';
 import { emitFigure } from '../harness/figures.js';
 import { byMode, log, modeFromArgs, waitForGo } from '../harness/mode.js';
-import { insertColumns, mapStream } from '../raw/mapped-rows.js';
-import type { TraceRows } from '../raw/mapped-rows.js';
-import { loadQueryShapes } from '../workload/realistic-queries.js';
-import { newTraceId } from '../workload/retrace.js';
-import { recordTraceStream } from '../workload/trace-stream.js';
+import { fillStore, otlpPayloadBytes, queryTemplates } from './dataset-export-store.js';
 
 const mode = modeFromArgs();
 const QUERIES = byMode(mode, { full: 200_000, quick: 20_000, smoke: 300 });
+/** A second, larger store whose size alone is measured; only when asked (see the comment above). */
+const SIZE_QUERIES = Number(process.env.AITDR_BENCH_SIZE_QUERIES ?? 0) || undefined;
 const BENCH = '5 dataset export';
-/** The export CLI of issue 6, run from source as `npm run export` does. */
+/** The CLIs, run from source as the other benchmarks run the recorder. */
 const EXPORT_CLI = fileURLToPath(new URL('../../../packages/cli/src/bin/export.ts', import.meta.url));
+const STATS_CLI = fileURLToPath(new URL('../../../packages/cli/src/bin/stats.ts', import.meta.url));
 const MiB = 1024 * 1024;
+/** The issue's targets. */
+const TARGETS = {
+  exportQueriesPerSecond: 10_000,
+  exportPeakRssMib: 256,
+  statsSeconds: 15,
+} as const;
 
-/** Query i: the template's rows with the template's IDs and question replaced by its own. */
-function fillStore(filename: string, templates: readonly [TraceRows, TraceRows][], queries: number): void {
-  const database = new Database(filename);
-  try {
-    // Set-up, not measured: no journal and no fsync while filling; WAL (the exporter's mode) after.
-    database.pragma('journal_mode = OFF');
-    database.pragma('synchronous = OFF');
-    database.pragma('foreign_keys = ON');
-    for (const statement of schemaInstallStatements('sqlite')) database.exec(statement);
-    const statements = new Map(
-      TABLES.map((table) => {
-        const columns = insertColumns(table);
-        const sql = `INSERT INTO ${table.name} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-        return [table, database.prepare(sql)] as const;
-      }),
-    );
-    const queryIdAt = insertColumns(AI_TRAINING_QUERIES).findIndex((c) => c.name === 'QUERY_ID');
-    const textAt = insertColumns(AI_TRAINING_QUERIES).findIndex((c) => c.name === 'QUERY_TEXT');
-    const insertBatch = database.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) {
-        const [queryRows, feedbackRows] = templates[i % templates.length]!;
-        const templateQueryRow = queryRows.get(AI_TRAINING_QUERIES)![0]!;
-        const templateQueryId = templateQueryRow[queryIdAt] as string;
-        const templateText = templateQueryRow[textAt] as string;
-        const queryId = newTraceId();
-        const feedbackTraceId = newTraceId();
-        const templateFeedbackTraceId = [...feedbackRows.values()][0]![0]!.find(
-          (value) => typeof value === 'string' && value.length === 32 && value !== templateQueryId,
-        );
-        const substitute = (value: RowValue): RowValue => {
-          if (value === templateQueryId) return queryId;
-          if (value === templateFeedbackTraceId) return feedbackTraceId;
-          if (value === templateText) return `${templateText} (request ${i})`;
-          return typeof value === 'boolean' ? (value ? 1 : 0) : value;
-        };
-        for (const rows of [queryRows, feedbackRows]) {
-          for (const [table, tableRows] of rows) {
-            for (const row of tableRows) statements.get(table)!.run(...row.map(substitute));
-          }
-        }
-      }
-    });
-    for (let from = 0; from < queries; from += 5000) insertBatch(from, Math.min(queries, from + 5000));
-    database.pragma('journal_mode = WAL');
-  } finally {
-    database.close();
-  }
+/** CPU time (user and system) a process has used so far, from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
+/** Linux's USER_HZ. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
-async function runExport(
-  store: string,
-  out: string,
-): Promise<{ seconds: number; peakRss: number; code: number }> {
+/**
+ * Runs a CLI to its end: wall time (process start included), peak RSS, and the CPU time it used
+ * (read every 100 ms, so up to 0.1 s short): on a shared machine, CPU time says what wall time
+ * cannot.
+ */
+async function runCli(
+  cli: string,
+  args: readonly string[],
+): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; code: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, EXPORT_CLI, '--store', store, '--out', out], {
+  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, cli, ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let peakRss = 0;
+  let cpu = 0;
   const poll = setInterval(() => {
     if (child.pid === undefined) return;
-    residentSet(child.pid).then(
-      ({ peak }) => (peakRss = Math.max(peakRss, peak)),
+    Promise.all([residentSet(child.pid), cpuSeconds(child.pid)]).then(
+      ([{ peak }, used]) => {
+        peakRss = Math.max(peakRss, peak);
+        cpu = Math.max(cpu, used);
+      },
       () => undefined, // exited between two reads
     );
   }, 100);
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
   clearInterval(poll);
-  return { seconds: (performance.now() - started) / 1000, peakRss, code };
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: cpu, peakRss, code };
+}
+
+/** Store and payload sizes of `queries` queries, as figures named `export.<prefix>…`. */
+function emitSizes(
+  prefix: string,
+  queries: number,
+  sizes: { payload: number; store: number } | undefined,
+  note?: string,
+): void {
+  const at = queries.toLocaleString('en');
+  const unmeasured = sizes === undefined ? { note: note ?? 'not measured' } : {};
+  emitFigure({
+    benchmark: BENCH,
+    figure: `export.${prefix}payload_mib`,
+    label: `OTLP payload of ${at} queries and their feedback (protobuf request bodies): what the store is compared to`,
+    value: sizes === undefined ? null : sizes.payload / MiB,
+    unit: 'MiB',
+    ...(sizes === undefined
+      ? unmeasured
+      : { note: `${Math.round(sizes.payload / queries)} bytes per query` }),
+  });
+  emitFigure({
+    benchmark: BENCH,
+    figure: `export.${prefix}store_mib`,
+    label: `SQLite store holding ${at} queries`,
+    value: sizes === undefined ? null : sizes.store / MiB,
+    unit: 'MiB',
+    ...(sizes === undefined ? unmeasured : { note: `${Math.round(sizes.store / queries)} bytes per query` }),
+  });
+  emitFigure({
+    benchmark: BENCH,
+    figure: `export.${prefix}store_per_payload`,
+    label: `Store ÷ payload, ${at} queries (limit: 1×, the payload itself; above it: keys, indexes, JSON text, page slack)`,
+    value: sizes === undefined ? null : sizes.store / sizes.payload,
+    unit: '×',
+    ...unmeasured,
+  });
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(EXPORT_CLI)) {
-    const note = 'pending: the dataset export CLI (issue 6) is not in this tree yet';
-    log(`dataset export: ${note}`);
-    await waitForGo();
-    for (const [figure, label, unit] of [
-      [
-        'export.queries_per_s',
-        `Export of ${QUERIES.toLocaleString('en')} recorded queries, SQLite`,
-        'queries/s',
-      ],
-      ['export.peak_rss_mib', 'Peak RSS of the export process', 'MiB'],
-    ] as const) {
-      emitFigure({ benchmark: BENCH, figure, label, value: null, unit, note });
-    }
-    return;
-  }
   const directory = createTemporaryDirectory('aitdr-bench-export-');
   try {
-    const shapes = await loadQueryShapes();
-    const stream = await recordTraceStream(shapes, shapes.length, { feedbackLag: 0, feedbackEvery: 1 });
-    const traces = mapStream(stream.spans);
-    const templates: [TraceRows, TraceRows][] = [];
-    for (let i = 0; i + 1 < traces.length; i += 2) templates.push([traces[i]!, traces[i + 1]!]);
+    const { templates, spans } = await queryTemplates();
+    // Every query is one of the templates under its own IDs and question: its payload is the template's.
+    const payloadPerQuery = (await otlpPayloadBytes(spans)) / templates.length;
     const filename = join(directory.path, 'training.db');
     const filling = performance.now();
     fillStore(filename, templates, QUERIES);
+    const storeBytes = statSync(filename).size;
     log(
       `dataset export: store filled with ${QUERIES} queries in ${((performance.now() - filling) / 1000).toFixed(1)} s ` +
-        `(${(statSync(filename).size / MiB).toFixed(0)} MiB)`,
+        `(${(storeBytes / MiB).toFixed(0)} MiB)`,
     );
     await waitForGo();
+    const store = `sqlite:${filename}`;
     const out = join(directory.path, 'dataset');
-    const result = await runExport(`sqlite:${filename}`, out);
+    const result = await runCli(EXPORT_CLI, ['--store', store, '--out', out]);
     const manifestPath = join(out, 'manifest.json');
     const counts = existsSync(manifestPath)
       ? (
@@ -144,7 +141,7 @@ async function main(): Promise<void> {
           }
         ).counts
       : undefined;
-    const summary = `${counts?.examples ?? 0} examples written from ${counts?.queries ?? 0} queries read; store ${(statSync(filename).size / MiB).toFixed(0)} MiB`;
+    const summary = `${counts?.examples ?? 0} examples written from ${counts?.queries ?? 0} queries read; ${result.cpuSeconds.toFixed(1)} s CPU in ${result.seconds.toFixed(1)} s`;
     log(`dataset export: exit ${result.code} after ${result.seconds.toFixed(1)} s; ${summary}`);
     const failed = result.code !== 0 ? `the export exited with ${result.code}` : undefined;
     emitFigure({
@@ -153,6 +150,7 @@ async function main(): Promise<void> {
       label: `Export of ${QUERIES.toLocaleString('en')} recorded queries, SQLite (wall time, process start included)`,
       value: failed ? null : QUERIES / result.seconds,
       unit: 'queries/s',
+      target: { op: '>=', value: TARGETS.exportQueriesPerSecond },
       note: failed ?? summary,
     });
     emitFigure({
@@ -161,8 +159,42 @@ async function main(): Promise<void> {
       label: 'Peak RSS of the export process',
       value: failed ? null : result.peakRss / MiB,
       unit: 'MiB',
+      target: { op: '<=', value: TARGETS.exportPeakRssMib },
       ...(failed ? { note: failed } : {}),
     });
+
+    const stats = await runCli(STATS_CLI, ['--store', store, '--html', join(directory.path, 'stats.html')]);
+    log(`dataset export: stats exit ${stats.code} after ${stats.seconds.toFixed(1)} s`);
+    const statsFailed = stats.code !== 0 ? `the stats exited with ${stats.code}` : undefined;
+    emitFigure({
+      benchmark: BENCH,
+      figure: 'export.stats_s',
+      label: `Stats report (terminal tables and HTML) on the same ${QUERIES.toLocaleString('en')} queries`,
+      value: statsFailed ? null : stats.seconds,
+      unit: 's',
+      target: { op: '<=', value: TARGETS.statsSeconds },
+      note:
+        statsFailed ??
+        `${stats.cpuSeconds.toFixed(1)} s CPU; peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`,
+    });
+
+    emitSizes('', QUERIES, { payload: payloadPerQuery * QUERIES, store: storeBytes });
+    rmSync(filename, { force: true }); // disk for the larger store, if asked
+    if (SIZE_QUERIES === undefined) {
+      emitSizes(
+        'large.',
+        1_000_000,
+        undefined,
+        'measured only when asked: AITDR_BENCH_SIZE_QUERIES=1000000 (see bench/README.md)',
+      );
+    } else {
+      const large = join(directory.path, 'large.db');
+      fillStore(large, templates, SIZE_QUERIES);
+      emitSizes('large.', SIZE_QUERIES, {
+        payload: payloadPerQuery * SIZE_QUERIES,
+        store: statSync(large).size,
+      });
+    }
   } finally {
     directory.remove();
   }

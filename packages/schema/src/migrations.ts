@@ -13,6 +13,7 @@ import {
   RECOGNITION_COLUMNS,
   SCHEMA_VERSION,
 } from './tables.js';
+import { TRAINING_EXAMPLES_SELECT, TRAINING_EXAMPLES_VIEW } from './view.js';
 import type { ColumnDef, TableDef } from './types.js';
 
 /** ORA-01430: column being added already exists in table. */
@@ -53,6 +54,12 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: VERSION_DESCRIPTION, statements: (dialect) => schemaInstallStatements(dialect) },
+  {
+    version: 2,
+    description: 'AI_TRAINING_EXAMPLES reads the latest stage rows by key, only the columns it shows',
+    // Same columns in the same order, so PostgreSQL's CREATE OR REPLACE VIEW accepts it; no rows change.
+    statements: (dialect) => DDL_RULES[dialect].createView(TRAINING_EXAMPLES_VIEW, TRAINING_EXAMPLES_SELECT),
+  },
   {
     version: 3,
     description: 'Recognised library spans: SOURCE_SPAN_ID, GENERATED_SQL_FROM, INTERACTION_INFERRED',

@@ -77,3 +77,21 @@ describe('Oracle install', () => {
     expect(script.trimEnd().endsWith('COMMIT;')).toBe(true);
   });
 });
+
+describe('Oracle upgrade from version 1', () => {
+  beforeAll(async () => {
+    await init();
+  });
+
+  it('replaces the view and records each later version, every statement parsing', () => {
+    const statements = upgradeStatements('oracle', 1);
+    expect(statements[0]).toMatch(/^CREATE OR REPLACE VIEW AI_TRAINING_EXAMPLES AS\n/);
+    expect(statements.filter((s) => s.startsWith('MERGE INTO AI_SCHEMA_VERSION'))).toHaveLength(
+      SCHEMA_VERSION - 1,
+    );
+    for (const statement of statements) {
+      const sql = parsable(unwrapOracleBlock(statement));
+      expect(() => parse(sql, 'oracle'), sql.slice(0, 80)).not.toThrow();
+    }
+  });
+});

@@ -1,12 +1,17 @@
 /**
- * The export's Parquet files and its dataset card. Parquet is written by hyparquet-writer: pure
- * JavaScript with one dependency (hyparquet, its reader), no native build or download, kept up by
- * the hyparquet project; its output depends only on the rows (fixed `created_by`, no timestamps),
- * so the same rows give the same bytes. Columns are flat strings, which every Parquet reader and
- * the Hugging Face `datasets` library read without a nested schema.
+ * The export's data files, written as their rows come (nothing holds a whole file), and its
+ * dataset card. Parquet is written by hyparquet-writer: pure JavaScript with one dependency
+ * (hyparquet, its reader), no native build or download, kept up by the hyparquet project; its
+ * output depends only on the rows (fixed `created_by`, no timestamps), so the same rows give the
+ * same bytes. Columns are flat strings, which every Parquet reader and the Hugging Face `datasets`
+ * library read without a nested schema.
  */
-import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { ColumnSource } from 'hyparquet-writer';
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { ExampleFormat } from './example-formats.js';
 import type { ExportManifest, FileEntry } from './export-dataset.js';
 
@@ -31,45 +36,141 @@ export const PAIR_COLUMNS = [
 
 const WRITER = 'aitdr-export (hyparquet-writer)';
 
-function parquet(columns: readonly string[], rows: readonly (readonly (string | null)[])[]): Uint8Array {
-  const columnData: ColumnSource[] = columns.map((name, i) => ({
-    name,
-    data: rows.map((row) => row[i] ?? null),
-    type: 'STRING',
-  }));
-  return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: WRITER }));
+/** What a written file is, for the manifest: SHA-256 of its bytes and its rows. */
+export interface WrittenFile {
+  readonly sha256: string;
+  readonly rows: number;
 }
 
-export function examplesParquet(
-  examples: readonly {
-    system: string;
-    question: string;
-    sql: string;
-    category: string | undefined;
-    goldFrom: string | undefined;
-    group: string;
-  }[],
-): Uint8Array {
-  return parquet(
-    EXAMPLE_COLUMNS,
-    examples.map((e) => [e.system, e.question, e.sql, e.category ?? null, e.goldFrom ?? null, e.group]),
-  );
+/** Bytes written through a buffer of about this size: few system calls, little memory. */
+const CHUNK_BYTES = 1 << 20;
+
+/** A JSON Lines file written line by line, hashed as it goes. */
+export class JsonLinesFile {
+  private readonly hash = createHash('sha256');
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private rows = 0;
+
+  private constructor(private readonly file: FileHandle) {}
+
+  static async create(path: string): Promise<JsonLinesFile> {
+    return new JsonLinesFile(await open(path, 'w'));
+  }
+
+  /** Adds one line (ending in a new line). */
+  async add(line: string): Promise<void> {
+    this.rows += 1;
+    this.hash.update(line);
+    this.pending.push(line);
+    this.pendingLength += line.length;
+    if (this.pendingLength >= CHUNK_BYTES) await this.flush();
+  }
+
+  async finish(): Promise<WrittenFile> {
+    await this.flush();
+    await this.file.close();
+    return { sha256: this.hash.digest('hex'), rows: this.rows };
+  }
+
+  /** Closes the file without a result (the export failed). */
+  async abandon(): Promise<void> {
+    await this.file.close().catch(() => undefined);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    await this.file.write(text);
+  }
 }
 
-export function pairsParquet(
-  pairs: readonly {
-    system: string;
-    question: string;
-    chosen: string;
-    rejected: string;
-    rule: string;
-    group: string;
-  }[],
-): Uint8Array {
-  return parquet(
-    PAIR_COLUMNS,
-    pairs.map((p) => [p.system, p.question, p.chosen, p.rejected, p.rule, p.group]),
-  );
+/** hyparquet-writer's byte writer, emptied into a file (and the hash) after every row group. */
+class FileByteWriter extends ByteWriter {
+  constructor(
+    readonly fd: number,
+    private readonly hash: Hash,
+  ) {
+    super(CHUNK_BYTES);
+  }
+
+  flush(): void {
+    const bytes = this.getBytes();
+    this.hash.update(bytes);
+    for (let written = 0; written < bytes.length;) {
+      written += writeSync(this.fd, bytes, written, bytes.length - written);
+    }
+    this.index = 0;
+  }
+
+  override finish(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * hyparquet-writer's default row groups (`parquetWrite`): 1,000 rows, then 100,000 each. Rows are
+ * held only until their group is written, and the groups are those a whole-file write makes, so
+ * the file has the bytes the export wrote when it held every row.
+ */
+const ROW_GROUP_SIZES = [1000, 100_000] as const;
+
+/** A Parquet file of string columns, written a row group at a time. */
+export class ParquetFile {
+  private readonly hash = createHash('sha256');
+  private readonly writer: ParquetWriter;
+  private readonly byteWriter: FileByteWriter;
+  private rows: (string | null)[][] = [];
+  private groups = 0;
+  private written = 0;
+
+  constructor(
+    path: string,
+    private readonly columns: readonly string[],
+  ) {
+    this.byteWriter = new FileByteWriter(openSync(path, 'w'), this.hash);
+    const schema = schemaFromColumnData({
+      columnData: columns.map((name) => ({ name, data: [], type: 'STRING' })),
+    });
+    this.writer = new ParquetWriter({ writer: this.byteWriter, schema, createdBy: WRITER });
+  }
+
+  add(row: (string | null)[]): void {
+    this.rows.push(row);
+    if (this.rows.length >= ROW_GROUP_SIZES[Math.min(this.groups, ROW_GROUP_SIZES.length - 1)]!) {
+      this.writeGroup();
+    }
+  }
+
+  finish(): WrittenFile {
+    this.writeGroup();
+    void this.writer.finish();
+    return { sha256: this.hash.digest('hex'), rows: this.written };
+  }
+
+  /** Closes the file without a result (the export failed). */
+  abandon(): void {
+    try {
+      closeSync(this.byteWriter.fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  private writeGroup(): void {
+    if (this.rows.length === 0) return;
+    const rows = this.rows;
+    this.rows = [];
+    void this.writer.write({
+      columnData: this.columns.map((name, i) => ({ name, data: rows.map((row) => row[i] ?? null) })),
+      rowGroupSize: rows.length,
+    });
+    this.groups += 1;
+    this.written += rows.length;
+  }
 }
 
 interface CardInput {

@@ -1,24 +1,24 @@
 /**
- * The fine-tuning dataset export: reads AI_TRAINING_EXAMPLES and the model answers from any store
- * (filters in SQL), applies the rules (gold SQL, schema context, preference pairs,
+ * The fine-tuning dataset export: reads AI_TRAINING_EXAMPLES once and the model answers from any
+ * store (filters in SQL), applies the rules (gold SQL, schema context, preference pairs,
  * de-duplication), splits by intent with a leakage check, and writes the JSON Lines, Parquet, the
- * dataset card and the manifest. The examples are held in memory until the split (an intent's
- * members are only known once every row is read); the files are written under temporary names
+ * dataset card and the manifest. An intent's members are only known once every row is read, so
+ * the examples go to a spool file as they come and only their keys stay in memory; once the split
+ * is decided the spool is read back into the files. The files are written under temporary names
  * and renamed at the end, so a failed export leaves an earlier one as it was.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelSource } from '@aitdr/conventions';
 import { loadSqlParser, normalizeSql } from '@aitdr/demo';
 import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
-import type { Binds, StoreOptions, TableReader } from '@aitdr/exporter';
+import type { Binds, ReadRow, StoreOptions, TableReader } from '@aitdr/exporter';
 import { asText } from '../store/read-values.js';
 import type { Progress } from '../terminal/progress.js';
-import { datasetCard, examplesParquet, pairsParquet } from './dataset-files.js';
+import { datasetCard, EXAMPLE_COLUMNS, JsonLinesFile, PAIR_COLUMNS, ParquetFile } from './dataset-files.js';
+import type { WrittenFile } from './dataset-files.js';
 import {
   defaultInstructions,
   formatExample,
@@ -36,10 +36,11 @@ import {
   schemaContextOf,
   textKey,
 } from './export-rules.js';
-import type { GoldRules, MissingSchemaMode, PairRule, SkipReason } from './export-rules.js';
+import type { GoldRules, MissingSchemaMode, ModelAnswer, PairRule, SkipReason } from './export-rules.js';
 import { assignGroups, checkLeakage } from './intent-groups.js';
 import type { GroupedItem, LeakageCheck, Split } from './intent-groups.js';
 import { readAnswers } from './recorded-answers.js';
+import { RecordSpool } from './record-spool.js';
 
 export interface ExportFilters {
   /** Queries asked at or after this instant. */
@@ -210,14 +211,12 @@ function examplesQuery(
   return { sql, binds };
 }
 
-function hasFilters(filters: ExportFilters): boolean {
-  return (
-    filters.from !== undefined ||
-    filters.until !== undefined ||
-    filters.source !== undefined ||
-    filters.minRating !== undefined ||
-    (filters.categories !== undefined && filters.categories.length > 0)
-  );
+/** The condition on AI_TRAINING_QUERIES of the filters on the question's time, if any. */
+function askedIn(filters: ExportFilters, binds: Binds): string | undefined {
+  const where: string[] = [];
+  if (filters.from !== undefined) where.push(`START_TIME >= ${binds.add(filters.from)}`);
+  if (filters.until !== undefined) where.push(`START_TIME < ${binds.add(filters.until)}`);
+  return where.length === 0 ? undefined : where.join(' AND ');
 }
 
 export async function exportDataset(options: ExportOptions): Promise<ExportManifest> {
@@ -263,20 +262,42 @@ export interface Pair extends GroupedItem {
   readonly rule: PairRule;
 }
 
-/** What the rules make of the store: the examples and pairs, each placed in its intent and file. */
+/** Where the examples and pairs go as the rules make them, in the order of the rows. */
+export interface DatasetSink {
+  example?(example: Example): Promise<void> | void;
+  pair?(pair: Pair): Promise<void> | void;
+  /** Every row the filters let through, before the rules: the stats count more from the same read. */
+  row?(row: ReadRow): void;
+}
+
+/** An example's or a pair's intent and file. */
+export interface Placement {
+  readonly group: string;
+  readonly split: Split;
+}
+
+/**
+ * What the rules make of the store: counts, and each example's and pair's intent and file in the
+ * order the sink was given them (the items themselves went to the sink, not into memory).
+ */
 export interface CollectedDataset {
   /** Queries in the store, and those the filters let through. */
   readonly queries: number;
   readonly matched: number;
-  readonly examples: readonly PlacedExample[];
-  readonly pairs: readonly PlacedPair[];
+  readonly examples: readonly Placement[];
+  readonly pairs: readonly Placement[];
   readonly skipped: SkipCounts;
   readonly pairSkips: { readonly duplicate: number; readonly noSchemaContext: number };
   readonly leakage: LeakageCheck;
+  /** Examples by where their SQL came from: `user_correction`, `api`, `local`, `(none)` (a model of unknown source). */
+  readonly goldFrom: Readonly<Record<string, number>>;
+  /** Examples by category; `(none)` for queries without one. */
+  readonly byCategory: Readonly<Record<string, number>>;
+  readonly pairsByRule: Readonly<Record<PairRule, number>>;
 }
 
-export type PlacedExample = Example & { readonly group: string; readonly split: Split };
-export type PlacedPair = Pair & { readonly group: string; readonly split: Split };
+/** The label of examples without a category or a known source, in the counts. */
+const NONE = '(none)';
 
 /** The options the rules and the split read (not where or how the files are written). */
 export type DatasetOptions = Pick<
@@ -285,28 +306,44 @@ export type DatasetOptions = Pick<
 >;
 
 /**
- * Reads the store and applies the rules, the de-duplication, the split and the leakage check
- * (throws LeakageError): the export writes what this returns, the stats report counts it.
+ * Reads the store (the view once) and applies the rules, the de-duplication, the split and the
+ * leakage check (throws LeakageError): the export writes what `sink` is given, the stats report
+ * counts it. Holds the keys of the examples and pairs, never the examples.
  */
 export async function collectDataset(
   reader: TableReader,
   options: DatasetOptions,
+  sink: DatasetSink = {},
+  /** The answers of the period's queries, when the caller has read them already. */
+  knownAnswers?: ReadonlyMap<string, readonly ModelAnswer[]>,
 ): Promise<CollectedDataset> {
   const missingSchema = options.missingSchema ?? 'skip';
-  // The view has one row per query; reading it is the costly part, so it is read only when needed.
   const [total] = await reader.query(`SELECT COUNT(*) AS N FROM ${AI_TRAINING_QUERIES.name}`);
-  const filtered = hasFilters(options.filters);
-  const counted = examplesQuery(reader, options.filters, 'COUNT(*) AS N');
-  const matched = filtered
-    ? Number((await reader.query(counted.sql, counted.binds))[0]?.N ?? 0)
-    : Number(total?.N ?? 0);
+  const queries = Number(total?.N ?? 0);
+  // The rows the view will give, as far as the query table alone can say (for the progress bar);
+  // the other filters need the view, which is read once, below.
+  const periodBinds = reader.binds();
+  const period = askedIn(options.filters, periodBinds);
+  const [inPeriod] =
+    period === undefined
+      ? [total]
+      : await reader.query(
+          `SELECT COUNT(*) AS N FROM ${AI_TRAINING_QUERIES.name} WHERE ${period}`,
+          periodBinds,
+        );
   const sql = await sqlComparer();
-  const answers = await readAnswers(
-    reader,
-    filtered ? (binds) => examplesQuery(reader, options.filters, 'QUERY_ID', binds).sql : undefined,
-    // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
-    (answer) => answer.failed && answer.sql !== undefined,
-  );
+  const answers =
+    knownAnswers ??
+    (await readAnswers(
+      reader,
+      // Answers are looked up only for the rows the view gives: the period alone bounds what is read.
+      period === undefined
+        ? undefined
+        : (binds) =>
+            `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${askedIn(options.filters, binds)}`,
+      // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
+      (answer) => answer.failed && answer.sql !== undefined,
+    ));
   // Many examples share their system message (the same schema context) and their SQL: one copy each.
   const strings = new Map<string, string>();
   const intern = (text: string) => {
@@ -329,19 +366,25 @@ export async function collectDataset(
     noSchemaContext: 0,
     duplicate: 0,
   };
-  const examples: Example[] = [];
-  const pairs: Pair[] = [];
+  const exampleKeys: GroupedItem[] = [];
+  const pairKeys: GroupedItem[] = [];
+  const goldFrom: Record<string, number> = {};
+  const byCategory: Record<string, number> = {};
+  const pairsByRule: Record<PairRule, number> = { userCorrection: 0, modelDisagreement: 0 };
   const pairSkips = { duplicate: 0, noSchemaContext: 0 };
   const seenQuestions = new Set<string>();
   const seenPairs = new Set<string>();
+  let matched = 0;
 
   const query = examplesQuery(reader, options.filters, COLUMNS.join(', '));
   // Corrected ones first (de-duplication keeps a correction over a model's answer), then the newest.
   const ordered = `${query.sql} ORDER BY CASE WHEN CORRECTED_SQL IS NULL THEN 1 ELSE 0 END, QUERY_TIME DESC, QUERY_ID`;
-  options.progress?.start(matched);
+  options.progress?.start(Number(inPeriod?.N ?? 0));
   try {
     for await (const row of reader.stream(ordered, query.binds)) {
+      matched += 1;
       options.progress?.increment();
+      sink.row?.(row);
       const question = asText(row.QUERY_TEXT)?.trim();
       const normalizedQuestion = question === undefined ? '' : normalizeQuestion(question);
       if (question === undefined || normalizedQuestion === '') {
@@ -378,7 +421,9 @@ export async function collectDataset(
           continue;
         }
         seenPairs.add(pairKey);
-        pairs.push({
+        pairKeys.push({ questionKey, sqlKey });
+        pairsByRule[pair.rule] += 1;
+        await sink.pair?.({
           ...pair,
           chosen: intern(pair.chosen),
           rejected: intern(pair.rejected),
@@ -404,7 +449,7 @@ export async function collectDataset(
         }
         seenQuestions.add(questionKey);
       }
-      examples.push({
+      const example: Example = {
         system,
         question,
         sql: intern(gold.sql),
@@ -412,89 +457,169 @@ export async function collectDataset(
         goldFrom: gold.from === 'user_correction' ? gold.from : gold.source,
         questionKey,
         sqlKey: sql.key(gold.sql),
-      });
+      };
+      exampleKeys.push({ questionKey, sqlKey: example.sqlKey });
+      const source = example.goldFrom ?? NONE;
+      goldFrom[source] = (goldFrom[source] ?? 0) + 1;
+      const category = example.category ?? NONE;
+      byCategory[category] = (byCategory[category] ?? 0) + 1;
+      await sink.example?.(example);
     }
+    // Filters the query table cannot answer (source, rating, category) leave fewer rows.
+    if (matched !== Number(inPeriod?.N ?? 0)) options.progress?.setTotal?.(matched);
   } finally {
     options.progress?.stop();
   }
 
   // Examples and pairs are grouped together: a pair's prompt and chosen SQL follow its intent.
-  const items: GroupedItem[] = [...examples, ...pairs];
+  const items = exampleKeys.concat(pairKeys);
   const assigned = assignGroups(items, options.seed, options.validationRatio);
-  const placed = items.map((item, i) => ({ ...item, ...assigned[i]! }));
-  const leakage = checkLeakage(placed);
+  const leakage = checkLeakage(
+    (function* placed() {
+      for (let i = 0; i < items.length; i++) yield { ...items[i]!, split: assigned[i]!.split };
+    })(),
+  );
   return {
-    queries: Number(total?.N ?? 0),
+    queries,
     matched,
-    examples: examples.map((example, i) => ({ ...example, ...assigned[i]! })),
-    pairs: pairs.map((pair, i) => ({ ...pair, ...assigned[examples.length + i]! })),
+    examples: assigned.slice(0, exampleKeys.length),
+    pairs: assigned.slice(exampleKeys.length),
     skipped,
     pairSkips,
     leakage,
+    goldFrom,
+    byCategory,
+    pairsByRule,
   };
 }
 
+/** Distinct SQL texts and labels kept for sharing while the files are written, at most. */
+const MAX_SHARED_STRINGS = 100_000;
+
+/** An example as the spool keeps it: the index of its system message, then its fields. */
+type ExampleRecord = [number, string, string, string | null, string | null];
+/** A pair as the spool keeps it. */
+type PairRecord = [number, string, string, string, PairRule];
+
 async function exportFrom(reader: TableReader, options: ExportOptions): Promise<ExportManifest> {
   const snapshot = await storeSnapshot(reader);
-  const dataset = await collectDataset(reader, options);
-  const { examples, pairs, skipped, pairSkips, leakage, matched } = dataset;
-  const exampleSplit = (split: Split) => examples.filter((e) => e.split === split);
-  const pairSplit = (split: Split) => pairs.filter((p) => p.split === split);
-
-  const sft = { train: exampleSplit('train'), validation: exampleSplit('validation') };
-  const dpo = { train: pairSplit('train'), validation: pairSplit('validation') };
   const directory = resolve(options.outDirectory);
+  const created = await mkdir(directory, { recursive: true });
   const partial = (name: string) => join(directory, `.${name}.partial`);
+  const exampleSpool = await RecordSpool.create<ExampleRecord>(partial('examples.spool'));
+  const pairSpool = await RecordSpool.create<PairRecord>(partial('pairs.spool'));
   const written: string[] = [];
+  const files: { abandon(): Promise<void> | void }[] = [];
+  let dataset: CollectedDataset;
   const dataEntries = {} as Record<DataFileRole, FileEntry>;
+  const groups = { train: new Set<string>(), validation: new Set<string>() };
   try {
-    await mkdir(directory, { recursive: true });
-    // JSON Lines are streamed to disk and hashed as they go: no copy of a whole file in memory.
-    const jsonl = async <T>(role: DataFileRole, items: readonly T[], line: (item: T) => string) => {
-      const name = EXPORT_FILES[role];
-      written.push(name);
-      const hash = createHash('sha256');
-      const stream = createWriteStream(partial(name));
-      try {
-        for (const item of items) {
-          const text = line(item);
-          hash.update(text);
-          if (!stream.write(text)) await once(stream, 'drain');
-        }
-      } finally {
-        stream.end();
-        await once(stream, 'close');
+    // A system message (instructions and schema context) is spooled as its index: one copy each.
+    const systems = new Map<string, number>();
+    const systemIndex = (system: string) => {
+      let index = systems.get(system);
+      if (index === undefined) {
+        index = systems.size;
+        systems.set(system, index);
       }
-      dataEntries[role] = { name, sha256: hash.digest('hex'), rows: items.length };
+      return index;
     };
-    const parquetFile = async (role: DataFileRole, bytes: Uint8Array, rows: number) => {
-      const name = EXPORT_FILES[role];
-      written.push(name);
-      await writeFile(partial(name), bytes);
-      dataEntries[role] = { name, sha256: sha256(bytes), rows };
+    dataset = await collectDataset(reader, options, {
+      example: (e) =>
+        exampleSpool.add([systemIndex(e.system), e.question, e.sql, e.category ?? null, e.goldFrom ?? null]),
+      pair: (p) => pairSpool.add([systemIndex(p.system), p.question, p.chosen, p.rejected, p.rule]),
+    });
+    const systemTexts = [...systems.keys()];
+
+    const jsonl = async (role: DataFileRole) => {
+      written.push(EXPORT_FILES[role]);
+      const file = await JsonLinesFile.create(partial(EXPORT_FILES[role]));
+      files.push(file);
+      return file;
     };
-    await jsonl('train', sft.train, (e) => formatExample(options.format, e));
-    await jsonl('validation', sft.validation, (e) => formatExample(options.format, e));
-    await jsonl('preferenceTrain', dpo.train, formatOpenAiPreference);
-    await jsonl('preferenceValidation', dpo.validation, formatOpenAiPreference);
-    await jsonl('dpoTrain', dpo.train, (p) => formatPromptChosenRejected(options.format, p));
-    await jsonl('dpoValidation', dpo.validation, (p) => formatPromptChosenRejected(options.format, p));
-    await parquetFile('trainParquet', examplesParquet(sft.train), sft.train.length);
-    await parquetFile('validationParquet', examplesParquet(sft.validation), sft.validation.length);
-    await parquetFile('dpoTrainParquet', pairsParquet(dpo.train), dpo.train.length);
-    await parquetFile('dpoValidationParquet', pairsParquet(dpo.validation), dpo.validation.length);
+    const parquet = (role: DataFileRole, columns: readonly string[]) => {
+      written.push(EXPORT_FILES[role]);
+      const file = new ParquetFile(partial(EXPORT_FILES[role]), columns);
+      files.push(file);
+      return file;
+    };
+    const sft = { train: await jsonl('train'), validation: await jsonl('validation') };
+    const preference = {
+      train: await jsonl('preferenceTrain'),
+      validation: await jsonl('preferenceValidation'),
+    };
+    const dpo = { train: await jsonl('dpoTrain'), validation: await jsonl('dpoValidation') };
+    const sftParquet = {
+      train: parquet('trainParquet', EXAMPLE_COLUMNS),
+      validation: parquet('validationParquet', EXAMPLE_COLUMNS),
+    };
+    const dpoParquet = {
+      train: parquet('dpoTrainParquet', PAIR_COLUMNS),
+      validation: parquet('dpoValidationParquet', PAIR_COLUMNS),
+    };
+
+    // A Parquet row group holds its rows until written: the SQL and labels they share, once.
+    const shared = new Map<string, string>();
+    const once = (text: string | null) => {
+      if (text === null) return null;
+      const known = shared.get(text);
+      if (known !== undefined) return known;
+      if (shared.size < MAX_SHARED_STRINGS) shared.set(text, text);
+      return text;
+    };
+    let index = 0;
+    for await (const [system, question, sql, category, goldFrom] of exampleSpool.records()) {
+      const { group, split } = dataset.examples[index++]!;
+      const example = { system: systemTexts[system]!, question, sql: once(sql)! };
+      await sft[split].add(formatExample(options.format, example));
+      sftParquet[split].add([example.system, question, example.sql, once(category), once(goldFrom), group]);
+      groups[split].add(group);
+    }
+    index = 0;
+    for await (const [system, question, chosen, rejected, rule] of pairSpool.records()) {
+      const { group, split } = dataset.pairs[index++]!;
+      const pair = {
+        system: systemTexts[system]!,
+        question,
+        chosen: once(chosen)!,
+        rejected: once(rejected)!,
+      };
+      await preference[split].add(formatOpenAiPreference(pair));
+      await dpo[split].add(formatPromptChosenRejected(options.format, pair));
+      dpoParquet[split].add([pair.system, question, pair.chosen, pair.rejected, rule, group]);
+    }
+
+    const entry = (role: DataFileRole, file: WrittenFile): FileEntry => ({
+      name: EXPORT_FILES[role],
+      ...file,
+    });
+    // Entries in this order: the manifest and the dataset ID are made of them.
+    const finished: [DataFileRole, WrittenFile][] = [
+      ['train', await sft.train.finish()],
+      ['validation', await sft.validation.finish()],
+      ['preferenceTrain', await preference.train.finish()],
+      ['preferenceValidation', await preference.validation.finish()],
+      ['dpoTrain', await dpo.train.finish()],
+      ['dpoValidation', await dpo.validation.finish()],
+      ['trainParquet', sftParquet.train.finish()],
+      ['validationParquet', sftParquet.validation.finish()],
+      ['dpoTrainParquet', dpoParquet.train.finish()],
+      ['dpoValidationParquet', dpoParquet.validation.finish()],
+    ];
+    for (const [role, file] of finished) dataEntries[role] = entry(role, file);
   } catch (error) {
+    await Promise.all(files.map(async (file) => file.abandon()));
     await Promise.all(written.map((name) => rm(partial(name), { force: true })));
+    // A directory made for this export and left empty goes too.
+    if (created !== undefined) await rm(created, { recursive: true, force: true }).catch(() => undefined);
     throw error;
+  } finally {
+    await exampleSpool.remove();
+    await pairSpool.remove();
   }
 
-  const count = <T>(list: readonly T[], test: (item: T) => boolean) => list.filter(test).length;
-  const groupsIn = (list: readonly { group: string }[]) => new Set(list.map((i) => i.group)).size;
-  const byCategory: Record<string, number> = {};
-  for (const example of examples) {
-    const category = example.category ?? '(none)';
-    byCategory[category] = (byCategory[category] ?? 0) + 1;
-  }
+  const { skipped, pairSkips, leakage, matched } = dataset;
+  const rows = (role: DataFileRole) => dataEntries[role].rows;
   const rules: ExportManifest['rules'] = {
     gold: options.rules.gold,
     negativeRating: options.rules.negativeRating,
@@ -519,31 +644,28 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
   const counts: ExportManifest['counts'] = {
     queries: dataset.queries,
     matched,
-    examples: examples.length,
-    train: sft.train.length,
-    validation: sft.validation.length,
+    examples: dataset.examples.length,
+    train: rows('train'),
+    validation: rows('validation'),
     skipped,
     goldFrom: {
-      userCorrection: count(examples, (e) => e.goldFrom === 'user_correction'),
-      apiModel: count(examples, (e) => e.goldFrom === 'api'),
-      localModel: count(examples, (e) => e.goldFrom === 'local'),
-      modelOfUnknownSource: count(examples, (e) => e.goldFrom === undefined),
+      userCorrection: dataset.goldFrom.user_correction ?? 0,
+      apiModel: dataset.goldFrom.api ?? 0,
+      localModel: dataset.goldFrom.local ?? 0,
+      modelOfUnknownSource: dataset.goldFrom[NONE] ?? 0,
     },
-    byCategory: Object.fromEntries(Object.entries(byCategory).sort(([a], [b]) => a.localeCompare(b))),
+    byCategory: Object.fromEntries(Object.entries(dataset.byCategory).sort(([a], [b]) => a.localeCompare(b))),
     groups: {
-      total: groupsIn([...sft.train, ...sft.validation]),
-      train: groupsIn(sft.train),
-      validation: groupsIn(sft.validation),
+      total: new Set([...groups.train, ...groups.validation]).size,
+      train: groups.train.size,
+      validation: groups.validation.size,
     },
     leakage,
     preference: {
-      pairs: pairs.length,
-      train: dpo.train.length,
-      validation: dpo.validation.length,
-      byRule: {
-        userCorrection: count(pairs, (p) => p.rule === 'userCorrection'),
-        modelDisagreement: count(pairs, (p) => p.rule === 'modelDisagreement'),
-      },
+      pairs: dataset.pairs.length,
+      train: rows('dpoTrain'),
+      validation: rows('dpoValidation'),
+      byRule: dataset.pairsByRule,
       ...pairSkips,
     },
   };

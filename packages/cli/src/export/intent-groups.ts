@@ -79,13 +79,17 @@ export class LeakageError extends Error {
  * Counts the gold SQL and normalised questions found in both files, independently of how the
  * split was made; throws LeakageError when it finds any.
  */
-export function checkLeakage(items: readonly (GroupedItem & { readonly split: Split })[]): LeakageCheck {
-  const keys = (split: Split, key: 'questionKey' | 'sqlKey') =>
-    new Set(items.filter((item) => item.split === split).map((item) => item[key]));
-  const shared = (key: 'questionKey' | 'sqlKey') => {
-    const train = keys('train', key);
-    return [...keys('validation', key)].filter((k) => train.has(k)).length;
+export function checkLeakage(items: Iterable<GroupedItem & { readonly split: Split }>): LeakageCheck {
+  const keys = {
+    train: { questionKey: new Set<string>(), sqlKey: new Set<string>() },
+    validation: { questionKey: new Set<string>(), sqlKey: new Set<string>() },
   };
+  for (const item of items) {
+    keys[item.split].questionKey.add(item.questionKey);
+    keys[item.split].sqlKey.add(item.sqlKey);
+  }
+  const shared = (key: 'questionKey' | 'sqlKey') =>
+    [...keys.validation[key]].filter((k) => keys.train[key].has(k)).length;
   const check = { sharedGoldSql: shared('sqlKey'), sharedQuestions: shared('questionKey') };
   if (check.sharedGoldSql > 0 || check.sharedQuestions > 0) throw new LeakageError(check);
   return check;

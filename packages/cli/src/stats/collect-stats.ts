@@ -13,16 +13,16 @@ import {
   AI_SQL_PROCESSING,
   AI_EXECUTION_RESULTS,
   AI_USER_FEEDBACK,
-  TRAINING_EXAMPLES_VIEW,
 } from '@aitdr/schema';
 import type { ReadRow, TableReader } from '@aitdr/exporter';
 import { collectDataset } from '../export/export-dataset.js';
 import { DEFAULT_GOLD_RULES } from '../export/export-rules.js';
-import type { SkipReason } from '../export/export-rules.js';
+import type { ModelAnswer, SkipReason } from '../export/export-rules.js';
 import { asBoolean, asNumber, asText } from '../store/read-values.js';
 import { periodScope } from './period.js';
 import type { PeriodScope, StatsPeriod } from './period.js';
-import { collectReadiness } from './readiness.js';
+import { readinessGoldOf, readPeriodAnswers, scoreReadiness } from './readiness.js';
+import type { ReadinessGold } from './readiness.js';
 import type { Readiness } from './readiness.js';
 
 /** Price of 1,000 tokens of a model, input and output, in the user's currency. */
@@ -154,10 +154,27 @@ const UNKNOWN = '(none)';
 const label = (value: ReadRow[string] | undefined) => asText(value) ?? UNKNOWN;
 const count = (row: ReadRow) => asNumber(row.N) ?? 0;
 
-/** Reads every section of the report. Statements run one after the other (SQLite allows one at a time). */
+/**
+ * Reads every section of the report. Statements run one after the other (SQLite allows one at a
+ * time). AI_TRAINING_EXAMPLES is read once, by the training summary's pass; the queries over
+ * time, the answers per source and the readiness golds are counted from the same rows.
+ */
 export async function collectStats(reader: TableReader, options: StatsOptions = {}): Promise<StatsReport> {
   const scope = periodScope(options.period);
   const { from, until } = scope.period;
+  const answers = await readPeriodAnswers(reader, scope);
+  const overTime = new QueriesOverTime();
+  const answered = new Map<string, number>();
+  const golds = new Map<string, ReadinessGold>();
+  const training = await trainingSummary(reader, scope, answers, (row) => {
+    overTime.add(row);
+    if (asBoolean(row.EXECUTION_SUCCESS) === true) {
+      const source = label(row.ANSWER_SOURCE);
+      answered.set(source, (answered.get(source) ?? 0) + 1);
+    }
+    const gold = readinessGoldOf(row);
+    if (gold !== undefined) golds.set(String(row.QUERY_ID), gold);
+  });
   return {
     store: reader.store,
     generatedAt: new Date().toISOString(),
@@ -165,54 +182,52 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
       ...(from === undefined ? {} : { from: from.toISOString() }),
       ...(until === undefined ? {} : { until: until.toISOString() }),
     },
-    ...(await queriesOverTime(reader, scope)),
+    ...(await overTime.report(reader, scope)),
     selection: await selection(reader, scope),
-    sources: await sourceOutcomes(reader, scope),
+    sources: await sourceOutcomes(reader, scope, answered),
     models: await modelUsage(reader, scope, options.prices ?? {}),
     fallbacks: await fallbackReasons(reader, scope),
     validationFailures: await validationFailures(reader, scope),
     feedback: await feedbackDistribution(reader, scope),
     agreement: await agreement(reader, scope),
-    training: await trainingSummary(reader, scope),
-    readiness: await collectReadiness(reader, scope, options.database),
+    training,
+    readiness: await scoreReadiness(golds, answers, options.database),
     schemaContextTokens: await schemaContextTokens(reader, scope),
   };
 }
 
-/** The export's defaults on the period's queries, nothing written. */
-async function trainingSummary(reader: TableReader, scope: PeriodScope): Promise<TrainingSummary> {
-  const dataset = await collectDataset(reader, {
-    rules: DEFAULT_GOLD_RULES,
-    filters: scope.period,
-    dedupe: true,
-    validationRatio: 0.1,
-    seed: '42',
-  });
-  const countBy = (keys: readonly string[]) => {
-    const counts = new Map<string, number>();
-    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
-    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  };
+/** The export's defaults on the period's queries, nothing written; `row` sees every row read. */
+async function trainingSummary(
+  reader: TableReader,
+  scope: PeriodScope,
+  answers: ReadonlyMap<string, readonly ModelAnswer[]>,
+  row: (row: ReadRow) => void,
+): Promise<TrainingSummary> {
+  const dataset = await collectDataset(
+    reader,
+    {
+      rules: DEFAULT_GOLD_RULES,
+      filters: scope.period,
+      dedupe: true,
+      validationRatio: 0.1,
+      seed: '42',
+    },
+    { row },
+    answers,
+  );
+  const largestFirst = (counts: Readonly<Record<string, number>>) =>
+    Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return {
     queries: dataset.matched,
     examples: dataset.examples.length,
     groups: new Set(dataset.examples.map((e) => e.group)).size,
-    byGoldSource: countBy(dataset.examples.map((e) => e.goldFrom ?? '(none)')).map(([source, count]) => ({
-      source,
-      count,
-    })),
-    byCategory: countBy(dataset.examples.map((e) => e.category ?? UNKNOWN)).map(([category, count]) => ({
-      category,
-      count,
-    })),
+    byGoldSource: largestFirst(dataset.goldFrom).map(([source, count]) => ({ source, count })),
+    byCategory: largestFirst(dataset.byCategory).map(([category, count]) => ({ category, count })),
     skipped: (Object.entries(dataset.skipped) as [SkipReason | 'duplicate', number][])
       .filter(([, count]) => count > 0)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, count]) => ({ reason, count })),
-    pairs: {
-      userCorrection: dataset.pairs.filter((p) => p.rule === 'userCorrection').length,
-      modelDisagreement: dataset.pairs.filter((p) => p.rule === 'modelDisagreement').length,
-    },
+    pairs: dataset.pairsByRule,
   };
 }
 
@@ -243,55 +258,56 @@ async function schemaContextTokens(
   };
 }
 
-async function queriesOverTime(
-  reader: TableReader,
-  scope: PeriodScope,
-): Promise<Pick<StatsReport, 'overview' | 'queriesPerDay'>> {
-  const days = new Map<string, { queries: number; answered: number }>();
-  let queries = 0;
-  let answered = 0;
-  let first: string | undefined;
-  let last: string | undefined;
-  const binds = reader.binds();
-  for await (const row of reader.stream(
-    `SELECT QUERY_TIME, EXECUTION_SUCCESS FROM ${TRAINING_EXAMPLES_VIEW} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
-    binds,
-  )) {
+/** Queries and answered queries per UTC day, counted from the rows of AI_TRAINING_EXAMPLES. */
+class QueriesOverTime {
+  private readonly days = new Map<string, { queries: number; answered: number }>();
+  private queries = 0;
+  private answered = 0;
+  private first: string | undefined;
+  private last: string | undefined;
+
+  add(row: ReadRow): void {
     const time = asText(row.QUERY_TIME);
     const ok = asBoolean(row.EXECUTION_SUCCESS) === true;
-    queries += 1;
-    if (ok) answered += 1;
-    if (time === undefined) continue;
-    if (first === undefined || time < first) first = time;
-    if (last === undefined || time > last) last = time;
-    const day = days.get(time.slice(0, 10)) ?? { queries: 0, answered: 0 };
+    this.queries += 1;
+    if (ok) this.answered += 1;
+    if (time === undefined) return;
+    if (this.first === undefined || time < this.first) this.first = time;
+    if (this.last === undefined || time > this.last) this.last = time;
+    const day = this.days.get(time.slice(0, 10)) ?? { queries: 0, answered: 0 };
     day.queries += 1;
     if (ok) day.answered += 1;
-    days.set(time.slice(0, 10), day);
+    this.days.set(time.slice(0, 10), day);
   }
-  const fallbackBinds = reader.binds();
-  const [fallbacks] = await reader.query(
-    `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name} WHERE ${scope.condition(fallbackBinds, 'QUERY_ID')}`,
-    fallbackBinds,
-  );
-  const feedbackBinds = reader.binds();
-  const [feedback] = await reader.query(
-    `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE ${scope.condition(feedbackBinds, 'QUERY_ID')}`,
-    feedbackBinds,
-  );
-  return {
-    overview: {
-      queries,
-      answered,
-      withFallback: fallbacks === undefined ? 0 : count(fallbacks),
-      feedback: feedback === undefined ? 0 : count(feedback),
-      ...(first === undefined ? {} : { firstQuery: first }),
-      ...(last === undefined ? {} : { lastQuery: last }),
-    },
-    queriesPerDay: [...days.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([day, totals]) => ({ day, ...totals })),
-  };
+
+  async report(
+    reader: TableReader,
+    scope: PeriodScope,
+  ): Promise<Pick<StatsReport, 'overview' | 'queriesPerDay'>> {
+    const fallbackBinds = reader.binds();
+    const [fallbacks] = await reader.query(
+      `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name} WHERE ${scope.condition(fallbackBinds, 'QUERY_ID')}`,
+      fallbackBinds,
+    );
+    const feedbackBinds = reader.binds();
+    const [feedback] = await reader.query(
+      `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE ${scope.condition(feedbackBinds, 'QUERY_ID')}`,
+      feedbackBinds,
+    );
+    return {
+      overview: {
+        queries: this.queries,
+        answered: this.answered,
+        withFallback: fallbacks === undefined ? 0 : count(fallbacks),
+        feedback: feedback === undefined ? 0 : count(feedback),
+        ...(this.first === undefined ? {} : { firstQuery: this.first }),
+        ...(this.last === undefined ? {} : { lastQuery: this.last }),
+      },
+      queriesPerDay: [...this.days.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([day, totals]) => ({ day, ...totals })),
+    };
+  }
 }
 
 async function selection(reader: TableReader, scope: PeriodScope): Promise<StatsReport['selection']> {
@@ -307,7 +323,12 @@ async function selection(reader: TableReader, scope: PeriodScope): Promise<Stats
   };
 }
 
-async function sourceOutcomes(reader: TableReader, scope: PeriodScope): Promise<SourceOutcome[]> {
+/** `answered`: queries whose latest SQL ran without error, by the source of the model that wrote it. */
+async function sourceOutcomes(
+  reader: TableReader,
+  scope: PeriodScope,
+  answered: ReadonlyMap<string, number>,
+): Promise<SourceOutcome[]> {
   const callBinds = reader.binds();
   const calls = await reader.query(
     `SELECT MODEL_SOURCE, COUNT(*) AS N, SUM(CASE WHEN STATUS_CODE = 'ERROR' THEN 1 ELSE 0 END) AS FAILED
@@ -327,16 +348,10 @@ async function sourceOutcomes(reader: TableReader, scope: PeriodScope): Promise<
   };
   const validations = await bySource(AI_SQL_PROCESSING.name, 'IS_VALID');
   const executions = await bySource(AI_EXECUTION_RESULTS.name, 'SUCCESS');
-  const succeeded = reader.binds();
-  const answers = await reader.query(
-    `SELECT ANSWER_SOURCE AS MODEL_SOURCE, COUNT(*) AS N FROM ${TRAINING_EXAMPLES_VIEW}
-     WHERE EXECUTION_SUCCESS = ${succeeded.add(true)} AND ${scope.condition(succeeded, 'QUERY_ID')}
-     GROUP BY ANSWER_SOURCE`,
-    succeeded,
-  );
-  const sources = new Set(
-    [...calls, ...validations, ...executions, ...answers].map((row) => label(row.MODEL_SOURCE)),
-  );
+  const sources = new Set([
+    ...[...calls, ...validations, ...executions].map((row) => label(row.MODEL_SOURCE)),
+    ...answered.keys(),
+  ]);
   const total = (rows: readonly ReadRow[], source: string, ok?: boolean) =>
     rows
       .filter((row) => label(row.MODEL_SOURCE) === source && (ok === undefined || asBoolean(row.OK) === ok))
@@ -351,7 +366,7 @@ async function sourceOutcomes(reader: TableReader, scope: PeriodScope): Promise<
     valid: total(validations, source, true),
     executed: total(executions, source),
     executedOk: total(executions, source, true),
-    answers: total(answers, source),
+    answers: answered.get(source) ?? 0,
   }));
 }
 

@@ -8,10 +8,11 @@ import type Database from 'better-sqlite3';
 import { executeQuery, openSampleDatabase, sameResult } from '@aitdr/demo';
 import type { ResultRow } from '@aitdr/demo';
 import { AI_TRAINING_QUERIES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
-import type { TableReader } from '@aitdr/exporter';
+import type { ReadRow, TableReader } from '@aitdr/exporter';
 import { sqlComparer } from '../export/export-dataset.js';
 import { DEFAULT_GOLD_RULES, goldSqlOf } from '../export/export-rules.js';
 import { readAnswers } from '../export/recorded-answers.js';
+import type { RecordedAnswer } from '../export/recorded-answers.js';
 import { asText } from '../store/read-values.js';
 import type { Rate } from './rates.js';
 import type { PeriodScope } from './period.js';
@@ -50,38 +51,72 @@ interface Tally {
   resultMatches: number;
 }
 
+/** A query's gold SQL, as readiness compares the models' answers with it. */
+export interface ReadinessGold {
+  readonly sql: string;
+  /** `user_correction`, or the source of the model whose SQL is gold (`(none)`: unknown). */
+  readonly from: string;
+  readonly category: string;
+  readonly week: string | undefined;
+}
+
+/** The gold of one row of AI_TRAINING_EXAMPLES under the export's default rules, if it has one. */
+export function readinessGoldOf(row: ReadRow): ReadinessGold | undefined {
+  const gold = goldSqlOf(row, DEFAULT_GOLD_RULES);
+  if ('skip' in gold) return undefined;
+  const time = asText(row.QUERY_TIME);
+  return {
+    sql: gold.sql,
+    from: gold.from === 'user_correction' ? gold.from : (gold.source ?? '(none)'),
+    category: asText(row.CATEGORY) ?? '(none)',
+    week: time === undefined ? undefined : isoWeek(time),
+  };
+}
+
 export async function collectReadiness(
   reader: TableReader,
   scope: PeriodScope,
   databaseFile?: string,
 ): Promise<Readiness> {
-  const sql = await sqlComparer();
-  const golds = new Map<string, { sql: string; from: string; category: string; week: string | undefined }>();
+  const golds = new Map<string, ReadinessGold>();
   const binds = reader.binds();
   for await (const row of reader.stream(
     `SELECT QUERY_ID, QUERY_TIME, CATEGORY, CORRECTED_SQL, ANSWER_SQL, ANSWER_SOURCE, GENERATED_SQL,
        EXECUTION_SUCCESS, RATING, IS_CORRECT FROM ${TRAINING_EXAMPLES_VIEW} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
     binds,
   )) {
-    const gold = goldSqlOf(row, DEFAULT_GOLD_RULES);
-    if ('skip' in gold) continue;
-    const time = asText(row.QUERY_TIME);
-    golds.set(String(row.QUERY_ID), {
-      sql: gold.sql,
-      from: gold.from === 'user_correction' ? gold.from : (gold.source ?? '(none)'),
-      category: asText(row.CATEGORY) ?? '(none)',
-      week: time === undefined ? undefined : isoWeek(time),
-    });
+    const gold = readinessGoldOf(row);
+    if (gold !== undefined) golds.set(String(row.QUERY_ID), gold);
   }
+  return scoreReadiness(golds, await readPeriodAnswers(reader, scope), databaseFile);
+}
+
+/**
+ * The model answers of the period's queries that can be scored or paired: with SQL and a known
+ * source (readiness skips the others, and so does a disagreement pair).
+ */
+export function readPeriodAnswers(
+  reader: TableReader,
+  scope: PeriodScope,
+): Promise<Map<string, RecordedAnswer[]>> {
   const periodic = scope.period.from !== undefined || scope.period.until !== undefined;
-  const answers = await readAnswers(
+  return readAnswers(
     reader,
     periodic
       ? (idBinds) =>
           `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${scope.condition(idBinds, 'QUERY_ID')}`
       : undefined,
+    (answer) => answer.sql !== undefined && answer.source !== undefined,
   );
+}
 
+/** Scores each answer against its query's gold (never against its own model's answer). */
+export async function scoreReadiness(
+  golds: ReadonlyMap<string, ReadinessGold>,
+  answers: ReadonlyMap<string, readonly RecordedAnswer[]>,
+  databaseFile?: string,
+): Promise<Readiness> {
+  const sql = await sqlComparer();
   const database = databaseFile === undefined ? undefined : openSampleDatabase(databaseFile);
   const run = database === undefined ? undefined : resultRunner(database);
   const byCategory = new Map<string, Tally>();

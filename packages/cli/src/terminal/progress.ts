@@ -6,6 +6,8 @@ import cliProgress from 'cli-progress';
 
 export interface Progress {
   start(total: number): void;
+  /** Corrects the total once it is known (a bar started with an estimate). */
+  setTotal?(total: number): void;
   increment(count?: number): void;
   stop(): void;
 }
@@ -29,6 +31,7 @@ export function createProgress(stream: TerminalStream, label: string, unit: stri
   );
   return {
     start: (total) => bar.start(total, 0),
+    setTotal: (total) => bar.setTotal(total),
     increment: (count = 1) => bar.increment(count),
     stop: () => bar.stop(),
   };

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '@aitdr/collector';
 import type { RunningCollector } from '@aitdr/collector';
 import { SchemaNotReadyError } from '@aitdr/exporter';
-import { SCHEMA_VERSION } from '@aitdr/schema';
 import type { TableExporterStatus } from '@aitdr/exporter';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder } from '@aitdr/sdk';
+import { SCHEMA_VERSION } from '@aitdr/schema';
 import { runSchemaCommand } from '@aitdr/cli';
 import { POSTGRES_ADMIN_URL, createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
 import type { TemporaryDatabase } from '@aitdr/tests/support/postgres.js';
@@ -115,7 +115,7 @@ describe('PostgreSQL with an owner, a DML-only writer and a reader', () => {
   it('lets the owner install the schema and grant the writer and reader roles', async () => {
     const install = await runCommand(runSchemaCommand, ['install', '--store', urlAs(ROLES.owner)]);
     expect(install).toMatchObject({ code: 0, stderr: '' });
-    expect(install.stdout).toMatch(new RegExp(`installed schema version ${SCHEMA_VERSION}`));
+    expect(install.stdout).toMatch(new RegExp(`installed schema version ${SCHEMA_VERSION}\\b`));
     expect((await runCommand(runSchemaCommand, ['install', '--store', urlAs(ROLES.owner)])).stdout).toMatch(
       new RegExp(`already installed \\(version ${SCHEMA_VERSION}\\)`),
     );

@@ -29,14 +29,15 @@ import {
 } from '../support/library-spans.js';
 
 const run = promisify(execFile);
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`../../../../test/schema/fixtures/${name}`, import.meta.url));
+/** The version-1 install scripts, frozen beside the schema's upgrade test. */
+const versionOneInstall = (dialect: 'sqlite' | 'postgres') =>
+  fileURLToPath(new URL(`../../../../test/schema/version-1/${dialect}-install.sql`, import.meta.url));
 
 /** A SQLite file installed by schema version 1 (the exporter upgrades SQLite itself). */
 async function sqliteAtVersion1(): Promise<StoreUnderTest> {
   const store = await sqliteStore();
   const db = new Database(store.url.slice('sqlite:'.length));
-  db.exec(readFileSync(fixture('sqlite-v1-install.sql'), 'utf8'));
+  db.exec(readFileSync(versionOneInstall('sqlite'), 'utf8'));
   db.close();
   await applySchema(store.url);
   return store;
@@ -47,7 +48,7 @@ async function postgresAtVersion1(): Promise<StoreUnderTest> {
   const store = await postgresStore();
   const psql = (...args: string[]) => run('psql', ['--no-psqlrc', '--quiet', '-d', store.url, ...args]);
   await psql('-c', 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  await psql('-f', fixture('postgres-v1-install.sql'));
+  await psql('-f', versionOneInstall('postgres'));
   await applySchema(store.url);
   return store;
 }

@@ -11,11 +11,7 @@ describe('schema versions', () => {
   it('installs everything on an empty store and nothing on a current one', () => {
     expect(upgradeStatements('postgres', undefined)).toEqual(schemaInstallStatements('postgres'));
     expect(upgradeStatements('postgres', SCHEMA_VERSION)).toEqual([]);
-    // Ascending from the baseline to the current version (a number may be skipped by work merged apart).
-    const versions = MIGRATIONS.map((m) => m.version);
-    expect(versions[0]).toBe(1);
-    expect(versions.at(-1)).toBe(SCHEMA_VERSION);
-    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
   it('refuses a missing or older schema naming the fix, and upgrades only when told', async () => {
