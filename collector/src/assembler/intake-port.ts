@@ -5,6 +5,7 @@
  */
 import type { SpanRecord } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
+import type { SpanLogEvent } from '../otlp/logs-decode.js';
 
 /** One request's valid spans, with its decompressed body so it can be journaled as received. */
 export interface IntakeRequest {
@@ -47,4 +48,23 @@ export interface HeldTraces {
   readonly pendingSpans: number;
   /** Traces released incomplete because a bound was reached or their root never came. */
   readonly releasedIncomplete: number;
+}
+
+/** One logs request's span events, with its decompressed body so it can be journaled as received. */
+export interface LogsIntakeRequest {
+  readonly encoding: OtlpEncoding;
+  /** The decompressed body, journaled as received. */
+  readonly body: Buffer;
+  readonly events: readonly SpanLogEvent[];
+}
+
+/** Where the receiver hands log records that name a span; resolves once they are durable. */
+export interface LogsIntake {
+  acceptLogs(request: LogsIntakeRequest): Promise<void>;
+  /** Events added to their span before it was written, and those that could not be. */
+  logEventCounts(): { readonly attached: number; readonly unattached: number };
+}
+
+export function isLogsIntake(intake: object): intake is LogsIntake {
+  return typeof (intake as Partial<LogsIntake>).acceptLogs === 'function';
 }

@@ -17,7 +17,7 @@ import type { HeldTraces, IntakeRequest, TraceIntake } from './intake-port.js';
 import type { IntakeJournal, JournalId } from './intake-journal.js';
 import { HeldLogEvents, logEventsOfJournalRecord, logsJournalRecord } from './held-log-events.js';
 import type { LogEventCounts, TraceLogEvents } from './held-log-events.js';
-import type { LogsIntake, LogsIntakeRequest } from '../receiver/logs-pipeline.js';
+import type { LogsIntake, LogsIntakeRequest } from './intake-port.js';
 import type { SpanLogEvent } from '../otlp/logs-decode.js';
 
 export interface TraceAssemblerOptions {

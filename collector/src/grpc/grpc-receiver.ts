@@ -10,30 +10,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import { encodeExportResponse } from '../otlp/encode-response.js';
 import type { Forwarder } from '../receiver/forwarder.js';
 import type { CollectorMetrics } from '../receiver/metrics.js';
-import { ExportPipeline, FAILURE_STATUS, exportFailureOf } from '../receiver/export-pipeline.js';
+import { ExportPipeline } from '../receiver/export-pipeline.js';
 import type { TraceIntake } from '../assembler/intake-port.js';
 import type { Readiness } from '../receiver/readiness.js';
-import { STATUS_DETAILS_KEY, encodeRetryStatus } from './status-details.js';
+import { addExportService } from './export-service.js';
 import { addLogsService } from './grpc-logs-service.js';
-import { isLogsIntake } from '../receiver/logs-pipeline.js';
+import { isLogsIntake } from '../assembler/intake-port.js';
 
 export const TRACE_SERVICE_NAME = 'opentelemetry.proto.collector.trace.v1.TraceService';
-
-const identity = (bytes: Buffer) => bytes;
-
-/** Export, with messages passed through as bytes: the pipeline owns decoding. */
-const TRACE_SERVICE: grpc.ServiceDefinition = {
-  Export: {
-    path: `/${TRACE_SERVICE_NAME}/Export`,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-    originalName: 'export',
-  },
-};
 
 export interface GrpcReceiverOptions {
   readonly host: string;
@@ -83,22 +67,24 @@ export class GrpcReceiver {
     const server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxBodyBytes,
     });
-    server.addService(TRACE_SERVICE, {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        void exportCall(pipeline, parts, call).then(
-          (response) => callback(null, response),
-          (error: grpc.ServerErrorResponse) => callback(error),
-        );
+    const context = { metrics: parts.metrics, ...(parts.log ? { log: parts.log } : {}) };
+    addExportService(
+      server,
+      {
+        serviceName: TRACE_SERVICE_NAME,
+        signal: 'trace',
+        authenticate: (authorization) => pipeline.authenticate(authorization),
+        export: async (message, log) => {
+          const { partialSuccess, reasons } = await pipeline.export('protobuf', message);
+          if (partialSuccess)
+            log?.warn({ rejected: partialSuccess.rejectedSpans, reasons }, 'spans rejected');
+          return encodeExportResponse('protobuf', partialSuccess);
+        },
       },
-    });
-
+      context,
+    );
     if (isLogsIntake(parts.intake))
-      addLogsService(server, {
-        intake: parts.intake,
-        metrics: parts.metrics,
-        tracePipeline: pipeline,
-        ...(parts.log ? { log: parts.log } : {}),
-      });
+      addLogsService(server, { intake: parts.intake, tracePipeline: pipeline }, context);
 
     const servingStatus = (): ServingStatus => (parts.readiness().ready ? 'SERVING' : 'NOT_SERVING');
     const health = new HealthImplementation({ '': servingStatus(), [TRACE_SERVICE_NAME]: servingStatus() });
@@ -151,32 +137,5 @@ export class GrpcReceiver {
         });
       });
     })());
-  }
-}
-
-/** One Export call: the pipeline's outcome as an ExportTraceServiceResponse, or its failure as a gRPC status. */
-async function exportCall(
-  pipeline: ExportPipeline,
-  parts: GrpcReceiverParts,
-  call: grpc.ServerUnaryCall<Buffer, Buffer>,
-): Promise<Buffer> {
-  const { metrics, log } = parts;
-  try {
-    const authorization = call.metadata.get('authorization')[0];
-    pipeline.authenticate(typeof authorization === 'string' ? authorization : undefined);
-    const { partialSuccess, reasons } = await pipeline.export('protobuf', call.request);
-    if (partialSuccess) log?.warn({ rejected: partialSuccess.rejectedSpans, reasons }, 'spans rejected');
-    metrics.grpcRequests.inc({ code: grpc.status[grpc.status.OK] });
-    return encodeExportResponse('protobuf', partialSuccess);
-  } catch (error) {
-    const failure = exportFailureOf(error);
-    const code = FAILURE_STATUS[failure.kind].grpc;
-    if (failure.kind === 'internal') log?.error({ err: error }, 'trace export call failed');
-    else log?.info({ code: grpc.status[code], reason: failure.message }, 'trace export call refused');
-    metrics.grpcRequests.inc({ code: grpc.status[code] ?? String(code) });
-    const metadata = new grpc.Metadata();
-    if (failure.retryAfterSeconds !== undefined)
-      metadata.set(STATUS_DETAILS_KEY, encodeRetryStatus(code, failure.message, failure.retryAfterSeconds));
-    throw Object.assign(new Error(failure.message), { code, details: failure.message, metadata });
   }
 }

@@ -7,21 +7,16 @@
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { CONTENT_TYPES, encodeErrorStatus, encodeExportResponse } from '../otlp/encode-response.js';
-import type { OtlpEncoding } from '../otlp/encode-response.js';
-import {
-  ExportFailure,
-  ExportPipeline,
-  FAILURE_STATUS,
-  exportFailureOf,
-} from '../receiver/export-pipeline.js';
+import { encodeExportResponse } from '../otlp/encode-response.js';
+import { ExportPipeline } from '../receiver/export-pipeline.js';
 import type { TraceIntake } from '../assembler/intake-port.js';
 import type { Health, Readiness } from '../receiver/readiness.js';
 import type { Forwarder } from '../receiver/forwarder.js';
 import type { CollectorMetrics } from '../receiver/metrics.js';
-import { BodyTooLargeError, readBody } from '../receiver/read-body.js';
-import { isLogsIntake } from '../receiver/logs-pipeline.js';
+import { isLogsIntake } from '../assembler/intake-port.js';
 import { LOGS_PATH, registerLogsRoute } from './logs-route.js';
+import { registerOtlpRoute } from './otlp-route.js';
+import type { OtlpRouteContext } from './otlp-route.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -65,13 +60,6 @@ function discardRestOfBody(request: IncomingMessage): Promise<void> {
     };
     request.once('end', done).once('close', done).resume();
   });
-}
-
-function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
-  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType === CONTENT_TYPES.protobuf) return 'protobuf';
-  if (mediaType === CONTENT_TYPES.json) return 'json';
-  return undefined;
 }
 
 /** A request answered after this long is logged at info. */
@@ -144,64 +132,24 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  app.post(TRACES_PATH, async (request, reply) => {
-    const started = process.hrtime.bigint();
-    // Answer in the request's encoding when it is one of ours, JSON otherwise.
-    const encoding = encodingOf(request.headers['content-type']);
-    const responseEncoding = encoding ?? 'json';
-    try {
-      pipeline.authenticate(request.headers.authorization);
-      if (encoding === undefined) {
-        throw new ExportFailure(
-          'unsupported-media-type',
-          `Content-Type must be ${CONTENT_TYPES.protobuf} or ${CONTENT_TYPES.json}, got ${request.headers['content-type'] ?? 'none'}`,
-        );
-      }
-      const contentEncoding = request.headers['content-encoding'];
-      const declaredLength = Number(request.headers['content-length'] ?? NaN);
-      if ((contentEncoding ?? 'identity') === 'identity' && declaredLength > options.maxBodyBytes) {
-        throw new BodyTooLargeError(options.maxBodyBytes);
-      }
-      const stream = request.body as IncomingMessage | undefined;
-      const body = stream ? await readBody(stream, contentEncoding, options.maxBodyBytes) : Buffer.alloc(0);
-      const { partialSuccess, reasons } = await pipeline.export(encoding, body);
-      if (partialSuccess)
-        request.log.warn({ rejected: partialSuccess.rejectedSpans, reasons }, 'spans rejected');
-      return send(reply, 200, responseEncoding, encodeExportResponse(responseEncoding, partialSuccess));
-    } catch (error) {
-      const failure = exportFailureOf(error);
-      const status = FAILURE_STATUS[failure.kind];
-      // Backpressure is reported where it starts and stops (journal, writer), not as a failure per request.
-      if (failure.kind === 'internal') request.log.error({ err: error }, 'trace export request failed');
-      else request.log.info({ status: status.http, reason: failure.message }, 'trace export request refused');
-      if (failure.retryAfterSeconds !== undefined)
-        void reply.header('retry-after', String(failure.retryAfterSeconds));
-      if (!request.raw.complete) {
-        await discardRestOfBody(request.raw);
-        void reply.header('connection', 'close');
-      }
-      return send(
-        reply,
-        status.http,
-        responseEncoding,
-        encodeErrorStatus(responseEncoding, status.grpc, failure.message),
-      );
-    } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = String(reply.statusCode);
-      metrics.requests.inc({ status });
-      metrics.requestDuration.observe({ status }, seconds);
-    }
-  });
+  const routes: OtlpRouteContext = { metrics, maxBodyBytes: options.maxBodyBytes, discardRestOfBody };
+  registerOtlpRoute(
+    app,
+    {
+      path: TRACES_PATH,
+      signal: 'trace',
+      authenticate: (authorization) => pipeline.authenticate(authorization),
+      export: async (encoding, body, log) => {
+        const { partialSuccess, reasons } = await pipeline.export(encoding, body);
+        if (partialSuccess) log.warn({ rejected: partialSuccess.rejectedSpans, reasons }, 'spans rejected');
+        return encodeExportResponse(encoding, partialSuccess);
+      },
+    },
+    routes,
+  );
 
   if (isLogsIntake(parts.intake))
-    registerLogsRoute(app, {
-      intake: parts.intake,
-      metrics,
-      tracePipeline: pipeline,
-      maxBodyBytes: options.maxBodyBytes,
-      discardRestOfBody,
-    });
+    registerLogsRoute(app, { intake: parts.intake, tracePipeline: pipeline }, routes);
 
   // Liveness: 200 while the process runs, whatever the store does; its state is detail here (it
   // says why traces are being spooled, e.g. a missing privilege).
@@ -217,8 +165,4 @@ export function buildCollectorApp(options: CollectorAppOptions, parts: Collector
   });
 
   return app;
-}
-
-function send(reply: FastifyReply, status: number, encoding: OtlpEncoding, body: Buffer): FastifyReply {
-  return reply.code(status).header('content-type', CONTENT_TYPES[encoding]).send(body);
 }

@@ -1,66 +1,15 @@
 import type { Attributes } from '@opentelemetry/api';
 import { portableAttributes } from '@aitdr/conventions';
-import type Long from 'long';
 import { DecodeCollector, MalformedRequestError } from './decode-result.js';
 import type { DecodedRequest } from './decode-result.js';
-import {
-  InvalidSpanError,
-  MAX_VALUE_DEPTH,
-  buildSpanRecord,
-  int64Value,
-  scopeOf,
-  setAttribute,
-} from './span-builder.js';
-import type { DecodedSpan, DecodedValue } from './span-builder.js';
+import { InvalidSpanError, MAX_VALUE_DEPTH, buildSpanRecord, scopeOf } from './span-builder.js';
+import type { DecodedSpan } from './span-builder.js';
 import { ExportTraceServiceRequestType } from './trace-proto.js';
-import type { PbAnyValue, PbExportTraceServiceRequest, PbKeyValue, PbSpan } from './trace-proto.js';
+import type { PbExportTraceServiceRequest, PbSpan } from './trace-proto.js';
+import { attributesOf, hex, toBigInt } from './common-proto.js';
 
-/** protobufjs gives Buffers for bytes fields in Node, and a plain empty array for absent ones. */
-function hex(bytes: Uint8Array | ArrayLike<number> | undefined): string {
-  if (bytes === undefined) return '';
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes as ArrayLike<number>)).toString('hex');
-}
-
-function toBigInt(value: Long | number | undefined): bigint {
-  if (value === undefined) return 0n;
-  if (typeof value === 'number') return BigInt(value);
-  const unsigned = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
-  return !value.unsigned && value.high < 0 ? unsigned - (1n << 64n) : unsigned;
-}
-
-function anyValue(value: PbAnyValue | undefined, depth: number): DecodedValue {
-  if (depth > MAX_VALUE_DEPTH)
-    throw new InvalidSpanError(`attribute value nested deeper than ${MAX_VALUE_DEPTH}`);
-  // protobufjs names the set member of a oneof in `value`.
-  switch (value?.value) {
-    case 'stringValue':
-      return value.stringValue ?? '';
-    case 'boolValue':
-      return value.boolValue ?? false;
-    case 'intValue':
-      return int64Value(toBigInt(value.intValue ?? 0));
-    case 'doubleValue':
-      return value.doubleValue ?? 0;
-    case 'bytesValue':
-      return Buffer.from(value.bytesValue ?? new Uint8Array()).toString('base64');
-    case 'arrayValue':
-      return (value.arrayValue?.values ?? []).map((item) => anyValue(item, depth + 1));
-    case 'kvlistValue': {
-      const object: Record<string, DecodedValue> = {};
-      for (const entry of value.kvlistValue?.values ?? [])
-        object[entry.key ?? ''] = anyValue(entry.value, depth + 1);
-      return object;
-    }
-    default:
-      return null;
-  }
-}
-
-function attributesOf(keyValues: readonly PbKeyValue[] = []): Attributes {
-  const attributes: Attributes = {};
-  for (const { key, value } of keyValues) setAttribute(attributes, key ?? '', anyValue(value, 0));
-  return attributes;
-}
+/** A span is rejected on its own for a value nested too deep. */
+const spanValueTooDeep = () => new InvalidSpanError(`attribute value nested deeper than ${MAX_VALUE_DEPTH}`);
 
 function decodeSpan(span: PbSpan): DecodedSpan {
   return {
@@ -73,12 +22,12 @@ function decodeSpan(span: PbSpan): DecodedSpan {
     kind: span.kind ?? 0,
     startTimeUnixNano: toBigInt(span.startTimeUnixNano),
     endTimeUnixNano: toBigInt(span.endTimeUnixNano),
-    attributes: attributesOf(span.attributes),
+    attributes: attributesOf(span.attributes, spanValueTooDeep),
     droppedAttributesCount: span.droppedAttributesCount ?? 0,
     events: (span.events ?? []).map((event) => ({
       timeUnixNano: toBigInt(event.timeUnixNano),
       name: event.name ?? '',
-      attributes: attributesOf(event.attributes),
+      attributes: attributesOf(event.attributes, spanValueTooDeep),
       droppedAttributesCount: event.droppedAttributesCount ?? 0,
     })),
     droppedEventsCount: span.droppedEventsCount ?? 0,
@@ -86,7 +35,7 @@ function decodeSpan(span: PbSpan): DecodedSpan {
       traceId: hex(link.traceId),
       spanId: hex(link.spanId),
       traceState: link.traceState ?? '',
-      attributes: attributesOf(link.attributes),
+      attributes: attributesOf(link.attributes, spanValueTooDeep),
       droppedAttributesCount: link.droppedAttributesCount ?? 0,
       flags: link.flags ?? 0,
     })),
@@ -110,7 +59,7 @@ export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
   for (const resourceSpans of message.resourceSpans ?? []) {
     let resourceAttributes: Attributes;
     try {
-      resourceAttributes = attributesOf(resourceSpans.resource?.attributes ?? []);
+      resourceAttributes = attributesOf(resourceSpans.resource?.attributes ?? [], spanValueTooDeep);
     } catch (error) {
       for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
         collector.reject(`resource: ${(error as Error).message}`, scopeSpans.spans?.length ?? 0);

@@ -9,16 +9,11 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_LOG_BODY, portableAttributes, wellFormed } from '@aitdr/conventions';
 import type { SpanEventRecord } from '@aitdr/conventions';
-import type Long from 'long';
 import { MalformedRequestError } from './decode-result.js';
 import type { OtlpEncoding } from './encode-response.js';
 import { ExportLogsServiceRequestType } from './logs-proto.js';
-import type {
-  PbExportLogsServiceRequest,
-  PbLogRecord,
-  PbLogsAnyValue,
-  PbLogsKeyValue,
-} from './logs-proto.js';
+import type { PbExportLogsServiceRequest, PbLogRecord } from './logs-proto.js';
+import { anyValue, attributesOf, hex, toBigInt } from './common-proto.js';
 import {
   MAX_VALUE_DEPTH,
   hrTimeFromNanos,
@@ -137,50 +132,8 @@ export function decodeLogsRequest(encoding: OtlpEncoding, body: Uint8Array): Dec
 
 // ---- protobuf ----
 
-/** protobufjs gives Buffers for bytes fields in Node, and a plain empty array for absent ones. */
-function hex(bytes: Uint8Array | ArrayLike<number> | undefined): string {
-  if (bytes === undefined) return '';
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes as ArrayLike<number>)).toString('hex');
-}
-
-function toBigInt(value: Long | number | undefined): bigint {
-  if (value === undefined) return 0n;
-  if (typeof value === 'number') return BigInt(value);
-  const unsigned = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
-  return !value.unsigned && value.high < 0 ? unsigned - (1n << 64n) : unsigned;
-}
-
-function pbValue(value: PbLogsAnyValue | undefined, depth: number): DecodedValue {
-  if (depth > MAX_VALUE_DEPTH) throw new InvalidLogRecordError(`value nested deeper than ${MAX_VALUE_DEPTH}`);
-  switch (value?.value) {
-    case 'stringValue':
-      return value.stringValue ?? '';
-    case 'boolValue':
-      return value.boolValue ?? false;
-    case 'intValue':
-      return int64Value(toBigInt(value.intValue ?? 0));
-    case 'doubleValue':
-      return value.doubleValue ?? 0;
-    case 'bytesValue':
-      return Buffer.from(value.bytesValue ?? new Uint8Array()).toString('base64');
-    case 'arrayValue':
-      return (value.arrayValue?.values ?? []).map((item) => pbValue(item, depth + 1));
-    case 'kvlistValue': {
-      const object: Record<string, DecodedValue> = {};
-      for (const entry of value.kvlistValue?.values ?? [])
-        object[entry.key ?? ''] = pbValue(entry.value, depth + 1);
-      return object;
-    }
-    default:
-      return null;
-  }
-}
-
-function pbAttributes(keyValues: readonly PbLogsKeyValue[] = []): Attributes {
-  const attributes: Attributes = {};
-  for (const { key, value } of keyValues) setAttribute(attributes, key ?? '', pbValue(value, 0));
-  return attributes;
-}
+/** A log record is rejected on its own for a value nested too deep. */
+const recordValueTooDeep = () => new InvalidLogRecordError(`value nested deeper than ${MAX_VALUE_DEPTH}`);
 
 function pbRecord(record: PbLogRecord): DecodedLogRecord {
   return {
@@ -189,8 +142,8 @@ function pbRecord(record: PbLogRecord): DecodedLogRecord {
     timeUnixNano: toBigInt(record.timeUnixNano),
     observedTimeUnixNano: toBigInt(record.observedTimeUnixNano),
     eventName: record.eventName ?? '',
-    body: pbValue(record.body, 0),
-    attributes: pbAttributes(record.attributes),
+    body: anyValue(record.body, 0, recordValueTooDeep),
+    attributes: attributesOf(record.attributes, recordValueTooDeep),
   };
 }
 

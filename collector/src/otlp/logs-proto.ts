@@ -5,44 +5,14 @@
  * protobuf requires. Declared apart from the trace messages so each signal's decoding stands alone.
  */
 import protobuf from 'protobufjs';
-import Long from 'long';
-
-// As for traces: without Long, nanosecond timestamps would be rounded to doubles.
-protobuf.util.Long = Long;
-protobuf.configure();
+import type Long from 'long';
+import { OTLP_COMMON_MESSAGES } from './common-proto.js';
+import type { PbAnyValue, PbKeyValue } from './common-proto.js';
 
 const OTLP_LOGS_PROTO = `
 syntax = "proto3";
 package otlplogs;
-
-message AnyValue {
-  oneof value {
-    string string_value = 1;
-    bool bool_value = 2;
-    int64 int_value = 3;
-    double double_value = 4;
-    ArrayValue array_value = 5;
-    KeyValueList kvlist_value = 6;
-    bytes bytes_value = 7;
-  }
-}
-message ArrayValue { repeated AnyValue values = 1; }
-message KeyValueList { repeated KeyValue values = 1; }
-message KeyValue {
-  string key = 1;
-  AnyValue value = 2;
-}
-message InstrumentationScope {
-  string name = 1;
-  string version = 2;
-  repeated KeyValue attributes = 3;
-  uint32 dropped_attributes_count = 4;
-}
-message Resource {
-  repeated KeyValue attributes = 1;
-  uint32 dropped_attributes_count = 2;
-}
-
+${OTLP_COMMON_MESSAGES}
 message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
 
 message ResourceLogs {
@@ -83,27 +53,11 @@ const root = protobuf.parse(OTLP_LOGS_PROTO, { keepCase: false }).root;
 export const ExportLogsServiceRequestType = root.lookupType('otlplogs.ExportLogsServiceRequest');
 export const ExportLogsServiceResponseType = root.lookupType('otlplogs.ExportLogsServiceResponse');
 
-export interface PbLogsAnyValue {
-  value?: string;
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: Long | number;
-  doubleValue?: number;
-  arrayValue?: { values?: PbLogsAnyValue[] };
-  kvlistValue?: { values?: PbLogsKeyValue[] };
-  bytesValue?: Uint8Array;
-}
-
-export interface PbLogsKeyValue {
-  key?: string;
-  value?: PbLogsAnyValue;
-}
-
 export interface PbLogRecord {
   timeUnixNano?: Long | number;
   observedTimeUnixNano?: Long | number;
-  body?: PbLogsAnyValue;
-  attributes?: PbLogsKeyValue[];
+  body?: PbAnyValue;
+  attributes?: PbKeyValue[];
   traceId?: Uint8Array;
   spanId?: Uint8Array;
   eventName?: string;

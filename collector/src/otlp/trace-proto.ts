@@ -4,47 +4,14 @@
  * a sender adds later are skipped by the decoder as unknown, as protobuf requires.
  */
 import protobuf from 'protobufjs';
-import Long from 'long';
-
-// protobufjs represents 64-bit integers as Long only when it can find the library; without it
-// nanosecond timestamps would be rounded to doubles and lose their microseconds.
-protobuf.util.Long = Long;
-protobuf.configure();
+import type Long from 'long';
+import { OTLP_COMMON_MESSAGES } from './common-proto.js';
+import type { PbKeyValue } from './common-proto.js';
 
 const OTLP_TRACE_PROTO = `
 syntax = "proto3";
 package otlp;
-
-message AnyValue {
-  oneof value {
-    string string_value = 1;
-    bool bool_value = 2;
-    int64 int_value = 3;
-    double double_value = 4;
-    ArrayValue array_value = 5;
-    KeyValueList kvlist_value = 6;
-    bytes bytes_value = 7;
-  }
-}
-message ArrayValue { repeated AnyValue values = 1; }
-message KeyValueList { repeated KeyValue values = 1; }
-message KeyValue {
-  string key = 1;
-  AnyValue value = 2;
-}
-
-message InstrumentationScope {
-  string name = 1;
-  string version = 2;
-  repeated KeyValue attributes = 3;
-  uint32 dropped_attributes_count = 4;
-}
-
-message Resource {
-  repeated KeyValue attributes = 1;
-  uint32 dropped_attributes_count = 2;
-}
-
+${OTLP_COMMON_MESSAGES}
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 
 message ResourceSpans {
@@ -121,24 +88,7 @@ export const ExportTraceServiceRequestType = root.lookupType('otlp.ExportTraceSe
 export const ExportTraceServiceResponseType = root.lookupType('otlp.ExportTraceServiceResponse');
 export const RpcStatusType = root.lookupType('otlp.RpcStatus');
 
-/**
- * Shapes protobufjs decodes into (camelCase field names). Fields absent on the wire may be
- * missing, so every one is optional.
- */
-export interface PbAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: Long | number;
-  doubleValue?: number;
-  arrayValue?: { values?: PbAnyValue[] };
-  kvlistValue?: { values?: PbKeyValue[] };
-  bytesValue?: Uint8Array;
-  value?: string;
-}
-export interface PbKeyValue {
-  key?: string;
-  value?: PbAnyValue;
-}
+/** The span shapes protobufjs decodes into; see common-proto.ts for the shared ones. */
 export interface PbSpan {
   traceId?: Uint8Array;
   spanId?: Uint8Array;

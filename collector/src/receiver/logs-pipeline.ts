@@ -8,26 +8,8 @@ import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
 import { decodeLogsRequest, logsRejectionMessage } from '../otlp/logs-decode.js';
-import type { SpanLogEvent } from '../otlp/logs-decode.js';
 import type { LogsPartialSuccess } from '../otlp/logs-response.js';
-
-export interface LogsIntakeRequest {
-  readonly encoding: OtlpEncoding;
-  /** The decompressed body, journaled as received. */
-  readonly body: Buffer;
-  readonly events: readonly SpanLogEvent[];
-}
-
-/** Where the receiver hands log records that name a span; resolves once they are durable. */
-export interface LogsIntake {
-  acceptLogs(request: LogsIntakeRequest): Promise<void>;
-  /** Events added to their span before it was written, and those that could not be. */
-  logEventCounts(): { readonly attached: number; readonly unattached: number };
-}
-
-export function isLogsIntake(intake: object): intake is LogsIntake {
-  return typeof (intake as Partial<LogsIntake>).acceptLogs === 'function';
-}
+import type { LogsIntake } from '../assembler/intake-port.js';
 
 const PREFIX = 'aitdr_collector_';
 

@@ -9,7 +9,7 @@ import { buildCollectorApp } from '../../src/http/app.js';
 import { CollectorMetrics } from '../../src/receiver/metrics.js';
 import { ExportLogsServiceResponseType } from '../../src/otlp/logs-proto.js';
 import { BackpressureError } from '../../src/assembler/intake-port.js';
-import type { LogsIntake, LogsIntakeRequest } from '../../src/receiver/logs-pipeline.js';
+import type { LogsIntake, LogsIntakeRequest } from '../../src/assembler/intake-port.js';
 import { RecordingIntake } from '../support/recording-intake.js';
 import { logsJsonBody, logsProtobufBody } from '../support/log-records.js';
 
