@@ -11,5 +11,4 @@ describeOpenAiLibrary('@arizeai/openinference-instrumentation-openai', {
   instrument: manuallyInstrumentedOpenAi(new OpenAIInstrumentation(), 'module'),
   content: 'span',
   responseId: true,
-  finishReasons: false,
 });

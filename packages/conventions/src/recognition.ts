@@ -59,6 +59,8 @@ export type RenameTransform =
   | { readonly kind: 'event-attribute'; readonly attribute: string }
   /** The finish reasons of the output messages found (`finish_reason` of each). */
   | { readonly kind: 'output-finish-reasons' }
+  /** One string value as a list of one (a single finish reason where the target is a list). */
+  | { readonly kind: 'one-item-list' }
   /**
    * System instructions (a JSON array of parts, on the span or its `event`) put before the input
    * messages found, as a system message: it adds to the target's value instead of giving one.
@@ -238,6 +240,11 @@ export const ATTRIBUTE_FAMILIES: readonly AttributeFamily[] = [
         source: 'llm.invocation_parameters',
         target: A.ATTR_GEN_AI_REQUEST_MAX_TOKENS,
         transform: { kind: 'json-field', fields: ['max_tokens', 'max_completion_tokens'] },
+      },
+      {
+        source: 'llm.finish_reason',
+        target: A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+        transform: { kind: 'one-item-list' },
       },
       rename('llm.token_count.prompt', A.ATTR_GEN_AI_USAGE_INPUT_TOKENS),
       rename('llm.token_count.completion', A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS),

@@ -155,6 +155,8 @@ function renameSource(rename: AttributeRename): string {
       return `event ${code(source)}, attribute ${code(transform.attribute)}`;
     case 'output-finish-reasons':
       return `${code('finish_reason')} of each message in ${code(source)}`;
+    case 'one-item-list':
+      return `${code(source)} (one value, as a list of one)`;
     case 'system-instructions':
       return `${code(source)} (on the span or event ${code(transform.event)}), put first as a system message`;
   }

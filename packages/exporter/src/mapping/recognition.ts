@@ -83,6 +83,8 @@ export function applyRename(
       const value = events.find((e) => e.name === source)?.attributes?.[transform.attribute];
       return typeof value === 'string' && parseJson(value) !== undefined ? { value, keys: [] } : undefined;
     }
+    case 'one-item-list':
+      return typeof raw === 'string' ? { value: [raw], keys: [source] } : undefined;
     case 'output-finish-reasons': {
       const reasons = finishReasonsOf(found[source]);
       return reasons && { value: reasons, keys: [] };
