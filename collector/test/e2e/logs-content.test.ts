@@ -1,7 +1,8 @@
 /**
  * OTLP logs reach the rows: log records that name a span (the contrib OpenAI instrumentation puts
  * prompts and responses there) are journaled, held with their trace and attached to their span as
- * events, whichever of spans and logs arrives first; through a restart too.
+ * events, whichever of spans and logs arrives first, and after the trace was written (it is written
+ * again; the rows' empty columns fill, what they hold stays); through a restart too.
  */
 import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
@@ -28,7 +29,10 @@ const ANSWER = '```sql\nSELECT LINE_ID FROM DOWNTIME GROUP BY LINE_ID\n```';
  * A query trace whose model call is made by a library: `withStage` wraps the library span in a
  * hand-made model_interaction stage span. Returns the spans and the span the content logs name.
  */
-function libraryTrace(withStage: boolean): {
+function libraryTrace(
+  withStage: boolean,
+  stageExtra: Record<string, string> = {},
+): {
   spans: ReadableSpan[];
   traceId: string;
   contentSpanId: string;
@@ -48,7 +52,13 @@ function libraryTrace(withStage: boolean): {
   const stage = withStage
     ? tracer.startSpan(
         'text_to_sql.model_interaction',
-        { attributes: { 'text_to_sql.stage': 'model_interaction', 'text_to_sql.model.source': 'api' } },
+        {
+          attributes: {
+            'text_to_sql.stage': 'model_interaction',
+            'text_to_sql.model.source': 'api',
+            ...stageExtra,
+          },
+        },
         parent,
       )
     : undefined;
@@ -211,10 +221,68 @@ describe('collector: content in OTLP log records joins its span', () => {
     expect(events.map((e) => e.name)).toEqual(['gen_ai.user.message', 'gen_ai.choice']);
   });
 
-  it('counts, and does not refuse, logs for a trace already written and logs naming no span', async () => {
+  it('fills PROMPT and RESPONSE_TEXT from logs that come after their trace was written; the app’s values stay', async () => {
+    // The app set the response itself on its stage span: the late content must not replace it.
+    const appResponse = JSON.stringify([
+      {
+        role: 'assistant',
+        parts: [{ type: 'text', content: 'the app’s own answer' }],
+        finish_reason: 'stop',
+      },
+    ]);
+    type ContentRow = { PROMPT: string | null; RESPONSE_TEXT: string | null; INPUT_TOKENS: number | null };
+    for (const withStage of [false, true]) {
+      const { spans, traceId, contentSpanId } = libraryTrace(
+        withStage,
+        withStage ? { 'gen_ai.output.messages': appResponse } : {},
+      );
+      const rows = () =>
+        selectAll<ContentRow>(
+          database,
+          'SELECT PROMPT, RESPONSE_TEXT, INPUT_TOKENS FROM AI_MODEL_INTERACTIONS WHERE QUERY_ID = ?',
+          traceId,
+        );
+      expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+      await eventually(() => rows().length > 0);
+      expect(rows()[0]).toMatchObject({ PROMPT: null, INPUT_TOKENS: 31 });
+
+      const logs = logsProtobufBody(contentLogs(traceId, contentSpanId));
+      expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+      await eventually(() => rows()[0]?.PROMPT != null);
+      expect(rows()).toHaveLength(1);
+      expect(rows()[0]!.PROMPT).toContain(PROMPT);
+      if (withStage) expect(rows()[0]!.RESPONSE_TEXT).toBe(appResponse);
+      else expect(rows()[0]!.RESPONSE_TEXT).toContain('SELECT LINE_ID FROM DOWNTIME');
+
+      // The same logs and spans once more change no row.
+      const everything = () =>
+        selectAll(database, 'SELECT * FROM AI_MODEL_INTERACTIONS WHERE QUERY_ID = ? ORDER BY 1', traceId);
+      const queryRow = () =>
+        selectAll(database, 'SELECT * FROM AI_TRAINING_QUERIES WHERE QUERY_ID = ?', traceId);
+      const [before, queryBefore] = [everything(), queryRow()];
+      const attached = /aitdr_collector_log_events_attached_total (\d+)/;
+      const attachedSoFar = async () =>
+        Number(attached.exec(await (await fetch(`${collector.url}/metrics`)).text())?.[1]);
+      const attachedBefore = await attachedSoFar();
+      const written = () => collector.exporter.status().counters.written;
+      const writtenBefore = written();
+      expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+      expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+      await eventually(() => written() > writtenBefore);
+      expect(await attachedSoFar()).toBe(attachedBefore + 2);
+      expect(everything()).toEqual(before);
+      expect(queryRow()).toEqual(queryBefore);
+    }
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toMatch(/aitdr_collector_log_events_unattached_total 0/);
+  });
+
+  it('counts, and does not refuse, logs naming no span and logs for a trace no longer kept', async () => {
     const { spans, traceId, stageSpanId } = libraryTrace(true);
     expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
     await eventually(() => stageEvents(traceId).length === 1);
+    // Written traces are kept for the longest wait (maxWaitMs here 3000 ms), then let go.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
     const late = contentLogs(traceId, stageSpanId!);
     const response = await post(collector, '/v1/logs', logsProtobufBody([...late, { body: 'no span here' }]));
     expect(response.status).toBe(200);
