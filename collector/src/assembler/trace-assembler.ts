@@ -17,9 +17,9 @@ import type { HeldTraces, IntakeRequest, TraceIntake } from './intake-port.js';
 import type { IntakeJournal, JournalId } from './intake-journal.js';
 import { HeldLogEvents, logEventsOfJournalRecord, logsJournalRecord } from './held-log-events.js';
 import type { LogEventCounts, TraceLogEvents } from './held-log-events.js';
-import { WrittenTraces } from './written-traces.js';
 import type { LogsIntake, LogsIntakeRequest } from '../receiver/logs-pipeline.js';
 import type { SpanLogEvent } from '../otlp/logs-decode.js';
+import { WrittenTraces } from './written-traces.js';
 
 export interface TraceAssemblerOptions {
   /** Quiet time after a trace's last span (once its root is in) before it is written. Default 1000 ms. */
