@@ -21,6 +21,10 @@ import { logsJsonBody, logsProtobufBody } from '../support/log-records.js';
 import type { TestLogRecord } from '../support/log-records.js';
 import { protobufBody } from '../support/spans.js';
 import { eventually, selectAll } from './support.js';
+import { AI_MODEL_INTERACTIONS, AI_TRAINING_QUERIES } from '@aitdr/schema';
+import type { TableDef } from '@aitdr/schema';
+import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 
 const PROMPT = 'Which line had the most downtime last week?';
 const ANSWER = '```sql\nSELECT LINE_ID FROM DOWNTIME GROUP BY LINE_ID\n```';
@@ -221,62 +225,6 @@ describe('collector: content in OTLP log records joins its span', () => {
     expect(events.map((e) => e.name)).toEqual(['gen_ai.user.message', 'gen_ai.choice']);
   });
 
-  it('fills PROMPT and RESPONSE_TEXT from logs that come after their trace was written; the app’s values stay', async () => {
-    // The app set the response itself on its stage span: the late content must not replace it.
-    const appResponse = JSON.stringify([
-      {
-        role: 'assistant',
-        parts: [{ type: 'text', content: 'the app’s own answer' }],
-        finish_reason: 'stop',
-      },
-    ]);
-    type ContentRow = { PROMPT: string | null; RESPONSE_TEXT: string | null; INPUT_TOKENS: number | null };
-    for (const withStage of [false, true]) {
-      const { spans, traceId, contentSpanId } = libraryTrace(
-        withStage,
-        withStage ? { 'gen_ai.output.messages': appResponse } : {},
-      );
-      const rows = () =>
-        selectAll<ContentRow>(
-          database,
-          'SELECT PROMPT, RESPONSE_TEXT, INPUT_TOKENS FROM AI_MODEL_INTERACTIONS WHERE QUERY_ID = ?',
-          traceId,
-        );
-      expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
-      await eventually(() => rows().length > 0);
-      expect(rows()[0]).toMatchObject({ PROMPT: null, INPUT_TOKENS: 31 });
-
-      const logs = logsProtobufBody(contentLogs(traceId, contentSpanId));
-      expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
-      await eventually(() => rows()[0]?.PROMPT != null);
-      expect(rows()).toHaveLength(1);
-      expect(rows()[0]!.PROMPT).toContain(PROMPT);
-      if (withStage) expect(rows()[0]!.RESPONSE_TEXT).toBe(appResponse);
-      else expect(rows()[0]!.RESPONSE_TEXT).toContain('SELECT LINE_ID FROM DOWNTIME');
-
-      // The same logs and spans once more change no row.
-      const everything = () =>
-        selectAll(database, 'SELECT * FROM AI_MODEL_INTERACTIONS WHERE QUERY_ID = ? ORDER BY 1', traceId);
-      const queryRow = () =>
-        selectAll(database, 'SELECT * FROM AI_TRAINING_QUERIES WHERE QUERY_ID = ?', traceId);
-      const [before, queryBefore] = [everything(), queryRow()];
-      const attached = /aitdr_collector_log_events_attached_total (\d+)/;
-      const attachedSoFar = async () =>
-        Number(attached.exec(await (await fetch(`${collector.url}/metrics`)).text())?.[1]);
-      const attachedBefore = await attachedSoFar();
-      const written = () => collector.exporter.status().counters.written;
-      const writtenBefore = written();
-      expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
-      expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
-      await eventually(() => written() > writtenBefore);
-      expect(await attachedSoFar()).toBe(attachedBefore + 2);
-      expect(everything()).toEqual(before);
-      expect(queryRow()).toEqual(queryBefore);
-    }
-    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
-    expect(metrics).toMatch(/aitdr_collector_log_events_unattached_total 0/);
-  });
-
   it('counts, and does not refuse, logs naming no span and logs for a trace no longer kept', async () => {
     const { spans, traceId, stageSpanId } = libraryTrace(true);
     expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
@@ -293,3 +241,90 @@ describe('collector: content in OTLP log records joins its span', () => {
     expect(stageEvents(traceId)[0]!.EVENTS).toBeNull();
   });
 });
+
+describe.each(['sqlite', 'postgres'] as const)(
+  'collector: log records that come after their trace was written, on %s',
+  (storeName) => {
+    let store: StoreUnderTest;
+    let collector: RunningCollector;
+    beforeEach(async () => {
+      store = await (storeName === 'sqlite' ? sqliteStore() : postgresStore());
+      collector = await startCollector({
+        store: store.url,
+        port: 0,
+        stateDirectory: join(store.stateDirectory, 'collector'),
+        waitMs: 300,
+        maxWaitMs: 3000,
+      });
+    });
+    afterEach(async () => {
+      await collector.close();
+      await store.close();
+    });
+
+    const rowsOf = async (table: TableDef, traceId: string) =>
+      (await store.rows(table)).filter((row) => row.QUERY_ID === traceId);
+    const attachedSoFar = async () =>
+      Number(
+        /aitdr_collector_log_events_attached_total (\d+)/.exec(
+          await (await fetch(`${collector.url}/metrics`)).text(),
+        )?.[1],
+      );
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 15_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+
+    it('fills PROMPT and RESPONSE_TEXT; the app’s values stay; the same again changes nothing', async () => {
+      // The app set the response itself on its stage span: the late content must not replace it.
+      const appResponse = JSON.stringify([
+        {
+          role: 'assistant',
+          parts: [{ type: 'text', content: 'the app’s own answer' }],
+          finish_reason: 'stop',
+        },
+      ]);
+      for (const withStage of [false, true]) {
+        const { spans, traceId, contentSpanId } = libraryTrace(
+          withStage,
+          withStage ? { 'gen_ai.output.messages': appResponse } : {},
+        );
+        const interactions = () => rowsOf(AI_MODEL_INTERACTIONS, traceId);
+        expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+        await until(async () => (await interactions().catch(() => [])).length > 0);
+        expect((await interactions())[0]).toMatchObject({ PROMPT: null, INPUT_TOKENS: 31 });
+
+        const logs = logsProtobufBody(contentLogs(traceId, contentSpanId));
+        expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+        await until(async () => (await interactions())[0]?.PROMPT != null);
+        const [row, ...others] = await interactions();
+        expect(others).toEqual([]);
+        expect(row!.PROMPT).toContain(PROMPT);
+        if (withStage) expect(row!.RESPONSE_TEXT).toBe(appResponse);
+        else expect(row!.RESPONSE_TEXT).toContain('SELECT LINE_ID FROM DOWNTIME');
+
+        // The same logs and spans once more: attached and written again, and no row changes.
+        const before = {
+          interactions: await interactions(),
+          query: await rowsOf(AI_TRAINING_QUERIES, traceId),
+        };
+        const attachedBefore = await attachedSoFar();
+        const written = () => collector.exporter.status().counters.written;
+        const writtenBefore = written();
+        expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+        expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+        await until(() => Promise.resolve(written() > writtenBefore));
+        expect(await attachedSoFar()).toBe(attachedBefore + 2);
+        expect({
+          interactions: await interactions(),
+          query: await rowsOf(AI_TRAINING_QUERIES, traceId),
+        }).toEqual(before);
+      }
+      const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+      expect(metrics).toMatch(/aitdr_collector_log_events_unattached_total 0/);
+    }, 60_000);
+  },
+);
