@@ -48,7 +48,10 @@ export interface TraceAssemblerOptions {
    * `maxWaitMs`.
    */
   readonly keepWrittenMs?: number;
-  /** Spans of written traces kept for late log records; past it the oldest trace is let go. Default 50000. */
+  /**
+   * Spans of written traces kept for late log records; past it the oldest trace is let go.
+   * Default a quarter of `maxHeldSpans` (50000), so lowering that bound for a small host lowers this.
+   */
   readonly maxWrittenSpans?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
@@ -140,7 +143,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.logEvents = new HeldLogEvents(options.maxHeldLogEvents ?? 100_000);
     this.written = new WrittenTraces(
       options.keepWrittenMs ?? this.maxWaitMs,
-      options.maxWrittenSpans ?? 50_000,
+      options.maxWrittenSpans ?? Math.floor(this.maxHeldSpans / 4),
     );
   }
 

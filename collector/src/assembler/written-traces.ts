@@ -49,10 +49,6 @@ export class WrittenTraces {
     }
   }
 
-  get spans(): number {
-    return this.keptSpans;
-  }
-
   private forget(traceId: string): SpanRecord[] | undefined {
     const trace = this.traces.get(traceId);
     if (trace === undefined) return undefined;

@@ -64,8 +64,9 @@ export function mergeOtherSpans(
 
 /**
  * One entry per key, its values filled in arrival order (what `fill` does in the store), so a
- * statement never meets the same key twice (PostgreSQL refuses to update a row twice in one
- * INSERT): a span sent twice, or a trace in the batch twice, gives one row.
+ * statement never meets the same key twice: PostgreSQL refuses to update a row twice in one
+ * INSERT, which would fail the batch where `DO NOTHING` kept the first row. Spans come once per
+ * trace (`groupByTrace`); this covers rows that two spans map to one key.
  */
 export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: readonly T[]): T[] {
   const byKey = new Map<string, T>();
