@@ -1,8 +1,10 @@
 /**
  * Log records that name a span, held with the trace they belong to until the assembler writes it:
  * whichever of spans and logs arrives first, the events join their span when the trace is released
- * (`attachLogEvents`). Logs for a trace already written, or whose spans never came within the
- * wait, cannot be attached; they are counted (`unattached`), not dropped silently.
+ * (`attach`). Logs for a trace already written hold it again while it is still kept (see
+ * written-traces.ts) and are attached when it is written again. Logs whose spans never came within
+ * the wait, or whose trace was written and is no longer kept, cannot be attached; they are counted
+ * (`unattached`), not dropped silently.
  */
 import type { SpanEventRecord, SpanRecord } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';

@@ -19,6 +19,7 @@ import { HeldLogEvents, logEventsOfJournalRecord, logsJournalRecord } from './he
 import type { LogEventCounts, TraceLogEvents } from './held-log-events.js';
 import type { LogsIntake, LogsIntakeRequest } from './intake-port.js';
 import type { SpanLogEvent } from '../otlp/logs-decode.js';
+import { WrittenTraces } from './written-traces.js';
 
 export interface TraceAssemblerOptions {
   /** Quiet time after a trace's last span (once its root is in) before it is written. Default 1000 ms. */
@@ -41,6 +42,17 @@ export interface TraceAssemblerOptions {
   readonly maxRoomWaitMs?: number;
   /** Log events held waiting for their trace's spans; past it the oldest count as unattached. Default 100000. */
   readonly maxHeldLogEvents?: number;
+  /**
+   * How long a written trace is kept so log records naming its spans that come later still reach
+   * its rows (it is written again with them; the store fills only empty columns). Default
+   * `maxWaitMs`.
+   */
+  readonly keepWrittenMs?: number;
+  /**
+   * Spans of written traces kept for late log records; past it the oldest trace is let go.
+   * Default a quarter of `maxHeldSpans` (50000), so lowering that bound for a small host lowers this.
+   */
+  readonly maxWrittenSpans?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -105,6 +117,8 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   private readonly released = new Set<string>();
   /** Log records naming a span, held until their trace is released (see held-log-events.ts). */
   private readonly logEvents: HeldLogEvents;
+  /** Written traces kept for log records that come after them (see written-traces.ts). */
+  private readonly written: WrittenTraces;
   private pendingTraces = 0;
   /** Spans of the traces being written: still in memory, like the held ones. */
   private pendingSpans = 0;
@@ -127,6 +141,10 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.maxRoomWaitMs = options.maxRoomWaitMs ?? 5000;
     this.now = options.now ?? Date.now;
     this.logEvents = new HeldLogEvents(options.maxHeldLogEvents ?? 100_000);
+    this.written = new WrittenTraces(
+      options.keepWrittenMs ?? this.maxWaitMs,
+      options.maxWrittenSpans ?? Math.floor(this.maxHeldSpans / 4),
+    );
   }
 
   /** Replays what the journal still holds (after a crash), then releases traces as they come due. */
@@ -188,12 +206,34 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   }
 
   private addLogEvents(id: JournalId, events: readonly SpanLogEvent[]): void {
-    // A trace already written (and not held again for late spans) cannot take its events here.
+    // A trace written and still kept is held again, to be written again with its events.
+    for (const traceId of new Set(events.map((e) => e.traceId))) this.holdWrittenAgain(traceId);
+    // A trace written and no longer kept cannot take its events: they are counted.
     const holdable = events.filter(({ traceId }) => this.held.has(traceId) || !this.released.has(traceId));
     this.logEvents.unattached += events.length - holdable.length;
     const touched = this.logEvents.add(id, holdable, this.now());
     if (touched.size === 0) void this.journal.acknowledge(id);
     else this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + touched.size);
+    // Traces held again count against the span bound like any other (their events go with them).
+    this.releaseOverflow();
+  }
+
+  /** Holds a written trace that is still kept again, as late spans are held: no root to wait for. */
+  private holdWrittenAgain(traceId: string): void {
+    if (this.held.has(traceId)) return;
+    const now = this.now();
+    const spans = this.written.take(traceId, now);
+    if (spans === undefined) return;
+    this.held.set(traceId, {
+      traceId,
+      spans,
+      journalIds: new Set(),
+      firstAt: now,
+      lastAt: now,
+      hasRoot: spans.some(isRoot),
+      late: true,
+    });
+    this.heldSpans += spans.length;
   }
 
   /** Counts of log events attached to their spans and of those that could not be. */
@@ -258,6 +298,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     }
     for (const expired of this.logEvents.takeExpired(now, this.maxWaitMs, (id) => this.held.has(id)))
       void this.settleJournal(expired.journalIds);
+    this.written.expire(now);
   }
 
   /** Past the span bound, the oldest traces are written as they are rather than dropped. */
@@ -278,6 +319,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.heldSpans -= trace.spans.length;
     if (!trace.hasRoot && !trace.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
+    this.written.remember(trace.traceId, trace.spans, this.now());
     this.pendingTraces += 1;
     this.pendingSpans += trace.spans.length;
     const write = this.write(trace).finally(() => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { toSpanRecord } from '@aitdr/conventions';
 import type { RecorderStatus, SpanRecord, TraceWriteResult, TraceWriter } from '@aitdr/conventions';
 import { TraceAssembler } from '../../src/assembler/trace-assembler.js';
+import type { TraceAssemblerOptions } from '../../src/assembler/trace-assembler.js';
 import type { IntakeJournal, JournalId } from '../../src/assembler/intake-journal.js';
 import { decodeLogsRequest } from '../../src/otlp/logs-decode.js';
 import { logsProtobufBody } from '../support/log-records.js';
@@ -49,7 +50,11 @@ class RecordingWriter implements TraceWriter {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function setup(journal = new MemoryJournal(), maxHeldLogEvents?: number) {
+function setup(
+  journal = new MemoryJournal(),
+  maxHeldLogEvents?: number,
+  options: TraceAssemblerOptions = {},
+) {
   let now = 0;
   const writer = new RecordingWriter();
   const assembler = new TraceAssembler(writer, journal, {
@@ -57,6 +62,7 @@ function setup(journal = new MemoryJournal(), maxHeldLogEvents?: number) {
     maxWaitMs: 1000,
     now: () => now,
     ...(maxHeldLogEvents === undefined ? {} : { maxHeldLogEvents }),
+    ...options,
   });
   const advance = async (ms: number) => {
     now += ms;
@@ -108,16 +114,76 @@ describe('TraceAssembler with log records', () => {
     expect(assembler.logEventCounts()).toEqual({ attached: 0, unattached: 1 });
   });
 
-  it('counts records for a trace already written, and keeps no journal record for them', async () => {
-    const { journal, assembler, advance, sendSpans, sendLogs } = setup();
+  it('writes a trace already written again with records that came after it, then lets their journal record go', async () => {
+    const { journal, writer, assembler, advance, sendSpans, sendLogs } = setup();
+    const spans = queryTrace();
+    const { traceId, spanId } = idsOf(spans[0]!);
+    const other = idsOf(spans[1]!).spanId;
+    await sendSpans(spans);
+    await advance(150);
+    expect(writer.writes).toHaveLength(1);
+    await sendLogs(traceId, spanId, ['gen_ai.user.message']);
+    await advance(50);
+    // Held again like late spans: written after the quiet time, with what came meanwhile.
+    await sendLogs(traceId, other, ['gen_ai.choice']);
+    expect(journal.records.size).toBe(2);
+    await advance(100);
+    expect(writer.writes).toHaveLength(2);
+    const again = writer.writes[1]!;
+    expect(again.map((s) => s.spanId).sort()).toEqual(spans.map((s) => idsOf(s).spanId).sort());
+    expect(eventNames(again, spanId)).toEqual(['gen_ai.user.message']);
+    expect(eventNames(again, other)).toEqual(['gen_ai.choice']);
+    expect(journal.records.size).toBe(0);
+    expect(assembler.logEventCounts()).toEqual({ attached: 2, unattached: 0 });
+
+    // Later records join the events attached before: the trace is kept as last written.
+    await sendLogs(traceId, spanId, ['gen_ai.assistant.message']);
+    await advance(150);
+    expect(eventNames(writer.writes[2]!, spanId)).toEqual([
+      'gen_ai.user.message',
+      'gen_ai.assistant.message',
+    ]);
+    expect(eventNames(writer.writes[2]!, other)).toEqual(['gen_ai.choice']);
+    expect(assembler.status()).toMatchObject({ traces: 0, spans: 0, releasedIncomplete: 0 });
+  });
+
+  it('counts records for a written trace no longer kept (past keepWrittenMs), and keeps no journal record for them', async () => {
+    const { journal, writer, assembler, advance, sendSpans, sendLogs } = setup(undefined, undefined, {
+      keepWrittenMs: 500,
+    });
     const spans = queryTrace();
     const { traceId, spanId } = idsOf(spans[0]!);
     await sendSpans(spans);
     await advance(150);
+    await advance(499);
+    await sendLogs(traceId, spanId, ['gen_ai.user.message']);
+    await advance(150);
+    expect(writer.writes).toHaveLength(2);
+    // Kept 500 ms after its last write.
+    await advance(500);
     await sendLogs(traceId, spanId, ['gen_ai.choice']);
     await settle();
+    expect(writer.writes).toHaveLength(2);
     expect(journal.records.size).toBe(0);
-    expect(assembler.logEventCounts()).toEqual({ attached: 0, unattached: 1 });
+    expect(assembler.logEventCounts()).toEqual({ attached: 1, unattached: 1 });
+  });
+
+  it('keeps at most maxWrittenSpans of written traces: records for one let go are counted', async () => {
+    const { writer, assembler, advance, sendSpans, sendLogs } = setup(undefined, undefined, {
+      maxWrittenSpans: 3,
+    });
+    const first = queryTrace();
+    const second = queryTrace();
+    expect(first.length + second.length).toBeGreaterThan(3);
+    await sendSpans(first);
+    await sendSpans(second);
+    await advance(150);
+    await sendLogs(idsOf(first[0]!).traceId, idsOf(first[0]!).spanId, ['gen_ai.choice']);
+    await sendLogs(idsOf(second[0]!).traceId, idsOf(second[0]!).spanId, ['gen_ai.choice']);
+    await advance(150);
+    expect(writer.writes).toHaveLength(3);
+    expect(eventNames(writer.writes[2]!, idsOf(second[0]!).spanId)).toEqual(['gen_ai.choice']);
+    expect(assembler.logEventCounts()).toEqual({ attached: 1, unattached: 1 });
   });
 
   it('replays journaled records after a crash, so they still join spans sent later', async () => {

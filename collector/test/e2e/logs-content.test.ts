@@ -1,7 +1,8 @@
 /**
  * OTLP logs reach the rows: log records that name a span (the contrib OpenAI instrumentation puts
  * prompts and responses there) are journaled, held with their trace and attached to their span as
- * events, whichever of spans and logs arrives first; through a restart too.
+ * events, whichever of spans and logs arrives first, and after the trace was written (it is written
+ * again; the rows' empty columns fill, what they hold stays); through a restart too.
  */
 import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
@@ -20,6 +21,10 @@ import { logsJsonBody, logsProtobufBody } from '../support/log-records.js';
 import type { TestLogRecord } from '../support/log-records.js';
 import { protobufBody } from '../support/spans.js';
 import { eventually, selectAll } from './support.js';
+import { AI_MODEL_INTERACTIONS, AI_TRAINING_QUERIES } from '@aitdr/schema';
+import type { TableDef } from '@aitdr/schema';
+import { postgresStore, sqliteStore } from '@aitdr/tests/support/stores.js';
+import type { StoreUnderTest } from '@aitdr/tests/support/stores.js';
 
 const PROMPT = 'Which line had the most downtime last week?';
 const ANSWER = '```sql\nSELECT LINE_ID FROM DOWNTIME GROUP BY LINE_ID\n```';
@@ -28,7 +33,10 @@ const ANSWER = '```sql\nSELECT LINE_ID FROM DOWNTIME GROUP BY LINE_ID\n```';
  * A query trace whose model call is made by a library: `withStage` wraps the library span in a
  * hand-made model_interaction stage span. Returns the spans and the span the content logs name.
  */
-function libraryTrace(withStage: boolean): {
+function libraryTrace(
+  withStage: boolean,
+  stageExtra: Record<string, string> = {},
+): {
   spans: ReadableSpan[];
   traceId: string;
   contentSpanId: string;
@@ -48,7 +56,13 @@ function libraryTrace(withStage: boolean): {
   const stage = withStage
     ? tracer.startSpan(
         'text_to_sql.model_interaction',
-        { attributes: { 'text_to_sql.stage': 'model_interaction', 'text_to_sql.model.source': 'api' } },
+        {
+          attributes: {
+            'text_to_sql.stage': 'model_interaction',
+            'text_to_sql.model.source': 'api',
+            ...stageExtra,
+          },
+        },
         parent,
       )
     : undefined;
@@ -211,10 +225,12 @@ describe('collector: content in OTLP log records joins its span', () => {
     expect(events.map((e) => e.name)).toEqual(['gen_ai.user.message', 'gen_ai.choice']);
   });
 
-  it('counts, and does not refuse, logs for a trace already written and logs naming no span', async () => {
+  it('counts, and does not refuse, logs naming no span and logs for a trace no longer kept', async () => {
     const { spans, traceId, stageSpanId } = libraryTrace(true);
     expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
     await eventually(() => stageEvents(traceId).length === 1);
+    // Written traces are kept for the longest wait (maxWaitMs here 3000 ms), then let go.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
     const late = contentLogs(traceId, stageSpanId!);
     const response = await post(collector, '/v1/logs', logsProtobufBody([...late, { body: 'no span here' }]));
     expect(response.status).toBe(200);
@@ -225,3 +241,90 @@ describe('collector: content in OTLP log records joins its span', () => {
     expect(stageEvents(traceId)[0]!.EVENTS).toBeNull();
   });
 });
+
+describe.each(['sqlite', 'postgres'] as const)(
+  'collector: log records that come after their trace was written, on %s',
+  (storeName) => {
+    let store: StoreUnderTest;
+    let collector: RunningCollector;
+    beforeEach(async () => {
+      store = await (storeName === 'sqlite' ? sqliteStore() : postgresStore());
+      collector = await startCollector({
+        store: store.url,
+        port: 0,
+        stateDirectory: join(store.stateDirectory, 'collector'),
+        waitMs: 300,
+        maxWaitMs: 3000,
+      });
+    });
+    afterEach(async () => {
+      await collector.close();
+      await store.close();
+    });
+
+    const rowsOf = async (table: TableDef, traceId: string) =>
+      (await store.rows(table)).filter((row) => row.QUERY_ID === traceId);
+    const attachedSoFar = async () =>
+      Number(
+        /aitdr_collector_log_events_attached_total (\d+)/.exec(
+          await (await fetch(`${collector.url}/metrics`)).text(),
+        )?.[1],
+      );
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 15_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+
+    it('fills PROMPT and RESPONSE_TEXT; the app’s values stay; the same again changes nothing', async () => {
+      // The app set the response itself on its stage span: the late content must not replace it.
+      const appResponse = JSON.stringify([
+        {
+          role: 'assistant',
+          parts: [{ type: 'text', content: 'the app’s own answer' }],
+          finish_reason: 'stop',
+        },
+      ]);
+      for (const withStage of [false, true]) {
+        const { spans, traceId, contentSpanId } = libraryTrace(
+          withStage,
+          withStage ? { 'gen_ai.output.messages': appResponse } : {},
+        );
+        const interactions = () => rowsOf(AI_MODEL_INTERACTIONS, traceId);
+        expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+        await until(async () => (await interactions().catch(() => [])).length > 0);
+        expect((await interactions())[0]).toMatchObject({ PROMPT: null, INPUT_TOKENS: 31 });
+
+        const logs = logsProtobufBody(contentLogs(traceId, contentSpanId));
+        expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+        await until(async () => (await interactions())[0]?.PROMPT != null);
+        const [row, ...others] = await interactions();
+        expect(others).toEqual([]);
+        expect(row!.PROMPT).toContain(PROMPT);
+        if (withStage) expect(row!.RESPONSE_TEXT).toBe(appResponse);
+        else expect(row!.RESPONSE_TEXT).toContain('SELECT LINE_ID FROM DOWNTIME');
+
+        // The same logs and spans once more: attached and written again, and no row changes.
+        const before = {
+          interactions: await interactions(),
+          query: await rowsOf(AI_TRAINING_QUERIES, traceId),
+        };
+        const attachedBefore = await attachedSoFar();
+        const written = () => collector.exporter.status().counters.written;
+        const writtenBefore = written();
+        expect((await post(collector, '/v1/logs', logs)).status).toBe(200);
+        expect((await post(collector, '/v1/traces', protobufBody(spans))).status).toBe(200);
+        await until(() => Promise.resolve(written() > writtenBefore));
+        expect(await attachedSoFar()).toBe(attachedBefore + 2);
+        expect({
+          interactions: await interactions(),
+          query: await rowsOf(AI_TRAINING_QUERIES, traceId),
+        }).toEqual(before);
+      }
+      const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+      expect(metrics).toMatch(/aitdr_collector_log_events_unattached_total 0/);
+    }, 60_000);
+  },
+);

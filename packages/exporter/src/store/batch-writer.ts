@@ -26,6 +26,8 @@ export interface BatchResult {
 }
 
 const IGNORE: ConflictAction = { kind: 'ignore' };
+/** Stage rows written again (a trace re-sent with content that came late) fill what is still empty. */
+const FILL: ConflictAction = { kind: 'fill' };
 const UPGRADE_PLACEHOLDER: ConflictAction = {
   kind: 'update',
   columns: QUERY_UPGRADE_COLUMNS,
@@ -58,6 +60,29 @@ export function mergeOtherSpans(
     merged.push(span);
   }
   return { merged, changed: merged.length !== (stored ?? []).length };
+}
+
+/**
+ * One entry per key, its values filled in arrival order (what `fill` does in the store), so a
+ * statement never meets the same key twice: PostgreSQL refuses to update a row twice in one
+ * INSERT, which would fail the batch where `DO NOTHING` kept the first row. Spans come once per
+ * trace (`groupByTrace`); this covers rows that two spans map to one key.
+ */
+export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: readonly T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const entry of entries) {
+    const key = JSON.stringify(table.primaryKey.map((c) => entry.row[c] ?? null));
+    const first = byKey.get(key);
+    if (first === undefined) {
+      byKey.set(key, entry);
+      continue;
+    }
+    const filled: Record<string, Row[string]> = { ...first.row };
+    for (const [column, value] of Object.entries(entry.row))
+      if ((filled[column] ?? null) === null) filled[column] = value;
+    byKey.set(key, { ...first, row: filled });
+  }
+  return [...byKey.values()];
 }
 
 export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTrace[]): Promise<BatchResult> {
@@ -106,7 +131,7 @@ export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTr
         .filter((r) => r.table === table)
         .flatMap((r) => r.rows.map((row) => ({ traceId: t.traceId, row }))),
     );
-    await insert(table, entries, IGNORE);
+    await insert(table, mergeSameKey(table, entries), FILL);
   }
   if (rejected.size > 0) return { outcomes, rejected };
 

@@ -5,11 +5,15 @@ import type { SqlSyntax } from './sql.js';
 
 /**
  * What happens when a row's key is already stored. `ignore` keeps the stored row (idempotent
- * re-export); `update` overwrites `columns` only where the stored row's `where.column` equals
- * `where.equals` (an INCOMPLETE placeholder becoming the complete query row).
+ * re-export); `fill` keeps the stored row's values and sets only its NULL columns from the
+ * incoming row (content that arrived late, e.g. a log record after its trace was written: a
+ * replay of the same row changes nothing, and a value already stored always wins); `update`
+ * overwrites `columns` only where the stored row's `where.column` equals `where.equals` (an
+ * INCOMPLETE placeholder becoming the complete query row).
  */
 export type ConflictAction =
   | { readonly kind: 'ignore' }
+  | { readonly kind: 'fill' }
   | {
       readonly kind: 'update';
       readonly columns: readonly string[];

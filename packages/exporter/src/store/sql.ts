@@ -26,6 +26,13 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
+/** The columns a `fill` conflict may set: the writable ones but the key. */
+export function fillableColumns(table: TableDef): readonly string[] {
+  return writableColumns(table)
+    .map((c) => c.name)
+    .filter((name) => !table.primaryKey.includes(name));
+}
+
 function placeholders(syntax: SqlSyntax, count: number, first = 1): string {
   return Array.from({ length: count }, (_, i) => syntax.placeholder(first + i)).join(', ');
 }
@@ -46,27 +53,27 @@ export function updateOtherSpansSql(syntax: SqlSyntax): string {
   return `UPDATE ${queries} SET ${otherSpans} = ${syntax.placeholder(1)} WHERE ${key} = ${syntax.placeholder(2)}`;
 }
 
-/**
- * A multi-row `INSERT … ON CONFLICT` (PostgreSQL and SQLite share the syntax). Binds: each row's
- * writable columns in table order, row after row; then, for `update`, the `where.equals` value.
- * `ON CONFLICT DO NOTHING` only skips key conflicts: a row breaking a CHECK, NOT NULL or foreign
- * key still fails (unlike SQLite's `INSERT OR IGNORE`, which would drop it silently).
- */
-/** `insertSql` texts that skip conflicts, per syntax: each batch would otherwise rebuild the same long text. */
-const ignoringInserts = new WeakMap<SqlSyntax, Map<string, string>>();
+/** `insertSql` texts that depend on no value (`ignore`, `fill`), per syntax: each batch would otherwise rebuild the same long text. */
+const fixedInserts = new WeakMap<SqlSyntax, Map<string, string>>();
 /** Distinct (table, row count) texts kept per syntax; batches vary in size only up to the batch limit. */
 const INSERT_CACHE_LIMIT = 1024;
 
+/**
+ * A multi-row `INSERT … ON CONFLICT` (PostgreSQL and SQLite share the syntax). Binds: each row's
+ * writable columns in table order, row after row; then, for `update`, the `where.equals` value.
+ * `ON CONFLICT` only handles key conflicts: a row breaking a CHECK, NOT NULL or foreign key still
+ * fails (unlike SQLite's `INSERT OR IGNORE`, which would drop it silently).
+ */
 export function insertSql(
   syntax: SqlSyntax,
   table: TableDef,
   rowCount: number,
   onConflict: ConflictAction,
 ): string {
-  if (onConflict.kind !== 'ignore') return buildInsertSql(syntax, table, rowCount, onConflict);
-  let texts = ignoringInserts.get(syntax);
-  if (texts === undefined) ignoringInserts.set(syntax, (texts = new Map<string, string>()));
-  const key = `${table.name}/${rowCount}`;
+  if (onConflict.kind === 'update') return buildInsertSql(syntax, table, rowCount, onConflict);
+  let texts = fixedInserts.get(syntax);
+  if (texts === undefined) fixedInserts.set(syntax, (texts = new Map<string, string>()));
+  const key = `${table.name}/${rowCount}/${onConflict.kind}`;
   let text = texts.get(key);
   if (text === undefined) {
     text = buildInsertSql(syntax, table, rowCount, onConflict);
@@ -88,7 +95,17 @@ function buildInsertSql(
   );
   const head = `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${values.join(', ')}`;
   if (onConflict.kind === 'ignore') return `${head} ON CONFLICT DO NOTHING`;
+  const conflictKey = `ON CONFLICT (${table.primaryKey.join(', ')})`;
+  if (onConflict.kind === 'fill') {
+    const filled = fillableColumns(table);
+    const assignments = filled.map((c) => `${c} = COALESCE(${table.name}.${c}, EXCLUDED.${c})`).join(', ');
+    // Only rows the incoming one has something for are touched: a replay writes no row version.
+    const condition = filled
+      .map((c) => `(${table.name}.${c} IS NULL AND EXCLUDED.${c} IS NOT NULL)`)
+      .join(' OR ');
+    return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
+  }
   const assignments = onConflict.columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
   const condition = `${table.name}.${onConflict.where.column} = ${syntax.placeholder(rowCount * columns.length + 1)}`;
-  return `${head} ON CONFLICT (${table.primaryKey.join(', ')}) DO UPDATE SET ${assignments} WHERE ${condition}`;
+  return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
 }

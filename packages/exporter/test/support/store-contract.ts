@@ -30,6 +30,7 @@ import type { StoreUnderTest, StoredRow } from '@aitdr/tests/support/stores.js';
 import { recordFeedback, recordPipeline } from './traces.js';
 import type { PipelineTrace } from './traces.js';
 import { toSpanRecord } from '@aitdr/conventions';
+import type { SpanRecord } from '@aitdr/conventions';
 
 /** What a column filled from `value` must read back as (the probes parse JSON columns). */
 function expectedStored(column: ColumnDef, value: AttributeValue): unknown {
@@ -188,6 +189,72 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       expect(result).toEqual({ code: 0 });
       expect(await countsOf(trace.traceId)).toEqual(before);
       expect(before.AI_MODEL_INTERACTIONS).toBe(2);
+    });
+
+    it('fills only the empty columns of stored stage rows when a trace is written again with more', async () => {
+      const trace = recordPipeline();
+      const isApi = (span: SpanRecord) => span.spanId === trace.spanIds.apiInteraction;
+      const keyOf = (name: string) => {
+        const source = AI_MODEL_INTERACTIONS.columns.find((c) => c.name === name)!.sources[0]!;
+        if (source.kind !== 'attribute') throw new Error(`${name} is not filled from an attribute`);
+        return source.key;
+      };
+      const [promptKey, responseKey, temperatureKey] = [
+        keyOf('PROMPT'),
+        keyOf('RESPONSE_TEXT'),
+        keyOf('TEMPERATURE'),
+      ];
+      const records = trace.spans.map(toSpanRecord);
+      const withApi = (change: (attributes: Record<string, unknown>) => void) =>
+        records.map((span) => {
+          if (!isApi(span)) return span;
+          const attributes: Record<string, unknown> = { ...span.attributes };
+          change(attributes);
+          return { ...span, attributes: attributes as SpanRecord['attributes'] };
+        });
+      const apiRow = async () =>
+        (await rowsOf(AI_MODEL_INTERACTIONS, 'INTERACTION_ID', trace.spanIds.apiInteraction))[0]!;
+      const stored = records.find(isApi)!.attributes;
+      expect(stored[promptKey]).toBeDefined();
+      expect(stored[responseKey]).toBeDefined();
+
+      // First written without its content (it came later, e.g. in log records).
+      const withoutContent = withApi((a) => {
+        delete a[promptKey];
+        delete a[responseKey];
+      });
+      await exporter.writeTraces(withoutContent, { require: 'committed' });
+      expect(await apiRow()).toMatchObject({
+        PROMPT: null,
+        RESPONSE_TEXT: null,
+        TEMPERATURE: stored[temperatureKey],
+      });
+      const before = await countsOf(trace.traceId);
+
+      // Written again with the content, and a value that differs from the one stored: the content
+      // lands, the stored value stays.
+      const withContent = withApi((a) => {
+        a[temperatureKey] = 1.5;
+      });
+      await exporter.writeTraces(withContent, { require: 'committed' });
+      const filled = await apiRow();
+      expect(filled).toMatchObject({ PROMPT: stored[promptKey], RESPONSE_TEXT: stored[responseKey] });
+      expect(filled.TEMPERATURE).toBe(stored[temperatureKey]);
+      expect(filled.TEMPERATURE).not.toBe(1.5);
+      expect(await countsOf(trace.traceId)).toEqual(before);
+
+      // A replay (once with every span sent twice, as a retry can), and the first part again,
+      // change nothing.
+      const snapshot = async () => {
+        const rows: Record<string, StoredRow[]> = {};
+        for (const table of TABLES) rows[table.name] = await rowsOfQuery(table, trace.traceId);
+        return rows;
+      };
+      const after = await snapshot();
+      await exporter.writeTraces(withContent, { require: 'committed' });
+      await exporter.writeTraces([...withContent, ...withContent], { require: 'committed' });
+      await exporter.writeTraces(withoutContent, { require: 'committed' });
+      expect(await snapshot()).toEqual(after);
     });
 
     it('keeps a trace that arrives in parts: placeholder first, root later, late spans merged once', async () => {

@@ -8,6 +8,7 @@ import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
 import type { RowValue } from '../../mapping/values.js';
 import type { ConflictAction } from '../../store/dialect.js';
+import { fillableColumns } from '../../store/sql.js';
 import type { SqlSyntax } from '../../store/sql.js';
 import type { OracleBindDef, OracleDriver } from './oracle-driver.js';
 
@@ -57,6 +58,12 @@ export function mergeSql(table: TableDef, onConflict: ConflictAction): string {
   if (onConflict.kind === 'update') {
     const set = onConflict.columns.map((c) => `t.${c} = s.${c}`).join(', ');
     const condition = `t.${onConflict.where.column} = ${ORACLE_SYNTAX.placeholder(columns.length + 1)}`;
+    lines.push(`WHEN MATCHED THEN UPDATE SET ${set} WHERE ${condition}`);
+  } else if (onConflict.kind === 'fill') {
+    const filled = fillableColumns(table);
+    const set = filled.map((c) => `t.${c} = NVL(t.${c}, s.${c})`).join(', ');
+    // Only rows the incoming one has something for are updated: a replay changes no row.
+    const condition = filled.map((c) => `(t.${c} IS NULL AND s.${c} IS NOT NULL)`).join(' OR ');
     lines.push(`WHEN MATCHED THEN UPDATE SET ${set} WHERE ${condition}`);
   }
   lines.push(

@@ -2,7 +2,8 @@
  * A stand-in for the `oracledb` module (no Oracle server exists here). It implements the surface
  * the Oracle dialect uses, records every call, and runs the statements the dialect generates on
  * in-memory tables by reading them the way Oracle would: each `executeMany` row is one execution
- * of the MERGE (ON keys, WHEN MATCHED … WHERE, WHEN NOT MATCHED INSERT), with the schema's
+ * of the MERGE (ON keys, WHEN MATCHED … WHERE as an update or a fill of NULL columns, WHEN NOT
+ * MATCHED INSERT), with the schema's
  * constraints (lengths, NOT NULL, CHECK ranges and value sets, foreign keys) reported per row as
  * `batchErrors` with real ORA- numbers; columns filled by the database (insert time) get the
  * time of the insert. Transactions are per connection until commit. It is not a database: it runs
@@ -66,16 +67,19 @@ interface ParsedMerge {
     readonly whereColumn: string;
     readonly wherePosition: number;
   };
+  /** Columns `WHEN MATCHED` fills where the stored row has NULL (`t.C = NVL(t.C, s.C)`). */
+  readonly fill?: readonly string[];
   readonly insert: readonly string[];
 }
 
 const MERGE =
-  /^MERGE INTO (\w+) t\nUSING \(SELECT (.*) FROM DUAL\) s\nON \((.*)\)\n(?:WHEN MATCHED THEN UPDATE SET (.*) WHERE t\.(\w+) = :(\d+)\n)?WHEN NOT MATCHED THEN INSERT \((.*)\) VALUES \((.*)\)$/s;
+  /^MERGE INTO (\w+) t\nUSING \(SELECT (.*) FROM DUAL\) s\nON \(([^\n]*)\)\n(?:WHEN MATCHED THEN UPDATE SET (.*) WHERE (?:t\.(\w+) = :(\d+)|(.*))\n)?WHEN NOT MATCHED THEN INSERT \((.*)\) VALUES \((.*)\)$/s;
 
 export function parseMerge(sql: string): ParsedMerge {
   const match = MERGE.exec(sql);
   if (!match) throw new Error(`fake oracledb does not understand: ${sql.slice(0, 120)}`);
-  const [, name, select, on, set, whereColumn, wherePosition, insertColumns, insertValues] = match;
+  const [, name, select, on, set, whereColumn, wherePosition, fillCondition, insertColumns, insertValues] =
+    match;
   const table = tablesByName.get(name!);
   if (!table) throw oracleError(942, 'table or view does not exist');
   const source = [
@@ -88,7 +92,8 @@ export function parseMerge(sql: string): ParsedMerge {
     table,
     source,
     keys: [...on!.matchAll(/t\.(\w+) = s\.(\w+)/g)].map((m) => m[1]!),
-    ...(set === undefined
+    ...(set === undefined ? {} : fillCondition === undefined ? {} : { fill: parseFill(set, fillCondition) }),
+    ...(set === undefined || fillCondition !== undefined
       ? {}
       : {
           update: {
@@ -99,6 +104,19 @@ export function parseMerge(sql: string): ParsedMerge {
         }),
     insert,
   };
+}
+
+/** The columns of a fill: every SET item `t.C = NVL(t.C, s.C)` and the WHERE naming exactly those. */
+function parseFill(set: string, condition: string): string[] {
+  const columns = [...set.matchAll(/t\.(\w+) = NVL\(t\.(\w+), s\.(\w+)\)/g)].map((m) => {
+    if (m[1] !== m[2] || m[1] !== m[3]) throw new Error(`fake oracledb does not understand: ${m[0]}`);
+    return m[1]!;
+  });
+  if (set !== columns.map((c) => `t.${c} = NVL(t.${c}, s.${c})`).join(', '))
+    throw new Error(`fake oracledb does not understand: SET ${set.slice(0, 120)}`);
+  const expected = columns.map((c) => `(t.${c} IS NULL AND s.${c} IS NOT NULL)`).join(' OR ');
+  if (condition !== expected) throw new Error(`fake oracledb does not understand: WHERE ${condition}`);
+  return columns;
 }
 
 function bindValue(value: unknown): unknown {
@@ -250,8 +268,18 @@ export class FakeConnection implements OracleConnection {
       const key = merge.keys.map((k) => String(source[k])).join('/');
       const existing = rows.get(key);
       if (existing) {
-        const { update } = merge;
-        if (update && existing[update.whereColumn] === bind[update.wherePosition - 1]) {
+        const { update, fill } = merge;
+        const isEmpty = (value: unknown) => value === null || value === undefined;
+        const filled = (fill ?? []).filter((c) => isEmpty(existing[c]) && !isEmpty(source[c]));
+        if (filled.length > 0) {
+          const updated = { ...existing, ...Object.fromEntries(filled.map((c) => [c, source[c]])) };
+          const problem = violation(merge.table, updated, tables);
+          if (problem) batchErrors.push(Object.assign(problem, { offset }));
+          else {
+            rows.set(key, updated);
+            rowsAffected += 1;
+          }
+        } else if (update && existing[update.whereColumn] === bind[update.wherePosition - 1]) {
           const updated = { ...existing, ...Object.fromEntries(update.columns.map((c) => [c, source[c]])) };
           const problem = violation(merge.table, updated, tables);
           if (problem) batchErrors.push(Object.assign(problem, { offset }));

@@ -225,7 +225,11 @@ describe('Oracle dialect (fake oracledb)', () => {
     ]);
     expect(oracledb.rows('AI_MODEL_INTERACTIONS')).toHaveLength(2);
     expect(JSON.parse(oracledb.rows('AI_TRAINING_QUERIES')[0]!.OTHER_SPANS as string)).toHaveLength(1);
-    const upgrade = oracledb.statements('executeMany').find((c) => c.sql!.includes('WHEN MATCHED'))!;
+    const upgrade = oracledb
+      .statements('executeMany')
+      .find(
+        (c) => c.sql!.startsWith(`MERGE INTO ${AI_TRAINING_QUERIES.name}`) && c.sql!.includes('WHEN MATCHED'),
+      )!;
     expect(upgrade.sql).toMatch(
       /WHEN MATCHED THEN UPDATE SET t\.SPAN_ID = s\.SPAN_ID, .* WHERE t\.TRACE_STATUS = :26\n/,
     );
