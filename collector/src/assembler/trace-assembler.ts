@@ -19,7 +19,7 @@ import { HeldLogEvents, logEventsOfJournalRecord, logsJournalRecord } from './he
 import type { LogEventCounts, TraceLogEvents } from './held-log-events.js';
 import type { LogsIntake, LogsIntakeRequest } from './intake-port.js';
 import type { SpanLogEvent } from '../otlp/logs-decode.js';
-import { WrittenTraces } from './written-traces.js';
+import { WrittenTraces, mayReceiveLogEvents } from './written-traces.js';
 
 export interface TraceAssemblerOptions {
   /** Quiet time after a trace's last span (once its root is in) before it is written. Default 1000 ms. */
@@ -319,7 +319,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.heldSpans -= trace.spans.length;
     if (!trace.hasRoot && !trace.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
-    this.written.remember(trace.traceId, trace.spans, this.now());
+    if (mayReceiveLogEvents(trace.spans)) this.written.remember(trace.traceId, trace.spans, this.now());
     this.pendingTraces += 1;
     this.pendingSpans += trace.spans.length;
     const write = this.write(trace).finally(() => {

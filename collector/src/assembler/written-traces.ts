@@ -8,7 +8,20 @@
  * trace goes first). Memory only: after a restart, or once a trace is let go, log records for it
  * are counted as unattached.
  */
+import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME } from '@aitdr/conventions';
 import type { SpanRecord } from '@aitdr/conventions';
+
+/** The GenAI span attributes (current, and the previous generation's provider name). */
+const GENAI_SPAN_KEYS = [ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME, 'gen_ai.system'];
+
+/**
+ * Whether log records may come for the trace after it is written: GenAI event records name a
+ * GenAI span (a model call). Other traces are not kept, so a collector that records no model
+ * calls pays nothing for the late path.
+ */
+export function mayReceiveLogEvents(spans: readonly SpanRecord[]): boolean {
+  return spans.some((span) => GENAI_SPAN_KEYS.some((key) => span.attributes[key] !== undefined));
+}
 
 interface WrittenTrace {
   /** The spans as written (with the events attached then), one copy per span ID. */

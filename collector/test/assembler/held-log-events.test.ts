@@ -84,6 +84,10 @@ function setup(
   return { journal, writer, assembler, advance, sendSpans, sendLogs };
 }
 
+/** A query trace with a model call (a GenAI span): the traces GenAI log records name, and the ones kept after their write. */
+const modelCallTrace = () =>
+  queryTrace('downtime by line', { classification: { 'gen_ai.operation.name': 'chat' } });
+
 const idsOf = (span: ReadableSpan) => span.spanContext();
 const eventNames = (spans: readonly SpanRecord[], spanId: string) =>
   spans.find((s) => s.spanId === spanId)?.events.map((e) => e.name);
@@ -91,7 +95,7 @@ const eventNames = (spans: readonly SpanRecord[], spanId: string) =>
 describe('TraceAssembler with log records', () => {
   it('attaches records that came before the spans, and removes both journal records once written', async () => {
     const { journal, writer, assembler, advance, sendSpans, sendLogs } = setup();
-    const spans = queryTrace();
+    const spans = modelCallTrace();
     const { traceId, spanId } = idsOf(spans[0]!);
     await sendLogs(traceId, spanId, ['gen_ai.user.message', 'gen_ai.choice']);
     expect(journal.records.size).toBe(1);
@@ -116,7 +120,7 @@ describe('TraceAssembler with log records', () => {
 
   it('writes a trace already written again with records that came after it, then lets their journal record go', async () => {
     const { journal, writer, assembler, advance, sendSpans, sendLogs } = setup();
-    const spans = queryTrace();
+    const spans = modelCallTrace();
     const { traceId, spanId } = idsOf(spans[0]!);
     const other = idsOf(spans[1]!).spanId;
     await sendSpans(spans);
@@ -151,7 +155,7 @@ describe('TraceAssembler with log records', () => {
     const { journal, writer, assembler, advance, sendSpans, sendLogs } = setup(undefined, undefined, {
       keepWrittenMs: 500,
     });
-    const spans = queryTrace();
+    const spans = modelCallTrace();
     const { traceId, spanId } = idsOf(spans[0]!);
     await sendSpans(spans);
     await advance(150);
@@ -172,8 +176,8 @@ describe('TraceAssembler with log records', () => {
     const { writer, assembler, advance, sendSpans, sendLogs } = setup(undefined, undefined, {
       maxWrittenSpans: 3,
     });
-    const first = queryTrace();
-    const second = queryTrace();
+    const first = modelCallTrace();
+    const second = modelCallTrace();
     expect(first.length + second.length).toBeGreaterThan(3);
     await sendSpans(first);
     await sendSpans(second);
@@ -186,9 +190,21 @@ describe('TraceAssembler with log records', () => {
     expect(assembler.logEventCounts()).toEqual({ attached: 1, unattached: 1 });
   });
 
+  it('keeps no trace without a GenAI span after its write: records coming later for it are counted', async () => {
+    const { writer, assembler, advance, sendSpans, sendLogs } = setup();
+    const spans = queryTrace();
+    const { traceId, spanId } = idsOf(spans[0]!);
+    await sendSpans(spans);
+    await advance(150);
+    await sendLogs(traceId, spanId, ['gen_ai.choice']);
+    await advance(150);
+    expect(writer.writes).toHaveLength(1);
+    expect(assembler.logEventCounts()).toEqual({ attached: 0, unattached: 1 });
+  });
+
   it('replays journaled records after a crash, so they still join spans sent later', async () => {
     const first = setup();
-    const spans = queryTrace();
+    const spans = modelCallTrace();
     const { traceId, spanId } = idsOf(spans[0]!);
     await first.sendLogs(traceId, spanId, ['gen_ai.user.message']);
     // A crash: the journal survives, the assembler does not.
