@@ -9,33 +9,10 @@ import { toSpanRecord } from '@aitdr/conventions';
 import type { RecorderStatus, SpanRecord, TraceWriteResult, TraceWriter } from '@aitdr/conventions';
 import { TraceAssembler } from '../../src/assembler/trace-assembler.js';
 import type { TraceAssemblerOptions } from '../../src/assembler/trace-assembler.js';
-import type { IntakeJournal, JournalId } from '../../src/assembler/intake-journal.js';
 import { decodeLogsRequest } from '../../src/otlp/logs-decode.js';
 import { logsProtobufBody } from '../support/log-records.js';
+import { MemoryJournal } from '../support/memory-journal.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
-
-class MemoryJournal implements IntakeJournal {
-  readonly records = new Map<JournalId, Buffer>();
-  private next = 1;
-  append(record: Buffer): Promise<JournalId> {
-    const id = this.next++;
-    this.records.set(id, record);
-    return Promise.resolve(id);
-  }
-  acknowledge(id: JournalId): Promise<void> {
-    this.records.delete(id);
-    return Promise.resolve();
-  }
-  async *replay() {
-    for (const [id, payload] of [...this.records]) yield await Promise.resolve({ id, payload });
-  }
-  get bytes() {
-    return 0;
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
 
 class RecordingWriter implements TraceWriter {
   readonly writes: SpanRecord[][] = [];
