@@ -6,6 +6,7 @@
  * released once it and every record before it are done), and readiness when it refuses requests.
  */
 import { diag } from '@opentelemetry/api';
+import { SpoolFullError } from '@aitdr/conventions';
 import { DurableSpool } from '@aitdr/exporter';
 import type { IntakeJournal, JournalId, JournalRecord } from './intake-journal.js';
 
@@ -23,6 +24,8 @@ export class SpoolJournal implements IntakeJournal {
   private readonly appends = new Set<Promise<unknown>>();
   /** Why the last append failed (full, or the disk failed); cleared by the next one that succeeds. What readiness reports. */
   private refusal: string | undefined;
+  /** Whether the refusal was the journal's own byte bound, which an acknowledgement frees. */
+  private refusedForCapacity = false;
 
   private constructor(private readonly spool: DurableSpool) {}
 
@@ -76,6 +79,7 @@ export class SpoolJournal implements IntakeJournal {
     const reason = error instanceof Error ? error.message : String(error);
     if (this.refusal === undefined) diag.error(`intake journal: refusing requests: ${reason}`);
     this.refusal = reason;
+    this.refusedForCapacity = error instanceof SpoolFullError;
   }
 
   private accepting(): void {
@@ -100,8 +104,13 @@ export class SpoolJournal implements IntakeJournal {
     const sequence = through;
     // Not chained behind the previous acknowledgement: the spool joins those made meanwhile.
     this.acknowledging = this.spool.acknowledge(sequence).then(
-      // Space was freed: let the next request try (readiness must not stay stuck on a stale "full").
-      () => this.accepting(),
+      // Room under the byte bound was freed: let the next request try (readiness must not stay
+      // stuck on a stale "full"). A disk error (ENOSPC) is another matter: the head is rewritten
+      // in place, so an acknowledgement succeeds on a full disk and frees none of it; only an
+      // append that succeeds says the disk takes writes again.
+      () => {
+        if (this.refusedForCapacity) this.accepting();
+      },
       (error: unknown) => {
         // The records stay in the spool and are replayed after a restart (writes are idempotent).
         diag.error(`intake journal: acknowledging record ${sequence} failed: ${(error as Error).message}`);
