@@ -15,6 +15,9 @@ export interface SpoolJournalOptions {
   readonly maxBytes: number;
 }
 
+/** How long a disk error keeps readiness failing after the last append that met it: the Retry-After clients get. */
+const DISK_REFUSAL_HOLD_MS = 5000;
+
 export class SpoolJournal implements IntakeJournal {
   /** Acknowledged records not yet releasable because an older one is still outstanding. */
   private readonly done = new Set<JournalId>();
@@ -26,6 +29,8 @@ export class SpoolJournal implements IntakeJournal {
   private refusal: string | undefined;
   /** Whether the refusal was the journal's own byte bound, which an acknowledgement frees. */
   private refusedForCapacity = false;
+  /** The last disk error an append met, and when (ms): readiness reports it for a while. */
+  private diskRefusal: { readonly reason: string; readonly at: number } | undefined;
 
   private constructor(private readonly spool: DurableSpool) {}
 
@@ -48,14 +53,20 @@ export class SpoolJournal implements IntakeJournal {
     return this.spool.syncs;
   }
 
-  /** Whether the journal turned the latest request away (full, or the disk failed). */
+  /**
+   * Whether the journal turned the latest request away (full, or the disk failed), or met a disk
+   * error within DISK_REFUSAL_HOLD_MS. On a nearly full disk a small append can still fit in the
+   * last page of a segment while the next one fails: readiness must not flap to ready on those.
+   */
   get full(): boolean {
-    return this.refusal !== undefined;
+    return this.refusalReason !== undefined;
   }
 
   /** Why it did, e.g. `ENOSPC: no space left on device, write`; undefined while it accepts. */
   get refusalReason(): string | undefined {
-    return this.refusal;
+    if (this.refusal !== undefined) return this.refusal;
+    const disk = this.diskRefusal;
+    return disk !== undefined && Date.now() - disk.at < DISK_REFUSAL_HOLD_MS ? disk.reason : undefined;
   }
 
   async append(record: JournalRecord): Promise<JournalId> {
@@ -80,6 +91,7 @@ export class SpoolJournal implements IntakeJournal {
     if (this.refusal === undefined) diag.error(`intake journal: refusing requests: ${reason}`);
     this.refusal = reason;
     this.refusedForCapacity = error instanceof SpoolFullError;
+    if (!this.refusedForCapacity) this.diskRefusal = { reason, at: Date.now() };
   }
 
   private accepting(): void {
