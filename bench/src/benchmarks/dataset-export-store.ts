@@ -11,8 +11,8 @@ import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { RowValue } from '@aitdr/exporter/internals';
-import { AI_TRAINING_QUERIES, TABLES, schemaInstallStatements } from '@aitdr/schema';
-import { insertColumns, mapStream } from '../raw/mapped-rows.js';
+import { AI_TRAINING_QUERIES, schemaInstallStatements } from '@aitdr/schema';
+import { insertColumns, mapStream, prepareSqliteInserts } from '../raw/mapped-rows.js';
 import type { TraceRows } from '../raw/mapped-rows.js';
 import { loadQueryShapes } from '../workload/realistic-queries.js';
 import { newTraceId } from '../workload/retrace.js';
@@ -74,13 +74,7 @@ export function fillStore(filename: string, templates: readonly QueryTemplate[],
     database.pragma('synchronous = OFF');
     database.pragma('foreign_keys = ON');
     for (const statement of schemaInstallStatements('sqlite')) database.exec(statement);
-    const statements = new Map(
-      TABLES.map((table) => {
-        const columns = insertColumns(table);
-        const sql = `INSERT INTO ${table.name} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-        return [table, database.prepare(sql)] as const;
-      }),
-    );
+    const statements = prepareSqliteInserts(database);
     const queryIdAt = insertColumns(AI_TRAINING_QUERIES).findIndex((c) => c.name === 'QUERY_ID');
     const textAt = insertColumns(AI_TRAINING_QUERIES).findIndex((c) => c.name === 'QUERY_TEXT');
     const insertBatch = database.transaction((from: number, to: number) => {

@@ -2,6 +2,7 @@
  * The rows a trace stream becomes, computed with the exporter's own mapper, ready to insert
  * directly: what the raw-insert limit writes, so it writes exactly the rows the collector writes.
  */
+import type Database from 'better-sqlite3';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { toSpanRecord } from '@aitdr/conventions';
 import type { SpanRecord } from '@aitdr/conventions';
@@ -13,6 +14,17 @@ import type { ColumnDef, TableDef } from '@aitdr/schema';
 /** The columns an insert names: all but those the database fills (insert time), as the exporter does. */
 export function insertColumns(table: TableDef): readonly ColumnDef[] {
   return table.columns.filter((column) => !column.sources.some((source) => source.kind === 'insert-time'));
+}
+
+/** A plain INSERT per table, binding `insertColumns` in order: the raw rate's and the store fill's. */
+export function prepareSqliteInserts(database: Database.Database): Map<TableDef, Database.Statement> {
+  return new Map(
+    TABLES.map((table) => {
+      const columns = insertColumns(table);
+      const sql = `INSERT INTO ${table.name} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+      return [table, database.prepare(sql)] as const;
+    }),
+  );
 }
 
 /** One trace's rows per table, each row as its values in `insertColumns` order. */

@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { RowValue } from '@aitdr/exporter/internals';
 import { TABLES, schemaInstallStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
-import { insertColumns } from './mapped-rows.js';
+import { insertColumns, prepareSqliteInserts } from './mapped-rows.js';
 import type { TraceRows } from './mapped-rows.js';
 
 export interface RawInsertResult {
@@ -53,13 +53,7 @@ export function rawSqliteInsert(
     database.transaction(() => {
       for (const statement of schemaInstallStatements('sqlite')) database.exec(statement);
     })();
-    const statements = new Map(
-      TABLES.map((table) => {
-        const columns = insertColumns(table);
-        const sql = `INSERT INTO ${table.name} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-        return [table, database.prepare(sql)] as const;
-      }),
-    );
+    const statements = prepareSqliteInserts(database);
     // SQLite has no boolean type: the exporter binds 0/1, and so does this.
     const bound = traces.map(
       (trace) =>
