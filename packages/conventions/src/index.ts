@@ -147,10 +147,9 @@ export {
   STAGE_ATTRIBUTE_REGISTRY,
 } from './stage-attributes.js';
 export type { AttributeProblem, StageAttributeEntry } from './stage-attributes.js';
-export { RecordingError, StoreUnavailableError, SpoolFullError } from './trace-writer.js';
+export { RecordingError, StoreUnavailableError, SpoolFullError, writeSdkSpans } from './trace-writer.js';
 export {
   toSpanRecord,
-  toSpanRecords,
   settleResources,
   wellFormed,
   portableNumber,

@@ -166,9 +166,3 @@ export async function settleResources(spans: readonly ReadableSpan[]): Promise<v
   const pending = new Set(spans.map((span) => span.resource).filter((r) => r.asyncAttributesPending));
   for (const resource of pending) await resource.waitForAsyncAttributes?.();
 }
-
-/** The records of spans an SDK hands over: their resources settled first, then each adapted. */
-export async function toSpanRecords(spans: readonly ReadableSpan[]): Promise<SpanRecord[]> {
-  await settleResources(spans);
-  return spans.map(toSpanRecord);
-}

@@ -3,6 +3,8 @@
  * them (the table exporter). Declared here, beside the attribute contract, so neither side
  * imports the other.
  */
+import type { ReadableSpan } from './otel-sdk.js';
+import { settleResources, toSpanRecord } from './span-record.js';
 import type { SpanRecord } from './span-record.js';
 
 /**
@@ -62,12 +64,27 @@ export interface RecorderStatus {
 export interface TraceWriter {
   /**
    * Writes the spans of one or more traces (grouped by trace ID inside), as span records (an SDK's
-   * `ReadableSpan`s adapted by `toSpanRecords`). Resolves when every
+   * `ReadableSpan`s adapted by `writeSdkSpans`). Resolves when every
    * trace has met the requirement; rejects with a `RecordingError` when one cannot. A rejection
    * under `committed` does not mean loss: the trace is still spooled, parked or dead-lettered.
    */
   writeTraces(spans: readonly SpanRecord[], options?: WriteOptions): Promise<TraceWriteResult>;
   status(): RecorderStatus;
+}
+
+/**
+ * Writes an SDK's spans to a writer as span records: adapted at once when no resource is still
+ * resolving (so a write begun before a shutdown is one the shutdown waits for), else once their
+ * resources have settled, as the SDK's own exporters wait for them.
+ */
+export function writeSdkSpans(
+  writer: TraceWriter,
+  spans: readonly ReadableSpan[],
+  options?: WriteOptions,
+): Promise<TraceWriteResult> {
+  if (!spans.some((span) => span.resource.asyncAttributesPending))
+    return writer.writeTraces(spans.map(toSpanRecord), options);
+  return settleResources(spans).then(() => writer.writeTraces(spans.map(toSpanRecord), options));
 }
 
 export type RecordingErrorCode =

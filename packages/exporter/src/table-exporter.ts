@@ -8,7 +8,7 @@
  * background failures go to `diag`.
  */
 import { join } from 'node:path';
-import { ExportResultCode, RecordingError } from '@aitdr/conventions';
+import { ExportResultCode, RecordingError, writeSdkSpans } from '@aitdr/conventions';
 import type {
   BreakerState,
   ExportResult,
@@ -32,7 +32,7 @@ import { outcomePlacer, resultOfWrite } from './keep/placement.js';
 import type { PlaceOutcome, Placement } from './keep/placement.js';
 import { SpoolLane } from './keep/spool-lane.js';
 import { countOutsideClosedSets } from './mapping/closed-sets.js';
-import { groupByTrace, toSpanRecord, toSpanRecords } from './mapping/span-record.js';
+import { groupByTrace } from './mapping/span-record.js';
 import type { SpanRecord } from './mapping/span-record.js';
 import type { TraceOutcome } from './store/batch-writer.js';
 import { writeThrough } from './store/write-traces.js';
@@ -170,13 +170,10 @@ export class TableExporter implements SpanExporter, TraceWriter {
 
   /** SpanExporter: keeps the spans' traces (committed, or spooled/parked/dead-lettered); FAILED only when they could not be kept. */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    // Adapted at the edge; synchronously when no resource is still resolving, so a write begun
-    // before a shutdown is one the shutdown waits for. Spans it cannot read answer FAILED.
+    // Adapted to span records at the edge (see writeSdkSpans); spans it cannot read answer FAILED.
     let written: Promise<unknown>;
     try {
-      written = spans.some((span) => span.resource.asyncAttributesPending)
-        ? toSpanRecords(spans).then((records) => this.writeTraces(records, { require: 'accepted' }))
-        : this.writeTraces(spans.map(toSpanRecord), { require: 'accepted' });
+      written = writeSdkSpans(this, spans, { require: 'accepted' });
     } catch (error) {
       written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

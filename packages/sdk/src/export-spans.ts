@@ -9,8 +9,7 @@ import {
   RecordingError,
   StoreUnavailableError,
   suppressTracing,
-  toSpanRecord,
-  toSpanRecords,
+  writeSdkSpans,
 } from '@aitdr/conventions';
 import type {
   ExportResult,
@@ -70,10 +69,7 @@ export function exportSpans(
       try {
         if (isTraceWriter(exporter)) {
           // The SDK's edge: a TraceWriter takes span records, adapted from the SDK's spans here.
-          const written = spans.some((span) => span.resource.asyncAttributesPending)
-            ? toSpanRecords(spans).then((records) => exporter.writeTraces(records, { require: requirement }))
-            : exporter.writeTraces(spans.map(toSpanRecord), { require: requirement });
-          written.then(
+          writeSdkSpans(exporter, spans, { require: requirement }).then(
             () => settle(),
             (error: unknown) => settle(toRecordingError(error)),
           );

@@ -4,7 +4,7 @@
  */
 import type { SpanRecord } from '@aitdr/conventions';
 
-export { settleResources, toSpanRecord, toSpanRecords } from '@aitdr/conventions';
+export { settleResources, toSpanRecord } from '@aitdr/conventions';
 export type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '@aitdr/conventions';
 
 /**
