@@ -4,7 +4,8 @@
  */
 
 export interface Target {
-  readonly op: '<=' | '>=';
+  /** `<`: strictly below (the issue's "below"). */
+  readonly op: '<=' | '>=' | '<';
   readonly value: number;
 }
 
@@ -54,6 +55,7 @@ export function parseFigureLine(line: string): Figure | undefined {
 }
 
 export function meets(value: number, target: Target): boolean {
+  if (target.op === '<') return value < target.value;
   return target.op === '<=' ? value <= target.value : value >= target.value;
 }
 

@@ -27,7 +27,8 @@ function formatValue(value: number | null, unit: string): string {
 function formatTarget(figure: Figure): string {
   if (!figure.target) return '';
   const verdict = figure.met === undefined ? 'not measured' : figure.met ? '**met**' : '**not met**';
-  return `${figure.target.op === '<=' ? '≤' : '≥'} ${figure.target.value}: ${verdict}`;
+  const op = { '<=': '≤', '>=': '≥', '<': '<' }[figure.target.op];
+  return `${op} ${figure.target.value}: ${verdict}`;
 }
 
 /** Pipes would end a table cell. */
