@@ -25,9 +25,16 @@ export interface Figure {
   /** Whether the target is met (only for figures with a target and a value). */
   readonly met?: boolean;
   readonly note?: string;
+  /**
+   * Set on a figure measured by a separate run (`--sizes`) rather than the run of the results
+   * file: the date of that run. Such a figure is carried over by later runs that do not measure it.
+   */
+  readonly measuredSeparately?: string;
 }
 
-export type FigureInput = Omit<Figure, 'met' | 'value'> & { readonly value: number | null };
+export type FigureInput = Omit<Figure, 'met' | 'value' | 'measuredSeparately'> & {
+  readonly value: number | null;
+};
 
 /** Prints one figure line; the target verdict is computed here, once. */
 export function emitFigure(input: FigureInput): Figure {
