@@ -6,8 +6,8 @@
  * Then the separate run of the store sizes (`--sizes`, 2,000 queries in smoke mode) merges its
  * figures into the same results file.
  *
- * Nor is its duration checked: about 45 s alone on two cores, it took 95 s on a loaded machine
- * and more is possible, so the only limit is a guard against a hang, far beyond any slow machine.
+ * Nor is its duration checked: one to two minutes alone on two cores before benchmark 7 and the
+ * sizes run were added, it took seven with them at a load average of 15, and more is possible, so the only limit is a guard against a hang, far beyond any slow machine.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
