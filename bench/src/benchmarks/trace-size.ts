@@ -36,7 +36,7 @@ const mode = modeFromArgs();
 const SIZES = [2, 10, 50] as const;
 const settings = byMode(mode, {
   // Spans per collector run (split over the clients), whatever the trace size.
-  full: { runs: 2, spans: 20_000, clients: 2, queriesPerBlock: 300, rounds: 3, decodeCpuMs: 500 },
+  full: { runs: 2, spans: 16_000, clients: 2, queriesPerBlock: 300, rounds: 3, decodeCpuMs: 500 },
   quick: { runs: 1, spans: 12_000, clients: 2, queriesPerBlock: 200, rounds: 2, decodeCpuMs: 300 },
   smoke: { runs: 1, spans: 600, clients: 1, queriesPerBlock: 20, rounds: 1, decodeCpuMs: 50 },
 });
