@@ -5,10 +5,15 @@
  * missing its target is a result, not a failure.
  *
  *   npx pnpm@12.4.2 run bench [-- --mode full|quick|smoke] [--results <file>] [--report <file>]
+ *   npx pnpm@12.4.2 run bench -- --sizes [--mode smoke] [--results <file>] [--report <file>]
+ *
+ * `--sizes` runs only the payload and store sizes of 1,000,000 queries (store-size.ts, minutes
+ * and about 14 GB of disk; 2,000 queries in smoke mode) and merges its figures into the existing
+ * results file, dated; later runs carry them over until the next `--sizes`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +23,7 @@ import { describeEnvironment } from './harness/environment.js';
 import { parseFigureLine } from './harness/figures.js';
 import type { Figure } from './harness/figures.js';
 import { log, modeFromArgs } from './harness/mode.js';
-import { renderMarkdown } from './harness/report.js';
+import { carryOver, mergeSeparateRun, renderMarkdown } from './harness/report.js';
 import type { BenchmarkRun, Results } from './harness/report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,7 +45,11 @@ export const BENCHMARKS: readonly Benchmark[] = [
   // Filling its store with 200,000 queries takes half a minute: done during the outage's two minutes.
   { script: 'benchmarks/dataset-export.ts', setUpDuringPrevious: true },
   { script: 'benchmarks/collector-scaling.ts' },
+  { script: 'benchmarks/trace-size.ts' },
 ];
+
+/** Run on its own with `--sizes`: its figures are kept, dated, in the results file. */
+const SEPARATE_SIZES = 'benchmarks/store-size.ts';
 
 function option(name: string, fallback: string): string {
   const args = process.argv.slice(2);
@@ -91,10 +100,35 @@ async function writeFormatted(path: string, text: string): Promise<void> {
   writeFileSync(path, await format(text, { ...config, filepath: path }));
 }
 
+function readResults(path: string): Results | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Results) : undefined;
+}
+
+/** `--sizes`: the sizes alone, merged into the previous results (which must exist). */
+async function runSizes(mode: ReturnType<typeof modeFromArgs>, resultsPath: string, reportPath: string) {
+  const previous = readResults(resultsPath);
+  if (previous === undefined) throw new Error(`--sizes merges into ${resultsPath}: run the benchmarks first`);
+  const date = new Date().toISOString();
+  const loadAverageAtStart = Number(loadavg()[0]!.toFixed(2));
+  const figures: Figure[] = [];
+  const run = await runBenchmark(SEPARATE_SIZES, mode, figures);
+  if (run.exitCode !== 0) {
+    log(`${SEPARATE_SIZES} failed (${run.exitCode}): ${resultsPath} left as it was`);
+    process.exitCode = 1;
+    return;
+  }
+  const results = mergeSeparateRun(previous, { ...run, date, mode, loadAverageAtStart }, figures);
+  await writeFormatted(resultsPath, JSON.stringify(results, null, 2));
+  await writeFormatted(reportPath, renderMarkdown(results));
+  log(`merged ${figures.length} figures into ${resultsPath} and ${reportPath}`);
+}
+
 async function main(): Promise<void> {
   const mode = modeFromArgs();
   const resultsPath = option('--results', resolve(ROOT, 'bench/results.json'));
   const reportPath = option('--report', resolve(ROOT, 'docs/performance.md'));
+  if (process.argv.includes('--sizes')) return runSizes(mode, resultsPath, reportPath);
+  const previous = readResults(resultsPath);
   const environment = describeEnvironment(ROOT);
   const started = performance.now();
   const date = new Date().toISOString();
@@ -125,7 +159,8 @@ async function main(): Promise<void> {
     seconds: Math.round((performance.now() - started) / 100) / 10,
     environment,
     benchmarks,
-    figures,
+    figures: carryOver(previous, figures),
+    ...(previous?.separateRuns ? { separateRuns: previous.separateRuns } : {}),
   };
   await writeFormatted(resultsPath, JSON.stringify(results, null, 2));
   await writeFormatted(reportPath, renderMarkdown(results));

@@ -3,8 +3,11 @@
  * every figure. Numbers are not checked: no benchmark is a test. Writes to a temporary directory,
  * never over bench/results.json or docs/performance.md.
  *
- * Nor is its duration checked: about 45 s alone on two cores, it took 95 s on a loaded machine
- * and more is possible, so the only limit is a guard against a hang, far beyond any slow machine.
+ * Then the separate run of the store sizes (`--sizes`, 2,000 queries in smoke mode) merges its
+ * figures into the same results file.
+ *
+ * Nor is its duration checked: one to two minutes alone on two cores before benchmark 7 and the
+ * sizes run were added, it took seven with them at a load average of 15, and more is possible, so the only limit is a guard against a hang, far beyond any slow machine.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -79,6 +82,23 @@ const FIGURES = [
   'scaling.postgres.rows_per_query',
   'scaling.postgres.table_bytes_per_query',
   'scaling.postgres.index_bytes_per_query',
+  ...[2, 10, 50].flatMap((spans) =>
+    [
+      'collector_cpu_us_per_span',
+      'limit_cpu_us_per_span',
+      'collector_cpu_ratio',
+      'bare_cpu_us_per_query',
+      'sqlite_cpu_ratio',
+      'collector_path_cpu_ratio',
+    ].map((figure) => `trace_size.spans_${spans}.${figure}`),
+  ),
+];
+
+/** Measured only by the separate `--sizes` run, which the second test makes. */
+const SEPARATE_FIGURES = [
+  'export.large.payload_mib',
+  'export.large.store_mib',
+  'export.large.store_per_payload',
 ];
 
 /** Only a hung harness gets this far: 20 times its usual duration on a loaded machine. */
@@ -139,6 +159,32 @@ describe('benchmark harness, smoke mode', () => {
         expect(byId.get(id)?.value, id).toEqual(expect.any(Number));
       }
       expect(readFileSync(report, 'utf8')).toContain('# Performance');
+      for (const id of SEPARATE_FIGURES) expect(byId.get(id)?.value, id).toBeNull();
+
+      // The sizes' separate run merges its figures, dated, into the same results file.
+      const sizes = await runHarness([
+        '--conditions=aitdr-source',
+        '--import',
+        'tsx',
+        HARNESS,
+        '--sizes',
+        '--mode',
+        'smoke',
+        '--results',
+        results,
+        '--report',
+        report,
+      ]);
+      expect(sizes.status, sizes.stderr).toBe(0);
+      const merged = JSON.parse(readFileSync(results, 'utf8')) as Results;
+      expect(merged.figures.map((f) => f.figure)).toEqual(written.figures.map((f) => f.figure));
+      expect(merged.separateRuns?.map((r) => r.script)).toEqual(['benchmarks/store-size.ts']);
+      for (const id of SEPARATE_FIGURES) {
+        const figure = merged.figures.find((f) => f.figure === id);
+        expect(figure?.value, id).toEqual(expect.any(Number));
+        expect(figure?.measuredSeparately).toBe(merged.separateRuns?.[0]?.date);
+      }
+      expect(readFileSync(report, 'utf8')).toContain('measured by the separate run of');
     },
     SMOKE_HANG_GUARD_MS,
   );

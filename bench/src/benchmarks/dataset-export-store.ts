@@ -12,6 +12,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { RowValue } from '@aitdr/exporter/internals';
 import { AI_TRAINING_QUERIES, schemaInstallStatements } from '@aitdr/schema';
+import { emitFigure } from '../harness/figures.js';
 import { insertColumns, mapStream, prepareSqliteInserts } from '../raw/mapped-rows.js';
 import type { TraceRows } from '../raw/mapped-rows.js';
 import { loadQueryShapes } from '../workload/realistic-queries.js';
@@ -106,4 +107,45 @@ export function fillStore(filename: string, templates: readonly QueryTemplate[],
   } finally {
     database.close();
   }
+}
+
+const MiB = 1024 * 1024;
+
+/** Store and payload sizes of `queries` queries, as figures named `export.<prefix>…`. */
+export function emitSizes(
+  benchmark: string,
+  prefix: string,
+  queries: number,
+  sizes: { payload: number; store: number } | undefined,
+  notes: { unmeasured?: string; payload?: string; store?: string } = {},
+): void {
+  const at = queries.toLocaleString('en');
+  const note = (perQuery: number | undefined, extra: string | undefined) =>
+    sizes === undefined || perQuery === undefined
+      ? { note: notes.unmeasured ?? 'not measured' }
+      : { note: [`${Math.round(perQuery / queries)} bytes per query`, extra].filter(Boolean).join('; ') };
+  emitFigure({
+    benchmark,
+    figure: `export.${prefix}payload_mib`,
+    label: `OTLP payload of ${at} queries and their feedback (protobuf request bodies): what the store is compared to`,
+    value: sizes === undefined ? null : sizes.payload / MiB,
+    unit: 'MiB',
+    ...note(sizes?.payload, notes.payload),
+  });
+  emitFigure({
+    benchmark,
+    figure: `export.${prefix}store_mib`,
+    label: `SQLite store holding ${at} queries`,
+    value: sizes === undefined ? null : sizes.store / MiB,
+    unit: 'MiB',
+    ...note(sizes?.store, notes.store),
+  });
+  emitFigure({
+    benchmark,
+    figure: `export.${prefix}store_per_payload`,
+    label: `Store ÷ payload, ${at} queries (limit: 1×, the payload itself; above it: keys, indexes, JSON text, page slack)`,
+    value: sizes === undefined ? null : sizes.store / sizes.payload,
+    unit: '×',
+    ...(sizes === undefined ? { note: notes.unmeasured ?? 'not measured' } : {}),
+  });
 }

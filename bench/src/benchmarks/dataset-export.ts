@@ -19,7 +19,7 @@ import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { SOURCE_EXEC_ARGV, residentSet } from '../harness/child-process.js';
 import { emitFigure } from '../harness/figures.js';
 import { byMode, log, modeFromArgs, waitForGo } from '../harness/mode.js';
-import { fillStore, otlpPayloadBytes, queryTemplates } from './dataset-export-store.js';
+import { emitSizes, fillStore, otlpPayloadBytes, queryTemplates } from './dataset-export-store.js';
 
 const mode = modeFromArgs();
 const QUERIES = byMode(mode, { full: 200_000, quick: 20_000, smoke: 300 });
@@ -76,43 +76,6 @@ async function runCli(
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
   clearInterval(poll);
   return { seconds: (performance.now() - started) / 1000, cpuSeconds: cpu, peakRss, code };
-}
-
-/** Store and payload sizes of `queries` queries, as figures named `export.<prefix>…`. */
-function emitSizes(
-  prefix: string,
-  queries: number,
-  sizes: { payload: number; store: number } | undefined,
-  note?: string,
-): void {
-  const at = queries.toLocaleString('en');
-  const unmeasured = sizes === undefined ? { note: note ?? 'not measured' } : {};
-  emitFigure({
-    benchmark: BENCH,
-    figure: `export.${prefix}payload_mib`,
-    label: `OTLP payload of ${at} queries and their feedback (protobuf request bodies): what the store is compared to`,
-    value: sizes === undefined ? null : sizes.payload / MiB,
-    unit: 'MiB',
-    ...(sizes === undefined
-      ? unmeasured
-      : { note: `${Math.round(sizes.payload / queries)} bytes per query` }),
-  });
-  emitFigure({
-    benchmark: BENCH,
-    figure: `export.${prefix}store_mib`,
-    label: `SQLite store holding ${at} queries`,
-    value: sizes === undefined ? null : sizes.store / MiB,
-    unit: 'MiB',
-    ...(sizes === undefined ? unmeasured : { note: `${Math.round(sizes.store / queries)} bytes per query` }),
-  });
-  emitFigure({
-    benchmark: BENCH,
-    figure: `export.${prefix}store_per_payload`,
-    label: `Store ÷ payload, ${at} queries (limit: 1×, the payload itself; above it: keys, indexes, JSON text, page slack)`,
-    value: sizes === undefined ? null : sizes.store / sizes.payload,
-    unit: '×',
-    ...unmeasured,
-  });
 }
 
 async function main(): Promise<void> {
@@ -178,19 +141,17 @@ async function main(): Promise<void> {
         `${stats.cpuSeconds.toFixed(1)} s CPU; peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`,
     });
 
-    emitSizes('', QUERIES, { payload: payloadPerQuery * QUERIES, store: storeBytes });
+    emitSizes(BENCH, '', QUERIES, { payload: payloadPerQuery * QUERIES, store: storeBytes });
     rmSync(filename, { force: true }); // disk for the larger store, if asked
     if (SIZE_QUERIES === undefined) {
-      emitSizes(
-        'large.',
-        1_000_000,
-        undefined,
-        'measured only when asked: AITDR_BENCH_SIZE_QUERIES=1000000 (see bench/README.md)',
-      );
+      // Measured by a separate run (store-size.ts), whose last figures the harness carries over.
+      emitSizes(BENCH, 'large.', 1_000_000, undefined, {
+        unmeasured: 'measured by a separate run: npx pnpm@12.4.2 run bench -- --sizes (see bench/README.md)',
+      });
     } else {
       const large = join(directory.path, 'large.db');
       fillStore(large, templates, SIZE_QUERIES);
-      emitSizes('large.', SIZE_QUERIES, {
+      emitSizes(BENCH, 'large.', SIZE_QUERIES, {
         payload: payloadPerQuery * SIZE_QUERIES,
         store: statSync(large).size,
       });

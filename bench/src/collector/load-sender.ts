@@ -1,19 +1,23 @@
 /**
- * Load for the memory benchmark, sent through the official OTLP/HTTP protobuf exporter from a
- * process of its own. Traces are recorded query traces under new trace IDs (see retrace.ts).
+ * Load for the memory benchmark, from a process of its own. Traces are recorded query traces
+ * under new trace IDs.
  * - `open`: `traces` traces of which only `spansPerTrace` stage spans are sent, never the root,
- *   as fast as the collector takes them;
- * - `steady`: whole traces at `tracesPerSecond` until told to stop, one request every 100 ms;
- *   refused requests are counted, not retried beyond what the exporter itself does.
+ *   as fast as the collector takes them: one request body of 512 spans encoded once with the
+ *   official exporter's serializer, each request a copy under fresh trace IDs (encoded-batch.ts),
+ *   POSTed two at a time (otlp-post.ts);
+ * - `steady`: whole traces at `tracesPerSecond` until told to stop, one request every 100 ms,
+ *   through the official OTLP/HTTP protobuf exporter (see retrace.ts): refused requests are
+ *   counted, not retried beyond what the exporter itself does.
  */
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { protobufBody } from '../../../collector/test/support/spans.js';
 import { childArgument, tellParent } from '../harness/child-process.js';
+import { EncodedBatch } from '../workload/encoded-batch.js';
 import { readQueryShapes } from '../workload/realistic-queries.js';
 import { isRootSpan, newTraceId, queryTraces, retrace } from '../workload/retrace.js';
 import { recordTraceStream } from '../workload/trace-stream.js';
+import { OtlpPoster } from './otlp-post.js';
 
 export type LoadSenderOptions = { readonly url: string; readonly shapesFile: string } & (
   | { readonly kind: 'open'; readonly traces: number; readonly spansPerTrace: number }
@@ -64,19 +68,30 @@ tellParent({ type: 'ready' });
 if (options.kind === 'open') {
   const { spansPerTrace } = options;
   const openPart = (all: ReadableSpan[]) => all.filter((span) => !isRootSpan(span)).slice(0, spansPerTrace);
+  const perBatch = Math.max(1, Math.floor(512 / spansPerTrace));
+  const batch = (count: number) =>
+    new EncodedBatch(Array.from({ length: count }, (_, i) => openPart(templates[i % templates.length]!)));
+  const full = batch(perBatch);
+  const remainder = options.traces % perBatch === 0 ? undefined : batch(options.traces % perBatch);
+  const poster = new OtlpPoster(`${options.url}/v1/traces`, 2);
   process.once('message', () => {
     void (async () => {
       const lane = async () => {
         while (traces < options.traces) {
-          const batch: ReadableSpan[] = [];
-          while (batch.length < 512 && traces < options.traces) batch.push(...nextTrace(openPart));
-          // The body the exporter sends (same serializer): what a held span costs on the wire.
-          wireBytes += protobufBody(batch).byteLength;
-          await send(batch);
+          // Exactly the traces asked for: the last request carries the remainder.
+          const template = options.traces - traces >= perBatch ? full : remainder!;
+          traces += template.traces;
+          spans += template.spans;
+          requests += 1;
+          // The body sent: what a held span costs on the wire.
+          wireBytes += template.byteLength;
+          const result = await poster.post(template.next());
+          if (result.error !== undefined) failedRequests += 1;
         }
       };
       await Promise.all([lane(), lane()]);
       report();
+      poster.close();
       await exporter.shutdown();
       process.disconnect();
     })();

@@ -1,15 +1,18 @@
 /**
- * One application process sending traces to the collector through the official OTLP/HTTP
- * protobuf exporter. It records its traces first (typed helpers, in memory), says `ready`, and
- * on `go` exports them in batches of `batchSpans` spans, `inFlight` requests at a time (the
- * exporter serializes each batch then). Reports what it sent, what failed and its CPU time.
+ * One application process sending traces to the collector over OTLP/HTTP protobuf, built to cost
+ * little: it records its traces first (typed helpers, in memory), encodes them into request bodies
+ * of `batchSpans` spans with the official exporter's protobuf serializer (the bytes
+ * `@opentelemetry/exporter-trace-otlp-proto` would send), says `ready`, and on `go` only POSTs
+ * those bodies, `inFlight` requests at a time, over keep-alive connections (otlp-post.ts). Every
+ * trace has IDs of its own (recorded, not copied), so nothing is patched at send time. Reports what
+ * it sent, what failed, its CPU time while sending, and the CPU the encoding took in set-up.
  */
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { protobufBody } from '../../../collector/test/support/spans.js';
 import { childArgument, tellParent } from '../harness/child-process.js';
 import { readQueryShapes } from '../workload/realistic-queries.js';
 import { recordTraceStream } from '../workload/trace-stream.js';
+import { OtlpPoster } from './otlp-post.js';
 
 export interface OtlpClientOptions {
   readonly url: string;
@@ -18,15 +21,27 @@ export interface OtlpClientOptions {
   readonly batchSpans: number;
   readonly inFlight: number;
   readonly name: string;
+  /** Query traces of this many spans and no feedback (see trace-stream.ts); absent: the usual queries. */
+  readonly spansPerTrace?: number;
 }
 
 export type OtlpClientMessage =
-  | { type: 'ready'; queryTraces: number; feedbackTraces: number; spans: number }
+  | {
+      type: 'ready';
+      queryTraces: number;
+      feedbackTraces: number;
+      spans: number;
+      /** CPU the protobuf encoding took, before `go` (what an exporter would pay at send time). */
+      encodeCpuMs: number;
+      wireBytes: number;
+    }
   | {
       type: 'done';
       requests: number;
       failedRequests: number;
       failedSpans: number;
+      /** Requests sent again after a refusal (429/502/503/504) or a connection error. */
+      retries: number;
       elapsedMs: number;
       cpuMs: number;
       lastError?: string;
@@ -35,26 +50,24 @@ export type OtlpClientMessage =
 const options = childArgument<OtlpClientOptions>();
 const stream = await recordTraceStream(readQueryShapes(options.shapesFile), options.queries, {
   serviceName: options.name,
+  ...(options.spansPerTrace === undefined ? {} : { spansPerTrace: options.spansPerTrace }),
 });
-const batches: ReadableSpan[][] = [];
+const encodeCpu = process.cpuUsage();
+const batches: { body: Buffer; spans: number }[] = [];
 for (let i = 0; i < stream.spans.length; i += options.batchSpans) {
-  batches.push(stream.spans.slice(i, i + options.batchSpans));
+  const spans: ReadableSpan[] = stream.spans.slice(i, i + options.batchSpans);
+  batches.push({ body: protobufBody(spans), spans: spans.length });
 }
-const exporter = new OTLPTraceExporter({ url: `${options.url}/v1/traces`, timeoutMillis: 60_000 });
+const encodeUsed = process.cpuUsage(encodeCpu);
+const poster = new OtlpPoster(`${options.url}/v1/traces`, options.inFlight);
 tellParent({
   type: 'ready',
   queryTraces: stream.queryTraces,
   feedbackTraces: stream.feedbackTraces,
   spans: stream.spans.length,
+  encodeCpuMs: (encodeUsed.user + encodeUsed.system) / 1000,
+  wireBytes: batches.reduce((sum, b) => sum + b.body.byteLength, 0),
 });
-
-function exportBatch(spans: ReadableSpan[]): Promise<string | undefined> {
-  return new Promise((resolve) =>
-    exporter.export(spans, (result) =>
-      resolve(result.code === ExportResultCode.SUCCESS ? undefined : (result.error?.message ?? 'failed')),
-    ),
-  );
-}
 
 process.once('message', () => {
   void (async () => {
@@ -63,15 +76,17 @@ process.once('message', () => {
     let next = 0;
     let failedRequests = 0;
     let failedSpans = 0;
+    let retries = 0;
     let lastError: string | undefined;
     const lane = async () => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        const error = await exportBatch(batch);
-        if (error !== undefined) {
+        const result = await poster.post(batch.body);
+        retries += result.retries;
+        if (result.error !== undefined) {
           failedRequests += 1;
-          failedSpans += batch.length;
-          lastError = error;
+          failedSpans += batch.spans;
+          lastError = result.error;
         }
       }
     };
@@ -82,11 +97,12 @@ process.once('message', () => {
       requests: batches.length,
       failedRequests,
       failedSpans,
+      retries,
       elapsedMs: performance.now() - started,
       cpuMs: (cpu.user + cpu.system) / 1000,
       ...(lastError === undefined ? {} : { lastError }),
     });
-    await exporter.shutdown();
+    poster.close();
     process.disconnect();
   })();
 });

@@ -4,7 +4,8 @@
  */
 
 export interface Target {
-  readonly op: '<=' | '>=';
+  /** `<`: strictly below (the issue's "below"). */
+  readonly op: '<=' | '>=' | '<';
   readonly value: number;
 }
 
@@ -24,9 +25,16 @@ export interface Figure {
   /** Whether the target is met (only for figures with a target and a value). */
   readonly met?: boolean;
   readonly note?: string;
+  /**
+   * Set on a figure measured by a separate run (`--sizes`) rather than the run of the results
+   * file: the date of that run. Such a figure is carried over by later runs that do not measure it.
+   */
+  readonly measuredSeparately?: string;
 }
 
-export type FigureInput = Omit<Figure, 'met' | 'value'> & { readonly value: number | null };
+export type FigureInput = Omit<Figure, 'met' | 'value' | 'measuredSeparately'> & {
+  readonly value: number | null;
+};
 
 /** Prints one figure line; the target verdict is computed here, once. */
 export function emitFigure(input: FigureInput): Figure {
@@ -54,6 +62,7 @@ export function parseFigureLine(line: string): Figure | undefined {
 }
 
 export function meets(value: number, target: Target): boolean {
+  if (target.op === '<') return value < target.value;
   return target.op === '<=' ? value <= target.value : value >= target.value;
 }
 

@@ -9,6 +9,14 @@ export interface BenchmarkRun {
   readonly exitCode: number | string;
 }
 
+/** A run of some benchmarks on their own (`--sizes`), whose figures are merged into the results. */
+export interface SeparateRun extends BenchmarkRun {
+  readonly date: string;
+  readonly mode: BenchMode;
+  /** 1-minute load average when it started. */
+  readonly loadAverageAtStart: number;
+}
+
 export interface Results {
   readonly date: string;
   readonly mode: BenchMode;
@@ -16,6 +24,43 @@ export interface Results {
   readonly environment: Environment;
   readonly benchmarks: readonly BenchmarkRun[];
   readonly figures: readonly Figure[];
+  /** The last separate run of each script whose figures this file holds (see `measuredSeparately`). */
+  readonly separateRuns?: readonly SeparateRun[];
+}
+
+/**
+ * The figures of a run, with those it left without a value (measured only by a separate run)
+ * taken from the previous results when that separate run measured them.
+ */
+export function carryOver(previous: Results | undefined, figures: readonly Figure[]): Figure[] {
+  const measured = new Map(
+    (previous?.figures ?? [])
+      .filter((f) => f.measuredSeparately !== undefined && f.value !== null)
+      .map((f) => [f.figure, f]),
+  );
+  return figures.map((f) => (f.value === null ? (measured.get(f.figure) ?? f) : f));
+}
+
+/**
+ * The previous results with a separate run's figures in place of the ones of the same name
+ * (appended after their benchmark's last figure when new), stamped with its date.
+ */
+export function mergeSeparateRun(previous: Results, run: SeparateRun, figures: readonly Figure[]): Results {
+  const merged = [...previous.figures];
+  for (const figure of figures) {
+    const stamped: Figure = { ...figure, measuredSeparately: run.date };
+    const at = merged.findIndex((f) => f.figure === figure.figure);
+    if (at >= 0) merged[at] = stamped;
+    else {
+      const last = merged.map((f) => f.benchmark).lastIndexOf(figure.benchmark);
+      merged.splice(last >= 0 ? last + 1 : merged.length, 0, stamped);
+    }
+  }
+  return {
+    ...previous,
+    figures: merged,
+    separateRuns: [...(previous.separateRuns ?? []).filter((r) => r.script !== run.script), run],
+  };
 }
 
 function formatValue(value: number | null, unit: string): string {
@@ -27,7 +72,14 @@ function formatValue(value: number | null, unit: string): string {
 function formatTarget(figure: Figure): string {
   if (!figure.target) return '';
   const verdict = figure.met === undefined ? 'not measured' : figure.met ? '**met**' : '**not met**';
-  return `${figure.target.op === '<=' ? '≤' : '≥'} ${figure.target.value}: ${verdict}`;
+  const op = { '<=': '≤', '>=': '≥', '<': '<' }[figure.target.op];
+  return `${op} ${figure.target.value}: ${verdict}`;
+}
+
+function noteOf(figure: Figure): string {
+  if (figure.measuredSeparately === undefined) return figure.note ?? '';
+  const by = `measured by the separate run of ${figure.measuredSeparately} (\`run bench -- --sizes\`)`;
+  return figure.note ? `${by}; ${figure.note}` : by;
 }
 
 /** Pipes would end a table cell. */
@@ -43,8 +95,9 @@ export function renderMarkdown(results: Results): string {
     'do not edit them by hand. A figure with runs listed is the median of those runs; a ratio is computed',
     'within each run, from figures measured side by side, and then the median is taken. The slowest',
     'query of benchmark 2 is the maximum over its runs. Benchmarks 4 and 5 run once: the two-minute',
-    'outage and the export and stats of 200,000 queries take most of a whole run. A size figure of',
-    '1,000,000 queries without a value was not asked for (see the README).',
+    'outage and the export and stats of 200,000 queries take most of a whole run. The sizes of',
+    '1,000,000 queries are measured by a separate run (`-- --sizes`, minutes and about 14 GB of disk),',
+    'whose date is given with them and in the table below; without a value, none has been made.',
     '',
     '| Run | |',
     '| --- | --- |',
@@ -54,6 +107,10 @@ export function renderMarkdown(results: Results): string {
     `| CPU | ${cell(env.cpu)}, ${env.cores} cores, ${env.memoryGiB} GiB |`,
     `| OS | ${cell(env.os)} |`,
     `| Load average at start | ${env.loadAverageAtStart} (the machine is shared) |`,
+    ...(results.separateRuns ?? []).map(
+      (run) =>
+        `| Separate run | \`${run.script}\`, ${run.date}, ${run.mode} (${Math.round(run.seconds)} s, load average ${run.loadAverageAtStart}) |`,
+    ),
     ...Object.entries(env.packages).map(([name, version]) => `| ${name} | ${version} |`),
     '',
   ];
@@ -71,7 +128,7 @@ export function renderMarkdown(results: Results): string {
       lines.push(
         `| ${cell(figure.label)} | ${formatValue(figure.value, figure.unit)} | ${formatTarget(figure)} | ${
           figure.runs ? figure.runs.join(', ') : ''
-        } | ${cell(figure.note ?? '')} |`,
+        } | ${cell(noteOf(figure))} |`,
       );
     }
     lines.push('');

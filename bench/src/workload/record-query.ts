@@ -149,3 +149,36 @@ export async function recordBare(tracer: Tracer, query: BareQuery): Promise<void
     })
     .end();
 }
+
+/**
+ * A query trace of exactly `spans` spans, for the cost against spans per trace: the root, then
+ * classification, schema context, and model interactions (the API call's prompt and response) for
+ * the rest, as an agent that calls the model many times in one request would record.
+ */
+export async function recordSizedQueryWithHelpers(
+  recorder: Recorder,
+  shape: QueryShape,
+  spans: number,
+): Promise<void> {
+  const { text, ...context } = shape.query;
+  await recorder.recordQuery({ text, context }, (query) => {
+    if (spans >= 2) query.classification(shape.classification);
+    if (spans >= 3) query.schemaContext(shape.schemaContext);
+    for (let i = 3; i < spans; i++) query.modelInteraction(shape.apiCall);
+  });
+}
+
+/** The spans of `recordSizedQueryWithHelpers` with plain OpenTelemetry calls. */
+// eslint-disable-next-line @typescript-eslint/require-await
+export async function recordBareSized(tracer: Tracer, query: BareQuery, spans: number): Promise<void> {
+  const root = tracer.startSpan(query.query.name, {
+    kind: query.query.kind,
+    attributes: { ...query.query.attributes },
+    root: true,
+  });
+  const inQuery = trace.setSpan(ROOT_CONTEXT, root);
+  if (spans >= 2) start(tracer, inQuery, query.classification).end();
+  if (spans >= 3) start(tracer, inQuery, query.schemaContext).end();
+  for (let i = 3; i < spans; i++) start(tracer, inQuery, query.apiCall).end();
+  root.end();
+}

@@ -11,7 +11,11 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { Recorder, TraceBufferProcessor } from '@aitdr/sdk';
 import type { QueryRecord } from '@aitdr/sdk';
-import { recordFeedbackWithHelpers, recordQueryWithHelpers } from './record-query.js';
+import {
+  recordFeedbackWithHelpers,
+  recordQueryWithHelpers,
+  recordSizedQueryWithHelpers,
+} from './record-query.js';
 import type { QueryShape } from './realistic-queries.js';
 
 export interface StreamOptions {
@@ -20,6 +24,11 @@ export interface StreamOptions {
   /** Every how many queries one gets feedback. Default 2. */
   readonly feedbackEvery?: number;
   readonly serviceName?: string;
+  /**
+   * Query traces of exactly this many spans (see `recordSizedQueryWithHelpers`) and no feedback,
+   * for the cost against spans per trace; absent: the usual query of nine spans and its feedback.
+   */
+  readonly spansPerTrace?: number;
 }
 
 /** Keeps every exported span, in export order. */
@@ -45,7 +54,7 @@ export interface TraceStream {
 export async function recordTraceStream(
   shapes: readonly QueryShape[],
   queries: number,
-  { feedbackLag = 100, feedbackEvery = 2, serviceName = 'bench-app' }: StreamOptions = {},
+  { feedbackLag = 100, feedbackEvery = 2, serviceName = 'bench-app', spansPerTrace }: StreamOptions = {},
 ): Promise<TraceStream> {
   const exporter = new MemoryExporter();
   // Batches are merged up to the queue size: the stream is recorded far faster than any store writes.
@@ -61,7 +70,10 @@ export async function recordTraceStream(
   const recorder = new Recorder({ tracerProvider: provider, processor, ownsTracerProvider: true });
   const waiting: { shape: QueryShape; record: QueryRecord }[] = [];
   let feedbackTraces = 0;
-  for (let i = 0; i < queries; i++) {
+  for (let i = 0; spansPerTrace !== undefined && i < queries; i++) {
+    await recordSizedQueryWithHelpers(recorder, shapes[i % shapes.length]!, spansPerTrace);
+  }
+  for (let i = 0; spansPerTrace === undefined && i < queries; i++) {
     const shape = shapes[i % shapes.length]!;
     const record = await recordQueryWithHelpers(recorder, shape);
     if (i % feedbackEvery === 0) waiting.push({ shape, record });

@@ -1,0 +1,156 @@
+/**
+ * One measured collector run, shared by benchmark 3 (collector throughput) and benchmark 7 (cost
+ * against spans per trace): the collector (`startCollector`) in a process of its own, fed by
+ * client processes (otlp-client.ts: bodies encoded before the signal, only POSTed while
+ * measured); traces per second from 10% to 90% of the traces committed, the collector's CPU and
+ * the clients' CPU while sending.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TableExporterStatus } from '@aitdr/exporter';
+import { forkSource } from '../harness/child-process.js';
+import type { CollectorMessage } from './collector-process.js';
+import type { OtlpClientMessage, OtlpClientOptions } from './otlp-client.js';
+
+/** Spans per request: the BatchSpanProcessor's default batch. */
+export const BATCH_SPANS = 512;
+/** Requests each client keeps in flight. */
+export const IN_FLIGHT = 2;
+/** A trace is written once its root is in and nothing came for this long (collector setting). */
+export const WAIT_MS = 50;
+
+/**
+ * The setting collector/README.md recommends under load: held traces outlive V8's default young
+ * generation and are copied over and over (a tenth of the collector's CPU per trace).
+ */
+export const COLLECTOR_YOUNG_GENERATION = '--max-semi-space-size=64';
+
+export interface CollectorRun {
+  readonly traces: number;
+  readonly tracesPerSecond: number;
+  readonly seconds: number;
+  readonly collectorCpuMs: number;
+  /** The clients' CPU while sending (the bodies were encoded before the signal). */
+  readonly clientCpuMs: number;
+  /** The clients' CPU encoding the bodies in set-up: what serializing at send time would have cost. */
+  readonly clientEncodeCpuMs: number;
+  readonly retries: number;
+  readonly failedSpans: number;
+  readonly notWritten: number;
+  /** Where the traces not written were when the run ended: parked feedback (written on a later pass), or counted elsewhere. */
+  readonly notWrittenWhere: string;
+  /** Share of the run the collector's event loop was busy (the rest it waited for work or I/O). */
+  readonly mainThreadBusy: number;
+}
+
+export interface CollectorLoad {
+  readonly clients: number;
+  readonly queriesPerClient: number;
+  /** Query traces of this many spans, no feedback; absent: the usual queries and their feedback. */
+  readonly spansPerTrace?: number;
+}
+
+/** Traces with an outcome: written, parked now (feedback waiting for its query: counted once, not again when written), or counted as not stored. */
+const settled = (status: TableExporterStatus) => {
+  const c = status.counters;
+  return c.written + status.parked.traces + c.deadLettered + c.ignored + c.dropped;
+};
+
+/**
+ * Traces per second between 10% and 90% of the traces committed: the rate the collector keeps up,
+ * without the first requests' start-up (connections, code not yet optimized) and the last trace's
+ * wait. The raw inserts have neither.
+ */
+function steadyRate(progress: readonly (readonly [number, number])[], expected: number): number | undefined {
+  const at = (share: number) => progress.find(([, written]) => written >= share * expected);
+  const from = at(0.1);
+  const to = at(0.9);
+  // Too few traces to tell (smoke mode): the caller takes the whole run's rate.
+  if (from === undefined || to === undefined || to[0] <= from[0]) return undefined;
+  return (to[1] - from[1]) / (to[0] - from[0]);
+}
+
+export async function runCollector(
+  store: string,
+  directory: string,
+  shapesFile: string,
+  load: CollectorLoad,
+  cpuProfileDirectory?: string,
+): Promise<CollectorRun> {
+  const collector = forkSource<CollectorMessage>(
+    'collector/collector-process.ts',
+    { store, stateDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    [
+      COLLECTOR_YOUNG_GENERATION,
+      ...(cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDirectory}`] : []),
+    ],
+  );
+  try {
+    const { url } = await collector.next<Extract<CollectorMessage, { type: 'started' }>>('started');
+    const clients = Array.from({ length: load.clients }, (_, i) =>
+      forkSource<OtlpClientMessage>('collector/otlp-client.ts', {
+        url,
+        shapesFile,
+        queries: load.queriesPerClient,
+        batchSpans: BATCH_SPANS,
+        inFlight: IN_FLIGHT,
+        name: `bench-client-${i}`,
+        ...(load.spansPerTrace === undefined ? {} : { spansPerTrace: load.spansPerTrace }),
+      } satisfies OtlpClientOptions),
+    );
+    const readies = await Promise.all(
+      clients.map((c) => c.next<Extract<OtlpClientMessage, { type: 'ready' }>>('ready')),
+    );
+    const expected = readies.reduce((sum, r) => sum + r.queryTraces + r.feedbackTraces, 0);
+    const status = async () => {
+      collector.send({ type: 'status' });
+      return collector.next<Extract<CollectorMessage, { type: 'status' }>>('status');
+    };
+    const before = await status();
+    const started = performance.now();
+    for (const client of clients) client.send({ type: 'go' });
+    const done = Promise.all(
+      clients.map((c) => c.next<Extract<OtlpClientMessage, { type: 'done' }>>('done')),
+    );
+    let after = before;
+    const deadline = started + 180_000;
+    // (seconds since the start, traces committed) every 50 ms, for the steady-state rate.
+    const progress: [number, number][] = [];
+    while (settled(after.writer) - settled(before.writer) < expected && performance.now() < deadline) {
+      await sleep(50);
+      after = await status();
+      progress.push([
+        (performance.now() - started) / 1000,
+        after.writer.counters.written - before.writer.counters.written,
+      ]);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const reports = await done;
+    // A trace split over requests may be written in two parts (counted twice): count each once.
+    const written = Math.min(expected, after.writer.counters.written - before.writer.counters.written);
+    const cpu = (s: typeof before) => (s.cpu.user + s.cpu.system) / 1000;
+    const busy = after.eventLoop.active - before.eventLoop.active;
+    await Promise.all(clients.map((c) => c.exited));
+    return {
+      traces: written,
+      seconds,
+      tracesPerSecond: steadyRate(progress, expected) ?? written / seconds,
+      collectorCpuMs: cpu(after) - cpu(before),
+      clientCpuMs: reports.reduce((sum, r) => sum + r.cpuMs, 0),
+      clientEncodeCpuMs: readies.reduce((sum, r) => sum + r.encodeCpuMs, 0),
+      retries: reports.reduce((sum, r) => sum + r.retries, 0),
+      failedSpans: reports.reduce((sum, r) => sum + r.failedSpans, 0),
+      notWritten: expected - written,
+      notWrittenWhere: [
+        `parked now ${after.writer.parked.traces}`,
+        ...(['deadLettered', 'ignored', 'dropped'] as const).map(
+          (counter) => `${counter} ${after.writer.counters[counter] - before.writer.counters[counter]}`,
+        ),
+      ].join(', '),
+      mainThreadBusy: busy / (busy + after.eventLoop.idle - before.eventLoop.idle),
+    };
+  } finally {
+    collector.send({ type: 'close' });
+    await collector.exited;
+  }
+}
