@@ -8,7 +8,6 @@ import { diag } from '@opentelemetry/api';
 import type QueryStream from 'pg-query-stream';
 import { AI_TRAINING_QUERIES, SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import { QUERY_COLUMNS, writableColumns } from '../../mapping/rows.js';
-import type { Row } from '../../mapping/rows.js';
 import { dateToIso, normalizeIsoTimestamp } from '../../mapping/values.js';
 import type { BindValue, Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
 import {
@@ -51,7 +50,9 @@ const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
  * an encoding error or "unsupported Unicode escape sequence".
  */
 function nulRefusal(table: string, column: string, value: unknown, json: boolean): Error | undefined {
-  if (typeof value !== 'string' || !(value.includes('\u0000') || (json && NUL_ESCAPE.test(value))))
+  if (typeof value !== 'string') return undefined;
+  // The regular expression runs only on JSON that holds the escape's text at all (rarely).
+  if (!(value.includes('\u0000') || (json && value.includes('\\u0000') && NUL_ESCAPE.test(value))))
     return undefined;
   return new Error(`PostgreSQL text cannot hold U+0000 (NUL): ${table}.${column}`);
 }
@@ -255,12 +256,14 @@ export class PostgresDialect implements Dialect {
           this.rowsPerStatement,
           Math.floor((MAX_PARAMETERS - extra.length) / columns.length),
         );
+        const width = columns.length;
         for (const part of chunk(rows, perStatement)) {
-          const values = part.flatMap((row: Row) => columns.map((c) => row[c.name] ?? null));
-          await client.query(insertSql(POSTGRES_SYNTAX, table, part.length, onConflict), [
-            ...values,
-            ...extra,
-          ]);
+          const values = new Array<unknown>(part.length * width + extra.length);
+          let at = 0;
+          for (const row of part)
+            for (let c = 0; c < width; c++) values[at++] = row[columns[c]!.name] ?? null;
+          for (const value of extra) values[at++] = value;
+          await client.query(insertSql(POSTGRES_SYNTAX, table, part.length, onConflict), values);
         }
         return [];
       },
