@@ -78,7 +78,7 @@ export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: r
     const key =
       keyColumns.length === 1 && single !== undefined
         ? (entry.row[single] ?? null)
-        : keyColumns.map((c) => keyPart(entry.row[c])).join('\u0000');
+        : keyColumns.map((c) => keyPart(entry.row[c])).join('');
     const first = byKey.get(key);
     if (first === undefined) {
       byKey.set(key, entry);
@@ -93,9 +93,11 @@ export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: r
   return merged ? [...byKey.values()] : [...entries];
 }
 
-/** One key column's value in a composite key's text: its type first, so 1 and '1' differ. */
+/** One key column's value in a composite key's text: its type and length first, so no two keys share a text. */
 function keyPart(value: Row[string] | undefined): string {
-  return value === undefined || value === null ? 'n' : `${(typeof value)[0]}${String(value)}`;
+  if (value === undefined || value === null) return 'n';
+  const text = String(value);
+  return `${(typeof value)[0]}${text.length}:${text}`;
 }
 
 /** The stage rows of the traces, per table, each with its trace ID, in trace order. */
