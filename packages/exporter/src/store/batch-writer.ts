@@ -69,20 +69,48 @@ export function mergeOtherSpans(
  * trace (`groupByTrace`); this covers rows that two spans map to one key.
  */
 export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: readonly T[]): T[] {
-  const byKey = new Map<string, T>();
+  const keyColumns = table.primaryKey;
+  const [single] = keyColumns;
+  const byKey = new Map<unknown, T>();
+  let merged = false;
   for (const entry of entries) {
-    const key = JSON.stringify(table.primaryKey.map((c) => entry.row[c] ?? null));
+    // A one-column key is its value (IDs are text); a longer one its values, typed, in one text.
+    const key =
+      keyColumns.length === 1 && single !== undefined
+        ? (entry.row[single] ?? null)
+        : keyColumns.map((c) => keyPart(entry.row[c])).join('');
     const first = byKey.get(key);
     if (first === undefined) {
       byKey.set(key, entry);
       continue;
     }
+    merged = true;
     const filled: Record<string, Row[string]> = { ...first.row };
     for (const [column, value] of Object.entries(entry.row))
       if ((filled[column] ?? null) === null) filled[column] = value;
     byKey.set(key, { ...first, row: filled });
   }
-  return [...byKey.values()];
+  return merged ? [...byKey.values()] : [...entries];
+}
+
+/** One key column's value in a composite key's text: its type and length first, so no two keys share a text. */
+function keyPart(value: Row[string] | undefined): string {
+  if (value === undefined || value === null) return 'n';
+  const text = String(value);
+  return `${(typeof value)[0]}${text.length}:${text}`;
+}
+
+/** The stage rows of the traces, per table, each with its trace ID, in trace order. */
+function stageRowsByTable(traces: readonly MappedTrace[]): Map<TableDef, { traceId: string; row: Row }[]> {
+  const byTable = new Map<TableDef, { traceId: string; row: Row }[]>();
+  for (const trace of traces) {
+    for (const { table, rows } of trace.stageRows) {
+      let entries = byTable.get(table);
+      if (entries === undefined) byTable.set(table, (entries = []));
+      for (const row of rows) entries.push({ traceId: trace.traceId, row });
+    }
+  }
+  return byTable;
 }
 
 export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTrace[]): Promise<BatchResult> {
@@ -124,14 +152,10 @@ export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTr
     );
   await insert(AI_TRAINING_QUERIES, queryRows(true), UPGRADE_PLACEHOLDER);
   await insert(AI_TRAINING_QUERIES, queryRows(false), IGNORE);
+  const stageRows = stageRowsByTable(writable);
   for (const table of TABLES) {
-    if (table === AI_TRAINING_QUERIES) continue;
-    const entries = writable.flatMap((t) =>
-      t.stageRows
-        .filter((r) => r.table === table)
-        .flatMap((r) => r.rows.map((row) => ({ traceId: t.traceId, row }))),
-    );
-    await insert(table, mergeSameKey(table, entries), FILL);
+    const entries = table === AI_TRAINING_QUERIES ? undefined : stageRows.get(table);
+    if (entries !== undefined) await insert(table, mergeSameKey(table, entries), FILL);
   }
   if (rejected.size > 0) return { outcomes, rejected };
 

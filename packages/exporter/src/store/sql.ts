@@ -53,7 +53,7 @@ export function updateOtherSpansSql(syntax: SqlSyntax): string {
   return `UPDATE ${queries} SET ${otherSpans} = ${syntax.placeholder(1)} WHERE ${key} = ${syntax.placeholder(2)}`;
 }
 
-/** `insertSql` texts that depend on no value (`ignore`, `fill`), per syntax: each batch would otherwise rebuild the same long text. */
+/** `insertSql` texts per syntax (none holds a value: `update`'s `equals` is a bind): each batch would otherwise rebuild the same long text. */
 const fixedInserts = new WeakMap<SqlSyntax, Map<string, string>>();
 /** Distinct (table, row count) texts kept per syntax; batches vary in size only up to the batch limit. */
 const INSERT_CACHE_LIMIT = 1024;
@@ -70,10 +70,12 @@ export function insertSql(
   rowCount: number,
   onConflict: ConflictAction,
 ): string {
-  if (onConflict.kind === 'update') return buildInsertSql(syntax, table, rowCount, onConflict);
   let texts = fixedInserts.get(syntax);
   if (texts === undefined) fixedInserts.set(syntax, (texts = new Map<string, string>()));
-  const key = `${table.name}/${rowCount}/${onConflict.kind}`;
+  const key =
+    onConflict.kind === 'update'
+      ? `${table.name}/${rowCount}/update/${onConflict.columns.join(',')}/${onConflict.where.column}`
+      : `${table.name}/${rowCount}/${onConflict.kind}`;
   let text = texts.get(key);
   if (text === undefined) {
     text = buildInsertSql(syntax, table, rowCount, onConflict);

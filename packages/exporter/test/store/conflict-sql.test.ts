@@ -101,4 +101,18 @@ describe('a trace written again in one batch with its first copy', () => {
       entries[2]!.row,
     ]);
   });
+
+  it('keeps rows apart whose keys differ only in how their parts split or in a value’s type', () => {
+    const entries = [
+      { traceId: 't', row: { QUERY_ID: 'a', FALLBACK_ID: 'bc', FROM_SOURCE: 'local' } },
+      { traceId: 't', row: { QUERY_ID: 'ab', FALLBACK_ID: 'c', FROM_SOURCE: 'api' } },
+      { traceId: 't', row: { QUERY_ID: 'q', FALLBACK_ID: '1', FROM_SOURCE: 'local' } },
+      { traceId: 't', row: { QUERY_ID: 'q', FALLBACK_ID: 1, FROM_SOURCE: 'api' } },
+      { traceId: 't', row: { QUERY_ID: 'q', FALLBACK_ID: null, FROM_SOURCE: 'local' } },
+      { traceId: 't', row: { QUERY_ID: 'q', FALLBACK_ID: 'null', FROM_SOURCE: 'api' } },
+      { traceId: 't', row: { QUERY_ID: 'x\u0000sy', FALLBACK_ID: 'z', FROM_SOURCE: 'local' } },
+      { traceId: 't', row: { QUERY_ID: 'x', FALLBACK_ID: 'y\u0000sz', FROM_SOURCE: 'api' } },
+    ];
+    expect(mergeSameKey(AI_FALLBACK_EVENTS, entries)).toEqual(entries);
+  });
 });

@@ -7,8 +7,8 @@
 import { diag } from '@opentelemetry/api';
 import type QueryStream from 'pg-query-stream';
 import { AI_TRAINING_QUERIES, SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
+import type { TableDef } from '@aitdr/schema';
 import { QUERY_COLUMNS, writableColumns } from '../../mapping/rows.js';
-import type { Row } from '../../mapping/rows.js';
 import { dateToIso, normalizeIsoTimestamp } from '../../mapping/values.js';
 import type { BindValue, Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
 import {
@@ -51,9 +51,24 @@ const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
  * an encoding error or "unsupported Unicode escape sequence".
  */
 function nulRefusal(table: string, column: string, value: unknown, json: boolean): Error | undefined {
-  if (typeof value !== 'string' || !(value.includes('\u0000') || (json && NUL_ESCAPE.test(value))))
+  if (typeof value !== 'string') return undefined;
+  // The regular expression runs only on JSON that holds the escape's text at all (rarely).
+  if (!(value.includes('\u0000') || (json && value.includes('\\u0000') && NUL_ESCAPE.test(value))))
     return undefined;
   return new Error(`PostgreSQL text cannot hold U+0000 (NUL): ${table}.${column}`);
+}
+
+/** Per table: its writable columns' names in bind order, and which hold JSON. */
+const bindColumns = new WeakMap<TableDef, { names: readonly string[]; json: readonly boolean[] }>();
+
+function bindColumnsOf(table: TableDef): { names: readonly string[]; json: readonly boolean[] } {
+  let found = bindColumns.get(table);
+  if (found === undefined) {
+    const columns = writableColumns(table);
+    found = { names: columns.map((c) => c.name), json: columns.map((c) => c.type.kind === 'json') };
+    bindColumns.set(table, found);
+  }
+  return found;
 }
 
 /** Type OIDs read differently from pg's defaults. */
@@ -236,31 +251,27 @@ export class PostgresDialect implements Dialect {
   private transactionOn(client: PostgresClient): StoreTransaction {
     return {
       insert: async (table, rows, onConflict) => {
-        const columns = writableColumns(table);
+        const { names, json } = bindColumnsOf(table);
+        const width = names.length;
         // Like any row the server refuses, it fails the statement: the batch is written again
         // trace by trace, and this row's trace is dead-lettered with the reason.
         for (const row of rows) {
-          for (const column of columns) {
-            const refused = nulRefusal(
-              table.name,
-              column.name,
-              row[column.name],
-              column.type.kind === 'json',
-            );
+          for (let c = 0; c < width; c++) {
+            const refused = nulRefusal(table.name, names[c]!, row[names[c]!], json[c]!);
             if (refused) throw refused;
           }
         }
         const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
         const perStatement = Math.min(
           this.rowsPerStatement,
-          Math.floor((MAX_PARAMETERS - extra.length) / columns.length),
+          Math.floor((MAX_PARAMETERS - extra.length) / width),
         );
         for (const part of chunk(rows, perStatement)) {
-          const values = part.flatMap((row: Row) => columns.map((c) => row[c.name] ?? null));
-          await client.query(insertSql(POSTGRES_SYNTAX, table, part.length, onConflict), [
-            ...values,
-            ...extra,
-          ]);
+          const values = new Array<unknown>(part.length * width + extra.length);
+          let at = 0;
+          for (const row of part) for (let c = 0; c < width; c++) values[at++] = row[names[c]!] ?? null;
+          for (const value of extra) values[at++] = value;
+          await client.query(insertSql(POSTGRES_SYNTAX, table, part.length, onConflict), values);
         }
         return [];
       },

@@ -14,6 +14,7 @@ import { SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
+import type { RowValue } from '../../mapping/values.js';
 import { dateToIso } from '../../mapping/values.js';
 import type {
   BindValue,
@@ -105,13 +106,12 @@ export class SqliteDialect implements Dialect {
 
   private async transactionNow<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     const thread = await this.connect();
-    // IMMEDIATE takes the write lock up front, so a busy database fails here (and is retried), not mid-batch.
-    await thread.exec('BEGIN IMMEDIATE');
+    // BEGIN IMMEDIATE rides with the transaction's first message: it takes the write lock before
+    // any statement of it runs, so a busy database fails there (and is retried), not mid-batch.
+    const tx = new SqliteTransaction(thread);
     try {
-      const tx = new SqliteTransaction(thread);
       const result = await work(tx);
-      await tx.flush();
-      await thread.exec('COMMIT');
+      await tx.commit();
       return result;
     } catch (error) {
       await thread.rollback().catch(() => undefined);
@@ -211,61 +211,100 @@ export class SqliteDialect implements Dialect {
   }
 }
 
+/** Per table: its writable columns' names, in the order the insert binds them. */
+const bindNames = new WeakMap<TableDef, readonly string[]>();
+
+function namesOf(table: TableDef): readonly string[] {
+  let names = bindNames.get(table);
+  if (names === undefined) bindNames.set(table, (names = writableColumns(table).map((c) => c.name)));
+  return names;
+}
+
 /**
- * One `BEGIN IMMEDIATE … COMMIT` on the thread. Inserts are held and sent in one message before
- * the next statement that reads or changes (and before the commit); one that the database
- * refuses fails that statement, which fails the batch as an insert failing at once would.
+ * One `BEGIN IMMEDIATE … COMMIT` on the thread, in as few messages as the batch allows: BEGIN
+ * goes with the first read (or with the commit), held inserts and OTHER_SPANS updates go with the
+ * next read or with the COMMIT. A batch that reads nothing is one message. A row the database
+ * refuses fails its message, which fails the batch as an insert failing at once would.
  */
 class SqliteTransaction implements StoreTransaction {
   private pending: SqliteWrite[] = [];
+  private begun = false;
 
   constructor(private readonly thread: SqliteThread) {}
 
   insert(table: TableDef, rows: readonly Row[], onConflict: ConflictAction): Promise<readonly RowError[]> {
-    const columns = writableColumns(table);
-    const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
-    this.pending.push({
-      sql: insertSql(SQLITE_SYNTAX, table, 1, onConflict),
-      rows: rows.map((row) => [...columns.map((c) => bindSqlite(row[c.name] ?? null)), ...extra]),
-    });
+    const names = namesOf(table);
+    const width = names.length;
+    const extra = onConflict.kind === 'update' ? onConflict.where.equals : undefined;
+    const bound: RowValue[][] = new Array<RowValue[]>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const values = new Array<RowValue>(extra === undefined ? width : width + 1);
+      for (let c = 0; c < width; c++) {
+        const value = row[names[c]!];
+        values[c] =
+          value === undefined || value === null ? null : typeof value === 'boolean' ? (value ? 1 : 0) : value;
+      }
+      if (extra !== undefined) values[width] = extra;
+      bound[r] = values;
+    }
+    this.pending.push({ sql: insertSql(SQLITE_SYNTAX, table, 1, onConflict), rows: bound });
     return Promise.resolve([]);
   }
 
-  /** Sends the held inserts; resolves with the rows they changed. */
-  flush(): Promise<number> {
+  /** Sends the held statements, then the query if any, in one message; resolves with the query's rows. */
+  private async send<Row extends unknown[]>(
+    query?: { sql: string; params: readonly RowValue[] },
+    end?: string,
+  ): Promise<{ changes: number; rows: Row[] | undefined }> {
     const statements = this.pending;
     this.pending = [];
-    return this.thread.write(statements);
+    const begin = this.begun ? undefined : 'BEGIN IMMEDIATE';
+    this.begun = true;
+    return this.thread.batch<Row>({
+      ...(begin === undefined ? {} : { begin }),
+      statements,
+      ...(query === undefined ? {} : { query }),
+      ...(end === undefined ? {} : { end }),
+    });
+  }
+
+  /** Sends what is held with the COMMIT. */
+  async commit(): Promise<void> {
+    await this.send(undefined, 'COMMIT');
   }
 
   async existingQueryIds(ids: readonly string[]): Promise<Set<string>> {
-    await this.flush();
-    const rows = await this.thread.all<[string]>(selectQueryIdsSql(SQLITE_SYNTAX, ids.length), ids);
-    return new Set(rows.map(([id]) => id));
+    const { rows } = await this.send<[string]>({
+      sql: selectQueryIdsSql(SQLITE_SYNTAX, ids.length),
+      params: ids,
+    });
+    return new Set((rows ?? []).map(([id]) => id));
   }
 
   async lockOtherSpans(ids: readonly string[]): Promise<Map<string, unknown[] | null>> {
-    await this.flush();
-    const rows = await this.thread.all<[string, string | null]>(
-      lockOtherSpansSql(SQLITE_SYNTAX, ids.length),
-      ids,
+    const { rows } = await this.send<[string, string | null]>({
+      sql: lockOtherSpansSql(SQLITE_SYNTAX, ids.length),
+      params: ids,
+    });
+    return new Map(
+      (rows ?? []).map(([id, json]) => [id, json === null ? null : (JSON.parse(json) as unknown[])]),
     );
-    return new Map(rows.map(([id, json]) => [id, json === null ? null : (JSON.parse(json) as unknown[])]));
   }
 
-  async updateOtherSpans(queryId: string, json: string): Promise<void> {
-    await this.flush();
-    await this.thread.write([{ sql: updateOtherSpansSql(SQLITE_SYNTAX), rows: [[json, queryId]] }]);
+  /** Held like the inserts: sent with the next read or the commit, whose failure fails the batch. */
+  updateOtherSpans(queryId: string, json: string): Promise<void> {
+    this.pending.push({ sql: updateOtherSpansSql(SQLITE_SYNTAX), rows: [[json, queryId]] });
+    return Promise.resolve();
   }
 
   async change(sql: string, binds: readonly BindValue[]): Promise<number> {
-    await this.flush();
+    await this.send();
     return this.thread.write([{ sql, rows: [binds.map(bindSqlite)] }]);
   }
 
   async count(sql: string, binds: readonly BindValue[]): Promise<number> {
-    await this.flush();
-    const params = binds.map(bindSqlite);
-    return Number((await this.thread.all<[number]>(sql, params))[0]?.[0] ?? 0);
+    const { rows } = await this.send<[number]>({ sql, params: binds.map(bindSqlite) });
+    return Number(rows?.[0]?.[0] ?? 0);
   }
 }

@@ -5,8 +5,8 @@
  * batch goes on while this one writes. The worker only prepares and runs the SQL text it is sent,
  * so all SQL stays built in one place (the dialect).
  *
- * A batch's inserts cross to the thread in one message (`write`), sent before the next statement
- * that reads and before the commit, not one message per table. Each row crosses as a plain array
+ * A batch's statements cross to the thread in one message (`batch`): BEGIN with the first read or
+ * write, the held inserts with the next read or with the COMMIT, not one message per statement. Each row crosses as a plain array
  * of its values: in a micro-benchmark of one batch's binds, one JSON text (4×) and a columnar
  * encoding (kinds, numbers, one text with lengths; 2×) cost more CPU than the structured clone of
  * the arrays, encoding and decoding counted.
@@ -49,7 +49,14 @@ function write(statements) {
   }
   return changes;
 }
-parentPort.on('message', ({ id, op, sql, statements, params, options }) => {
+function batch({ begin, statements, query, end }) {
+  if (begin !== undefined) database.exec(begin);
+  const changes = write(statements);
+  const rows = query === undefined ? undefined : prepare(query.sql).raw(true).all(...query.params);
+  if (end !== undefined) database.exec(end);
+  return { changes, rows };
+}
+parentPort.on('message', ({ id, op, sql, statements, params, options, steps }) => {
   try {
     let result;
     if (op === 'open') open(options);
@@ -57,6 +64,7 @@ parentPort.on('message', ({ id, op, sql, statements, params, options }) => {
     else if (op === 'exec') database.exec(sql);
     else if (op === 'rollback') { if (database.inTransaction) database.exec('ROLLBACK'); }
     else if (op === 'write') result = write(statements);
+    else if (op === 'batch') result = batch(steps);
     else if (op === 'all') result = prepare(sql).raw(true).all(...params);
     else if (op === 'close') { statements.clear(); database.close(); database = undefined; }
     parentPort.postMessage({ id, result });
@@ -81,6 +89,26 @@ export interface SqliteWrite {
   readonly rows: readonly (readonly RowValue[])[];
 }
 
+/**
+ * Steps of one transaction run in one message, in this order: `begin`, the writes, the `query`,
+ * `end`. A transaction's BEGIN rides with its first writes or read and its COMMIT with its last
+ * writes, so a batch costs one or two round trips to the thread, not one per statement. The first
+ * step that fails stops the rest (the caller rolls back).
+ */
+export interface SqliteBatch {
+  readonly begin?: string;
+  readonly statements: readonly SqliteWrite[];
+  readonly query?: { readonly sql: string; readonly params: readonly RowValue[] };
+  readonly end?: string;
+}
+
+export interface SqliteBatchResult<Row> {
+  /** Rows the writes changed. */
+  readonly changes: number;
+  /** The query's rows, each an array of its values; undefined without a query. */
+  readonly rows: Row[] | undefined;
+}
+
 interface Reply {
   readonly id: number;
   readonly result?: unknown;
@@ -93,6 +121,7 @@ type Request =
   | { op: 'rollback' }
   | { op: 'write'; statements: readonly SqliteWrite[] }
   | { op: 'all'; sql: string; params: readonly RowValue[] }
+  | { op: 'batch'; steps: SqliteBatch }
   | { op: 'close' };
 
 /** An error as better-sqlite3 raised it in the worker: same message and `code` (what the dialect classifies). */
@@ -165,6 +194,11 @@ export class SqliteThread {
   /** Every row of a query, each as an array of its values. */
   all<Row extends unknown[]>(sql: string, params: readonly RowValue[]): Promise<Row[]> {
     return this.request({ op: 'all', sql, params }) as Promise<Row[]>;
+  }
+
+  /** Runs the steps in one message (see `SqliteBatch`). */
+  batch<Row extends unknown[]>(steps: SqliteBatch): Promise<SqliteBatchResult<Row>> {
+    return this.request({ op: 'batch', steps }) as Promise<SqliteBatchResult<Row>>;
   }
 
   async close(): Promise<void> {
