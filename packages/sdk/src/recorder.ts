@@ -10,7 +10,7 @@ import type { Attributes, Link, Span, TimeInput, TracerProvider } from '@opentel
 import type { QueryFields, UserFeedbackFields } from '@aitdr/conventions';
 import { recordProcessingFlow } from './processing-flow.js';
 import { isPromiseLike, safely, StageSpan, StageSpans } from './stage-scope.js';
-import type { StageScope } from './stage-scope.js';
+import type { StageScope, StartOptions } from './stage-scope.js';
 import type { TraceBufferProcessor } from './trace-buffer-processor.js';
 import type {
   FeedbackInput,
@@ -90,6 +90,18 @@ class QuerySpan extends StageSpan<'query'> implements QueryScope {
   }
 }
 
+/** A root span's start options (built without spreads of empty objects: it runs per trace). */
+function startOptions(
+  links: Link[],
+  startTime: TimeInput | undefined,
+  attributes: Attributes | undefined,
+): StartOptions {
+  const options: { -readonly [K in keyof StartOptions]: StartOptions[K] } = { root: true, links };
+  if (startTime !== undefined) options.startTime = startTime;
+  if (attributes !== undefined) options.attributes = attributes;
+  return options;
+}
+
 /**
  * Records queries, finished flows and feedback as traces through a TraceBufferProcessor. Each
  * query is the root of its own trace, whose ID is the query ID.
@@ -129,12 +141,11 @@ export class Recorder {
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
     const active = trace.getSpan(activeContext())?.spanContext();
     const links: Link[] = active !== undefined && isSpanContextValid(active) ? [{ context: active }] : [];
-    const { span, attributes } = this.spans.open('query', fields, {
-      root: true,
-      links,
-      ...(query.startTime === undefined ? {} : { startTime: query.startTime }),
-      ...(query.attributes === undefined ? {} : { attributes: query.attributes }),
-    });
+    const { span, attributes } = this.spans.open(
+      'query',
+      fields,
+      startOptions(links, query.startTime, query.attributes),
+    );
     return new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
   }
 
@@ -201,12 +212,7 @@ export class Recorder {
         : [];
     // The input's other members are no stage fields: the helpers read only the stage's own.
     const fields: UserFeedbackFields = { ...feedback, queryId };
-    const span = this.spans.start('user_feedback', fields, {
-      root: true,
-      links,
-      ...(startTime === undefined ? {} : { startTime }),
-      ...(attributes === undefined ? {} : { attributes }),
-    });
+    const span = this.spans.start('user_feedback', fields, startOptions(links, startTime, attributes));
     const written = this.register(span.span, options.mode);
     span.finish();
     if (written !== undefined) await written;

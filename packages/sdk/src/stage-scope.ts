@@ -48,7 +48,7 @@ export interface StageRecorder {
   readonly fallback: StageMethod<'fallback'>;
 }
 
-interface StartOptions {
+export interface StartOptions {
   /** Context of the parent span; the active context when absent. */
   readonly parent?: Context;
   readonly root?: boolean;
