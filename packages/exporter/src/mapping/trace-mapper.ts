@@ -316,26 +316,37 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
   if (!isHexId(traceId, 32))
     return unmappable(traceId, `trace ID ${JSON.stringify(traceId)} is not 32 lower-case hex`);
 
-  const querySpan = pickQuerySpan(
-    spans.filter((s) => keyed(s) && stageOf(s.attributes) === 'query'),
-    new Set(spans.map((s) => s.spanId)),
-  );
+  // Each span's stage and whether its ID can key a row, read once.
+  const stages: (Stage | undefined)[] = [];
+  const keyable: boolean[] = [];
+  const queryCandidates: SpanRecord[] = [];
+  for (const span of spans) {
+    const stage = stageOf(span.attributes);
+    const isKeyed = keyed(span);
+    stages.push(stage);
+    keyable.push(isKeyed);
+    if (isKeyed && stage === 'query') queryCandidates.push(span);
+  }
+  const querySpan =
+    queryCandidates.length === 0
+      ? undefined
+      : pickQuerySpan(queryCandidates, new Set(spans.map((s) => s.spanId)));
   const staged: { span: SpanRecord; stage: Stage }[] = [];
   const others: SpanRecord[] = [];
-  for (const span of spans) {
+  /** Keyed spans of no stage: library spans, perhaps recognised as calls of a stage. */
+  const unstaged: SpanRecord[] = [];
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
     if (span === querySpan) continue;
-    const stage = stageOf(span.attributes);
-    if (stage === undefined || stage === 'query' || !keyed(span)) others.push(span);
-    else staged.push({ span, stage });
+    const stage = stages[i];
+    if (stage === undefined || stage === 'query' || !keyable[i]) {
+      others.push(span);
+      if (stage === undefined && keyable[i]) unstaged.push(span);
+    } else staged.push({ span, stage });
   }
   const hasQueryRow = querySpan !== undefined || staged.some((s) => s.stage !== 'user_feedback');
   // Library spans (model and database calls) are read only inside a query trace.
-  const recognition = hasQueryRow
-    ? planRecognition(
-        spans,
-        others.filter((s) => keyed(s) && stageOf(s.attributes) === undefined),
-      )
-    : undefined;
+  const recognition = hasQueryRow ? planRecognition(spans, unstaged) : undefined;
   const otherSpans = others.filter((s) => !recognition?.taken.has(s)).map(toOtherSpan);
 
   const rowsByTable = new Map<TableDef, Record<string, RowValue>[]>();

@@ -23,8 +23,20 @@ export function hrTimeToIso(time: HrTime): string {
 let lastDay = NaN;
 let lastDayIso = '';
 
+/** And the last second formatted: a span's start and end, and the next span's, often share it. */
+let lastSeconds = NaN;
+let lastSecondsIso = '';
+
 /** `YYYY-MM-DDTHH:MM:SS` of a whole number of seconds since the epoch. */
 function wholeSecondsIso(seconds: number): string {
+  if (seconds === lastSeconds) return lastSecondsIso;
+  const text = formatWholeSeconds(seconds);
+  lastSeconds = seconds;
+  lastSecondsIso = text;
+  return text;
+}
+
+function formatWholeSeconds(seconds: number): string {
   const day = Math.floor(seconds / 86_400);
   if (day !== lastDay) {
     lastDayIso = new Date(day * 86_400_000).toISOString().slice(0, 11);
