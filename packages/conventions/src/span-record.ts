@@ -118,44 +118,93 @@ export function portableResource(attributes: Attributes): Attributes {
   return result;
 }
 
+/** Spans of one tracer share their scope: its record is made once (the scope object is the tracer's). */
+const scopeRecords = new WeakMap<object, SpanRecord['scope']>();
+
+function scopeRecord(scope: ReadableSpan['instrumentationScope']): SpanRecord['scope'] {
+  let record = scopeRecords.get(scope);
+  if (record === undefined) {
+    record = {
+      name: wellFormed(scope.name),
+      ...(scope.version ? { version: wellFormed(scope.version) } : {}),
+    };
+    scopeRecords.set(scope, record);
+  }
+  return record;
+}
+
+function hasAny(attributes: Attributes | undefined): attributes is Attributes {
+  if (attributes === undefined) return false;
+  for (const _ in attributes) return true;
+  return false;
+}
+
+/**
+ * A span as plain data. Runs for every span the SDK writes to a store, so it copies nothing it
+ * can share (attributes and times are the span's own; the resource's and the scope's records are
+ * made once) and builds no object through a spread.
+ */
 export function toSpanRecord(span: ReadableSpan): SpanRecord {
-  const context = span.spanContext();
+  const { traceId, spanId } = span.spanContext();
   const parentSpanId = span.parentSpanContext?.spanId;
-  return {
-    traceId: context.traceId,
-    spanId: context.spanId,
-    ...(parentSpanId ? { parentSpanId } : {}),
-    name: wellFormed(span.name),
-    kind: span.kind,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    duration: span.duration,
-    status: span.status.message
-      ? { code: span.status.code, message: wellFormed(span.status.message) }
-      : { code: span.status.code },
-    attributes: portableAttributes(span.attributes),
-    events: span.events.map((event) => ({
-      name: wellFormed(event.name),
-      time: event.time,
-      ...(event.attributes && Object.keys(event.attributes).length > 0
-        ? { attributes: portableAttributes(event.attributes) }
-        : {}),
-    })),
-    links: span.links.map((link) => ({
-      traceId: link.context.traceId,
-      spanId: link.context.spanId,
-      ...(link.attributes && Object.keys(link.attributes).length > 0
-        ? { attributes: portableAttributes(link.attributes) }
-        : {}),
-    })),
-    resource: portableResource(span.resource.attributes),
-    scope: {
-      name: wellFormed(span.instrumentationScope.name),
-      ...(span.instrumentationScope.version
-        ? { version: wellFormed(span.instrumentationScope.version) }
-        : {}),
-    },
-  };
+  const { status } = span;
+  const name = wellFormed(span.name);
+  const recordStatus = status.message
+    ? { code: status.code, message: wellFormed(status.message) }
+    : { code: status.code };
+  const attributes = portableAttributes(span.attributes);
+  const events = span.events.length === 0 ? [] : span.events.map(toEventRecord);
+  const links = span.links.length === 0 ? [] : span.links.map(toLinkRecord);
+  const resource = portableResource(span.resource.attributes);
+  const scope = scopeRecord(span.instrumentationScope);
+  const { kind, startTime, endTime, duration } = span;
+  // Two literals, so a root has no parent ID at all (records survive JSON as they are).
+  return parentSpanId
+    ? {
+        traceId,
+        spanId,
+        parentSpanId,
+        name,
+        kind,
+        startTime,
+        endTime,
+        duration,
+        status: recordStatus,
+        attributes,
+        events,
+        links,
+        resource,
+        scope,
+      }
+    : {
+        traceId,
+        spanId,
+        name,
+        kind,
+        startTime,
+        endTime,
+        duration,
+        status: recordStatus,
+        attributes,
+        events,
+        links,
+        resource,
+        scope,
+      };
+}
+
+function toEventRecord(event: ReadableSpan['events'][number]): SpanEventRecord {
+  const name = wellFormed(event.name);
+  return hasAny(event.attributes)
+    ? { name, time: event.time, attributes: portableAttributes(event.attributes) }
+    : { name, time: event.time };
+}
+
+function toLinkRecord(link: ReadableSpan['links'][number]): SpanLinkRecord {
+  const { traceId, spanId } = link.context;
+  return hasAny(link.attributes)
+    ? { traceId, spanId, attributes: portableAttributes(link.attributes) }
+    : { traceId, spanId };
 }
 
 /**

@@ -16,21 +16,25 @@ export function stageOf(attributes: Readonly<Attributes>): Stage | undefined {
   return isStage(value) ? value : undefined;
 }
 
-/** [helper field, attribute key] of each stage, in definition order: read on every recorded stage. */
+/** Helper fields and attribute keys of each stage, in definition order: read on every recorded stage. */
+interface FieldKeys {
+  readonly fields: readonly string[];
+  /** `keys[i]` is the attribute of `fields[i]`. */
+  readonly keys: readonly string[];
+}
+
 const FIELD_KEYS = Object.fromEntries(
-  STAGE_NAMES.map((stage) => [
-    stage,
-    Object.entries(STAGES[stage].fields as Readonly<Record<string, AttributeSpec>>).map(
-      ([field, spec]) => [field, spec.key] as const,
-    ),
-  ]),
-) as unknown as Record<Stage, readonly (readonly [string, string])[]>;
+  STAGE_NAMES.map((stage) => {
+    const entries = Object.entries(STAGES[stage].fields as Readonly<Record<string, AttributeSpec>>);
+    return [stage, { fields: entries.map(([field]) => field), keys: entries.map(([, spec]) => spec.key) }];
+  }),
+) as unknown as Record<Stage, FieldKeys>;
 
 /**
  * Writes a stage's camelCase fields as attributes into `target` (without the stage attribute).
  * Undefined fields are left out; unknown field names are ignored. On the request path of every
- * recorded stage, so it allocates nothing and walks the stage's short field list rather than
- * enumerating the caller's object.
+ * recorded stage, so it allocates nothing and walks the stage's short field list (two parallel
+ * arrays: no pair destructured per field) rather than enumerating the caller's object.
  */
 export function assignStageFields<S extends Stage>(
   stage: S,
@@ -38,9 +42,10 @@ export function assignStageFields<S extends Stage>(
   target: Attributes,
 ): Attributes {
   const values = fields as Record<string, AttributeValue | undefined>;
-  for (const [field, key] of FIELD_KEYS[stage]) {
-    const value = values[field];
-    if (value !== undefined && value !== null) target[key] = value;
+  const { fields: names, keys } = FIELD_KEYS[stage];
+  for (let i = 0; i < names.length; i++) {
+    const value = values[names[i]!];
+    if (value !== undefined && value !== null) target[keys[i]!] = value;
   }
   return target;
 }

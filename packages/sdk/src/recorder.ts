@@ -9,8 +9,8 @@ import {
 import type { Attributes, Link, Span, TimeInput, TracerProvider } from '@opentelemetry/api';
 import type { QueryFields, UserFeedbackFields } from '@aitdr/conventions';
 import { recordProcessingFlow } from './processing-flow.js';
-import { safely, StageSpan, StageSpans } from './stage-scope.js';
-import type { StageScope } from './stage-scope.js';
+import { isPromiseLike, safely, StageSpan, StageSpans } from './stage-scope.js';
+import type { StageScope, StartOptions } from './stage-scope.js';
 import type { TraceBufferProcessor } from './trace-buffer-processor.js';
 import type {
   FeedbackInput,
@@ -68,11 +68,38 @@ class QuerySpan extends StageSpan<'query'> implements QueryScope {
       diag.warn('@aitdr/sdk: query ended twice');
       return this.ending;
     }
-    this.finish(endTime);
-    const record: QueryRecord = { queryId: this.queryId, rootSpanId: this.rootSpanId };
+    const record = this.endRecord(endTime);
     this.ending = this.written === undefined ? Promise.resolve(record) : this.written.then(() => record);
     return this.ending;
   }
+
+  /**
+   * Ends the query for `recordQuery`: its record at once when nothing is to be awaited (`async`
+   * and `buffered` modes), so the request path pays no extra promise for it.
+   */
+  endInline(): QueryRecord | Promise<QueryRecord> {
+    if (this.ending !== undefined || this.written !== undefined) return this.end();
+    const record = this.endRecord(undefined);
+    this.ending = Promise.resolve(record);
+    return record;
+  }
+
+  private endRecord(endTime: TimeInput | undefined): QueryRecord {
+    this.finish(endTime);
+    return { queryId: this.queryId, rootSpanId: this.rootSpanId };
+  }
+}
+
+/** A root span's start options (built without spreads of empty objects: it runs per trace). */
+function startOptions(
+  links: Link[],
+  startTime: TimeInput | undefined,
+  attributes: Attributes | undefined,
+): StartOptions {
+  const options: { -readonly [K in keyof StartOptions]: StartOptions[K] } = { root: true, links };
+  if (startTime !== undefined) options.startTime = startTime;
+  if (attributes !== undefined) options.attributes = attributes;
+  return options;
 }
 
 /**
@@ -114,12 +141,11 @@ export class Recorder {
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
     const active = trace.getSpan(activeContext())?.spanContext();
     const links: Link[] = active !== undefined && isSpanContextValid(active) ? [{ context: active }] : [];
-    const { span, attributes } = this.spans.open('query', fields, {
-      root: true,
-      links,
-      ...(query.startTime === undefined ? {} : { startTime: query.startTime }),
-      ...(query.attributes === undefined ? {} : { attributes: query.attributes }),
-    });
+    const { span, attributes } = this.spans.open(
+      'query',
+      fields,
+      startOptions(links, query.startTime, query.attributes),
+    );
     return new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
   }
 
@@ -137,7 +163,9 @@ export class Recorder {
     const query = this.openQuery(input, options);
     let result: T;
     try {
-      result = await withContext(query.context(), fn, undefined, query);
+      const value = withContext(query.context(), fn, undefined, query);
+      // A synchronous callback's result needs no turn of the event loop before the query ends.
+      result = isPromiseLike(value) ? await value : value;
     } catch (error) {
       query.recordError(error);
       // The app's error matters more than the recording's: report the latter, throw the former.
@@ -146,8 +174,9 @@ export class Recorder {
         .catch((recordingError: unknown) => diag.error('@aitdr/sdk: query not recorded', recordingError));
       throw error;
     }
-    const record = await query.end();
-    return { ...record, result };
+    const ended = query.endInline();
+    const record = ended instanceof Promise ? await ended : ended;
+    return { queryId: record.queryId, rootSpanId: record.rootSpanId, result };
   }
 
   /**
@@ -163,7 +192,7 @@ export class Recorder {
    * the root span ID (then the feedback span also links to the query's root span).
    */
   async recordFeedback(feedback: FeedbackInput, options: FeedbackOptions = {}): Promise<FeedbackRecord> {
-    const { rootSpanId, startTime, attributes, ...rest } = feedback;
+    const { rootSpanId, startTime, attributes } = feedback;
     const queryId = String(feedback.queryId).toLowerCase();
     if (!isValidTraceId(queryId)) {
       diag.warn(`@aitdr/sdk: feedback query ID ${JSON.stringify(feedback.queryId)} is not a 32-hex trace ID`);
@@ -181,16 +210,12 @@ export class Recorder {
             },
           ]
         : [];
-    const fields: UserFeedbackFields = { ...rest, queryId };
-    const span = this.spans.start('user_feedback', fields, {
-      root: true,
-      links,
-      ...(startTime === undefined ? {} : { startTime }),
-      ...(attributes === undefined ? {} : { attributes }),
-    });
+    // The input's other members are no stage fields: the helpers read only the stage's own.
+    const fields: UserFeedbackFields = { ...feedback, queryId };
+    const span = this.spans.start('user_feedback', fields, startOptions(links, startTime, attributes));
     const written = this.register(span.span, options.mode);
     span.finish();
-    await written;
+    if (written !== undefined) await written;
     return { feedbackId: span.spanId, feedbackTraceId: span.traceId, queryId };
   }
 

@@ -48,7 +48,7 @@ export interface StageRecorder {
   readonly fallback: StageMethod<'fallback'>;
 }
 
-interface StartOptions {
+export interface StartOptions {
   /** Context of the parent span; the active context when absent. */
   readonly parent?: Context;
   readonly root?: boolean;
@@ -93,7 +93,9 @@ export class StageSpans {
     options: StartOptions = {},
     parent: Context | undefined = options.parent,
   ): { span: Span; attributes: Attributes } {
-    const attributes: Attributes = { ...options.attributes, [ATTR_STAGE]: stage };
+    // The stage attribute last, over any the caller gave (a computed key in a literal is a slow path).
+    const attributes: Attributes = options.attributes === undefined ? {} : { ...options.attributes };
+    attributes[ATTR_STAGE] = stage;
     let span: Span | undefined;
     try {
       assignStageFields(stage, fields, attributes);
@@ -324,7 +326,7 @@ function toException(error: unknown): Exception {
   return String(error);
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
     value !== null &&

@@ -180,8 +180,14 @@ export class TraceBufferProcessor implements SpanProcessor {
     const traceId = span.spanContext().traceId;
     if (this.isLocalRoot(span)) {
       const open = this.openTraces.get(traceId);
-      const spans = open === undefined ? [span] : [...open.spans, span];
-      if (open !== undefined) this.forget(traceId, open);
+      let spans: ReadableSpan[];
+      if (open === undefined) spans = [span];
+      else {
+        this.forget(traceId, open);
+        // The trace leaves the open ones: its array becomes the export's, no copy.
+        spans = open.spans;
+        spans.push(span);
+      }
       this.counters.tracesCompleted += 1;
       this.dispatchComplete(spans, registration);
       return;

@@ -28,6 +28,10 @@ export interface Sampler {
   toString(): string;
 }
 
+// Shared results (the SDK only reads them): no object per span.
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
 /**
  * Wraps the configured sampler (OTEL_TRACES_SAMPLER or the app's): a span with a local parent
  * takes its parent's decision, whatever the sampler would say (a bare `traceidratio` samples each
@@ -37,13 +41,18 @@ export interface Sampler {
 export class WholeQuerySampler implements Sampler {
   constructor(private readonly sampler: Sampler) {}
 
+  // Plain parameters, not a rest array: it runs for every span started.
   shouldSample(
-    ...[context, traceId, spanName, spanKind, attributes, links]: Parameters<Sampler['shouldSample']>
+    context: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
   ): SamplingResult {
     const parent = trace.getSpanContext(context);
     if (parent !== undefined && isSpanContextValid(parent) && parent.isRemote !== true) {
-      const sampled = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
-      return { decision: sampled ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+      return (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? SAMPLED : NOT_SAMPLED;
     }
     const queryId = attributes[ATTR_FEEDBACK_QUERY_ID];
     if (typeof queryId === 'string' && /^[0-9a-f]{32}$/.test(queryId)) {

@@ -19,17 +19,42 @@ export function hrTimeToIso(time: HrTime): string {
   return `${wholeSecondsIso(Math.floor(time[0]) + carry)}.${String(micros).padStart(6, '0')}Z`;
 }
 
-/** The spans of a trace mostly share their second: the last one formatted is kept. */
+/** The spans of a trace (and of a batch) mostly share their day: the last one formatted is kept. */
+let lastDay = NaN;
+let lastDayIso = '';
+
+/** And the last second formatted: a span's start and end, and the next span's, often share it. */
 let lastSeconds = NaN;
 let lastSecondsIso = '';
 
 /** `YYYY-MM-DDTHH:MM:SS` of a whole number of seconds since the epoch. */
 function wholeSecondsIso(seconds: number): string {
-  if (seconds !== lastSeconds) {
-    lastSecondsIso = new Date(seconds * 1000).toISOString().slice(0, 19);
-    lastSeconds = seconds;
+  if (seconds === lastSeconds) return lastSecondsIso;
+  const text = formatWholeSeconds(seconds);
+  lastSeconds = seconds;
+  lastSecondsIso = text;
+  return text;
+}
+
+function formatWholeSeconds(seconds: number): string {
+  const day = Math.floor(seconds / 86_400);
+  if (day !== lastDay) {
+    lastDayIso = new Date(day * 86_400_000).toISOString().slice(0, 11);
+    lastDay = day;
   }
-  return lastSecondsIso;
+  const first = lastDayIso.charCodeAt(0);
+  // Years of four digits (all real ones): the time of day is plain arithmetic, with no Date made.
+  if (lastDayIso.length === 11 && first >= 48 && first <= 57) {
+    const inDay = seconds - day * 86_400;
+    const hours = Math.floor(inDay / 3600);
+    const minutes = Math.floor(inDay / 60) - hours * 60;
+    return `${lastDayIso}${twoDigits(hours)}:${twoDigits(minutes)}:${twoDigits(inDay % 60)}`;
+  }
+  return new Date(seconds * 1000).toISOString().slice(0, 19);
+}
+
+function twoDigits(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
 }
 
 /** A Date in the same portable form (a Date holds milliseconds, so the last three decimals are 0). */
@@ -55,14 +80,13 @@ const ISO_TIMESTAMP =
 export function normalizeIsoTimestamp(text: string): string | undefined {
   if (PORTABLE_TIMESTAMP.test(text)) {
     // Fixed positions: checking the date is all there is to do (every span time comes this way).
-    const field = (from: number, to: number) => Number(text.slice(from, to));
     const valid = utcMillisOf(
-      field(0, 4),
-      field(5, 7),
-      field(8, 10),
-      field(11, 13),
-      field(14, 16),
-      field(17, 19),
+      digitsAt(text, 0, 4),
+      digitsAt(text, 5, 7),
+      digitsAt(text, 8, 10),
+      digitsAt(text, 11, 13),
+      digitsAt(text, 14, 16),
+      digitsAt(text, 17, 19),
     );
     return valid === undefined ? undefined : text;
   }
@@ -82,6 +106,25 @@ export function normalizeIsoTimestamp(text: string): string | undefined {
   const seconds = (local - offsetMinutes * 60_000) / 1000;
   const micros = Number(fraction.padEnd(6, '0').slice(0, 6));
   return hrTimeToIso([seconds, micros * 1000]);
+}
+
+/** The number the decimal digits of `text` from `from` to `to` spell (the caller checked they are digits). */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
+}
+
+/**
+ * A span time as a timestamp column stores it: `hrTimeToIso`'s text, which is in the portable form
+ * whenever its year has four digits (Date made it, so the date itself is valid), exactly what
+ * `fitValue` would keep of it, without parsing it back (the mapper formats two per span).
+ */
+export function hrTimeToTimestamp(time: HrTime): string | undefined {
+  const text = hrTimeToIso(time);
+  const first = text.charCodeAt(0);
+  // Years below 100 (and six-digit ones) take the general path, which reads them as it always did.
+  return text.length === 27 && first >= 49 && first <= 57 ? text : normalizeIsoTimestamp(text);
 }
 
 /** Milliseconds since the epoch of a UTC wall-clock time, or undefined when no such time exists. */
