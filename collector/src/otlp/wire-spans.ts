@@ -13,6 +13,7 @@
  * occurrence of a singular field wins, unknown fields are skipped by wire type, strings are UTF-8
  * with U+FFFD for invalid bytes, and a oneof reports the member whose first occurrence came last.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_STAGE, portableAttributes, wellFormed } from '@aitdr/conventions';
 import type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '@aitdr/conventions';
@@ -27,10 +28,44 @@ class WireError extends Error {}
 const TOO_DEEP = `attribute value nested deeper than ${MAX_VALUE_DEPTH}`;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
+/** Messages nested deeper than this refuse the request (protobufjs's recursion limit, protoc's). */
+const RECURSION_LIMIT = 100;
+
+/** Whether `[start, end)` is valid UTF-8 (ASCII checked here, the rest natively). */
+function validUtf8(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return isUtf8(buf.subarray(start, end));
+  return true;
+}
+
+/**
+ * Buffer's own slice decoders (what protobufjs reads strings with): `toString` checks its
+ * arguments and picks the decoder on every call, a tenth of the decode's time.
+ */
+interface SliceDecoders {
+  utf8Slice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
+  base64Slice(start: number, end: number): string;
+}
+const utf8 = (buf: Buffer, start: number, end: number) =>
+  (buf as unknown as SliceDecoders).utf8Slice(start, end);
+const hex = (buf: Buffer, start: number, end: number) =>
+  (buf as unknown as SliceDecoders).hexSlice(start, end);
+const base64 = (buf: Buffer, start: number, end: number) =>
+  (buf as unknown as SliceDecoders).base64Slice(start, end);
+
+/** Joins two occurrences of a message field: protobuf merges them as if their bytes were one. */
+function joined(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): Buffer {
+  return Buffer.concat([a.subarray(aStart, aEnd), b.subarray(bStart, bEnd)]);
+}
 
 /** A cursor over a buffer; `pos` is the next byte. */
 class Reader {
   pos: number;
+  /** The high half of the last 64-bit value read. */
+  hi = 0;
+  /** The end of the last length-delimited field read. */
+  lenEnd = 0;
+
   constructor(
     readonly buf: Buffer,
     start: number,
@@ -58,8 +93,7 @@ class Reader {
     throw new WireError('invalid varint encoding');
   }
 
-  /** A varint as two unsigned 32-bit halves; sets `hi` and returns the low half. */
-  hi = 0;
+  /** A varint as two unsigned 32-bit halves: returns the low one, the high one in `hi`. */
   varint64(): number {
     const buf = this.buf;
     let pos = this.pos;
@@ -83,7 +117,7 @@ class Reader {
     throw new WireError('invalid varint encoding');
   }
 
-  /** Sets `hi` and returns the low half of a little-endian 64-bit value. */
+  /** A little-endian 64-bit value: returns the low half, the high one in `hi`. */
   fixed64(): number {
     this.need(8);
     const lo = this.buf.readUInt32LE(this.pos);
@@ -99,8 +133,7 @@ class Reader {
     return value;
   }
 
-  /** A length-delimited field: its start, with `pos` moved past it (returned end in `lenEnd`). */
-  lenEnd = 0;
+  /** A length-delimited field: returns its start; `pos` and `lenEnd` are its end. */
   delimited(): number {
     const length = this.uint32();
     this.need(length);
@@ -110,9 +143,30 @@ class Reader {
     return start;
   }
 
+  /** A string field, refused unless UTF-8 (proto3 strings are verified, as protobufjs does). */
   string(): string {
+    const start = this.checkedString();
+    return utf8(this.buf, start, this.lenEnd);
+  }
+
+  /** A string field already checked (by the scan at intake), decoded. */
+  text(): string {
     const start = this.delimited();
-    return this.buf.toString('utf8', start, this.lenEnd);
+    return utf8(this.buf, start, this.lenEnd);
+  }
+
+  /** A string field checked but not decoded: returns its start. */
+  checkedString(): number {
+    const start = this.delimited();
+    if (!validUtf8(this.buf, start, this.lenEnd))
+      throw new WireError('The encoded data was not valid for encoding utf-8');
+    return start;
+  }
+
+  /** Skips a fixed32. */
+  need4(): void {
+    this.need(4);
+    this.pos += 4;
   }
 
   private need(length: number): void {
@@ -120,8 +174,11 @@ class Reader {
       throw new WireError(`index out of range: ${this.pos} + ${length} > ${this.end}`);
   }
 
-  skip(wireType: number): void {
-    switch (wireType) {
+  /** Skips a field not read (unknown, or known but with another wire type), by its tag. */
+  skip(tag: number, depth = 0): void {
+    if (tag >>> 3 === 0) throw new WireError('illegal tag: field number 0');
+    if (depth > RECURSION_LIMIT) throw new WireError('max depth exceeded');
+    switch (tag & 7) {
       case 0:
         this.uint32();
         return;
@@ -134,87 +191,196 @@ class Reader {
         return;
       case 3:
         for (;;) {
-          const tag = this.uint32();
-          if ((tag & 7) === 4) return;
-          this.skip(tag & 7);
+          const nested = this.uint32();
+          if ((nested & 7) === 4) {
+            if (nested >>> 3 === 0) throw new WireError('illegal tag: field number 0');
+            if (nested >>> 3 !== tag >>> 3) throw new WireError('invalid end group tag');
+            return;
+          }
+          this.skip(nested, depth + 1);
         }
       case 5:
         this.need(4);
         this.pos += 4;
         return;
       default:
-        throw new WireError(`invalid wire type ${wireType} at offset ${this.pos}`);
+        throw new WireError(`invalid wire type ${tag & 7} at offset ${this.pos}`);
     }
   }
 }
 
+// Wire types.
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+const tagOf = (field: number, wireType: number) => (field << 3) | wireType;
+
 // --- Attribute values -------------------------------------------------------------------------
 
-// AnyValue members by field number (1 string, 2 bool, 3 int, 4 double, 5 array, 6 kvlist, 7 bytes).
+// AnyValue: 1 string, 2 bool, 3 int, 4 double, 5 array, 6 kvlist, 7 bytes. A KeyValue: 1 key, 2 value.
+const T_STRING = tagOf(1, LEN);
+const T_BOOL = tagOf(2, VARINT);
+const T_INT = tagOf(3, VARINT);
+const T_DOUBLE = tagOf(4, I64);
+const T_ARRAY = tagOf(5, LEN);
+const T_KVLIST = tagOf(6, LEN);
+const T_BYTES = tagOf(7, LEN);
+/** Field 1 of ArrayValue and KeyValueList (values), and of KeyValue (key). */
+const T_FIRST = tagOf(1, LEN);
+const T_KV_VALUE = tagOf(2, LEN);
 
-/** Decodes an AnyValue at `[start, end)` (depth checked as the full decode does). */
-function anyValue(buf: Buffer, start: number, end: number, depth: number): DecodedValue {
-  if (depth > MAX_VALUE_DEPTH) throw new InvalidSpanError(TOO_DEEP);
+/**
+ * Walks an AnyValue at `[start, end)` (`q` messages deep) as protobufjs decodes it: refuses the
+ * request for bytes that are not protobuf, strings that are not UTF-8 or messages nested past the
+ * recursion limit. Returns the deepest value depth met, for the nesting check.
+ */
+function walkValue(buf: Buffer, start: number, end: number, depth: number, q: number): number {
+  if (q > RECURSION_LIMIT) throw new WireError('max depth exceeded');
   const r = new Reader(buf, start, end);
-  // protobufjs's oneof: of the members present, the one whose first occurrence came last is
-  // reported; its value is its last occurrence.
-  let seen = 0;
-  let member = 0;
-  let valueStart = 0;
-  let valueEnd = 0;
-  let scalar: DecodedValue = null;
+  let deepest = depth;
   while (r.pos < end) {
     const tag = r.uint32();
-    const field = tag >>> 3;
-    if (field < 1 || field > 7) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const bit = 1 << field;
-    const current = (seen & bit) === 0 || member === field;
-    if ((seen & bit) === 0) {
-      seen |= bit;
-      member = field;
-    }
-    switch (field) {
-      case 1: {
-        const s = r.string();
-        if (current) scalar = s;
-        break;
-      }
-      case 2: {
-        const b = r.uint32() !== 0;
-        if (current) scalar = b;
-        break;
-      }
-      case 3: {
-        const lo = r.varint64();
-        if (current) scalar = int64Of(lo, r.hi);
-        break;
-      }
-      case 4: {
-        const d = r.double();
-        if (current) scalar = d;
-        break;
-      }
-      default: {
-        const s = r.delimited();
-        if (current) {
-          valueStart = s;
-          valueEnd = r.lenEnd;
+    if (tag === T_STRING) r.checkedString();
+    else if (tag === T_BOOL || tag === T_INT) r.varint64();
+    else if (tag === T_DOUBLE) r.double();
+    else if (tag === T_BYTES) r.delimited();
+    else if (tag === T_ARRAY || tag === T_KVLIST) {
+      const s = r.delimited();
+      const e = r.lenEnd;
+      const list = new Reader(buf, s, e);
+      while (list.pos < e) {
+        const t = list.uint32();
+        if (t !== T_FIRST) {
+          list.skip(t, q + 2);
+          continue;
         }
+        const is = list.delimited();
+        const ie = list.lenEnd;
+        const d =
+          tag === T_ARRAY
+            ? walkValue(buf, is, ie, depth + 1, q + 2)
+            : walkKeyValue(buf, is, ie, depth + 1, q + 2);
+        if (d > deepest) deepest = d;
       }
+    } else r.skip(tag, q + 1);
+  }
+  return deepest;
+}
+
+/** Walks a KeyValue (its value `depth` deep); see walkValue. */
+let walkedKeyStart = 0;
+let walkedKeyEnd = 0;
+function walkKeyValue(buf: Buffer, start: number, end: number, depth: number, q: number): number {
+  if (q > RECURSION_LIMIT) throw new WireError('max depth exceeded');
+  const r = new Reader(buf, start, end);
+  // A value with no AnyValue still counts at its depth, as the full decode checks it.
+  let deepest = depth;
+  let keyStart = 0;
+  let keyEnd = 0;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === T_FIRST) {
+      keyStart = r.checkedString();
+      keyEnd = r.lenEnd;
+    } else if (tag === T_KV_VALUE) {
+      const s = r.delimited();
+      const d = walkValue(buf, s, r.lenEnd, depth, q + 1);
+      if (d > deepest) deepest = d;
+    } else r.skip(tag, q + 1);
+  }
+  walkedKeyStart = keyStart;
+  walkedKeyEnd = keyEnd;
+  return deepest;
+}
+
+/**
+ * Decodes an AnyValue at `[start, end)`, already walked (so well formed and within the depth).
+ * protobufjs's oneof: the member set last is reported, with its last value; a message member
+ * (array, kvlist) merges all its occurrences.
+ */
+function anyValue(buf: Buffer, start: number, end: number): DecodedValue {
+  const r = new Reader(buf, start, end);
+  let member = 0;
+  let scalar: DecodedValue = null;
+  let stringStart = 0;
+  let stringEnd = 0;
+  let bytesStart = 0;
+  let bytesEnd = 0;
+  let arrayBuf = buf;
+  let arrayStart = -1;
+  let arrayEnd = -1;
+  let kvBuf = buf;
+  let kvStart = -1;
+  let kvEnd = -1;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case T_STRING:
+        stringStart = r.delimited();
+        stringEnd = r.lenEnd;
+        member = 1;
+        break;
+      case T_BOOL:
+        scalar = r.uint32() !== 0;
+        member = 2;
+        break;
+      case T_INT: {
+        const lo = r.varint64();
+        scalar = int64Of(lo, r.hi);
+        member = 3;
+        break;
+      }
+      case T_DOUBLE:
+        scalar = r.double();
+        member = 4;
+        break;
+      case T_ARRAY: {
+        const s = r.delimited();
+        if (arrayStart < 0) {
+          arrayStart = s;
+          arrayEnd = r.lenEnd;
+        } else {
+          arrayBuf = joined(arrayBuf, arrayStart, arrayEnd, buf, s, r.lenEnd);
+          arrayStart = 0;
+          arrayEnd = arrayBuf.length;
+        }
+        member = 5;
+        break;
+      }
+      case T_KVLIST: {
+        const s = r.delimited();
+        if (kvStart < 0) {
+          kvStart = s;
+          kvEnd = r.lenEnd;
+        } else {
+          kvBuf = joined(kvBuf, kvStart, kvEnd, buf, s, r.lenEnd);
+          kvStart = 0;
+          kvEnd = kvBuf.length;
+        }
+        member = 6;
+        break;
+      }
+      case T_BYTES:
+        bytesStart = r.delimited();
+        bytesEnd = r.lenEnd;
+        member = 7;
+        break;
+      default:
+        r.skip(tag);
     }
   }
   switch (member) {
     case 0:
       return null;
+    case 1:
+      return utf8(buf, stringStart, stringEnd);
     case 5:
-      return arrayValue(buf, valueStart, valueEnd, depth);
+      return arrayValue(arrayBuf, arrayStart, arrayEnd);
     case 6:
-      return kvlistValue(buf, valueStart, valueEnd, depth);
+      return kvlistValue(kvBuf, kvStart, kvEnd);
     case 7:
-      return buf.toString('base64', valueStart, valueEnd);
+      return base64(buf, bytesStart, bytesEnd);
     default:
       return scalar;
   }
@@ -227,82 +393,79 @@ function int64Of(lo: number, hi: number): number | string {
   return int64Value(hi >= 0x80000000 ? unsigned - (1n << 64n) : unsigned);
 }
 
-function arrayValue(buf: Buffer, start: number, end: number, depth: number): DecodedValue[] {
+function arrayValue(buf: Buffer, start: number, end: number): DecodedValue[] {
   const r = new Reader(buf, start, end);
   const items: DecodedValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1) {
+    if (tag === T_FIRST) {
       const s = r.delimited();
-      items.push(anyValue(buf, s, r.lenEnd, depth + 1));
-    } else r.skip(tag & 7);
+      items.push(anyValue(buf, s, r.lenEnd));
+    } else r.skip(tag);
   }
   return items;
 }
 
-function kvlistValue(buf: Buffer, start: number, end: number, depth: number): DecodedValue {
+function kvlistValue(buf: Buffer, start: number, end: number): DecodedValue {
   const r = new Reader(buf, start, end);
   const object: Record<string, DecodedValue> = {};
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1) {
+    if (tag === T_FIRST) {
       const s = r.delimited();
-      const e = r.lenEnd;
-      const key = keyValueKey(buf, s, e);
-      object[key] = keyValueValue(buf, s, e, depth + 1);
-    } else r.skip(tag & 7);
+      const kv = keyValue(buf, s, r.lenEnd);
+      object[kv.key] = kv.value;
+    } else r.skip(tag);
   }
   return object;
 }
 
-/** The key of a KeyValue at `[start, end)` (last occurrence; '' when absent). */
-function keyValueKey(buf: Buffer, start: number, end: number): string {
+/** A KeyValue's key and value (the value's occurrences merged). */
+const kvResult: { key: string; value: DecodedValue } = { key: '', value: null };
+function keyValue(buf: Buffer, start: number, end: number): typeof kvResult {
   const r = new Reader(buf, start, end);
   let key = '';
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) key = r.string();
-    else r.skip(tag & 7);
-  }
-  return key;
-}
-
-/** The value of a KeyValue (its last occurrence, as protobufjs replaces a message field). */
-function keyValueValue(buf: Buffer, start: number, end: number, depth: number): DecodedValue {
-  const r = new Reader(buf, start, end);
+  let valueBuf = buf;
   let vs = -1;
   let ve = -1;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 2) {
-      vs = r.delimited();
-      ve = r.lenEnd;
-    } else r.skip(tag & 7);
+    if (tag === T_FIRST) key = r.text();
+    else if (tag === T_KV_VALUE) {
+      const s = r.delimited();
+      if (vs < 0) {
+        vs = s;
+        ve = r.lenEnd;
+      } else {
+        valueBuf = joined(valueBuf, vs, ve, buf, s, r.lenEnd);
+        vs = 0;
+        ve = valueBuf.length;
+      }
+    } else r.skip(tag);
   }
-  if (vs < 0) {
-    // No value: still checked for depth, as the full decode does.
-    if (depth > MAX_VALUE_DEPTH) throw new InvalidSpanError(TOO_DEEP);
-    return null;
-  }
-  return anyValue(buf, vs, ve, depth);
+  const value = vs < 0 ? null : anyValue(valueBuf, vs, ve);
+  kvResult.key = key;
+  kvResult.value = value;
+  return kvResult;
 }
 
-/** Puts one KeyValue at `[start, end)` into `attributes`; returns its key. */
+/** Puts one (walked) KeyValue at `[start, end)` into `attributes`. */
 function addKeyValue(attributes: Attributes, buf: Buffer, start: number, end: number): void {
-  const r = new Reader(buf, start, end);
-  let key = '';
-  let vs = -1;
-  let ve = -1;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const field = tag >>> 3;
-    if (field === 1) key = r.string();
-    else if (field === 2) {
-      vs = r.delimited();
-      ve = r.lenEnd;
-    } else r.skip(tag & 7);
+  const { key, value } = keyValue(buf, start, end);
+  setAttribute(attributes, key, value);
+}
+
+/** Walks then decodes repeated KeyValue ranges: the nesting checked before anything is built. */
+function attributesOfRanges(buf: Buffer, ranges: readonly number[], q: number): Attributes {
+  let deepest = 0;
+  for (let i = 0; i < ranges.length; i += 2) {
+    const d = walkKeyValue(buf, ranges[i]!, ranges[i + 1]!, 0, q);
+    if (d > deepest) deepest = d;
   }
-  setAttribute(attributes, key, vs < 0 ? null : anyValue(buf, vs, ve, 0));
+  if (deepest > MAX_VALUE_DEPTH) throw new InvalidSpanError(TOO_DEEP);
+  const attributes: Attributes = {};
+  for (let i = 0; i < ranges.length; i += 2) addKeyValue(attributes, buf, ranges[i]!, ranges[i + 1]!);
+  return attributes;
 }
 
 // --- Times ------------------------------------------------------------------------------------
@@ -394,6 +557,20 @@ export function scanProtobufRequest(body: Buffer): ScannedRequest {
   }
 }
 
+// Tags of the messages around spans (field numbers of opentelemetry-proto).
+const T_RESOURCE_SPANS = tagOf(1, LEN);
+const T_RS_RESOURCE = tagOf(1, LEN);
+const T_RS_SCOPE_SPANS = tagOf(2, LEN);
+const T_SCHEMA_URL = tagOf(3, LEN);
+const T_RESOURCE_ATTRIBUTE = tagOf(1, LEN);
+const T_RESOURCE_DROPPED = tagOf(2, VARINT);
+const T_SS_SCOPE = tagOf(1, LEN);
+const T_SS_SPAN = tagOf(2, LEN);
+const T_SCOPE_NAME = tagOf(1, LEN);
+const T_SCOPE_VERSION = tagOf(2, LEN);
+const T_SCOPE_ATTRIBUTE = tagOf(3, LEN);
+const T_SCOPE_DROPPED = tagOf(4, VARINT);
+
 function scan(body: Buffer): ScannedRequest {
   const collector = new DecodeCollector();
   const origins: SpanOrigin[] = [];
@@ -407,39 +584,37 @@ function scan(body: Buffer): ScannedRequest {
   const top = new Reader(body, 0, body.length);
   while (top.pos < top.end) {
     const tag = top.uint32();
-    if (tag >>> 3 !== 1) {
-      top.skip(tag & 7);
+    if (tag !== T_RESOURCE_SPANS) {
+      top.skip(tag);
       continue;
     }
-    // ResourceSpans: its resource (last occurrence) first, then its ScopeSpans in order.
+    // ResourceSpans: its resource (occurrences merged) first, then its ScopeSpans in order.
     const rsStart = top.delimited();
     const rs = new Reader(body, rsStart, top.lenEnd);
-    let resourceStart = -1;
-    let resourceEnd = -1;
+    const resourceAttributes: number[] = [];
     const scopeRanges: number[] = [];
     while (rs.pos < rs.end) {
       const t = rs.uint32();
-      const f = t >>> 3;
-      if (f === 1) {
-        resourceStart = rs.delimited();
-        resourceEnd = rs.lenEnd;
-      } else if (f === 2) {
-        scopeRanges.push(rs.delimited(), rs.lenEnd);
-      } else rs.skip(t & 7);
+      if (t === T_RS_RESOURCE) {
+        const s = rs.delimited();
+        const resource = new Reader(body, s, rs.lenEnd);
+        while (resource.pos < resource.end) {
+          const rt = resource.uint32();
+          if (rt === T_RESOURCE_ATTRIBUTE) resourceAttributes.push(resource.delimited(), resource.lenEnd);
+          else if (rt === T_RESOURCE_DROPPED) resource.uint32();
+          else resource.skip(rt, 3);
+        }
+      } else if (t === T_RS_SCOPE_SPANS) scopeRanges.push(rs.delimited(), rs.lenEnd);
+      else if (t === T_SCHEMA_URL) rs.checkedString();
+      else rs.skip(t, 2);
     }
-    let resource: Attributes;
+    let resource: Attributes | undefined;
+    let resourceError: string | undefined;
     try {
-      resource = portableAttributes(
-        resourceStart < 0 ? {} : attributesOfMessage(body, resourceStart, resourceEnd, 1),
-      );
+      resource = portableAttributes(attributesOfRanges(body, resourceAttributes, 3));
     } catch (error) {
       if (!(error instanceof InvalidSpanError)) throw error;
-      for (let i = 0; i < scopeRanges.length; i += 2)
-        collector.reject(
-          `resource: ${error.message}`,
-          countSpans(body, scopeRanges[i]!, scopeRanges[i + 1]!),
-        );
-      continue;
+      resourceError = `resource: ${error.message}`;
     }
     for (let i = 0; i < scopeRanges.length; i += 2) {
       const ss = new Reader(body, scopeRanges[i]!, scopeRanges[i + 1]!);
@@ -448,28 +623,37 @@ function scan(body: Buffer): ScannedRequest {
       const spanRanges: number[] = [];
       while (ss.pos < ss.end) {
         const t = ss.uint32();
-        const f = t >>> 3;
-        if (f === 1) {
-          // InstrumentationScope: name, version (its attributes are not kept).
+        if (t === T_SS_SCOPE) {
+          // InstrumentationScope (occurrences merged): name, version; its attributes are not kept.
           const s = ss.delimited();
           const scope = new Reader(body, s, ss.lenEnd);
-          scopeName = '';
-          scopeVersion = '';
           while (scope.pos < scope.end) {
             const st = scope.uint32();
-            const sf = st >>> 3;
-            if (sf === 1) scopeName = scope.string();
-            else if (sf === 2) scopeVersion = scope.string();
-            else if (sf === 3) {
-              // Read as the full decode reads it (a malformed KeyValue fails the request).
+            if (st === T_SCOPE_NAME) scopeName = scope.string();
+            else if (st === T_SCOPE_VERSION) scopeVersion = scope.string();
+            else if (st === T_SCOPE_ATTRIBUTE) {
               const a = scope.delimited();
-              checkMessage(body, a, scope.lenEnd);
-            } else scope.skip(st & 7);
+              walkKeyValue(body, a, scope.lenEnd, 0, 4);
+            } else if (st === T_SCOPE_DROPPED) scope.uint32();
+            else scope.skip(st, 4);
           }
-        } else if (f === 2) spanRanges.push(ss.delimited(), ss.lenEnd);
-        else ss.skip(t & 7);
+        } else if (t === T_SS_SPAN) spanRanges.push(ss.delimited(), ss.lenEnd);
+        else if (t === T_SCHEMA_URL) ss.checkedString();
+        else ss.skip(t, 3);
       }
       if (spanRanges.length === 0) continue;
+      if (resource === undefined) {
+        // Rejected with their resource; still read, since bytes that are not protobuf refuse the request.
+        for (let j = 0; j < spanRanges.length; j += 2) {
+          try {
+            scanSpan(body, spanRanges[j]!, spanRanges[j + 1]!, summary);
+          } catch (error) {
+            if (!(error instanceof InvalidSpanError)) throw error;
+          }
+        }
+        collector.reject(resourceError!, spanRanges.length / 2);
+        continue;
+      }
       const origin: SpanOrigin = { resource, scope: scopeOf(scopeName, scopeVersion) };
       const index = origins.push(origin) - 1;
       for (let j = 0; j < spanRanges.length; j += 2) {
@@ -498,257 +682,164 @@ function scan(body: Buffer): ScannedRequest {
   };
 }
 
-/** Spans in a ScopeSpans, for the count of those rejected with their resource. */
-function countSpans(buf: Buffer, start: number, end: number): number {
-  const r = new Reader(buf, start, end);
-  let count = 0;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 2) count += 1;
-    r.skip(tag & 7);
-  }
-  return count;
-}
-
-/** Walks a message's fields, failing on bytes that are not protobuf. */
-function checkMessage(buf: Buffer, start: number, end: number): void {
-  const r = new Reader(buf, start, end);
-  while (r.pos < end) r.skip(r.uint32() & 7);
-}
-
-/** The attributes (repeated KeyValue at `field`) of the message at `[start, end)`. */
-function attributesOfMessage(buf: Buffer, start: number, end: number, field: number): Attributes {
-  const attributes: Attributes = {};
-  const r = new Reader(buf, start, end);
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === field) {
-      const s = r.delimited();
-      addKeyValue(attributes, buf, s, r.lenEnd);
-    } else r.skip(tag & 7);
-  }
-  return attributes;
-}
-
-/**
- * Checks a KeyValue's value depth (decoding nothing it need not) and, for the stage key, returns
- * whether the value is the string "query" (undefined when the KeyValue sets nothing).
- */
-function scanKeyValue(buf: Buffer, start: number, end: number): boolean | undefined {
-  const r = new Reader(buf, start, end);
-  let keyStart = -1;
-  let keyEnd = -1;
-  let vs = -1;
-  let ve = -1;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const field = tag >>> 3;
-    if (field === 1) {
-      keyStart = r.delimited();
-      keyEnd = r.lenEnd;
-    } else if (field === 2) {
-      vs = r.delimited();
-      ve = r.lenEnd;
-    } else r.skip(tag & 7);
-  }
-  if (vs < 0) return undefined;
-  const isStageKey =
-    keyEnd - keyStart === STAGE_KEY.length &&
-    buf.compare(STAGE_KEY, 0, STAGE_KEY.length, keyStart, keyEnd) === 0;
-  if (!isStageKey) {
-    scanValueDepth(buf, vs, ve, 0);
-    return undefined;
-  }
-  const value = anyValue(buf, vs, ve, 0);
-  if (value === null) return undefined;
-  return value === 'query';
-}
+// Span fields.
+const T_TRACE_ID = tagOf(1, LEN);
+const T_SPAN_ID = tagOf(2, LEN);
+const T_TRACE_STATE = tagOf(3, LEN);
+const T_PARENT = tagOf(4, LEN);
+const T_NAME = tagOf(5, LEN);
+const T_KIND = tagOf(6, VARINT);
+const T_START = tagOf(7, I64);
+const T_END = tagOf(8, I64);
+const T_ATTRIBUTE = tagOf(9, LEN);
+const T_DROPPED_ATTRIBUTES = tagOf(10, VARINT);
+const T_EVENT = tagOf(11, LEN);
+const T_DROPPED_EVENTS = tagOf(12, VARINT);
+const T_LINK = tagOf(13, LEN);
+const T_DROPPED_LINKS = tagOf(14, VARINT);
+const T_STATUS = tagOf(15, LEN);
+const T_FLAGS = tagOf(16, I32);
+// Event fields.
+const T_EVENT_TIME = tagOf(1, I64);
+const T_EVENT_NAME = tagOf(2, LEN);
+const T_EVENT_ATTRIBUTE = tagOf(3, LEN);
+const T_EVENT_DROPPED = tagOf(4, VARINT);
+// Link fields.
+const T_LINK_TRACE_ID = tagOf(1, LEN);
+const T_LINK_SPAN_ID = tagOf(2, LEN);
+const T_LINK_TRACE_STATE = tagOf(3, LEN);
+const T_LINK_ATTRIBUTE = tagOf(4, LEN);
+const T_LINK_DROPPED = tagOf(5, VARINT);
+const T_LINK_FLAGS = tagOf(6, I32);
+// Status fields.
+const T_STATUS_MESSAGE = tagOf(2, LEN);
+const T_STATUS_CODE = tagOf(3, VARINT);
 
 const STAGE_KEY = Buffer.from(ATTR_STAGE, 'utf8');
 
-/** Checks an AnyValue's nesting as `anyValue` does, without building it. */
-function scanValueDepth(buf: Buffer, start: number, end: number, depth: number): void {
-  if (depth > MAX_VALUE_DEPTH) throw new InvalidSpanError(TOO_DEEP);
+/** The deepest value of the KeyValues in the Event or Link at `[start, end)`, walking it all. */
+function walkNested(buf: Buffer, start: number, end: number, isEvent: boolean): number {
   const r = new Reader(buf, start, end);
-  let seen = 0;
-  let member = 0;
-  let vs = 0;
-  let ve = 0;
+  let deepest = 0;
   while (r.pos < end) {
     const tag = r.uint32();
-    const field = tag >>> 3;
-    if (field < 1 || field > 7) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const bit = 1 << field;
-    const current = (seen & bit) === 0 || member === field;
-    if ((seen & bit) === 0) {
-      seen |= bit;
-      member = field;
-    }
-    if (field === 5 || field === 6) {
+    if (isEvent ? tag === T_EVENT_ATTRIBUTE : tag === T_LINK_ATTRIBUTE) {
       const s = r.delimited();
-      if (current) {
-        vs = s;
-        ve = r.lenEnd;
-      }
-    } else if (field === 2) r.uint32();
-    else if (field === 3) r.varint64();
-    else if (field === 4) r.double();
-    else r.delimited();
+      const d = walkKeyValue(buf, s, r.lenEnd, 0, 5);
+      if (d > deepest) deepest = d;
+    } else if (isEvent) {
+      if (tag === T_EVENT_TIME) r.fixed64();
+      else if (tag === T_EVENT_NAME) r.checkedString();
+      else if (tag === T_EVENT_DROPPED) r.uint32();
+      else r.skip(tag, 5);
+    } else if (tag === T_LINK_TRACE_ID || tag === T_LINK_SPAN_ID) r.delimited();
+    else if (tag === T_LINK_TRACE_STATE) r.checkedString();
+    else if (tag === T_LINK_DROPPED) r.uint32();
+    else if (tag === T_LINK_FLAGS) r.need4();
+    else r.skip(tag, 5);
   }
-  if (member === 5) {
-    const a = new Reader(buf, vs, ve);
-    while (a.pos < ve) {
-      const tag = a.uint32();
-      if (tag >>> 3 === 1) {
-        const s = a.delimited();
-        scanValueDepth(buf, s, a.lenEnd, depth + 1);
-      } else a.skip(tag & 7);
-    }
-  } else if (member === 6) {
-    const a = new Reader(buf, vs, ve);
-    while (a.pos < ve) {
-      const tag = a.uint32();
-      if (tag >>> 3 === 1) {
-        const s = a.delimited();
-        const e = a.lenEnd;
-        // A KeyValue: its key must read as protobuf, its value is checked one level down.
-        const kv = new Reader(buf, s, e);
-        let kvs = -1;
-        let kve = -1;
-        while (kv.pos < e) {
-          const t = kv.uint32();
-          if (t >>> 3 === 2) {
-            kvs = kv.delimited();
-            kve = kv.lenEnd;
-          } else kv.skip(t & 7);
-        }
-        if (kvs < 0) {
-          if (depth + 1 > MAX_VALUE_DEPTH) throw new InvalidSpanError(TOO_DEEP);
-        } else scanValueDepth(buf, kvs, kve, depth + 1);
-      } else a.skip(tag & 7);
-    }
-  }
+  return deepest;
 }
 
-/** Checks a repeated KeyValue's depth; returns the stage verdict of the last one that set it. */
-function scanAttributes(r: Reader, stage: boolean | undefined): boolean | undefined {
-  const s = r.delimited();
-  const verdict = scanKeyValue(r.buf, s, r.lenEnd);
-  return verdict === undefined ? stage : verdict;
-}
-
-/** Checks an Event or a Link (attributes at `field`), reading its other fields as protobuf. */
-function scanNested(
-  buf: Buffer,
-  start: number,
-  end: number,
-  attributesField: number,
-  fields: FieldTable,
-): void {
-  const r = new Reader(buf, start, end);
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === attributesField) scanAttributes(r, undefined);
-    else skipKnown(r, tag, fields);
-  }
-}
-
-/** Wire type each known field is read as, by field number (protobufjs ignores the tag's). */
-type FieldTable = readonly (number | undefined)[];
-/** Field number → wire type, from [field, wire type] pairs. */
-const fieldTable = (...pairs: [number, number][]): FieldTable => {
-  const table: (number | undefined)[] = [];
-  for (const [field, wireType] of pairs) table[field] = wireType;
-  return table;
-};
-const SPAN_FIELDS = fieldTable(
-  [1, 2],
-  [2, 2],
-  [3, 2],
-  [4, 2],
-  [5, 2],
-  [6, 0],
-  [7, 1],
-  [8, 1],
-  [9, 2],
-  [10, 0],
-  [11, 2],
-  [12, 0],
-  [13, 2],
-  [14, 0],
-  [15, 2],
-  [16, 5],
-);
-const EVENT_FIELDS = fieldTable([1, 1], [2, 2], [3, 2], [4, 0]);
-const LINK_FIELDS = fieldTable([1, 2], [2, 2], [3, 2], [4, 2], [5, 0], [6, 5]);
-const STATUS_FIELDS = fieldTable([2, 2], [3, 0]);
-
-/**
- * Skips a field as protobufjs reads it: a known field by its declared type whatever the tag's
- * wire type, an unknown one by the tag's.
- */
-function skipKnown(r: Reader, tag: number, fields: FieldTable): void {
-  r.skip(fields[tag >>> 3] ?? tag & 7);
+/** Whether the stage KeyValue at `[start, end)` sets the stage, and to "query" (undefined: sets nothing). */
+function stageIsQuery(buf: Buffer, start: number, end: number): boolean | undefined {
+  const { key, value } = keyValue(buf, start, end);
+  if (key !== ATTR_STAGE || value === null) return undefined;
+  return value === 'query';
 }
 
 /**
- * Validates a span as the full decode does, noting its trace ID and whether it is a root. The
- * order of the checks gives the same reason: nesting first (the decode meets it), then the IDs.
+ * Validates a span as the full decode does, noting its trace ID and whether it is a root: the
+ * whole span is read first (bytes that are not protobuf refuse the request), then nesting, then
+ * the IDs, in the full decode's order, so the reason is the same.
  */
 function scanSpan(buf: Buffer, start: number, end: number, out: SpanSummary): void {
   const r = new Reader(buf, start, end);
   let traceStart = start;
   let traceEnd = start;
-  let spanLength = 0;
   let spanStart = start;
+  let spanEnd = start;
   let parentStart = start;
   let parentEnd = start;
+  let deepest = 0;
   let stage: boolean | undefined;
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
+    switch (tag) {
+      case T_TRACE_ID:
         traceStart = r.delimited();
         traceEnd = r.lenEnd;
         break;
-      case 2:
+      case T_SPAN_ID:
         spanStart = r.delimited();
-        spanLength = r.lenEnd - spanStart;
+        spanEnd = r.lenEnd;
         break;
-      case 4:
+      case T_PARENT:
         parentStart = r.delimited();
         parentEnd = r.lenEnd;
         break;
-      case 9:
-        stage = scanAttributes(r, stage);
+      case T_TRACE_STATE:
+      case T_NAME:
+        r.checkedString();
         break;
-      case 11: {
+      case T_KIND:
+      case T_DROPPED_ATTRIBUTES:
+      case T_DROPPED_EVENTS:
+      case T_DROPPED_LINKS:
+        r.uint32();
+        break;
+      case T_START:
+      case T_END:
+        r.fixed64();
+        break;
+      case T_FLAGS:
+        r.need4();
+        break;
+      case T_ATTRIBUTE: {
         const s = r.delimited();
-        scanNested(buf, s, r.lenEnd, 3, EVENT_FIELDS);
+        const e = r.lenEnd;
+        const d = walkKeyValue(buf, s, e, 0, 4);
+        if (d > deepest) deepest = d;
+        // The stage key, when this KeyValue has it (read after the walk: it is well formed).
+        if (
+          walkedKeyEnd - walkedKeyStart === STAGE_KEY.length &&
+          buf.compare(STAGE_KEY, 0, STAGE_KEY.length, walkedKeyStart, walkedKeyEnd) === 0 &&
+          d <= MAX_VALUE_DEPTH
+        ) {
+          const verdict = stageIsQuery(buf, s, e);
+          if (verdict !== undefined) stage = verdict;
+        }
         break;
       }
-      case 13: {
+      case T_EVENT:
+      case T_LINK: {
         const s = r.delimited();
-        scanNested(buf, s, r.lenEnd, 4, LINK_FIELDS);
+        const d = walkNested(buf, s, r.lenEnd, tag === T_EVENT);
+        if (d > deepest) deepest = d;
         break;
       }
-      case 15: {
+      case T_STATUS: {
         const s = r.delimited();
-        scanNested(buf, s, r.lenEnd, 0, STATUS_FIELDS);
+        const st = new Reader(buf, s, r.lenEnd);
+        while (st.pos < st.end) {
+          const t = st.uint32();
+          if (t === T_STATUS_MESSAGE) st.checkedString();
+          else if (t === T_STATUS_CODE) st.uint32();
+          else st.skip(t, 5);
+        }
         break;
       }
       default:
-        skipKnown(r, tag, SPAN_FIELDS);
+        r.skip(tag, 4);
     }
   }
+  if (deepest > MAX_VALUE_DEPTH) throw new InvalidSpanError(TOO_DEEP);
   const traceLength = traceEnd - traceStart;
-  const traceId = buf.toString('hex', traceStart, traceEnd);
+  const traceId = hex(buf, traceStart, traceEnd);
   if (traceLength !== 16 || traceId === ZERO_TRACE_ID)
     throw new InvalidSpanError(`traceId must be 16 non-zero bytes (got ${traceLength} bytes)`);
-  if (spanLength !== 8 || isZero(buf, spanStart, spanStart + 8))
+  const spanLength = spanEnd - spanStart;
+  if (spanLength !== 8 || isZero(buf, spanStart, spanEnd))
     throw new InvalidSpanError(`spanId must be 8 non-zero bytes (got ${spanLength} bytes)`);
   const parentLength = parentEnd - parentStart;
   if (parentLength !== 0 && parentLength !== 8)
@@ -796,77 +887,73 @@ export function decodeWireSpan(buf: Buffer, start: number, end: number, origin: 
   const links: SpanLinkRecord[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1: {
+    switch (tag) {
+      case T_TRACE_ID: {
         const s = r.delimited();
-        traceId = buf.toString('hex', s, r.lenEnd);
+        traceId = hex(buf, s, r.lenEnd);
         break;
       }
-      case 2: {
+      case T_SPAN_ID: {
         const s = r.delimited();
-        spanId = buf.toString('hex', s, r.lenEnd);
+        spanId = hex(buf, s, r.lenEnd);
         break;
       }
-      case 4:
+      case T_PARENT:
         parentStart = r.delimited();
         parentEnd = r.lenEnd;
         break;
-      case 5:
-        name = r.string();
+      case T_NAME:
+        name = r.text();
         break;
-      case 6:
+      case T_KIND:
         kind = r.uint32() | 0;
         break;
-      case 7:
+      case T_START:
         startLo = r.fixed64();
         startHi = r.hi;
         break;
-      case 8:
+      case T_END:
         endLo = r.fixed64();
         endHi = r.hi;
         break;
-      case 9: {
+      case T_ATTRIBUTE: {
         const s = r.delimited();
         addKeyValue(attributes, buf, s, r.lenEnd);
         break;
       }
-      case 11: {
+      case T_EVENT: {
         const s = r.delimited();
         events.push(decodeEvent(buf, s, r.lenEnd));
         break;
       }
-      case 13: {
+      case T_LINK: {
         const s = r.delimited();
         const link = decodeLink(buf, s, r.lenEnd);
         if (link) links.push(link);
         break;
       }
-      case 15: {
-        // Status replaces an earlier one (message field).
+      case T_STATUS: {
+        // Occurrences merge: each field's last value.
         const s = r.delimited();
         const st = new Reader(buf, s, r.lenEnd);
-        statusCode = 0;
-        statusMessage = '';
         while (st.pos < st.end) {
           const t = st.uint32();
-          const f = t >>> 3;
-          if (f === 2) statusMessage = st.string();
-          else if (f === 3) statusCode = st.uint32() | 0;
-          else skipKnown(st, t, STATUS_FIELDS);
+          if (t === T_STATUS_MESSAGE) statusMessage = st.text();
+          else if (t === T_STATUS_CODE) statusCode = st.uint32() | 0;
+          else st.skip(t);
         }
         break;
       }
       default:
-        skipKnown(r, tag, SPAN_FIELDS);
+        r.skip(tag);
     }
   }
-  const parentLength = parentEnd - parentStart;
-  const hasParent = parentLength !== 0 && !isZero(buf, parentStart, parentEnd);
+  const hasParent = parentEnd > parentStart && !isZero(buf, parentStart, parentEnd);
   const code = statusCodeOf(statusCode);
   return {
     traceId,
     spanId,
-    ...(hasParent ? { parentSpanId: buf.toString('hex', parentStart, parentEnd) } : {}),
+    ...(hasParent ? { parentSpanId: hex(buf, parentStart, parentEnd) } : {}),
     name: wellFormed(name),
     kind: spanKindOf(kind),
     startTime: hrTimeOf(startLo, startHi),
@@ -889,22 +976,14 @@ function decodeEvent(buf: Buffer, start: number, end: number): SpanEventRecord {
   const attributes: Attributes = {};
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        lo = r.fixed64();
-        hi = r.hi;
-        break;
-      case 2:
-        name = r.string();
-        break;
-      case 3: {
-        const s = r.delimited();
-        addKeyValue(attributes, buf, s, r.lenEnd);
-        break;
-      }
-      default:
-        skipKnown(r, tag, EVENT_FIELDS);
-    }
+    if (tag === T_EVENT_TIME) {
+      lo = r.fixed64();
+      hi = r.hi;
+    } else if (tag === T_EVENT_NAME) name = r.text();
+    else if (tag === T_EVENT_ATTRIBUTE) {
+      const s = r.delimited();
+      addKeyValue(attributes, buf, s, r.lenEnd);
+    } else r.skip(tag);
   }
   return hasAny(attributes)
     ? { name: wellFormed(name), time: hrTimeOf(lo, hi), attributes: portableAttributes(attributes) }
@@ -919,25 +998,16 @@ function decodeLink(buf: Buffer, start: number, end: number): SpanLinkRecord | u
   const attributes: Attributes = {};
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1: {
-        const s = r.delimited();
-        traceId = buf.toString('hex', s, r.lenEnd);
-        break;
-      }
-      case 2: {
-        const s = r.delimited();
-        spanId = buf.toString('hex', s, r.lenEnd);
-        break;
-      }
-      case 4: {
-        const s = r.delimited();
-        addKeyValue(attributes, buf, s, r.lenEnd);
-        break;
-      }
-      default:
-        skipKnown(r, tag, LINK_FIELDS);
-    }
+    if (tag === T_LINK_TRACE_ID) {
+      const s = r.delimited();
+      traceId = hex(buf, s, r.lenEnd);
+    } else if (tag === T_LINK_SPAN_ID) {
+      const s = r.delimited();
+      spanId = hex(buf, s, r.lenEnd);
+    } else if (tag === T_LINK_ATTRIBUTE) {
+      const s = r.delimited();
+      addKeyValue(attributes, buf, s, r.lenEnd);
+    } else r.skip(tag);
   }
   if (traceId.length !== 32 || traceId === ZERO_TRACE_ID || spanId.length !== 16 || spanId === ZERO_SPAN_ID)
     return undefined;
