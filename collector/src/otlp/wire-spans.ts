@@ -452,7 +452,10 @@ function keyValue(buf: Buffer, start: number, end: number): typeof kvResult {
 /** Puts one (walked) KeyValue at `[start, end)` into `attributes`. */
 function addKeyValue(attributes: Attributes, buf: Buffer, start: number, end: number): void {
   const { key, value } = keyValue(buf, start, end);
-  setAttribute(attributes, key, value);
+  // Primitives are kept as they are (setAttribute's own rule), without the call.
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    attributes[key] = value;
+  else setAttribute(attributes, key, value);
 }
 
 /** Walks then decodes repeated KeyValue ranges: the nesting checked before anything is built. */
