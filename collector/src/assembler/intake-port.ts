@@ -3,15 +3,18 @@
  * the assembler behind it reports. Declared beside the assembler, which implements it, so the
  * core depends on nothing of the transports.
  */
-import type { SpanRecord } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
+import type { IntakeSpans } from '../otlp/decode-trace-request.js';
 import type { SpanLogEvent } from '../otlp/logs-decode.js';
 
-/** One request's valid spans, with its decompressed body so it can be journaled as received. */
+/**
+ * One request's valid spans, with its decompressed body so it can be journaled as received. The
+ * spans are records, or (protobuf) the request's spans as bytes, validated, decoded when written.
+ */
 export interface IntakeRequest {
   readonly encoding: OtlpEncoding;
   readonly body: Buffer;
-  readonly spans: readonly SpanRecord[];
+  readonly spans: IntakeSpans;
 }
 
 /**

@@ -11,7 +11,10 @@ import { diag } from '@opentelemetry/api';
 import { stageOf } from '@aitdr/conventions';
 import type { SpanRecord, TraceWriter } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
-import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
+import { scanTraceRequest } from '../otlp/decode-trace-request.js';
+import type { IntakeSpans } from '../otlp/decode-trace-request.js';
+import { WireSpans, decodeWireSpan } from '../otlp/wire-spans.js';
+import type { SpanOrigin } from '../otlp/span-builder.js';
 import { BackpressureError } from './intake-port.js';
 import type { HeldTraces, IntakeRequest, TraceIntake } from './intake-port.js';
 import type { IntakeJournal, JournalId } from './intake-journal.js';
@@ -57,9 +60,48 @@ export interface TraceAssemblerOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Spans of one trace from one protobuf request, held as their wire bytes: one copy per trace and
+ * request (so no request body is kept alive by a span of another trace), with each span's end
+ * offset and its origin (resource and scope, shared with the request's other spans). Decoded into
+ * records when the trace is written.
+ */
+class WireChunk {
+  constructor(
+    readonly bytes: Buffer,
+    readonly ends: readonly number[],
+    /** One origin for all its spans, or each span's. */
+    readonly origins: SpanOrigin | readonly SpanOrigin[],
+  ) {}
+
+  decodeInto(records: SpanRecord[]): void {
+    let start = 0;
+    const { bytes, ends, origins } = this;
+    for (let i = 0; i < ends.length; i++) {
+      const end = ends[i]!;
+      const origin = Array.isArray(origins)
+        ? (origins as readonly SpanOrigin[])[i]!
+        : (origins as SpanOrigin);
+      try {
+        records.push(decodeWireSpan(bytes, start, end, origin));
+      } catch (error) {
+        // Cannot happen: the scan at intake read every byte the decode reads. Were it to, the
+        // trace's other spans are still written, and the journal keeps the request until then.
+        diag.error(`span held as bytes could not be decoded, left out: ${(error as Error).message}`);
+      }
+      start = end;
+    }
+  }
+}
+
+/** What a held trace holds, in arrival order: records (JSON, written again) or wire chunks. */
+type HeldPart = SpanRecord | WireChunk;
+
 interface HeldTrace {
   readonly traceId: string;
-  readonly spans: SpanRecord[];
+  readonly parts: HeldPart[];
+  /** Spans in `parts`. */
+  spanCount: number;
   readonly journalIds: Set<JournalId>;
   readonly firstAt: number;
   lastAt: number;
@@ -86,9 +128,29 @@ export function journalParts(encoding: OtlpEncoding, body: Buffer): readonly Buf
   return [ENCODING_PREFIX[encoding], body];
 }
 
-function decodeRecord(record: Buffer): readonly SpanRecord[] {
-  return decodeTraceRequest(record[0] === ENCODING_BYTE.protobuf ? 'protobuf' : 'json', record.subarray(1))
+/** A journal record's spans, held as a request's are (replay reads what intake read). */
+function spansOfRecord(record: Buffer): IntakeSpans {
+  return scanTraceRequest(record[0] === ENCODING_BYTE.protobuf ? 'protobuf' : 'json', record.subarray(1))
     .spans;
+}
+
+/** A trace released to the writer: its spans as records. */
+interface ReleasedTrace {
+  readonly traceId: string;
+  readonly spans: SpanRecord[];
+  readonly journalIds: Set<JournalId>;
+  readonly hasRoot: boolean;
+  readonly firstAt: number;
+}
+
+/** The records of a held trace's parts, in arrival order. */
+function recordsOf(parts: readonly HeldPart[]): SpanRecord[] {
+  const records: SpanRecord[] = [];
+  for (const part of parts) {
+    if (part instanceof WireChunk) part.decodeInto(records);
+    else records.push(part);
+  }
+  return records;
 }
 
 /**
@@ -152,7 +214,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     for await (const { id, payload } of this.journal.replay()) {
       const logEvents = logEventsOfJournalRecord(payload);
       if (logEvents) this.addLogEvents(id, logEvents);
-      else this.add(id, decodeRecord(payload));
+      else this.add(id, spansOfRecord(payload));
     }
     this.timer = setInterval(() => this.tick(), tickMs);
     this.timer.unref();
@@ -226,7 +288,8 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     if (spans === undefined) return;
     this.held.set(traceId, {
       traceId,
-      spans,
+      parts: spans,
+      spanCount: spans.length,
       journalIds: new Set(),
       firstAt: now,
       lastAt: now,
@@ -257,36 +320,87 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     return !this.closed;
   }
 
-  private add(id: JournalId, spans: readonly SpanRecord[]): void {
+  private add(id: JournalId, spans: IntakeSpans): void {
     const now = this.now();
     const touched = new Set<string>();
-    for (const span of spans) {
-      const traceId = span.traceId;
-      let trace = this.held.get(traceId);
-      if (trace === undefined) {
-        trace = {
-          traceId,
-          spans: [],
-          journalIds: new Set(),
-          firstAt: now,
-          lastAt: now,
-          hasRoot: false,
-          late: this.released.has(traceId),
-        };
-        this.held.set(traceId, trace);
-      }
-      trace.spans.push(span);
-      trace.lastAt = now;
-      if (isRoot(span)) trace.hasRoot = true;
-      if (!trace.journalIds.has(id)) {
-        trace.journalIds.add(id);
-        touched.add(traceId);
+    if (spans instanceof WireSpans) {
+      this.addWire(id, spans, now, touched);
+    } else {
+      for (const span of spans) {
+        const trace = this.heldTrace(span.traceId, id, now, touched);
+        trace.parts.push(span);
+        trace.spanCount += 1;
+        if (isRoot(span)) trace.hasRoot = true;
       }
     }
     this.heldSpans += spans.length;
     if (touched.size === 0) void this.journal.acknowledge(id);
     else this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + touched.size);
     this.releaseOverflow();
+  }
+
+  /** The held trace of `traceId` (made when new), noting this request's journal record in it. */
+  private heldTrace(traceId: string, id: JournalId, now: number, touched: Set<string>): HeldTrace {
+    let trace = this.held.get(traceId);
+    if (trace === undefined) {
+      trace = {
+        traceId,
+        parts: [],
+        spanCount: 0,
+        journalIds: new Set(),
+        firstAt: now,
+        lastAt: now,
+        hasRoot: false,
+        late: this.released.has(traceId),
+      };
+      this.held.set(traceId, trace);
+    }
+    trace.lastAt = now;
+    if (!trace.journalIds.has(id)) {
+      trace.journalIds.add(id);
+      touched.add(traceId);
+    }
+    return trace;
+  }
+
+  /** Holds a protobuf request's spans as bytes: one compact copy per trace, the body let go. */
+  private addWire(id: JournalId, spans: WireSpans, now: number, touched: Set<string>): void {
+    const { body, starts, ends, traceIds, roots, origins, originIndex } = spans;
+    // The spans of each trace, in request order (a request usually carries many traces).
+    const byTrace = new Map<string, number[]>();
+    for (let i = 0; i < traceIds.length; i++) {
+      const traceId = traceIds[i]!;
+      const indexes = byTrace.get(traceId);
+      if (indexes === undefined) byTrace.set(traceId, [i]);
+      else indexes.push(i);
+    }
+    for (const [traceId, indexes] of byTrace) {
+      let size = 0;
+      for (const i of indexes) size += ends[i]! - starts[i]!;
+      // Its own memory (not a slice of the shared pool), so it goes when this trace does.
+      const bytes = Buffer.allocUnsafeSlow(size);
+      const chunkEnds: number[] = [];
+      let offset = 0;
+      let hasRoot = false;
+      const first = originIndex[indexes[0]!]!;
+      let oneOrigin = true;
+      for (const i of indexes) {
+        offset += body.copy(bytes, offset, starts[i], ends[i]);
+        chunkEnds.push(offset);
+        if (roots[i]) hasRoot = true;
+        if (originIndex[i] !== first) oneOrigin = false;
+      }
+      const trace = this.heldTrace(traceId, id, now, touched);
+      trace.parts.push(
+        new WireChunk(
+          bytes,
+          chunkEnds,
+          oneOrigin ? origins[first]! : indexes.map((i) => origins[originIndex[i]!]!),
+        ),
+      );
+      trace.spanCount += indexes.length;
+      if (hasRoot) trace.hasRoot = true;
+    }
   }
 
   /** Releases the traces that are due. Called by the timer; public so tests can drive time. */
@@ -309,15 +423,22 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     }
   }
 
-  private release(trace: HeldTrace): void {
-    this.held.delete(trace.traceId);
+  private release(held: HeldTrace): void {
+    this.held.delete(held.traceId);
+    const trace: ReleasedTrace = {
+      traceId: held.traceId,
+      spans: recordsOf(held.parts),
+      journalIds: held.journalIds,
+      hasRoot: held.hasRoot,
+      firstAt: held.firstAt,
+    };
     const logEvents: TraceLogEvents | undefined = this.logEvents.take(trace.traceId);
     if (logEvents) {
       this.logEvents.attach(trace.spans, logEvents);
       for (const id of logEvents.journalIds) trace.journalIds.add(id);
     }
-    this.heldSpans -= trace.spans.length;
-    if (!trace.hasRoot && !trace.late) this.releasedIncomplete += 1;
+    this.heldSpans -= held.spanCount;
+    if (!held.hasRoot && !held.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
     if (mayReceiveLogEvents(trace.spans)) this.written.remember(trace.traceId, trace.spans, this.now());
     this.pendingTraces += 1;
@@ -341,7 +462,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     }
   }
 
-  private async write(trace: HeldTrace): Promise<void> {
+  private async write(trace: ReleasedTrace): Promise<void> {
     try {
       await this.writer.writeTraces(trace.spans, { require: 'accepted' });
     } catch (error) {
@@ -373,15 +494,25 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   }
 
   /** Puts a trace back to be released again later, merging with spans that arrived meanwhile. */
-  private hold(trace: HeldTrace): void {
+  private hold(trace: ReleasedTrace): void {
     const now = this.now();
     const existing = this.held.get(trace.traceId);
     if (existing) {
-      existing.spans.push(...trace.spans);
+      existing.parts.push(...trace.spans);
+      existing.spanCount += trace.spans.length;
       for (const id of trace.journalIds) existing.journalIds.add(id);
       existing.hasRoot ||= trace.hasRoot;
     } else {
-      this.held.set(trace.traceId, { ...trace, lastAt: now, late: true });
+      this.held.set(trace.traceId, {
+        traceId: trace.traceId,
+        parts: trace.spans,
+        spanCount: trace.spans.length,
+        journalIds: trace.journalIds,
+        hasRoot: trace.hasRoot,
+        firstAt: trace.firstAt,
+        lastAt: now,
+        late: true,
+      });
     }
     this.heldSpans += trace.spans.length;
   }

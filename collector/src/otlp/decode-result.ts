@@ -47,6 +47,6 @@ export class DecodeCollector {
 }
 
 /** The partial-success error message for a request with rejected spans. */
-export function rejectionMessage(request: DecodedRequest): string {
+export function rejectionMessage(request: Pick<DecodedRequest, 'rejected' | 'reasons'>): string {
   return `${request.rejected} span(s) rejected: ${request.reasons.join('; ')}`;
 }

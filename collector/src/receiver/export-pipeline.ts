@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { MalformedRequestError, rejectionMessage } from '../otlp/decode-result.js';
-import { decodeTraceRequest } from '../otlp/decode-trace-request.js';
+import { scanTraceRequest } from '../otlp/decode-trace-request.js';
 import { RPC_CODES } from '../otlp/encode-response.js';
 import type { OtlpEncoding, PartialSuccess } from '../otlp/encode-response.js';
 import type { Forwarder } from './forwarder.js';
@@ -102,7 +102,7 @@ export class ExportPipeline {
    */
   async export(encoding: OtlpEncoding, body: Buffer): Promise<ExportOutcome> {
     const { intake, metrics, forwarder } = this.parts;
-    const decoded = decodeTraceRequest(encoding, body);
+    const decoded = scanTraceRequest(encoding, body);
     metrics.spansReceived.inc(decoded.spans.length);
     metrics.spansRejected.inc(decoded.rejected);
     if (decoded.spans.length > 0) await intake.accept({ encoding, body, spans: decoded.spans });

@@ -15,6 +15,7 @@ import { CollectorMetrics } from '../../src/receiver/metrics.js';
 import { BackpressureError } from '../../src/assembler/intake-port.js';
 import type { Readiness } from '../../src/receiver/readiness.js';
 import { ExportTraceServiceRequestType, ExportTraceServiceResponseType } from '../../src/otlp/trace-proto.js';
+import { intakeRecords } from '../../src/otlp/decode-trace-request.js';
 import { RecordingIntake } from '../support/recording-intake.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 
@@ -113,10 +114,11 @@ describe('GrpcReceiver', () => {
       }
       expect(intake.accepted).toHaveLength(2);
       expect(intake.accepted[1]).toMatchObject({ encoding: 'protobuf' });
-      expect(intake.accepted[1]!.spans.map((span) => span.name).sort()).toEqual([
-        'text_to_sql.classification',
-        'text_to_sql.query',
-      ]);
+      expect(
+        intakeRecords(intake.accepted[1]!.spans)
+          .map((span) => span.name)
+          .sort(),
+      ).toEqual(['text_to_sql.classification', 'text_to_sql.query']);
       expect(await metrics.text()).toMatch(/aitdr_collector_grpc_requests_total\{code="OK"\} 2/);
     });
 

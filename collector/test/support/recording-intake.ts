@@ -1,4 +1,5 @@
 import type { SpanRecord } from '@aitdr/conventions';
+import { intakeRecords } from '../../src/otlp/decode-trace-request.js';
 import type { BackpressureError, IntakeRequest, TraceIntake } from '../../src/assembler/intake-port.js';
 
 /** Records what a receiver accepted; can be told to push back. */
@@ -13,6 +14,6 @@ export class RecordingIntake implements TraceIntake {
   }
 
   get spans(): readonly SpanRecord[] {
-    return this.accepted.flatMap((request) => request.spans);
+    return this.accepted.flatMap((request) => intakeRecords(request.spans));
   }
 }
