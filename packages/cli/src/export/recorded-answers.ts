@@ -36,6 +36,39 @@ export async function readAnswers(
     FROM ${AI_MODEL_INTERACTIONS.name} mi
     ${queryIds === undefined ? '' : `WHERE mi.QUERY_ID IN (${queryIds(binds)})`}
     ORDER BY mi.QUERY_ID, mi.START_TIME, mi.INTERACTION_ID`;
+  return groupAnswers(reader, sql, binds, keep);
+}
+
+/**
+ * Only the answers whose SQL failed validation or execution (what a disagreement pair can reject),
+ * as `readAnswers` gives them. The failures drive the statement: the stage tables are scanned once
+ * for failed rows and only their interactions are read, instead of two lookups per interaction.
+ */
+export async function readFailedAnswers(
+  reader: TableReader,
+  queryIds?: (binds: Binds) => string,
+  keep: (answer: RecordedAnswer) => boolean = () => true,
+): Promise<Map<string, RecordedAnswer[]>> {
+  const binds = reader.binds();
+  const invalid = binds.add(false);
+  const failed = binds.add(false);
+  const sql = `SELECT mi.QUERY_ID, mi.INTERACTION_ID, mi.MODEL_SOURCE, mi.GENERATED_SQL,
+      COALESCE(mi.RESPONSE_MODEL, mi.REQUEST_MODEL) AS MODEL, 1 AS INVALID, 0 AS FAILED_RUNS
+    FROM ${AI_MODEL_INTERACTIONS.name} mi
+    JOIN (SELECT p.QUERY_ID, p.INTERACTION_ID FROM ${AI_SQL_PROCESSING.name} p WHERE p.IS_VALID = ${invalid}
+      UNION SELECT e.QUERY_ID, e.INTERACTION_ID FROM ${AI_EXECUTION_RESULTS.name} e WHERE e.SUCCESS = ${failed}) fl
+      ON fl.QUERY_ID = mi.QUERY_ID AND fl.INTERACTION_ID = mi.INTERACTION_ID
+    ${queryIds === undefined ? '' : `WHERE mi.QUERY_ID IN (${queryIds(binds)})`}
+    ORDER BY mi.QUERY_ID, mi.START_TIME, mi.INTERACTION_ID`;
+  return groupAnswers(reader, sql, binds, keep);
+}
+
+async function groupAnswers(
+  reader: TableReader,
+  sql: string,
+  binds: Binds,
+  keep: (answer: RecordedAnswer) => boolean,
+): Promise<Map<string, RecordedAnswer[]>> {
   const answers = new Map<string, RecordedAnswer[]>();
   for await (const row of reader.stream(sql, binds)) {
     const queryId = String(row.QUERY_ID);
