@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, TABLES } from '@aitdr/schema';
+import { SCHEMA_VERSION, TABLES, TRAINING_EXAMPLES_SELECT, trainingExamplesSelect } from '@aitdr/schema';
 import { createTemporaryDirectory } from '../support/temp-dir.js';
 import { INSTALLED_TABLES, MISSING_QUERY_ID, QUERY_ID, SPAN_ID } from './schema-expectations.js';
 
@@ -144,6 +144,18 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
       ANSWER_SQL: 'SELECT 2',
       RATING: 5,
     });
+    // The view's SELECT with only some columns (and only the joins they read) gives the same values.
+    for (const columns of [
+      ['QUERY_ID', 'ANSWER_SQL', 'RATING'],
+      ['CATEGORY', 'GENERATED_SQL', 'SCHEMA_CONTEXT'],
+    ]) {
+      const pruned = trainingExamplesSelect(columns);
+      expect(pruned).not.toContain('AI_SQL_PROCESSING');
+      expect(db.prepare(pruned).all()).toEqual(
+        db.prepare(`SELECT ${columns.join(', ')} FROM AI_TRAINING_EXAMPLES`).all(),
+      );
+    }
+    expect(trainingExamplesSelect()).toBe(TRAINING_EXAMPLES_SELECT);
     // deleting the query deletes its stage rows
     db.prepare('DELETE FROM AI_TRAINING_QUERIES WHERE QUERY_ID = ?').run(QUERY_ID);
     expect(db.prepare('SELECT COUNT(*) AS n FROM AI_USER_FEEDBACK').get()).toEqual({ n: 0 });

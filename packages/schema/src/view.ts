@@ -27,53 +27,125 @@ function latest(table: string, id: string, time: string, columns: readonly strin
 const stageLatest = (table: string, id: string, columns: readonly string[]) =>
   latest(table, id, 'START_TIME', columns);
 
-export const TRAINING_EXAMPLES_SELECT = `SELECT
-  q.QUERY_ID,
-  q.QUERY_TEXT,
-  q.USERNAME,
-  q.SESSION_ID,
-  q.DATABASE_TYPE,
-  q.START_TIME AS QUERY_TIME,
-  q.TRACE_STATUS,
-  c.CATEGORY,
-  c.COMPLEXITY,
-  sc.CONTEXT_TEXT AS SCHEMA_CONTEXT,
-  sc.TABLES AS SCHEMA_TABLES,
-  s.SELECTED_SOURCE,
-  s.STRATEGY AS SELECTION_STRATEGY,
-  s.SELECTED_INTERACTION_ID,
-  mi.PROVIDER AS SELECTED_PROVIDER,
-  mi.REQUEST_MODEL AS SELECTED_MODEL,
-  mi.GENERATED_SQL,
-  p.PROCESSED_SQL,
-  p.IS_VALID AS SQL_IS_VALID,
-  e.EXECUTED_SQL,
-  e.SUCCESS AS EXECUTION_SUCCESS,
-  e.RETURNED_ROWS,
-  e.ERROR_CODE AS EXECUTION_ERROR_CODE,
-  f.RATING,
-  f.IS_CORRECT,
-  f.CORRECTED_SQL,
-  f.FEEDBACK_COMMENT,
-  f.FEEDBACK_TIME,
-  e.INTERACTION_ID AS ANSWER_INTERACTION_ID,
-  am.MODEL_SOURCE AS ANSWER_SOURCE,
-  am.REQUEST_MODEL AS ANSWER_MODEL,
-  am.GENERATED_SQL AS ANSWER_SQL
+/** The view's columns in order: each with its expression and the join it reads (none: the query table). */
+const COLUMNS: readonly (readonly [name: string, expression: string, join?: string])[] = [
+  ['QUERY_ID', 'q.QUERY_ID'],
+  ['QUERY_TEXT', 'q.QUERY_TEXT'],
+  ['USERNAME', 'q.USERNAME'],
+  ['SESSION_ID', 'q.SESSION_ID'],
+  ['DATABASE_TYPE', 'q.DATABASE_TYPE'],
+  ['QUERY_TIME', 'q.START_TIME AS QUERY_TIME'],
+  ['TRACE_STATUS', 'q.TRACE_STATUS'],
+  ['CATEGORY', 'c.CATEGORY', 'c'],
+  ['COMPLEXITY', 'c.COMPLEXITY', 'c'],
+  ['SCHEMA_CONTEXT', 'sc.CONTEXT_TEXT AS SCHEMA_CONTEXT', 'sc'],
+  ['SCHEMA_TABLES', 'sc.TABLES AS SCHEMA_TABLES', 'sc'],
+  ['SELECTED_SOURCE', 's.SELECTED_SOURCE', 's'],
+  ['SELECTION_STRATEGY', 's.STRATEGY AS SELECTION_STRATEGY', 's'],
+  ['SELECTED_INTERACTION_ID', 's.SELECTED_INTERACTION_ID', 's'],
+  ['SELECTED_PROVIDER', 'mi.PROVIDER AS SELECTED_PROVIDER', 'mi'],
+  ['SELECTED_MODEL', 'mi.REQUEST_MODEL AS SELECTED_MODEL', 'mi'],
+  ['GENERATED_SQL', 'mi.GENERATED_SQL', 'mi'],
+  ['PROCESSED_SQL', 'p.PROCESSED_SQL', 'p'],
+  ['SQL_IS_VALID', 'p.IS_VALID AS SQL_IS_VALID', 'p'],
+  ['EXECUTED_SQL', 'e.EXECUTED_SQL', 'e'],
+  ['EXECUTION_SUCCESS', 'e.SUCCESS AS EXECUTION_SUCCESS', 'e'],
+  ['RETURNED_ROWS', 'e.RETURNED_ROWS', 'e'],
+  ['EXECUTION_ERROR_CODE', 'e.ERROR_CODE AS EXECUTION_ERROR_CODE', 'e'],
+  ['RATING', 'f.RATING', 'f'],
+  ['IS_CORRECT', 'f.IS_CORRECT', 'f'],
+  ['CORRECTED_SQL', 'f.CORRECTED_SQL', 'f'],
+  ['FEEDBACK_COMMENT', 'f.FEEDBACK_COMMENT', 'f'],
+  ['FEEDBACK_TIME', 'f.FEEDBACK_TIME', 'f'],
+  ['ANSWER_INTERACTION_ID', 'e.INTERACTION_ID AS ANSWER_INTERACTION_ID', 'e'],
+  ['ANSWER_SOURCE', 'am.MODEL_SOURCE AS ANSWER_SOURCE', 'am'],
+  ['ANSWER_MODEL', 'am.REQUEST_MODEL AS ANSWER_MODEL', 'am'],
+  ['ANSWER_SQL', 'am.GENERATED_SQL AS ANSWER_SQL', 'am'],
+];
+
+/** The joins in order: alias, the joins it needs, and its text. */
+const JOINS: readonly (readonly [alias: string, needs: readonly string[], text: string])[] = [
+  [
+    'c',
+    [],
+    `LEFT JOIN (${stageLatest('AI_QUERY_CLASSIFICATIONS', 'CLASSIFICATION_ID', ['CATEGORY', 'COMPLEXITY'])}) c
+  ON c.QUERY_ID = q.QUERY_ID`,
+  ],
+  [
+    'sc',
+    [],
+    `LEFT JOIN (${stageLatest('AI_SCHEMA_CONTEXTS', 'CONTEXT_ID', ['CONTEXT_TEXT', 'TABLES'])}) sc
+  ON sc.QUERY_ID = q.QUERY_ID`,
+  ],
+  [
+    's',
+    [],
+    `LEFT JOIN (${stageLatest('AI_RESPONSE_SELECTIONS', 'SELECTION_ID', ['SELECTED_SOURCE', 'STRATEGY', 'SELECTED_INTERACTION_ID'])}) s
+  ON s.QUERY_ID = q.QUERY_ID`,
+  ],
+  [
+    'mi',
+    ['s'],
+    `LEFT JOIN AI_MODEL_INTERACTIONS mi
+  ON mi.QUERY_ID = s.QUERY_ID AND mi.INTERACTION_ID = s.SELECTED_INTERACTION_ID`,
+  ],
+  [
+    'p',
+    [],
+    `LEFT JOIN (${stageLatest('AI_SQL_PROCESSING', 'PROCESSING_ID', ['PROCESSED_SQL', 'IS_VALID'])}) p
+  ON p.QUERY_ID = q.QUERY_ID`,
+  ],
+  [
+    'e',
+    [],
+    `LEFT JOIN (${stageLatest('AI_EXECUTION_RESULTS', 'EXECUTION_ID', ['EXECUTED_SQL', 'SUCCESS', 'RETURNED_ROWS', 'ERROR_CODE', 'INTERACTION_ID'])}) e
+  ON e.QUERY_ID = q.QUERY_ID`,
+  ],
+  [
+    'am',
+    ['e'],
+    `LEFT JOIN AI_MODEL_INTERACTIONS am
+  ON am.QUERY_ID = e.QUERY_ID AND am.INTERACTION_ID = e.INTERACTION_ID`,
+  ],
+  [
+    'f',
+    [],
+    `LEFT JOIN (${latest('AI_USER_FEEDBACK', 'FEEDBACK_ID', 'FEEDBACK_TIME', ['RATING', 'IS_CORRECT', 'CORRECTED_SQL', 'FEEDBACK_COMMENT', 'FEEDBACK_TIME'])}) f
+  ON f.QUERY_ID = q.QUERY_ID`,
+  ],
+];
+
+/**
+ * The view's SELECT, or the same rows with only `columns` (view column names, in the order given)
+ * and only the joins they read, and always the feedback's. Every other join is a LEFT JOIN to at
+ * most one row per query (the latest of a stage table's rows, whose key is the query and the
+ * row's ID; a model interaction by its key), so leaving it out changes no other column and no
+ * number of rows; a feedback row's key is its own trace, so two may tie and it stays. A reader that
+ * needs a few columns (the export) does not pay for the stage tables it never reads: a store cannot
+ * drop those joins from the view itself, not knowing a "latest" subquery gives at most one row.
+ */
+export function trainingExamplesSelect(columns?: readonly string[]): string {
+  const chosen =
+    columns === undefined
+      ? COLUMNS
+      : columns.map((name) => {
+          const column = COLUMNS.find(([known]) => known === name);
+          if (column === undefined) throw new Error(`${TRAINING_EXAMPLES_VIEW} has no column ${name}`);
+          return column;
+        });
+  const needed = new Set<string>(['f']);
+  const need = (alias: string | undefined) => {
+    if (alias === undefined || needed.has(alias)) return;
+    needed.add(alias);
+    for (const other of JOINS.find(([known]) => known === alias)![1]) need(other);
+  };
+  for (const [, , join] of chosen) need(join);
+  return `SELECT
+${chosen.map(([, expression]) => `  ${expression}`).join(',\n')}
 FROM AI_TRAINING_QUERIES q
-LEFT JOIN (${stageLatest('AI_QUERY_CLASSIFICATIONS', 'CLASSIFICATION_ID', ['CATEGORY', 'COMPLEXITY'])}) c
-  ON c.QUERY_ID = q.QUERY_ID
-LEFT JOIN (${stageLatest('AI_SCHEMA_CONTEXTS', 'CONTEXT_ID', ['CONTEXT_TEXT', 'TABLES'])}) sc
-  ON sc.QUERY_ID = q.QUERY_ID
-LEFT JOIN (${stageLatest('AI_RESPONSE_SELECTIONS', 'SELECTION_ID', ['SELECTED_SOURCE', 'STRATEGY', 'SELECTED_INTERACTION_ID'])}) s
-  ON s.QUERY_ID = q.QUERY_ID
-LEFT JOIN AI_MODEL_INTERACTIONS mi
-  ON mi.QUERY_ID = s.QUERY_ID AND mi.INTERACTION_ID = s.SELECTED_INTERACTION_ID
-LEFT JOIN (${stageLatest('AI_SQL_PROCESSING', 'PROCESSING_ID', ['PROCESSED_SQL', 'IS_VALID'])}) p
-  ON p.QUERY_ID = q.QUERY_ID
-LEFT JOIN (${stageLatest('AI_EXECUTION_RESULTS', 'EXECUTION_ID', ['EXECUTED_SQL', 'SUCCESS', 'RETURNED_ROWS', 'ERROR_CODE', 'INTERACTION_ID'])}) e
-  ON e.QUERY_ID = q.QUERY_ID
-LEFT JOIN AI_MODEL_INTERACTIONS am
-  ON am.QUERY_ID = e.QUERY_ID AND am.INTERACTION_ID = e.INTERACTION_ID
-LEFT JOIN (${latest('AI_USER_FEEDBACK', 'FEEDBACK_ID', 'FEEDBACK_TIME', ['RATING', 'IS_CORRECT', 'CORRECTED_SQL', 'FEEDBACK_COMMENT', 'FEEDBACK_TIME'])}) f
-  ON f.QUERY_ID = q.QUERY_ID`;
+${JOINS.filter(([alias]) => needed.has(alias))
+  .map(([, , text]) => text)
+  .join('\n')}`;
+}
+
+export const TRAINING_EXAMPLES_SELECT = trainingExamplesSelect();

@@ -12,6 +12,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
+import { CHUNK_BYTES, ChunkedFile } from './chunked-file.js';
 import type { ExampleFormat } from './example-formats.js';
 import type { ExportManifest, FileEntry } from './export-dataset.js';
 
@@ -42,17 +43,15 @@ export interface WrittenFile {
   readonly rows: number;
 }
 
-/** Bytes written through a buffer of about this size: few system calls, little memory. */
-const CHUNK_BYTES = 1 << 20;
-
 /** A JSON Lines file written line by line, hashed as it goes. */
 export class JsonLinesFile {
   private readonly hash = createHash('sha256');
-  private pending: string[] = [];
-  private pendingLength = 0;
+  private readonly out: ChunkedFile;
   private rows = 0;
 
-  private constructor(private readonly file: FileHandle) {}
+  private constructor(private readonly file: FileHandle) {
+    this.out = new ChunkedFile(file, this.hash);
+  }
 
   static async create(path: string): Promise<JsonLinesFile> {
     return new JsonLinesFile(await open(path, 'w'));
@@ -61,14 +60,11 @@ export class JsonLinesFile {
   /** Adds one line (ending in a new line). */
   async add(line: string): Promise<void> {
     this.rows += 1;
-    this.hash.update(line);
-    this.pending.push(line);
-    this.pendingLength += line.length;
-    if (this.pendingLength >= CHUNK_BYTES) await this.flush();
+    await this.out.add(line);
   }
 
   async finish(): Promise<WrittenFile> {
-    await this.flush();
+    await this.out.flush();
     await this.file.close();
     return { sha256: this.hash.digest('hex'), rows: this.rows };
   }
@@ -76,14 +72,6 @@ export class JsonLinesFile {
   /** Closes the file without a result (the export failed). */
   async abandon(): Promise<void> {
     await this.file.close().catch(() => undefined);
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    this.pendingLength = 0;
-    await this.file.write(text);
   }
 }
 

@@ -12,7 +12,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelSource } from '@aitdr/conventions';
 import { loadSqlParser, normalizeSql } from '@aitdr/demo';
-import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
+import { AI_TRAINING_QUERIES, AI_USER_FEEDBACK, trainingExamplesSelect } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
 import type { Binds, ReadRow, StoreOptions, TableReader } from '@aitdr/exporter';
 import { asText } from '../store/read-values.js';
@@ -39,7 +39,7 @@ import {
 import type { GoldRules, MissingSchemaMode, ModelAnswer, PairRule, SkipReason } from './export-rules.js';
 import { assignGroups, checkLeakage } from './intent-groups.js';
 import type { GroupedItem, LeakageCheck, Split } from './intent-groups.js';
-import { readAnswers } from './recorded-answers.js';
+import { readFailedAnswers } from './recorded-answers.js';
 import { RecordSpool } from './record-spool.js';
 
 export interface ExportFilters {
@@ -207,7 +207,8 @@ function examplesQuery(
   if (filters.categories !== undefined && filters.categories.length > 0) {
     where.push(`CATEGORY IN (${filters.categories.map((c) => binds.add(c)).join(', ')})`);
   }
-  const sql = `SELECT ${select} FROM ${TRAINING_EXAMPLES_VIEW}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  // The view's rows with only the joins these columns read (the same rows as the view gives).
+  const sql = `SELECT ${select} FROM (${trainingExamplesSelect(COLUMNS)}) v${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
   return { sql, binds };
 }
 
@@ -334,15 +335,15 @@ export async function collectDataset(
   const sql = await sqlComparer();
   const answers =
     knownAnswers ??
-    (await readAnswers(
+    // Only a failed answer can be the rejected side of a disagreement: the others are not read.
+    (await readFailedAnswers(
       reader,
       // Answers are looked up only for the rows the view gives: the period alone bounds what is read.
       period === undefined
         ? undefined
         : (binds) =>
             `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${askedIn(options.filters, binds)}`,
-      // Only a failed answer can be the rejected side of a disagreement: the others need no memory.
-      (answer) => answer.failed && answer.sql !== undefined,
+      (answer) => answer.sql !== undefined,
     ));
   // Many examples share their system message (the same schema context) and their SQL: one copy each.
   const strings = new Map<string, string>();

@@ -7,19 +7,20 @@
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, rm } from 'node:fs/promises';
+import { ChunkedFile } from './chunked-file.js';
 
 const CHUNK_CHARS = 1 << 20;
 
 export class RecordSpool<T> {
-  private pending: string[] = [];
-  private pendingLength = 0;
   private file: FileHandle | undefined;
+  private readonly out: ChunkedFile;
 
   private constructor(
     readonly path: string,
     file: FileHandle,
   ) {
     this.file = file;
+    this.out = new ChunkedFile(file);
   }
 
   static async create<T>(path: string): Promise<RecordSpool<T>> {
@@ -28,15 +29,12 @@ export class RecordSpool<T> {
 
   async add(record: T): Promise<void> {
     // JSON text holds no raw new line: one record per line.
-    const line = `${JSON.stringify(record)}\n`;
-    this.pending.push(line);
-    this.pendingLength += line.length;
-    if (this.pendingLength >= CHUNK_CHARS) await this.flush();
+    await this.out.add(`${JSON.stringify(record)}\n`);
   }
 
   /** The records in the order they were added; the spool takes no more after this. */
   async *records(): AsyncIterable<T> {
-    await this.flush();
+    if (this.file !== undefined) await this.out.flush();
     await this.file?.close();
     this.file = undefined;
     let rest = '';
@@ -56,13 +54,5 @@ export class RecordSpool<T> {
     await this.file?.close().catch(() => undefined);
     this.file = undefined;
     await rm(this.path, { force: true });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0 || this.file === undefined) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    this.pendingLength = 0;
-    await this.file.write(text);
   }
 }

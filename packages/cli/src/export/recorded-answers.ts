@@ -3,7 +3,7 @@
  * SQL, and whether that SQL failed validation or execution. One statement, every value a bind.
  */
 import { AI_EXECUTION_RESULTS, AI_MODEL_INTERACTIONS, AI_SQL_PROCESSING } from '@aitdr/schema';
-import type { Binds, TableReader } from '@aitdr/exporter';
+import type { Binds, ReadRow, TableReader } from '@aitdr/exporter';
 import { asNumber, asText } from '../store/read-values.js';
 import type { ModelAnswer } from './export-rules.js';
 
@@ -36,17 +36,73 @@ export async function readAnswers(
     FROM ${AI_MODEL_INTERACTIONS.name} mi
     ${queryIds === undefined ? '' : `WHERE mi.QUERY_ID IN (${queryIds(binds)})`}
     ORDER BY mi.QUERY_ID, mi.START_TIME, mi.INTERACTION_ID`;
+  return groupAnswers(reader, sql, binds, keep);
+}
+
+/**
+ * Only the answers whose SQL failed validation or execution (what a disagreement pair can reject),
+ * as `readAnswers` gives them. The failures drive the statement: the stage tables are scanned once
+ * for failed rows and only their interactions are read, instead of two lookups per interaction.
+ */
+export async function readFailedAnswers(
+  reader: TableReader,
+  queryIds?: (binds: Binds) => string,
+  keep: (answer: RecordedAnswer) => boolean = () => true,
+): Promise<Map<string, RecordedAnswer[]>> {
+  const binds = reader.binds();
+  const invalid = binds.add(false);
+  const failed = binds.add(false);
+  const sql = `SELECT mi.QUERY_ID, mi.INTERACTION_ID, mi.MODEL_SOURCE, mi.GENERATED_SQL,
+      COALESCE(mi.RESPONSE_MODEL, mi.REQUEST_MODEL) AS MODEL, 1 AS INVALID, 0 AS FAILED_RUNS
+    FROM ${AI_MODEL_INTERACTIONS.name} mi
+    JOIN (SELECT p.QUERY_ID, p.INTERACTION_ID FROM ${AI_SQL_PROCESSING.name} p WHERE p.IS_VALID = ${invalid}
+      UNION SELECT e.QUERY_ID, e.INTERACTION_ID FROM ${AI_EXECUTION_RESULTS.name} e WHERE e.SUCCESS = ${failed}) fl
+      ON fl.QUERY_ID = mi.QUERY_ID AND fl.INTERACTION_ID = mi.INTERACTION_ID
+    ${queryIds === undefined ? '' : `WHERE mi.QUERY_ID IN (${queryIds(binds)})`}
+    ORDER BY mi.QUERY_ID, mi.START_TIME, mi.INTERACTION_ID`;
+  return groupAnswers(reader, sql, binds, keep);
+}
+
+/**
+ * Every answer with SQL and a known source of the queries `queryIds` selects (or of every query),
+ * streamed, without whether it failed (readiness needs no more): one scan of the interactions.
+ */
+export async function* streamScoredAnswers(
+  reader: TableReader,
+  queryIds?: (binds: Binds) => string,
+): AsyncIterable<RecordedAnswer> {
+  const binds = reader.binds();
+  const sql = `SELECT mi.QUERY_ID, mi.INTERACTION_ID, mi.MODEL_SOURCE, mi.GENERATED_SQL,
+      COALESCE(mi.RESPONSE_MODEL, mi.REQUEST_MODEL) AS MODEL
+    FROM ${AI_MODEL_INTERACTIONS.name} mi
+    ${queryIds === undefined ? '' : `WHERE mi.QUERY_ID IN (${queryIds(binds)})`}`;
+  for await (const row of reader.stream(sql, binds)) {
+    const answer = answerOf(row, false);
+    if (answer.sql !== undefined && answer.source !== undefined) yield answer;
+  }
+}
+
+function answerOf(row: ReadRow, failed: boolean): RecordedAnswer {
+  return {
+    queryId: String(row.QUERY_ID),
+    interactionId: String(row.INTERACTION_ID),
+    source: asText(row.MODEL_SOURCE),
+    sql: asText(row.GENERATED_SQL)?.trim(),
+    model: asText(row.MODEL),
+    failed,
+  };
+}
+
+async function groupAnswers(
+  reader: TableReader,
+  sql: string,
+  binds: Binds,
+  keep: (answer: RecordedAnswer) => boolean,
+): Promise<Map<string, RecordedAnswer[]>> {
   const answers = new Map<string, RecordedAnswer[]>();
   for await (const row of reader.stream(sql, binds)) {
-    const queryId = String(row.QUERY_ID);
-    const answer: RecordedAnswer = {
-      queryId,
-      interactionId: String(row.INTERACTION_ID),
-      source: asText(row.MODEL_SOURCE),
-      sql: asText(row.GENERATED_SQL)?.trim(),
-      model: asText(row.MODEL),
-      failed: (asNumber(row.INVALID) ?? 0) > 0 || (asNumber(row.FAILED_RUNS) ?? 0) > 0,
-    };
+    const answer = answerOf(row, (asNumber(row.INVALID) ?? 0) > 0 || (asNumber(row.FAILED_RUNS) ?? 0) > 0);
+    const queryId = answer.queryId;
     if (!keep(answer)) continue;
     const list = answers.get(queryId) ?? [];
     list.push(answer);

@@ -17,11 +17,11 @@ import {
 import type { ReadRow, TableReader } from '@aitdr/exporter';
 import { collectDataset } from '../export/export-dataset.js';
 import { DEFAULT_GOLD_RULES } from '../export/export-rules.js';
-import type { ModelAnswer, SkipReason } from '../export/export-rules.js';
+import type { SkipReason } from '../export/export-rules.js';
 import { asBoolean, asNumber, asText } from '../store/read-values.js';
 import { periodScope } from './period.js';
 import type { PeriodScope, StatsPeriod } from './period.js';
-import { readinessGoldOf, readPeriodAnswers, scoreReadiness } from './readiness.js';
+import { readinessGoldOf, readPeriodAnswers, scoreReadiness, textPool } from './readiness.js';
 import type { ReadinessGold } from './readiness.js';
 import type { Readiness } from './readiness.js';
 
@@ -162,17 +162,18 @@ const count = (row: ReadRow) => asNumber(row.N) ?? 0;
 export async function collectStats(reader: TableReader, options: StatsOptions = {}): Promise<StatsReport> {
   const scope = periodScope(options.period);
   const { from, until } = scope.period;
-  const answers = await readPeriodAnswers(reader, scope);
   const overTime = new QueriesOverTime();
   const answered = new Map<string, number>();
   const golds = new Map<string, ReadinessGold>();
-  const training = await trainingSummary(reader, scope, answers, (row) => {
+  const once = textPool();
+  // The export's pass reads the failed answers it pairs; readiness streams the others afterwards.
+  const training = await trainingSummary(reader, scope, (row) => {
     overTime.add(row);
     if (asBoolean(row.EXECUTION_SUCCESS) === true) {
       const source = label(row.ANSWER_SOURCE);
       answered.set(source, (answered.get(source) ?? 0) + 1);
     }
-    const gold = readinessGoldOf(row);
+    const gold = readinessGoldOf(row, once);
     if (gold !== undefined) golds.set(String(row.QUERY_ID), gold);
   });
   return {
@@ -191,7 +192,7 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
     feedback: await feedbackDistribution(reader, scope),
     agreement: await agreement(reader, scope),
     training,
-    readiness: await scoreReadiness(golds, answers, options.database),
+    readiness: await scoreReadiness(golds, readPeriodAnswers(reader, scope), options.database),
     schemaContextTokens: await schemaContextTokens(reader, scope),
   };
 }
@@ -200,7 +201,6 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
 async function trainingSummary(
   reader: TableReader,
   scope: PeriodScope,
-  answers: ReadonlyMap<string, readonly ModelAnswer[]>,
   row: (row: ReadRow) => void,
 ): Promise<TrainingSummary> {
   const dataset = await collectDataset(
@@ -213,7 +213,6 @@ async function trainingSummary(
       seed: '42',
     },
     { row },
-    answers,
   );
   const largestFirst = (counts: Readonly<Record<string, number>>) =>
     Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));

@@ -11,7 +11,7 @@ import { AI_TRAINING_QUERIES, TRAINING_EXAMPLES_VIEW } from '@aitdr/schema';
 import type { ReadRow, TableReader } from '@aitdr/exporter';
 import { sqlComparer } from '../export/export-dataset.js';
 import { DEFAULT_GOLD_RULES, goldSqlOf } from '../export/export-rules.js';
-import { readAnswers } from '../export/recorded-answers.js';
+import { streamScoredAnswers } from '../export/recorded-answers.js';
 import type { RecordedAnswer } from '../export/recorded-answers.js';
 import { asText } from '../store/read-values.js';
 import type { Rate } from './rates.js';
@@ -61,15 +61,30 @@ export interface ReadinessGold {
 }
 
 /** The gold of one row of AI_TRAINING_EXAMPLES under the export's default rules, if it has one. */
-export function readinessGoldOf(row: ReadRow): ReadinessGold | undefined {
+export function readinessGoldOf(
+  row: ReadRow,
+  /** Returns one copy of equal texts: a store's golds repeat their SQL, categories and weeks. */
+  once: (text: string) => string = (text) => text,
+): ReadinessGold | undefined {
   const gold = goldSqlOf(row, DEFAULT_GOLD_RULES);
   if ('skip' in gold) return undefined;
   const time = asText(row.QUERY_TIME);
   return {
-    sql: gold.sql,
+    sql: once(gold.sql),
     from: gold.from === 'user_correction' ? gold.from : (gold.source ?? '(none)'),
-    category: asText(row.CATEGORY) ?? '(none)',
-    week: time === undefined ? undefined : isoWeek(time),
+    category: once(asText(row.CATEGORY) ?? '(none)'),
+    week: time === undefined ? undefined : once(isoWeek(time)),
+  };
+}
+
+/** A function giving one copy of equal texts, remembering up to `limit` of them. */
+export function textPool(limit = 100_000): (text: string) => string {
+  const texts = new Map<string, string>();
+  return (text) => {
+    const known = texts.get(text);
+    if (known !== undefined) return known;
+    if (texts.size < limit) texts.set(text, text);
+    return text;
   };
 }
 
@@ -88,32 +103,31 @@ export async function collectReadiness(
     const gold = readinessGoldOf(row);
     if (gold !== undefined) golds.set(String(row.QUERY_ID), gold);
   }
-  return scoreReadiness(golds, await readPeriodAnswers(reader, scope), databaseFile);
+  return scoreReadiness(golds, readPeriodAnswers(reader, scope), databaseFile);
 }
 
 /**
  * The model answers of the period's queries that can be scored or paired: with SQL and a known
  * source (readiness skips the others, and so does a disagreement pair).
  */
-export function readPeriodAnswers(
-  reader: TableReader,
-  scope: PeriodScope,
-): Promise<Map<string, RecordedAnswer[]>> {
+export function readPeriodAnswers(reader: TableReader, scope: PeriodScope): AsyncIterable<RecordedAnswer> {
   const periodic = scope.period.from !== undefined || scope.period.until !== undefined;
-  return readAnswers(
+  return streamScoredAnswers(
     reader,
     periodic
       ? (idBinds) =>
           `SELECT QUERY_ID FROM ${AI_TRAINING_QUERIES.name} WHERE ${scope.condition(idBinds, 'QUERY_ID')}`
       : undefined,
-    (answer) => answer.sql !== undefined && answer.source !== undefined,
   );
 }
 
-/** Scores each answer against its query's gold (never against its own model's answer). */
+/**
+ * Scores each answer against its query's gold (never against its own model's answer), as the
+ * answers stream by: the tallies are sums, so the order does not matter and no answer is kept.
+ */
 export async function scoreReadiness(
   golds: ReadonlyMap<string, ReadinessGold>,
-  answers: ReadonlyMap<string, readonly RecordedAnswer[]>,
+  answers: AsyncIterable<RecordedAnswer>,
   databaseFile?: string,
 ): Promise<Readiness> {
   const sql = await sqlComparer();
@@ -130,21 +144,21 @@ export async function scoreReadiness(
     return entry;
   };
   try {
-    for (const [queryId, gold] of golds) {
-      for (const answer of answers.get(queryId) ?? []) {
-        if (answer.sql === undefined || answer.source === undefined || answer.source === gold.from) continue;
-        const textMatch = sql.same(answer.sql, gold.sql);
-        const resultMatch = run === undefined ? undefined : textMatch || run.same(gold.sql, answer.sql);
-        const entries = [tally(byCategory, `${answer.source}\u0000${gold.category}`)];
-        if (gold.week !== undefined) {
-          entries.push(tally(byWeek, `${gold.week}\u0000${answer.source}\u0000${answer.model ?? '(none)'}`));
-        }
-        for (const entry of entries) {
-          entry.compared += 1;
-          if (textMatch) entry.textMatches += 1;
-          if (resultMatch !== undefined) entry.ran += 1;
-          if (resultMatch === true) entry.resultMatches += 1;
-        }
+    for await (const answer of answers) {
+      const gold = golds.get(answer.queryId);
+      if (gold === undefined) continue;
+      if (answer.sql === undefined || answer.source === undefined || answer.source === gold.from) continue;
+      const textMatch = sql.same(answer.sql, gold.sql);
+      const resultMatch = run === undefined ? undefined : textMatch || run.same(gold.sql, answer.sql);
+      const entries = [tally(byCategory, `${answer.source}\u0000${gold.category}`)];
+      if (gold.week !== undefined) {
+        entries.push(tally(byWeek, `${gold.week}\u0000${answer.source}\u0000${answer.model ?? '(none)'}`));
+      }
+      for (const entry of entries) {
+        entry.compared += 1;
+        if (textMatch) entry.textMatches += 1;
+        if (resultMatch !== undefined) entry.ran += 1;
+        if (resultMatch === true) entry.resultMatches += 1;
       }
     }
   } finally {
