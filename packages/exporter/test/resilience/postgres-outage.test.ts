@@ -76,7 +76,9 @@ describe('TableExporter through a PostgreSQL outage', () => {
     expect(total(during, 'spooled')).toBeGreaterThan(0);
 
     const down = exporter.status();
-    expect(down.breaker).toBe('open');
+    // Tripped: 'half-open' once resetTimeoutMs (1 s) has passed, which a slow machine reaches
+    // while the 40 writes are still spooling; the trial then fails against the refusing proxy.
+    expect(['open', 'half-open']).toContain(down.breaker);
     expect(down.healthy).toBe(false);
     expect(down.spool.traces).toBe(total(during, 'spooled'));
     expect(down.spool.bytes).toBeGreaterThan(0);
