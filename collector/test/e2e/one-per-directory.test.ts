@@ -45,7 +45,7 @@ describe('collectors on one spool directory', () => {
       expect(await loser.exited).toBe(1);
       expect(loser.stderr()).toContain(`in use by process ${winner.child.pid}`);
       winner.child.kill('SIGTERM');
-      expect(await winner.exited).toBe(0);
+      expect(await winner.exited, `round ${round}: ${winner.stderr()}`).toBe(0);
     }
   }, 240_000);
 });

@@ -67,8 +67,13 @@ function listen(name: string): Promise<Server | undefined> {
     });
     server.listen(name, () => {
       server.removeAllListeners('error');
-      // A connection is told the holder's PID, for the loser's error message.
-      server.on('connection', (socket) => socket.end(String(process.pid)));
+      // A connection is told the holder's PID, for the loser's error message. A caller that hangs
+      // up first (a loser giving up after its timeout) makes that write fail with EPIPE: without a
+      // listener the error would end this process, the lock's holder.
+      server.on('connection', (socket) => {
+        socket.on('error', () => undefined);
+        socket.end(String(process.pid));
+      });
       server.unref();
       resolve(server);
     });

@@ -1,7 +1,9 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,4 +117,26 @@ describe('DurableSpool directory lock', () => {
     const spool = await DurableSpool.open({ directory, maxBytes: 1 << 20 });
     await spool.close();
   }, 60_000);
+
+  it.runIf(process.platform === 'linux')(
+    'keeps holding when a caller hangs up before reading the PID it is told',
+    async () => {
+      const directory = join(dir.path, 'hung-up');
+      mkdirSync(directory);
+      const spool = await DurableSpool.open({ directory, maxBytes: 1 << 20 });
+      // The lock's abstract socket name (directory-lock.ts): a loser that gives up, or any local
+      // process that connects and closes at once, must not crash the holder with EPIPE.
+      const digest = createHash('sha256').update(realpathSync(directory)).digest('hex').slice(0, 40);
+      for (let i = 0; i < 200; i++) {
+        const socket = connect(`\0aitdr-state-${digest}`);
+        socket.on('error', () => undefined);
+        socket.on('connect', () => socket.destroy());
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await spool.append([Buffer.from('still here')]);
+      expect(spool.records).toBe(1);
+      await spool.close();
+    },
+    60_000,
+  );
 });
