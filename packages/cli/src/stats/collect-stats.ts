@@ -230,88 +230,31 @@ async function trainingSummary(
   };
 }
 
-/** Token counts of the period's schema contexts: counts and sum in SQL, the p95 by rank in SQL. */
 async function schemaContextTokens(
   reader: TableReader,
   scope: PeriodScope,
 ): Promise<StatsReport['schemaContextTokens']> {
   const binds = reader.binds();
-  const [totals] = await reader.query(
-    `SELECT COUNT(*) AS N, COUNT(TOKEN_COUNT) AS WITH_TOKENS, SUM(TOKEN_COUNT) AS TOKENS
-     FROM ${AI_SCHEMA_CONTEXTS.name} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
-    binds,
-  );
-  const contexts = totals === undefined ? 0 : count(totals);
-  const withTokens = asNumber(totals?.WITH_TOKENS) ?? 0;
-  const ranked = await rankedValues(reader, scope, AI_SCHEMA_CONTEXTS.name, 'TOKEN_COUNT', []);
-  const p95 = percentileOf(ranked.get(''), 0.95);
-  return {
-    contexts,
-    withTokens,
-    ...(withTokens === 0
-      ? {}
-      : { mean: Math.round((10 * (asNumber(totals?.TOKENS) ?? 0)) / withTokens) / 10 }),
-    ...(p95 === undefined ? {} : { p95 }),
-  };
-}
-
-/** The values of a sorted column at the ranks a percentile reads, and the last rank. */
-interface Ranks {
-  readonly last: number;
-  readonly at: Map<number, number>;
-}
-
-/**
- * The values of `column` (NULLs left out) at the ranks the stats' percentiles (p50, p95) read,
- * per group of `groups` (keyed by the groups' values joined by NUL, `label`led): each group is
- * numbered in SQL (ROW_NUMBER, COUNT over the group, in every store) and only the rows at the
- * ranks on either side of (n - 1) · p come back, so no store sends every value to be sorted here.
- * A rank r is read for p when |(n - 1) · p - r| <= 1, computed in integers (p in hundredths):
- * the floor and ceiling, and one more on each side against rounding of (n - 1) · p in doubles.
- */
-async function rankedValues(
-  reader: TableReader,
-  scope: PeriodScope,
-  table: string,
-  column: string,
-  groups: readonly string[],
-): Promise<Map<string, Ranks>> {
-  const binds = reader.binds();
-  const partition = groups.length === 0 ? '' : `PARTITION BY ${groups.join(', ')} `;
-  const near = (hundredths: number) => `ABS(PCT_LAST * ${hundredths} - PCT_RANK * 100) <= 100`;
-  const ranks = new Map<string, Ranks>();
+  const tokens: number[] = [];
+  let contexts = 0;
   for await (const row of reader.stream(
-    `SELECT ${[...groups, 'PCT_VALUE', 'PCT_RANK', 'PCT_LAST'].join(', ')} FROM (
-       SELECT ${groups.map((g) => `${g}, `).join('')}${column} AS PCT_VALUE,
-         ROW_NUMBER() OVER (${partition}ORDER BY ${column}) - 1 AS PCT_RANK,
-         COUNT(*) OVER (${partition.trimEnd()}) - 1 AS PCT_LAST
-       FROM ${table} WHERE ${column} IS NOT NULL AND ${scope.condition(binds, 'QUERY_ID')}
-     ) r WHERE ${near(50)} OR ${near(95)}`,
+    `SELECT TOKEN_COUNT FROM ${AI_SCHEMA_CONTEXTS.name} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
     binds,
   )) {
-    const key = groups.map((g) => label(row[g])).join('\u0000');
-    let entry = ranks.get(key);
-    if (entry === undefined) {
-      entry = { last: asNumber(row.PCT_LAST) ?? 0, at: new Map() };
-      ranks.set(key, entry);
-    }
-    entry.at.set(asNumber(row.PCT_RANK) ?? 0, asNumber(row.PCT_VALUE) ?? 0);
+    contexts += 1;
+    const count = asNumber(row.TOKEN_COUNT);
+    if (count !== undefined) tokens.push(count);
   }
-  return ranks;
-}
-
-/** `percentile` from the values at the ranks it reads. */
-function percentileOf(ranks: Ranks | undefined, p: number): number | undefined {
-  if (ranks === undefined) return undefined;
-  const position = ranks.last * p;
-  const value = (rank: number) => {
-    const found = ranks.at.get(rank);
-    if (found === undefined) throw new Error(`rank ${rank} of ${ranks.last + 1} was not read`);
-    return found;
+  const sorted = Float64Array.from(tokens).sort();
+  const p95 = percentile(sorted, 0.95);
+  return {
+    contexts,
+    withTokens: tokens.length,
+    ...(tokens.length === 0
+      ? {}
+      : { mean: Math.round((10 * tokens.reduce((a, b) => a + b, 0)) / tokens.length) / 10 }),
+    ...(p95 === undefined ? {} : { p95 }),
   };
-  const below = Math.floor(position);
-  const above = Math.ceil(position);
-  return Math.round((value(below) + (value(above) - value(below)) * (position - below)) * 10) / 10;
 }
 
 /** Queries and answered queries per UTC day, counted from the rows of AI_TRAINING_EXAMPLES. */
@@ -426,97 +369,7 @@ async function sourceOutcomes(
   }));
 }
 
-/**
- * Calls, token counts and latency and prompt-length percentiles per model, counted in SQL (a
- * GROUP BY, the percentiles' ranks by `rankedValues`). Where SQL's groups are not the report's
- * (two stored values with one label, such as NULL and blank) or a model's price would depend on
- * which of its calls came first (no price of its own, answers from several response models), the
- * calls are streamed and counted here instead.
- */
 async function modelUsage(
-  reader: TableReader,
-  scope: PeriodScope,
-  prices: Readonly<Record<string, TokenPrice>>,
-): Promise<ModelUsage[]> {
-  const priced = Object.keys(prices).length > 0;
-  const groups = ['MODEL_SOURCE', 'REQUEST_MODEL', ...(priced ? ['RESPONSE_MODEL'] : [])];
-  const binds = reader.binds();
-  const rows = await reader.query(
-    `SELECT ${groups.join(', ')}, COUNT(*) AS N,
-       SUM(CASE WHEN INPUT_TOKENS IS NOT NULL OR OUTPUT_TOKENS IS NOT NULL THEN 1 ELSE 0 END) AS WITH_TOKENS,
-       SUM(INPUT_TOKENS) AS INPUT_TOKENS, SUM(OUTPUT_TOKENS) AS OUTPUT_TOKENS
-     FROM ${AI_MODEL_INTERACTIONS.name} WHERE ${scope.condition(binds, 'QUERY_ID')}
-     GROUP BY ${groups.join(', ')}`,
-    binds,
-  );
-  interface Usage {
-    model: string;
-    source: string;
-    calls: number;
-    callsWithTokens: number;
-    inputTokens: number;
-    outputTokens: number;
-    raw: Set<string>;
-    responseModels: Set<string>;
-  }
-  const models = new Map<string, Usage>();
-  for (const row of rows) {
-    const source = label(row.MODEL_SOURCE);
-    const model = label(row.REQUEST_MODEL);
-    const key = `${source}\u0000${model}`;
-    let usage = models.get(key);
-    if (usage === undefined) {
-      usage = {
-        model,
-        source,
-        calls: 0,
-        callsWithTokens: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        raw: new Set(),
-        responseModels: new Set(),
-      };
-      models.set(key, usage);
-    }
-    usage.calls += count(row);
-    usage.callsWithTokens += asNumber(row.WITH_TOKENS) ?? 0;
-    usage.inputTokens += asNumber(row.INPUT_TOKENS) ?? 0;
-    usage.outputTokens += asNumber(row.OUTPUT_TOKENS) ?? 0;
-    usage.raw.add(JSON.stringify([row.MODEL_SOURCE ?? null, row.REQUEST_MODEL ?? null]));
-    usage.responseModels.add(label(row.RESPONSE_MODEL));
-  }
-  const streamed = [...models.values()].some(
-    (usage) => usage.raw.size > 1 || (prices[usage.model] === undefined && usage.responseModels.size > 1),
-  );
-  if (streamed) return modelUsageStreamed(reader, scope, prices);
-  const rankGroups = ['MODEL_SOURCE', 'REQUEST_MODEL'];
-  const latencies = await rankedValues(reader, scope, AI_MODEL_INTERACTIONS.name, 'LATENCY_MS', rankGroups);
-  const inputs = await rankedValues(reader, scope, AI_MODEL_INTERACTIONS.name, 'INPUT_TOKENS', rankGroups);
-  return [...models.entries()]
-    .sort(([, a], [, b]) => a.source.localeCompare(b.source) || a.model.localeCompare(b.model))
-    .map(([key, { raw: _raw, responseModels, ...usage }]) => {
-      const price = prices[usage.model] ?? prices[[...responseModels][0]!];
-      const figures = {
-        p50Ms: percentileOf(latencies.get(key), 0.5),
-        p95Ms: percentileOf(latencies.get(key), 0.95),
-        inputP50: percentileOf(inputs.get(key), 0.5),
-        inputP95: percentileOf(inputs.get(key), 0.95),
-        cost:
-          price === undefined
-            ? undefined
-            : Math.round(
-                ((usage.inputTokens * price.input + usage.outputTokens * price.output) / 1000) * 1e6,
-              ) / 1e6,
-      };
-      return {
-        ...usage,
-        ...Object.fromEntries(Object.entries(figures).filter(([, value]) => value !== undefined)),
-      };
-    });
-}
-
-/** The model figures from every call streamed here: when SQL's groups are not the report's. */
-async function modelUsageStreamed(
   reader: TableReader,
   scope: PeriodScope,
   prices: Readonly<Record<string, TokenPrice>>,
