@@ -47,19 +47,6 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
     }
   });
 
-  it("checks each stage's latest row of the view from a latest-row index alone, never the wide row", () => {
-    const plan = db
-      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${TRAINING_EXAMPLES_SELECT}`)
-      .all()
-      .map((step) => step.detail);
-    // The "no later row" subqueries scan `y`; one search each, answered by the covering index.
-    expect(plan.filter((detail) => detail.startsWith('SEARCH y '))).toEqual(
-      ['CLS', 'SCX', 'SEL', 'SQP', 'EXR', 'UFB'].map(
-        (code) => `SEARCH y USING COVERING INDEX AI_${code}_LATEST_IX (QUERY_ID=?)`,
-      ),
-    );
-  });
-
   it('records the schema version once', () => {
     expect(db.prepare('SELECT VERSION FROM AI_SCHEMA_VERSION').all()).toEqual([{ VERSION: SCHEMA_VERSION }]);
   });

@@ -12,47 +12,12 @@ import {
   AI_MODEL_INTERACTIONS,
   RECOGNITION_COLUMNS,
   SCHEMA_VERSION,
-  TABLES,
 } from './tables.js';
 import { TRAINING_EXAMPLES_SELECT, TRAINING_EXAMPLES_VIEW } from './view.js';
 import type { ColumnDef, TableDef } from './types.js';
 
 /** ORA-01430: column being added already exists in table. */
 const ORACLE_COLUMN_EXISTS = -1430;
-/** ORA-01418: specified index does not exist. */
-const ORACLE_NO_SUCH_INDEX = -1418;
-
-/** The feedback index of versions 1 to 3, (QUERY_ID, FEEDBACK_TIME): version 4's is it plus FEEDBACK_ID. */
-const FEEDBACK_QUERY_INDEX = 'AI_UFB_QUERY_IX';
-
-/** DROP INDEX of an index that may already be gone (the Oracle form ignores "does not exist"). */
-function dropIndex(dialect: DialectName, name: string): string {
-  if (dialect !== 'oracle') return `DROP INDEX IF EXISTS ${name}`;
-  return [
-    'BEGIN',
-    `  EXECUTE IMMEDIATE q'[DROP INDEX ${name}]';`,
-    'EXCEPTION',
-    '  WHEN OTHERS THEN',
-    `    IF SQLCODE != ${ORACLE_NO_SUCH_INDEX} THEN RAISE; END IF;`,
-    'END;',
-  ].join('\n');
-}
-
-/**
- * Version 4's latest-row indexes, created as the install creates them (so an upgraded store and a
- * fresh install have the same indexes), then the feedback index they replace dropped.
- */
-function latestRowIndexes(dialect: DialectName): string[] {
-  const rules = DDL_RULES[dialect];
-  return [
-    ...TABLES.flatMap((table) =>
-      table.indexes
-        .filter((index) => index.name.endsWith('_LATEST_IX'))
-        .map((index) => rules.createIndex(table, index)),
-    ),
-    dropIndex(dialect, FEEDBACK_QUERY_INDEX),
-  ];
-}
 
 /**
  * ALTER TABLE adding one nullable column with its checks, named as the install names them, so an
@@ -102,11 +67,6 @@ export const MIGRATIONS: readonly Migration[] = [
       ...RECOGNITION_COLUMNS.AI_MODEL_INTERACTIONS.map((c) => addColumn(dialect, AI_MODEL_INTERACTIONS, c)),
       ...RECOGNITION_COLUMNS.AI_EXECUTION_RESULTS.map((c) => addColumn(dialect, AI_EXECUTION_RESULTS, c)),
     ],
-  },
-  {
-    version: 4,
-    description: 'Latest-row indexes (QUERY_ID, time, ID) for AI_TRAINING_EXAMPLES; feedback index replaced',
-    statements: latestRowIndexes,
   },
 ];
 

@@ -11,7 +11,7 @@ import type {
 } from './types.js';
 
 /** Bumped whenever the tables change; recorded in AI_SCHEMA_VERSION by every install script. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 3;
 
 const T = {
   traceId: { kind: 'id', length: 32 },
@@ -102,19 +102,8 @@ function spanOutcomeColumns(spanRequired: boolean): ColumnDef[] {
 }
 
 /**
- * The index that finds a query's latest row (AI_TRAINING_EXAMPLES' "no later row" check):
- * QUERY_ID, the row's time, then its ID, so the check reads the index alone. With the key
- * (QUERY_ID, ID) only, every other row of the query was fetched whole for its time. Schema
- * version 4 added these; its migration creates them on an older store.
- */
-export function latestRowIndex(code: string, time: string, idColumn: string): IndexDef {
-  return { name: `AI_${code}_LATEST_IX`, columns: ['QUERY_ID', time, idColumn] };
-}
-
-/**
  * A table fed by the spans of one stage: ID = span ID, QUERY_ID = trace ID, primary key
  * (QUERY_ID, ID). The key leads with QUERY_ID, so it is also the index behind the foreign key.
- * `latest`: the view reads the table's latest row per query, so it has a latest-row index.
  */
 function stageTable(options: {
   name: string;
@@ -123,7 +112,7 @@ function stageTable(options: {
   idColumn: string;
   description: string;
   columns: ColumnDef[];
-  latest?: boolean;
+  indexes?: IndexDef[];
 }): TableDef {
   return {
     name: options.name,
@@ -143,7 +132,7 @@ function stageTable(options: {
     ],
     primaryKey: ['QUERY_ID', options.idColumn],
     foreignKeys: QUERY_FK,
-    indexes: options.latest === true ? [latestRowIndex(options.code, 'START_TIME', options.idColumn)] : [],
+    indexes: options.indexes ?? [],
   };
 }
 
@@ -243,7 +232,6 @@ export const AI_QUERY_CLASSIFICATIONS = stageTable({
   stage: 'classification',
   idColumn: 'CLASSIFICATION_ID',
   description: 'How each question was classified.',
-  latest: true,
   columns: [
     attr('CATEGORY', varchar(128), C.ATTR_CLASSIFICATION_CATEGORY, 'Category chosen.'),
     attr('CONFIDENCE', T.double, C.ATTR_CLASSIFICATION_CONFIDENCE, 'Confidence between 0 and 1.'),
@@ -258,7 +246,6 @@ export const AI_SCHEMA_CONTEXTS = stageTable({
   stage: 'schema_context',
   idColumn: 'CONTEXT_ID',
   description: 'The schema context retrieved for each question.',
-  latest: true,
   columns: [
     attr('RETRIEVAL_METHOD', varchar(64), C.ATTR_SCHEMA_CONTEXT_RETRIEVAL_METHOD, 'How tables were chosen.'),
     attr('TABLES', T.json, C.ATTR_SCHEMA_CONTEXT_TABLES, 'Tables included, as a JSON array.'),
@@ -310,7 +297,6 @@ export const AI_RESPONSE_SELECTIONS = stageTable({
   stage: 'response_selection',
   idColumn: 'SELECTION_ID',
   description: 'Which response was chosen for each question, and why.',
-  latest: true,
   columns: [
     attr(
       'SELECTED_INTERACTION_ID',
@@ -332,7 +318,6 @@ export const AI_SQL_PROCESSING = stageTable({
   stage: 'sql_processing',
   idColumn: 'PROCESSING_ID',
   description: 'Validation and rewriting of generated SQL.',
-  latest: true,
   columns: [
     attr('INTERACTION_ID', T.spanId, C.ATTR_SQL_INTERACTION_ID, 'Model interaction whose SQL was processed.'),
     attr('ORIGINAL_SQL', T.text, C.ATTR_SQL_ORIGINAL, 'SQL as generated.'),
@@ -351,7 +336,6 @@ export const AI_EXECUTION_RESULTS = stageTable({
   stage: 'execution',
   idColumn: 'EXECUTION_ID',
   description: 'Each run of SQL on the target database.',
-  latest: true,
   columns: [
     attr('INTERACTION_ID', T.spanId, C.ATTR_SQL_INTERACTION_ID, 'Model interaction whose SQL ran.'),
     attr('EXECUTED_SQL', T.text, C.ATTR_DB_QUERY_TEXT, 'SQL executed (`db.query.text`).'),
@@ -428,8 +412,7 @@ export const AI_USER_FEEDBACK: TableDef = {
   ],
   primaryKey: ['FEEDBACK_TRACE_ID', 'FEEDBACK_ID'],
   foreignKeys: QUERY_FK,
-  // Version 4 replaced AI_UFB_QUERY_IX (QUERY_ID, FEEDBACK_TIME), a prefix of this one.
-  indexes: [latestRowIndex('UFB', 'FEEDBACK_TIME', 'FEEDBACK_ID')],
+  indexes: [{ name: 'AI_UFB_QUERY_IX', columns: ['QUERY_ID', 'FEEDBACK_TIME'] }],
 };
 
 /** The nine tables, parents first: the order to create and to insert in. */
