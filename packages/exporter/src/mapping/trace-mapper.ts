@@ -218,8 +218,10 @@ function sourceValue(
  * the attribute taken from ATTRIBUTES.
  */
 function take(column: ColumnDef, attributes: Attributes | undefined, key: string, taken: Set<string>) {
-  if (isOutsideClosedSet(key, attributes?.[key])) return undefined;
-  const value = fitValue(column.type, attributes?.[key]);
+  // Most of a table's attribute sources are absent from a given span: read the value once.
+  const attribute = attributes?.[key];
+  if (attribute === undefined || attribute === null || isOutsideClosedSet(key, attribute)) return undefined;
+  const value = fitValue(column.type, attribute);
   if (value !== undefined) taken.add(key);
   return value;
 }

