@@ -40,7 +40,7 @@ export interface PostgresStoreOptions {
    * for a store URL. Default 10000.
    */
   readonly statementTimeoutMs?: number;
-  /** Rows per multi-row INSERT (also kept under PostgreSQL's 65535 parameters). Default 500. */
+  /** Rows per table sent as one JSON parameter of the batch's INSERT statement. Default 500. */
   readonly rowsPerStatement?: number;
   /** The `pg` module to use, already loaded (its default export). Default: `import('pg')`. */
   readonly driver?: PostgresDriver;

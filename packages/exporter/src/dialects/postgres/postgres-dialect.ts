@@ -1,6 +1,7 @@
 /**
- * PostgreSQL through a `pg` Pool: multi-row INSERTs with `ON CONFLICT`, one transaction per
- * batch on one pooled client, `SELECT … FOR UPDATE` before merging OTHER_SPANS. Reads go through
+ * PostgreSQL through a `pg` Pool: a batch's inserts as one statement (each table's rows as one
+ * JSON parameter, `ON CONFLICT` as before; see postgres-batch.ts), one transaction per batch on
+ * one pooled client, `SELECT … FOR UPDATE` before merging OTHER_SPANS. Reads go through
  * a small pool of their own; rows stream through a server-side cursor (pg-query-stream), so a
  * large table never sits in memory at once.
  */
@@ -10,14 +11,15 @@ import { AI_TRAINING_QUERIES, SCHEMA_VERSION_QUERY, upgradeStatements } from '@a
 import type { TableDef } from '@aitdr/schema';
 import { QUERY_COLUMNS, writableColumns } from '../../mapping/rows.js';
 import { dateToIso, normalizeIsoTimestamp } from '../../mapping/values.js';
-import type { BindValue, Dialect, FailureKind, StoreTransaction } from '../../store/dialect.js';
-import {
-  chunk,
-  insertSql,
-  lockOtherSpansSql,
-  selectQueryIdsSql,
-  updateOtherSpansSql,
-} from '../../store/sql.js';
+import type {
+  BindValue,
+  ConflictAction,
+  Dialect,
+  FailureKind,
+  StoreTransaction,
+} from '../../store/dialect.js';
+import type { Row } from '../../mapping/rows.js';
+import { lockOtherSpansSql, selectQueryIdsSql, updateOtherSpansSql } from '../../store/sql.js';
 import type { SqlSyntax } from '../../store/sql.js';
 import { prepareSchema, versionOf } from '../../store/schema-check.js';
 import { storeLabel } from '../../store-url.js';
@@ -27,6 +29,8 @@ import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { loadDriver } from '../../store/failures.js';
+import { insertStatement, overlaps, partsOf } from './postgres-batch.js';
+import type { InsertPart } from './postgres-batch.js';
 import { loadPostgresDriver, postgresPoolConfig } from './postgres-driver.js';
 import type { PostgresClient, PostgresPool, PostgresQueryable, PostgresTypes } from './postgres-driver.js';
 
@@ -35,8 +39,6 @@ export const POSTGRES_SYNTAX: SqlSyntax = {
   lockRows: ' FOR UPDATE',
 };
 
-/** PostgreSQL's limit on the parameters of one statement. */
-const MAX_PARAMETERS = 65_535;
 /** Serializes concurrent schema installs (two exporters starting on an empty database). */
 const INSTALL_LOCK_KEY = 0x61_69_74_64; // "aitd"
 
@@ -69,6 +71,70 @@ function bindColumnsOf(table: TableDef): { names: readonly string[]; json: reado
     bindColumns.set(table, found);
   }
   return found;
+}
+
+/**
+ * Finds a row's U+0000 (see `nulRefusal`) and throws; only for a part whose JSON text holds the
+ * escape at all (JSON.stringify writes U+0000 as it, and a JSON column's own escape contains it).
+ */
+function refuseNul(part: InsertPart): void {
+  if (!part.json.includes('\\u0000')) return;
+  const { names, json } = bindColumnsOf(part.table);
+  for (const row of part.rows) {
+    for (let c = 0; c < names.length; c++) {
+      const refused = nulRefusal(part.table.name, names[c]!, row[names[c]!], json[c]!);
+      if (refused) throw refused;
+    }
+  }
+}
+
+/**
+ * The inserts of one transaction, held until another statement needs them written (a read, a lock,
+ * an update) or the transaction ends, then sent as one statement (`insertStatement`). A transaction
+ * that only inserts, as most batches do, is that one statement, atomic on its own: it is sent
+ * without BEGIN and COMMIT, one round trip instead of three.
+ */
+class PendingWrites {
+  /** Whether BEGIN was sent: the transaction holds more than one statement. */
+  begun = false;
+  private pending: InsertPart[] = [];
+
+  constructor(
+    private readonly client: PostgresClient,
+    private readonly rowsPerPart: number,
+  ) {}
+
+  async add(table: TableDef, rows: readonly Row[], onConflict: ConflictAction): Promise<void> {
+    if (rows.length === 0) return;
+    for (const part of partsOf(table, rows, onConflict, this.rowsPerPart)) {
+      // Like any row the server refuses, it fails the transaction: the batch is written again
+      // trace by trace, and this row's trace is dead-lettered with the reason.
+      refuseNul(part);
+      if (overlaps(this.pending, part)) await this.flush();
+      this.pending.push(part);
+    }
+  }
+
+  /** Begins the transaction (another statement follows) and writes what is held. */
+  async flush(): Promise<void> {
+    if (!this.begun) {
+      await this.client.query('BEGIN');
+      this.begun = true;
+    }
+    await this.write();
+  }
+
+  async commit(): Promise<void> {
+    await this.write();
+    if (this.begun) await this.client.query('COMMIT');
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const { text, values } = insertStatement(this.pending);
+    this.pending = [];
+    await this.client.query(text, values);
+  }
 }
 
 /** Type OIDs read differently from pg's defaults. */
@@ -128,17 +194,18 @@ export class PostgresDialect implements Dialect {
     // client (unhandled, it would crash the host); the next statement fails with it anyway.
     const onError = (error: Error) => log.debug(`connection lost during a transaction: ${error.message}`);
     client.on('error', onError);
+    const writes = new PendingWrites(client, this.rowsPerStatement);
     let failure: unknown;
     try {
-      await client.query('BEGIN');
-      const result = await work(this.transactionOn(client));
-      await client.query('COMMIT');
+      const result = await work(this.transactionOn(client, writes));
+      await writes.commit();
       return result;
     } catch (error) {
       failure = error;
       // On a connection that timed out or failed, a ROLLBACK would wait out the timeout again,
       // holding the write lane: the connection is destroyed below and the server rolls back.
-      if (this.classify(error) !== 'transient') await client.query('ROLLBACK').catch(() => undefined);
+      if (writes.begun && this.classify(error) !== 'transient')
+        await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       // A client whose connection failed must not go back to the pool.
@@ -248,34 +315,14 @@ export class PostgresDialect implements Dialect {
     return pool;
   }
 
-  private transactionOn(client: PostgresClient): StoreTransaction {
+  private transactionOn(client: PostgresClient, writes: PendingWrites): StoreTransaction {
     return {
       insert: async (table, rows, onConflict) => {
-        const { names, json } = bindColumnsOf(table);
-        const width = names.length;
-        // Like any row the server refuses, it fails the statement: the batch is written again
-        // trace by trace, and this row's trace is dead-lettered with the reason.
-        for (const row of rows) {
-          for (let c = 0; c < width; c++) {
-            const refused = nulRefusal(table.name, names[c]!, row[names[c]!], json[c]!);
-            if (refused) throw refused;
-          }
-        }
-        const extra = onConflict.kind === 'update' ? [onConflict.where.equals] : [];
-        const perStatement = Math.min(
-          this.rowsPerStatement,
-          Math.floor((MAX_PARAMETERS - extra.length) / width),
-        );
-        for (const part of chunk(rows, perStatement)) {
-          const values = new Array<unknown>(part.length * width + extra.length);
-          let at = 0;
-          for (const row of part) for (let c = 0; c < width; c++) values[at++] = row[names[c]!] ?? null;
-          for (const value of extra) values[at++] = value;
-          await client.query(insertSql(POSTGRES_SYNTAX, table, part.length, onConflict), values);
-        }
+        await writes.add(table, rows, onConflict);
         return [];
       },
       existingQueryIds: async (ids) => {
+        await writes.flush();
         const result = await client.query<[string]>({
           text: selectQueryIdsSql(POSTGRES_SYNTAX, ids.length),
           values: [...ids],
@@ -284,6 +331,7 @@ export class PostgresDialect implements Dialect {
         return new Set(result.rows.map(([id]) => id));
       },
       lockOtherSpans: async (ids) => {
+        await writes.flush();
         // pg parses jsonb into JavaScript values.
         const result = await client.query<[string, unknown[] | null]>({
           text: lockOtherSpansSql(POSTGRES_SYNTAX, ids.length),
@@ -292,14 +340,19 @@ export class PostgresDialect implements Dialect {
         });
         return new Map(result.rows.map(([id, spans]) => [id, spans]));
       },
-      change: async (sql, binds) =>
-        (
-          await client.query(
-            sql,
-            binds.map((b) => this.bind(b)),
-          )
-        ).rowCount ?? 0,
+      change: async (sql, binds) => {
+        await writes.flush();
+        return (
+          (
+            await client.query(
+              sql,
+              binds.map((b) => this.bind(b)),
+            )
+          ).rowCount ?? 0
+        );
+      },
       count: async (sql, binds) => {
+        await writes.flush();
         const result = await client.query<[string]>({
           text: sql,
           values: binds.map((b) => this.bind(b)),
@@ -310,6 +363,7 @@ export class PostgresDialect implements Dialect {
       updateOtherSpans: async (queryId, json) => {
         const refused = nulRefusal(AI_TRAINING_QUERIES.name, QUERY_COLUMNS.otherSpans, json, true);
         if (refused) throw refused;
+        await writes.flush();
         await client.query(updateOtherSpansSql(POSTGRES_SYNTAX), [json, queryId]);
       },
     };

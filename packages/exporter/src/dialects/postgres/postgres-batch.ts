@@ -1,0 +1,150 @@
+/**
+ * The rows of one transaction as few statements as PostgreSQL allows: each table's rows travel as
+ * one JSON text (`json_to_recordset`), so the driver builds and the server parses one parameter per
+ * table instead of one per value, and all the tables' inserts run as one statement (data-modifying
+ * CTEs; foreign keys are checked at the statement's end, so a stage row may name a query row
+ * inserted beside it). A refused row still fails the whole statement, as a multi-row INSERT did:
+ * the store writer then writes the batch trace by trace.
+ */
+import type { ColumnType, TableDef } from '@aitdr/schema';
+import type { Row } from '../../mapping/rows.js';
+import { writableColumns } from '../../mapping/rows.js';
+import type { ConflictAction } from '../../store/dialect.js';
+import { chunk, fillableColumns } from '../../store/sql.js';
+
+/** One table's rows of one insert, as the JSON text bound to its part of the statement. */
+export interface InsertPart {
+  readonly table: TableDef;
+  readonly onConflict: ConflictAction;
+  readonly json: string;
+  /** The rows, kept to find a key written twice (see `overlaps`). */
+  readonly rows: readonly Row[];
+}
+
+/** The type a column's JSON value is read as: the column's own, JSON as text (cast to jsonb after). */
+function recordType(type: ColumnType): string {
+  switch (type.kind) {
+    case 'id':
+    case 'varchar':
+    case 'text':
+    case 'json':
+      return 'text';
+    case 'integer':
+      return 'integer';
+    case 'bigint':
+      return 'bigint';
+    case 'double':
+      return 'double precision';
+    case 'decimal':
+      return 'numeric';
+    case 'boolean':
+      return 'boolean';
+    case 'timestamp':
+      return 'timestamptz';
+  }
+}
+
+/** A column name as a JSON key (the rows' keys are the schema's names, upper case): quoted. */
+const quoted = (name: string) => `"${name}"`;
+
+function partSql(part: InsertPart, json: number, equals: number | undefined): string {
+  const { table, onConflict } = part;
+  const columns = writableColumns(table);
+  const names = columns.map((c) => c.name).join(', ');
+  const selected = columns
+    .map((c) => (c.type.kind === 'json' ? `r.${quoted(c.name)}::jsonb` : `r.${quoted(c.name)}`))
+    .join(', ');
+  const record = columns.map((c) => `${quoted(c.name)} ${recordType(c.type)}`).join(', ');
+  const head = `INSERT INTO ${table.name} (${names}) SELECT ${selected} FROM json_to_recordset($${json}::json) AS r(${record})`;
+  if (onConflict.kind === 'ignore') return `${head} ON CONFLICT DO NOTHING`;
+  const conflictKey = `ON CONFLICT (${table.primaryKey.join(', ')})`;
+  if (onConflict.kind === 'fill') {
+    const filled = fillableColumns(table);
+    const assignments = filled.map((c) => `${c} = COALESCE(${table.name}.${c}, EXCLUDED.${c})`).join(', ');
+    // Only rows the incoming one has something for are touched: a replay writes no row version.
+    const condition = filled
+      .map((c) => `(${table.name}.${c} IS NULL AND EXCLUDED.${c} IS NOT NULL)`)
+      .join(' OR ');
+    return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
+  }
+  const assignments = onConflict.columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${table.name}.${onConflict.where.column} = $${equals}`;
+}
+
+function conflictKeyOf(onConflict: ConflictAction): string {
+  return onConflict.kind === 'update'
+    ? `update/${onConflict.columns.join(',')}/${onConflict.where.column}`
+    : onConflict.kind;
+}
+
+/** Statement texts by their parts' tables and conflict actions: the same few recur batch after batch. */
+const texts = new Map<string, string>();
+const TEXT_CACHE_LIMIT = 256;
+
+/** One statement inserting every part (the last as the main statement, the others as CTEs), and its binds. */
+export function insertStatement(parts: readonly InsertPart[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  for (const part of parts) {
+    values.push(part.json);
+    if (part.onConflict.kind === 'update') values.push(part.onConflict.where.equals);
+  }
+  const key = parts.map((p) => `${p.table.name}/${conflictKeyOf(p.onConflict)}`).join(';');
+  let text = texts.get(key);
+  if (text === undefined) {
+    const statements: string[] = [];
+    let position = 1;
+    for (const part of parts) {
+      const json = position++;
+      const equals = part.onConflict.kind === 'update' ? position++ : undefined;
+      statements.push(partSql(part, json, equals));
+    }
+    const last = statements.pop() as string;
+    text =
+      statements.length === 0
+        ? last
+        : `WITH ${statements.map((s, i) => `w${i} AS (${s})`).join(', ')} ${last}`;
+    if (texts.size < TEXT_CACHE_LIMIT) texts.set(key, text);
+  }
+  return { text, values };
+}
+
+/** A lone surrogate's escape in JSON text (after an even number of backslashes). */
+const LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
+
+/**
+ * The rows as JSON text. A string holding a lone UTF-16 surrogate (which PostgreSQL's JSON refuses)
+ * gets U+FFFD in its place, as the driver's UTF-8 encoding of a bound text gave it.
+ */
+export function rowsJson(rows: readonly Row[]): string {
+  const json = JSON.stringify(rows);
+  // Well-formed JSON.stringify escapes only lone surrogates; paired ones stay characters.
+  return json.includes('\\ud') || json.includes('\\uD') ? json.replace(LONE_SURROGATE, '\uFFFD') : json;
+}
+
+/** The rows in parts of at most `perPart` rows. */
+export function partsOf(
+  table: TableDef,
+  rows: readonly Row[],
+  onConflict: ConflictAction,
+  perPart: number,
+): InsertPart[] {
+  const pieces = rows.length <= perPart ? [rows] : chunk(rows, perPart);
+  return pieces.map((piece) => ({ table, onConflict, rows: piece, json: rowsJson(piece) }));
+}
+
+function keyOf(table: TableDef, row: Row): string {
+  return table.primaryKey.map((c) => String(row[c] ?? '')).join('\u0001');
+}
+
+/**
+ * Whether a part writes a key another part of the same table writes: two inserts of one statement
+ * must not meet the same row (PostgreSQL refuses an `ON CONFLICT DO UPDATE` that would), so such a
+ * part goes in a statement of its own.
+ */
+export function overlaps(pending: readonly InsertPart[], part: InsertPart): boolean {
+  const same = pending.filter((p) => p.table === part.table);
+  if (same.length === 0) return false;
+  const keys = new Set<string>();
+  for (const p of same) for (const row of p.rows) keys.add(keyOf(p.table, row));
+  return part.rows.some((row) => keys.has(keyOf(part.table, row)));
+}
