@@ -29,6 +29,9 @@ const simpleQuery = (text: string) => {
 };
 const BEGIN = simpleQuery('BEGIN');
 const COMMIT = simpleQuery('COMMIT');
+const ROLLBACK = simpleQuery('ROLLBACK');
+/** In a statement's text: a batch that only inserts is sent as one statement, outside BEGIN. */
+const INSERT = Buffer.from('INSERT INTO');
 const FAULTS: readonly TransactionFault[] = ['first-statement', 'before-commit', 'after-commit'];
 
 export class TcpProxy {
@@ -143,6 +146,8 @@ export class TcpProxy {
     }
     let doomed: TransactionFault | undefined;
     let commitSent = false;
+    /** Inside BEGIN … COMMIT/ROLLBACK; outside it each statement is a transaction of its own. */
+    let explicit = false;
     const breakConnection = (fault: TransactionFault) => {
       this.faults[fault] += 1;
       doomed = undefined;
@@ -150,7 +155,20 @@ export class TcpProxy {
       upstream.destroy();
     };
     client.on('data', (chunk: Buffer) => {
-      if (this.flaky && chunk.includes(BEGIN)) {
+      if (chunk.includes(BEGIN)) explicit = true;
+      else if (chunk.includes(COMMIT) || chunk.includes(ROLLBACK)) explicit = false;
+      if (this.flaky && !explicit && doomed === undefined && !commitSent && chunk.includes(INSERT)) {
+        // A statement of its own is its first statement and its commit at once: broken before it
+        // reaches the server (counted as either of the first two kinds), or after the server answered.
+        this.transactions += 1;
+        const { probability, random } = this.flaky;
+        const fault = random() < probability ? FAULTS[Math.floor(random() * FAULTS.length)] : undefined;
+        if (fault === 'after-commit') commitSent = true;
+        else if (fault !== undefined) {
+          breakConnection(fault);
+          return;
+        }
+      } else if (this.flaky && chunk.includes(BEGIN)) {
         this.transactions += 1;
         const { probability, random } = this.flaky;
         doomed = random() < probability ? FAULTS[Math.floor(random() * FAULTS.length)] : undefined;
