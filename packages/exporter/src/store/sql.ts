@@ -96,7 +96,15 @@ function buildInsertSql(
     (_, row) => `(${placeholders(syntax, columns.length, row * columns.length + 1)})`,
   );
   const head = `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${values.join(', ')}`;
-  if (onConflict.kind === 'ignore') return `${head} ON CONFLICT DO NOTHING`;
+  return `${head}${conflictClause(table, onConflict, syntax.placeholder(rowCount * columns.length + 1))}`;
+}
+
+/**
+ * The `ON CONFLICT …` that ends an insert of `table`'s rows (PostgreSQL and SQLite share it);
+ * `equals` is the placeholder of `update`'s `where.equals` bind.
+ */
+export function conflictClause(table: TableDef, onConflict: ConflictAction, equals: string): string {
+  if (onConflict.kind === 'ignore') return ' ON CONFLICT DO NOTHING';
   const conflictKey = `ON CONFLICT (${table.primaryKey.join(', ')})`;
   if (onConflict.kind === 'fill') {
     const filled = fillableColumns(table);
@@ -105,9 +113,8 @@ function buildInsertSql(
     const condition = filled
       .map((c) => `(${table.name}.${c} IS NULL AND EXCLUDED.${c} IS NOT NULL)`)
       .join(' OR ');
-    return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
+    return ` ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
   }
   const assignments = onConflict.columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-  const condition = `${table.name}.${onConflict.where.column} = ${syntax.placeholder(rowCount * columns.length + 1)}`;
-  return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
+  return ` ${conflictKey} DO UPDATE SET ${assignments} WHERE ${table.name}.${onConflict.where.column} = ${equals}`;
 }

@@ -10,7 +10,7 @@ import type { ColumnType, TableDef } from '@aitdr/schema';
 import type { Row } from '../../mapping/rows.js';
 import { writableColumns } from '../../mapping/rows.js';
 import type { ConflictAction } from '../../store/dialect.js';
-import { chunk, fillableColumns } from '../../store/sql.js';
+import { chunk, conflictClause } from '../../store/sql.js';
 
 /** One table's rows of one insert, as the JSON text bound to its part of the statement. */
 export interface InsertPart {
@@ -56,19 +56,7 @@ function partSql(part: InsertPart, json: number, equals: number | undefined): st
     .join(', ');
   const record = columns.map((c) => `${quoted(c.name)} ${recordType(c.type)}`).join(', ');
   const head = `INSERT INTO ${table.name} (${names}) SELECT ${selected} FROM json_to_recordset($${json}::json) AS r(${record})`;
-  if (onConflict.kind === 'ignore') return `${head} ON CONFLICT DO NOTHING`;
-  const conflictKey = `ON CONFLICT (${table.primaryKey.join(', ')})`;
-  if (onConflict.kind === 'fill') {
-    const filled = fillableColumns(table);
-    const assignments = filled.map((c) => `${c} = COALESCE(${table.name}.${c}, EXCLUDED.${c})`).join(', ');
-    // Only rows the incoming one has something for are touched: a replay writes no row version.
-    const condition = filled
-      .map((c) => `(${table.name}.${c} IS NULL AND EXCLUDED.${c} IS NOT NULL)`)
-      .join(' OR ');
-    return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${condition}`;
-  }
-  const assignments = onConflict.columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-  return `${head} ${conflictKey} DO UPDATE SET ${assignments} WHERE ${table.name}.${onConflict.where.column} = $${equals}`;
+  return `${head}${conflictClause(table, onConflict, `$${equals}`)}`;
 }
 
 function conflictKeyOf(onConflict: ConflictAction): string {
