@@ -79,6 +79,12 @@ export function childArgument<T>(): T {
 export async function residentSet(pid: number): Promise<{ rss: number; peak: number }> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  const kib = (field: string) => {
+    const value = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+    // A process that has exited but is not yet reaped (a zombie) has no memory lines: it is gone,
+    // like one whose file has vanished (a NaN here once made a run's peak RSS NaN, then null).
+    if (value === undefined) throw new Error(`process ${pid} has exited`);
+    return Number(value);
+  };
   return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
 }
