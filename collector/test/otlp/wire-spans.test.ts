@@ -143,6 +143,39 @@ describe('the wire-level protobuf decode', () => {
     expect(decodeProtobufRequest(encode(object)).rejected).toBe(0);
   });
 
+  it('decodes keys alike when they repeat, collide in its key table or are long', () => {
+    const object = requestObject(richSpans());
+    const long = 'k'.repeat(65);
+    const allSpans = object.resourceSpans.flatMap((resourceSpans) =>
+      (resourceSpans.scopeSpans as PbObject[]).flatMap((scopeSpans) => scopeSpans.spans as PbObject[]),
+    );
+    for (const span of allSpans)
+      span.attributes = [
+        ...((span.attributes as PbObject[] | undefined) ?? []),
+        // "Aa" and "BB" have the same hash.
+        { key: 'Aa', value: { stringValue: 'first' } },
+        { key: 'BB', value: { stringValue: 'second' } },
+        { key: long, value: { boolValue: true } },
+      ];
+    const body = encode(object);
+    expectSameAsReference(body);
+    const records = decodeProtobufRequest(body).spans;
+    expect(records).toHaveLength(6);
+    for (const { attributes } of records)
+      expect([attributes.Aa, attributes.BB, attributes[long]]).toEqual(['first', 'second', true]);
+  });
+
+  it('refuses a long string that is not UTF-8, as the protobufjs decode does', () => {
+    const object = requestObject(richSpans());
+    const text = 'x'.repeat(100);
+    firstSpans(object)[0]!.attributes = [{ key: 'text', value: { stringValue: text } }];
+    const body = encode(object);
+    // The invalid byte past the first 64: a check of the start only would miss it.
+    body[body.indexOf(Buffer.from(text)) + 80] = 0xff;
+    expect(outcome(() => referenceDecodeProtobufRequest(body))).toBe('malformed');
+    expectSameAsReference(body);
+  });
+
   it('rejects the same spans with the same reasons: IDs, parents, nesting, a resource too deep', () => {
     const object = requestObject(richSpans());
     const spans = firstSpans(object);
