@@ -991,22 +991,41 @@ export function decodeWireSpan(buf: Buffer, start: number, end: number, origin: 
   }
   const hasParent = parentEnd > parentStart && !isZero(buf, parentStart, parentEnd);
   const code = statusCodeOf(statusCode);
-  return {
-    traceId,
-    spanId,
-    ...(hasParent ? { parentSpanId: hex(buf, parentStart, parentEnd) } : {}),
-    name: wellFormed(name),
-    kind: spanKindOf(kind),
-    startTime: hrTimeOf(startLo, startHi),
-    endTime: hrTimeOf(endLo, endHi),
-    duration: durationOf(startLo, startHi, endLo, endHi),
-    status: statusMessage ? { code, message: wellFormed(statusMessage) } : { code },
-    attributes: portableAttributes(attributes),
-    events,
-    links,
-    resource: origin.resource,
-    scope: origin.scope,
-  };
+  const status = statusMessage ? { code, message: wellFormed(statusMessage) } : { code };
+  // Two literals rather than a spread of the optional parent: a spread in the middle of a literal
+  // builds the record property by property. Same properties in the same order either way.
+  return hasParent
+    ? {
+        traceId,
+        spanId,
+        parentSpanId: hex(buf, parentStart, parentEnd),
+        name: wellFormed(name),
+        kind: spanKindOf(kind),
+        startTime: hrTimeOf(startLo, startHi),
+        endTime: hrTimeOf(endLo, endHi),
+        duration: durationOf(startLo, startHi, endLo, endHi),
+        status,
+        attributes: portableAttributes(attributes),
+        events,
+        links,
+        resource: origin.resource,
+        scope: origin.scope,
+      }
+    : {
+        traceId,
+        spanId,
+        name: wellFormed(name),
+        kind: spanKindOf(kind),
+        startTime: hrTimeOf(startLo, startHi),
+        endTime: hrTimeOf(endLo, endHi),
+        duration: durationOf(startLo, startHi, endLo, endHi),
+        status,
+        attributes: portableAttributes(attributes),
+        events,
+        links,
+        resource: origin.resource,
+        scope: origin.scope,
+      };
 }
 
 function decodeEvent(buf: Buffer, start: number, end: number): SpanEventRecord {
