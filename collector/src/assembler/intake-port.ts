@@ -51,6 +51,8 @@ export interface HeldTraces {
   readonly pendingSpans: number;
   /** Traces released incomplete because a bound was reached or their root never came. */
   readonly releasedIncomplete: number;
+  /** Held spans left out when their trace was written: their bytes could not be decoded then. */
+  readonly undecodableSpans: number;
 }
 
 /** One logs request's span events, with its decompressed body so it can be journaled as received. */

@@ -74,7 +74,9 @@ class WireChunk {
     readonly origins: SpanOrigin | readonly SpanOrigin[],
   ) {}
 
-  decodeInto(records: SpanRecord[]): void {
+  /** Decodes its spans into `records`; returns how many could not be decoded (left out). */
+  decodeInto(records: SpanRecord[]): number {
+    let undecodable = 0;
     let start = 0;
     const { bytes, ends, origins } = this;
     for (let i = 0; i < ends.length; i++) {
@@ -88,9 +90,11 @@ class WireChunk {
         // Cannot happen: the scan at intake read every byte the decode reads. Were it to, the
         // trace's other spans are still written, and the journal keeps the request until then.
         diag.error(`span held as bytes could not be decoded, left out: ${(error as Error).message}`);
+        undecodable += 1;
       }
       start = end;
     }
+    return undecodable;
   }
 }
 
@@ -143,16 +147,6 @@ interface ReleasedTrace {
   readonly firstAt: number;
 }
 
-/** The records of a held trace's parts, in arrival order. */
-function recordsOf(parts: readonly HeldPart[]): SpanRecord[] {
-  const records: SpanRecord[] = [];
-  for (const part of parts) {
-    if (part instanceof WireChunk) part.decodeInto(records);
-    else records.push(part);
-  }
-  return records;
-}
-
 /**
  * The span a trace waits for: one with no parent, or the query span (the root of a query even
  * when the application continued a trace from elsewhere, whose parent never reaches us).
@@ -186,6 +180,8 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   private pendingSpans = 0;
   private readonly writes = new Set<Promise<void>>();
   private releasedIncomplete = 0;
+  /** Held spans left out of their trace because their bytes could not be decoded at release. */
+  private undecodableSpans = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Whether the writer is refusing traces; logged when it starts and stops, not per trace. */
@@ -427,7 +423,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.held.delete(held.traceId);
     const trace: ReleasedTrace = {
       traceId: held.traceId,
-      spans: recordsOf(held.parts),
+      spans: this.recordsOf(held.parts),
       journalIds: held.journalIds,
       hasRoot: held.hasRoot,
       firstAt: held.firstAt,
@@ -451,6 +447,16 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
       for (const resolve of this.roomWaiters.splice(0)) resolve();
     });
     this.writes.add(write);
+  }
+
+  /** The records of a held trace's parts, in arrival order. */
+  private recordsOf(parts: readonly HeldPart[]): SpanRecord[] {
+    const records: SpanRecord[] = [];
+    for (const part of parts) {
+      if (part instanceof WireChunk) this.undecodableSpans += part.decodeInto(records);
+      else records.push(part);
+    }
+    return records;
   }
 
   private remember(traceId: string): void {
@@ -522,6 +528,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
       traces: this.held.size,
       spans: this.heldSpans,
       releasedIncomplete: this.releasedIncomplete,
+      undecodableSpans: this.undecodableSpans,
       pendingTraces: this.pendingTraces,
       pendingSpans: this.pendingSpans,
     };

@@ -205,6 +205,12 @@ export class CollectorMetrics {
       'Traces released without their root.',
       () => sources.heldTraces?.().releasedIncomplete,
     );
+    mirroredCounter(
+      this.registry,
+      'spans_undecodable_total',
+      'Accepted spans left out when their trace was written: held as bytes, they could not be decoded then.',
+      () => sources.heldTraces?.().undecodableSpans,
+    );
     mirroredGauge(
       this.registry,
       'held_traces',

@@ -9,7 +9,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import type { RecorderStatus, SpanRecord, TraceWriteResult, TraceWriter } from '@aitdr/conventions';
 import { TraceAssembler, journalRecord } from '../../src/assembler/trace-assembler.js';
-import { scanProtobufRequest } from '../../src/otlp/wire-spans.js';
+import { WireSpans, scanProtobufRequest } from '../../src/otlp/wire-spans.js';
+import { CollectorMetrics } from '../../src/receiver/metrics.js';
 import { MemoryJournal } from '../support/memory-journal.js';
 import { referenceDecodeProtobufRequest } from '../support/reference-protobuf-decode.js';
 import { protobufBody } from '../support/spans.js';
@@ -109,6 +110,29 @@ describe('TraceAssembler holding protobuf spans as bytes', () => {
     expect(writtenFirst.every((span) => span.traceId !== writtenSecond[0]!.traceId)).toBe(true);
     expect(journal.records.size).toBe(0);
     await assembler.close();
+  });
+
+  it('counts a held span that cannot be decoded at release, and writes the rest of its trace', async () => {
+    const writer = new RecordingWriter();
+    const journal = new MemoryJournal();
+    const assembler = new TraceAssembler(writer, journal, { waitMs: 0 });
+    const metrics = new CollectorMetrics({ heldTraces: () => assembler.status() });
+    const [first] = twoTraces() as [ReadableSpan[]];
+    const body = protobufBody(first);
+    const scanned = scanProtobufRequest(body).spans;
+    // The first span cut one byte short: its last field is incomplete, so its decode fails.
+    const ends = [scanned.ends[0]! - 1, ...scanned.ends.slice(1)];
+    const { origins, starts, originIndex, traceIds, roots } = scanned;
+    await assembler.accept({
+      encoding: 'protobuf',
+      body,
+      spans: new WireSpans(body, origins, starts, ends, originIndex, traceIds, roots),
+    });
+    await assembler.close();
+    const expected = referenceDecodeProtobufRequest(body).spans.slice(1);
+    expect(byId(writer.writes.flat())).toEqual(byId(expected));
+    expect(assembler.status().undecodableSpans).toBe(1);
+    expect(await metrics.text()).toMatch(/^aitdr_collector_spans_undecodable_total 1$/m);
   });
 
   it('replays a journaled protobuf request into the same records', async () => {

@@ -143,6 +143,79 @@ describe('the wire-level protobuf decode', () => {
     expect(decodeProtobufRequest(encode(object)).rejected).toBe(0);
   });
 
+  it('decodes keys alike when they repeat, collide in its key table or are long', () => {
+    const object = requestObject(richSpans());
+    const long = 'k'.repeat(65);
+    const allSpans = object.resourceSpans.flatMap((resourceSpans) =>
+      (resourceSpans.scopeSpans as PbObject[]).flatMap((scopeSpans) => scopeSpans.spans as PbObject[]),
+    );
+    for (const span of allSpans)
+      span.attributes = [
+        ...((span.attributes as PbObject[] | undefined) ?? []),
+        // "Aa" and "BB" have the same hash.
+        { key: 'Aa', value: { stringValue: 'first' } },
+        { key: 'BB', value: { stringValue: 'second' } },
+        { key: long, value: { boolValue: true } },
+      ];
+    const body = encode(object);
+    expectSameAsReference(body);
+    const records = decodeProtobufRequest(body).spans;
+    expect(records).toHaveLength(6);
+    for (const { attributes } of records)
+      expect([attributes.Aa, attributes.BB, attributes[long]]).toEqual(['first', 'second', true]);
+  });
+
+  it('merges array and kvlist values that occur more than once, as the protobufjs decode does', () => {
+    const object = requestObject(richSpans());
+    // Placeholder KeyValues whose value fields are 18 and 28 bytes long, overwritten below.
+    firstSpans(object)[0]!.attributes = [
+      { key: 'app.array', value: { bytesValue: Buffer.alloc(14, 0xee) } },
+      { key: 'app.kvlist', value: { bytesValue: Buffer.alloc(24, 0xdd) } },
+    ];
+    const body = encode(object);
+    // The KeyValue's value twice, merged into one AnyValue with its array (kvlist) field twice.
+    const array = (letter: number) => [0x12, 0x07, 0x2a, 0x05, 0x0a, 0x03, 0x0a, 0x01, letter];
+    const kvlist = (key: number) => [
+      0x12,
+      0x0c,
+      0x32,
+      0x0a,
+      0x0a,
+      0x08,
+      0x0a,
+      0x01,
+      key,
+      0x12,
+      0x03,
+      0x0a,
+      0x01,
+      0x63,
+    ];
+    const overwrite = (placeholder: number[], values: number[]) => {
+      expect(values).toHaveLength(placeholder[1]! + 2);
+      Buffer.from(values).copy(body, body.indexOf(Buffer.from(placeholder)));
+    };
+    overwrite([0x12, 0x10, 0x3a, 0x0e, 0xee], [...array(0x61), ...array(0x62)]);
+    overwrite([0x12, 0x1a, 0x3a, 0x18, 0xdd], [...kvlist(0x78), ...kvlist(0x79)]);
+    expectSameAsReference(body);
+    const { attributes } = decodeProtobufRequest(body).spans[0]!;
+    expect([attributes['app.array'], attributes['app.kvlist']]).toEqual([
+      ['a', 'b'],
+      JSON.stringify({ x: 'c', y: 'c' }),
+    ]);
+  });
+
+  it('refuses a long string that is not UTF-8, as the protobufjs decode does', () => {
+    const object = requestObject(richSpans());
+    const text = 'x'.repeat(100);
+    firstSpans(object)[0]!.attributes = [{ key: 'text', value: { stringValue: text } }];
+    const body = encode(object);
+    // The invalid byte past the first 64: a check of the start only would miss it.
+    body[body.indexOf(Buffer.from(text)) + 80] = 0xff;
+    expect(outcome(() => referenceDecodeProtobufRequest(body))).toBe('malformed');
+    expectSameAsReference(body);
+  });
+
   it('rejects the same spans with the same reasons: IDs, parents, nesting, a resource too deep', () => {
     const object = requestObject(richSpans());
     const spans = firstSpans(object);
