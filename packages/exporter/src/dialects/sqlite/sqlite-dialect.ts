@@ -241,17 +241,20 @@ class SqliteTransaction implements StoreTransaction {
     const names = namesOf(table);
     const width = names.length;
     const extra = onConflict.kind === 'update' ? onConflict.where.equals : undefined;
-    const bound: RowValue[][] = new Array<RowValue[]>(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      const values = new Array<RowValue>(extra === undefined ? width : width + 1);
+    // Arrays filled by push, not sized by `new Array(n)`: a sized array is holey, and the structured
+    // clone to the thread writes a holey array as a sparse one, key by key (3× the CPU to send,
+    // 1.8× to receive, measured on arrays of a batch's shape).
+    const bound: RowValue[][] = [];
+    for (const row of rows) {
+      const values: RowValue[] = [];
       for (let c = 0; c < width; c++) {
         const value = row[names[c]!];
-        values[c] =
-          value === undefined || value === null ? null : typeof value === 'boolean' ? (value ? 1 : 0) : value;
+        values.push(
+          value === undefined || value === null ? null : typeof value === 'boolean' ? (value ? 1 : 0) : value,
+        );
       }
-      if (extra !== undefined) values[width] = extra;
-      bound[r] = values;
+      if (extra !== undefined) values.push(extra);
+      bound.push(values);
     }
     this.pending.push({ sql: insertSql(SQLITE_SYNTAX, table, 1, onConflict), rows: bound });
     return Promise.resolve([]);
