@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ATTR_CLASSIFICATION_CATEGORY,
@@ -56,6 +58,29 @@ describe('writeStageFields', () => {
     expect(writeStageFields('classification', fields, {})).toEqual({
       [ATTR_CLASSIFICATION_CATEGORY]: 'from the prototype',
       [ATTR_CLASSIFICATION_CONFIDENCE]: 0.75,
+    });
+  });
+
+  it('falls back to the generic loop where code generation is disallowed', () => {
+    const module = fileURLToPath(new URL('../src/stage-fields.ts', import.meta.url));
+    const script = `const { writeStageFields } = await import(${JSON.stringify(module)});
+      console.log(JSON.stringify(writeStageFields('classification', { category: 'c', confidence: 0.5 }, {})));`;
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--disallow-code-generation-from-strings',
+        '--conditions=aitdr-source',
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '--eval',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(output)).toEqual({
+      [ATTR_CLASSIFICATION_CATEGORY]: 'c',
+      [ATTR_CLASSIFICATION_CONFIDENCE]: 0.5,
     });
   });
 });
