@@ -15,8 +15,9 @@ import type {
   TimeInput,
   Tracer,
 } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE, ATTR_STAGE, STAGES, assignStageFields, stageSpanName } from '@aitdr/conventions';
+import { ATTR_ERROR_TYPE, ATTR_STAGE, STAGES, stageSpanName } from '@aitdr/conventions';
 import type { Stage, StageFields } from '@aitdr/conventions';
+import { writeStageFields } from './stage-fields.js';
 import type { RecordedStage, StageOptions, StageRecordOptions } from './types.js';
 import { activeContext, withContext } from './tracer-context.js';
 
@@ -98,7 +99,7 @@ export class StageSpans {
     attributes[ATTR_STAGE] = stage;
     let span: Span | undefined;
     try {
-      assignStageFields(stage, fields, attributes);
+      writeStageFields(stage, fields, attributes);
       const spanOptions: SpanOptions = { kind: STAGES[stage].spanKind, attributes };
       if (options.root === true) spanOptions.root = true;
       if (options.links !== undefined) spanOptions.links = options.links;
@@ -187,7 +188,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
 
   set(fields: Partial<StageFields<S>>): this {
     safely('setting attributes', undefined, () => {
-      const attributes = assignStageFields(this.stage, fields, {});
+      const attributes = writeStageFields(this.stage, fields, {});
       Object.assign(this.attributes, attributes);
       this.span.setAttributes(attributes);
       // Model interactions are named after their operation and model, which may be known only now.
