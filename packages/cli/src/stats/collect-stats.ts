@@ -163,6 +163,7 @@ const count = (row: ReadRow) => asNumber(row.N) ?? 0;
 export async function collectStats(reader: TableReader, options: StatsOptions = {}): Promise<StatsReport> {
   const scope = periodScope(options.period);
   const { from, until } = scope.period;
+  await mapSqliteStore(reader);
   const overTime = new QueriesOverTime();
   const answered = new Map<string, number>();
   const golds = new Map<string, ReadinessGold>();
@@ -198,6 +199,19 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
     schemaContextTokens: await schemaContextTokens(reader, scope),
   };
 }
+
+/**
+ * The report reads a SQLite store's tables several times over, most pages more than once (the
+ * view's latest-row lookups): read through a memory map, a page is not copied from the kernel
+ * into SQLite's small page cache on every read. On the benchmark's 200,000-query store this takes
+ * a third of the report's CPU time off (the system time of those copies). SQLite caps the size.
+ */
+async function mapSqliteStore(reader: TableReader): Promise<void> {
+  if (reader.dialect === 'sqlite') await reader.query(`PRAGMA mmap_size = ${MMAP_BYTES}`);
+}
+
+/** What the report asks SQLite to map: every store; SQLite's own limit (2 GiB by default) applies. */
+const MMAP_BYTES = 2 ** 40;
 
 /** The export's defaults on the period's queries, nothing written; `row` sees every row read. */
 async function trainingSummary(
