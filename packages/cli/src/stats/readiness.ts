@@ -130,6 +130,28 @@ export async function scoreReadiness(
   answers: AsyncIterable<RecordedAnswer>,
   databaseFile?: string,
 ): Promise<Readiness> {
+  const scorer = await readinessScorer(golds, databaseFile);
+  try {
+    for await (const answer of answers) scorer.score(answer);
+  } finally {
+    scorer.close();
+  }
+  return scorer.readiness();
+}
+
+/** Scores answers one at a time, as another pass over the interactions reads them. */
+export interface ReadinessScorer {
+  /** Tallies one answer; answers without SQL, source or gold, or with their own gold, count for nothing. */
+  score(answer: Omit<RecordedAnswer, 'interactionId' | 'failed'>): void;
+  /** Closes the database the results run on; call it once scoring is over, also on failure. */
+  close(): void;
+  readiness(): Readiness;
+}
+
+export async function readinessScorer(
+  golds: ReadonlyMap<string, ReadinessGold>,
+  databaseFile?: string,
+): Promise<ReadinessScorer> {
   const sql = await sqlComparer();
   const database = databaseFile === undefined ? undefined : openSampleDatabase(databaseFile);
   const run = database === undefined ? undefined : resultRunner(database);
@@ -143,11 +165,17 @@ export async function scoreReadiness(
     }
     return entry;
   };
-  try {
-    for await (const answer of answers) {
+  const cell = (source: string, t: Tally): ReadinessCell => ({
+    source,
+    textMatch: { successes: t.textMatches, n: t.compared },
+    ...(run === undefined ? {} : { resultMatch: { successes: t.resultMatches, n: t.ran } }),
+  });
+  const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return {
+    score(answer) {
       const gold = golds.get(answer.queryId);
-      if (gold === undefined) continue;
-      if (answer.sql === undefined || answer.source === undefined || answer.source === gold.from) continue;
+      if (gold === undefined) return;
+      if (answer.sql === undefined || answer.source === undefined || answer.source === gold.from) return;
       const textMatch = sql.same(answer.sql, gold.sql);
       const resultMatch = run === undefined ? undefined : textMatch || run.same(gold.sql, answer.sql);
       const entries = [tally(byCategory, `${answer.source}\u0000${gold.category}`)];
@@ -160,26 +188,23 @@ export async function scoreReadiness(
         if (resultMatch !== undefined) entry.ran += 1;
         if (resultMatch === true) entry.resultMatches += 1;
       }
-    }
-  } finally {
-    database?.close();
-  }
-  const cell = (source: string, t: Tally): ReadinessCell => ({
-    source,
-    textMatch: { successes: t.textMatches, n: t.compared },
-    ...(run === undefined ? {} : { resultMatch: { successes: t.resultMatches, n: t.ran } }),
-  });
-  const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => a.localeCompare(b));
-  return {
-    ...(databaseFile === undefined ? {} : { database: databaseFile }),
-    byCategory: sorted(byCategory).map(([key, t]) => {
-      const [source, category] = key.split('\u0000') as [string, string];
-      return { category, ...cell(source, t) };
-    }),
-    byWeek: sorted(byWeek).map(([key, t]) => {
-      const [week, source, model] = key.split('\u0000') as [string, string, string];
-      return { week, model, ...cell(source, t) };
-    }),
+    },
+    close() {
+      database?.close();
+    },
+    readiness() {
+      return {
+        ...(databaseFile === undefined ? {} : { database: databaseFile }),
+        byCategory: sorted(byCategory).map(([key, t]) => {
+          const [source, category] = key.split('\u0000') as [string, string];
+          return { category, ...cell(source, t) };
+        }),
+        byWeek: sorted(byWeek).map(([key, t]) => {
+          const [week, source, model] = key.split('\u0000') as [string, string, string];
+          return { week, model, ...cell(source, t) };
+        }),
+      };
+    },
   };
 }
 

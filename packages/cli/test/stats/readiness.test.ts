@@ -227,6 +227,30 @@ describe('readiness', () => {
     expect(stdout).toMatch(/│ 2026-W49 │ api\s+│ api-v1\s+│\s+0\/2 0\.0% \(0\.0–65\.8\) │/);
     expect(stdout).not.toContain('2026-W48');
   });
+
+  it('counts calls, model usage and readiness of the period from the same interactions', async () => {
+    const reader = await openTableReader(`sqlite:${store}`);
+    let week49: StatsReport;
+    try {
+      week49 = await collectStats(reader, {
+        period: { from: new Date('2026-11-30T00:00:00Z'), until: new Date('2026-12-07T00:00:00Z') },
+      });
+    } finally {
+      await reader.close();
+    }
+    expect(week49.sources.map(({ source, calls }) => ({ source, calls }))).toEqual([
+      { source: 'api', calls: 3 },
+      { source: 'local', calls: 3 },
+    ]);
+    expect(week49.models.map(({ model, source, calls }) => ({ model, source, calls }))).toEqual([
+      { model: 'api-model', source: 'api', calls: 3 },
+      { model: 'local-model', source: 'local', calls: 3 },
+    ]);
+    expect(week49.readiness.byWeek.map(({ week, source, model }) => `${week} ${source} ${model}`)).toEqual([
+      '2026-W49 api api-v1',
+      '2026-W49 local local-v2',
+    ]);
+  });
 });
 
 describe('the 95% Wilson interval', () => {
