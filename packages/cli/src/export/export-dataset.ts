@@ -491,6 +491,9 @@ export async function collectDataset(
     options.progress?.stop();
   }
 
+  // Done with: freed before the grouping allocates its own.
+  seenQuestions.clear();
+  seenPairs.clear();
   // Examples and pairs are grouped together: a pair's prompt and chosen SQL follow its intent.
   const items = exampleKeys.concat(pairKeys);
   const assigned = assignGroups(items, options.seed, options.validationRatio);
