@@ -33,6 +33,19 @@ export class ChunkedFile {
     this.used += this.buffer.write(text, this.used);
   }
 
+  /** Appends bytes already encoded (copied into the buffer, or written at once when larger). */
+  async addBytes(bytes: Uint8Array): Promise<void> {
+    if (this.used + bytes.length > CHUNK_BYTES) {
+      await this.flush();
+      if (bytes.length > CHUNK_BYTES) {
+        await this.writeAll(bytes);
+        return;
+      }
+    }
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
   async flush(): Promise<void> {
     if (this.used === 0) return;
     const bytes = this.buffer.subarray(0, this.used);
@@ -40,7 +53,7 @@ export class ChunkedFile {
     await this.writeAll(bytes);
   }
 
-  private async writeAll(bytes: Buffer): Promise<void> {
+  private async writeAll(bytes: Uint8Array): Promise<void> {
     this.hash?.update(bytes);
     for (let written = 0; written < bytes.length;) {
       const { bytesWritten } = await this.file.write(bytes, written, bytes.length - written);

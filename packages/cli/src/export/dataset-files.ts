@@ -63,6 +63,13 @@ export class JsonLinesFile {
     await this.out.add(line);
   }
 
+  /** Adds one line given as its start, already encoded, and the rest (ending in a new line). */
+  async addParts(start: Uint8Array, rest: string): Promise<void> {
+    this.rows += 1;
+    await this.out.addBytes(start);
+    await this.out.add(rest);
+  }
+
   async finish(): Promise<WrittenFile> {
     await this.out.flush();
     await this.file.close();

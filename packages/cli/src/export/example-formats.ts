@@ -35,11 +35,26 @@ export function systemMessage(instructions: string, schemaContext: string | unde
  * line so the completion is the SQL alone.
  */
 export function formatExample(format: ExampleFormat, example: TrainingExample): string {
-  const record =
-    format === 'chat'
-      ? { messages: [...promptMessages(example), { role: 'assistant', content: example.sql }] }
-      : { prompt: completionPrompt(example), completion: example.sql };
-  return `${JSON.stringify(record)}\n`;
+  return exampleLineStart(format, example.system) + exampleLineEnd(format, example.question, example.sql);
+}
+
+/**
+ * The start of an example's line: everything up to the question, which depends on the system
+ * message alone, so an export encodes it once per system message rather than once per example.
+ * JSON escapes character by character and each cut lies next to fixed ASCII text (no surrogate
+ * pair is split), so start + end is the JSON text of the whole record.
+ */
+export function exampleLineStart(format: ExampleFormat, system: string): string {
+  return format === 'chat'
+    ? `{"messages":[{"role":"system","content":${JSON.stringify(system)}},{"role":"user","content":`
+    : `{"prompt":${JSON.stringify(`${system}\n\nQuestion: `).slice(0, -1)}`;
+}
+
+/** The rest of an example's line after `exampleLineStart`, new line included. */
+export function exampleLineEnd(format: ExampleFormat, question: string, sql: string): string {
+  return format === 'chat'
+    ? `${JSON.stringify(question)}},{"role":"assistant","content":${JSON.stringify(sql)}}]}\n`
+    : `${JSON.stringify(`${question}\n\nSQL:\n`).slice(1)},"completion":${JSON.stringify(sql)}}\n`;
 }
 
 /** A preference pair before it is written: the prompt, and the better and the worse SQL. */

@@ -21,7 +21,8 @@ import { datasetCard, EXAMPLE_COLUMNS, JsonLinesFile, PAIR_COLUMNS, ParquetFile 
 import type { WrittenFile } from './dataset-files.js';
 import {
   defaultInstructions,
-  formatExample,
+  exampleLineEnd,
+  exampleLineStart,
   formatOpenAiPreference,
   formatPromptChosenRejected,
   systemMessage,
@@ -297,6 +298,9 @@ export interface CollectedDataset {
   readonly pairsByRule: Readonly<Record<PairRule, number>>;
 }
 
+/** System messages found by their database type and schema context, at most (see collectDataset). */
+const MAX_KNOWN_SYSTEMS = 1000;
+
 /** The label of examples without a category or a known source, in the counts. */
 const NONE = '(none)';
 
@@ -353,6 +357,30 @@ export async function collectDataset(
     strings.set(text, text);
     return text;
   };
+  // A system message is looked up by its database type and schema context rather than built and
+  // interned for each row (a string of several KiB hashed per row was the loop's costliest step).
+  // The lookup keeps the schema text as a key: only for the first few, which most rows share.
+  const knownSystems = new Map<string | undefined, Map<string | undefined, string>>();
+  let knownSystemCount = 0;
+  const systemOf = (databaseType: string | undefined, schema: string | undefined) => {
+    let bySchema = knownSystems.get(databaseType);
+    if (bySchema === undefined)
+      knownSystems.set(databaseType, (bySchema = new Map<string | undefined, string>()));
+    let system = bySchema.get(schema);
+    if (system === undefined) {
+      system = intern(
+        systemMessage(
+          options.instructions ?? defaultInstructions(databaseType, schema !== undefined),
+          schema,
+        ),
+      );
+      if (knownSystemCount < MAX_KNOWN_SYSTEMS) {
+        bySchema.set(schema, system);
+        knownSystemCount += 1;
+      }
+    }
+    return system;
+  };
 
   const skipped: Record<SkipReason | 'duplicate', number> = {
     noQuestion: 0,
@@ -395,16 +423,7 @@ export async function collectDataset(
       const questionKey = textKey(normalizedQuestion);
       const gold = goldSqlOf(row, options.rules);
       const context = schemaContextOf(row, missingSchema);
-      const system =
-        'skip' in context
-          ? undefined
-          : intern(
-              systemMessage(
-                options.instructions ??
-                  defaultInstructions(asText(row.DATABASE_TYPE), context.schema !== undefined),
-                context.schema,
-              ),
-            );
+      const system = 'skip' in context ? undefined : systemOf(asText(row.DATABASE_TYPE), context.schema);
 
       for (const pair of [
         correctionPairOf(row, options.rules, sql.same),
@@ -472,6 +491,9 @@ export async function collectDataset(
     options.progress?.stop();
   }
 
+  // Done with: freed before the grouping allocates its own.
+  seenQuestions.clear();
+  seenPairs.clear();
   // Examples and pairs are grouped together: a pair's prompt and chosen SQL follow its intent.
   const items = exampleKeys.concat(pairKeys);
   const assigned = assignGroups(items, options.seed, options.validationRatio);
@@ -568,12 +590,22 @@ async function exportFrom(reader: TableReader, options: ExportOptions): Promise<
       if (shared.size < MAX_SHARED_STRINGS) shared.set(text, text);
       return text;
     };
+    // An example's line starts with its system message, the same for many: encoded once each.
+    const lineStarts = new Map<number, Buffer>();
+    const lineStart = (system: number) => {
+      let start = lineStarts.get(system);
+      if (start === undefined) {
+        start = Buffer.from(exampleLineStart(options.format, systemTexts[system]!));
+        if (lineStarts.size < MAX_SHARED_STRINGS) lineStarts.set(system, start);
+      }
+      return start;
+    };
     let index = 0;
     for await (const [system, question, sql, category, goldFrom] of exampleSpool.records()) {
       const { group, split } = dataset.examples[index++]!;
-      const example = { system: systemTexts[system]!, question, sql: once(sql)! };
-      await sft[split].add(formatExample(options.format, example));
-      sftParquet[split].add([example.system, question, example.sql, once(category), once(goldFrom), group]);
+      const gold = once(sql)!;
+      await sft[split].addParts(lineStart(system), exampleLineEnd(options.format, question, gold));
+      sftParquet[split].add([systemTexts[system]!, question, gold, once(category), once(goldFrom), group]);
       groups[split].add(group);
     }
     index = 0;

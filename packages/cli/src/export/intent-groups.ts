@@ -63,14 +63,19 @@ export function assignGroups(
   validationRatio: number,
 ): { readonly group: string; readonly split: Split }[] {
   const components = new Components();
-  const names: string[] = [];
+  // A node's name is its kind, a colon and its key; the names are compared without being made
+  // (one string per node was most of the memory this took): `q:` sorts before `s:`, and two
+  // names of one kind compare as their keys.
+  const keys: string[] = [];
+  const sqlNodes: boolean[] = [];
   const nodes = { q: new Map<string, number>(), s: new Map<string, number>() };
   const node = (kind: 'q' | 's', key: string) => {
     let id = nodes[kind].get(key);
     if (id === undefined) {
       id = components.add();
       nodes[kind].set(key, id);
-      names[id] = `${kind}:${key}`;
+      keys[id] = key;
+      sqlNodes[id] = kind === 's';
     }
     return id;
   };
@@ -80,15 +85,17 @@ export function assignGroups(
     questionNodes[i] = node('q', item.questionKey);
     components.union(questionNodes[i]!, node('s', item.sqlKey));
   }
-  // Each component's smallest name, then one placement object per component, shared by its items.
-  const smallest = new Map<number, string>();
-  for (let id = 0; id < names.length; id++) {
+  const namedBefore = (a: number, b: number) =>
+    sqlNodes[a] === sqlNodes[b] ? keys[a]! < keys[b]! : !sqlNodes[a];
+  const smallest = new Map<number, number>();
+  for (let id = 0; id < keys.length; id++) {
     const root = components.find(id);
     const known = smallest.get(root);
-    if (known === undefined || names[id]! < known) smallest.set(root, names[id]!);
+    if (known === undefined || namedBefore(id, known)) smallest.set(root, id);
   }
   const placements = new Map<number, { readonly group: string; readonly split: Split }>();
-  for (const [root, group] of smallest) {
+  for (const [root, id] of smallest) {
+    const group = `${sqlNodes[id] ? 's' : 'q'}:${keys[id]!}`;
     placements.set(root, { group, split: splitOf(group, seed, validationRatio) });
   }
   return Array.from(items, (_, i) => placements.get(components.find(questionNodes[i]!))!);

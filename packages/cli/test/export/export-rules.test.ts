@@ -186,6 +186,19 @@ describe('assignGroups', () => {
       expect(assignGroups([...items].reverse(), seed, 0.5).reverse()).toEqual(assigned);
     }
   });
+
+  it("names a group by its smallest name: a question's (q:) before any SQL's (s:), then by key", () => {
+    const groups = assignGroups(
+      [
+        { questionKey: 'q2', sqlKey: 'a1' },
+        { questionKey: 'q1', sqlKey: 'a1' },
+        { questionKey: 'z', sqlKey: 'a' },
+      ],
+      'seed',
+      0.5,
+    ).map((a) => a.group);
+    expect(groups).toEqual(['q:q1', 'q:q1', 'q:z']);
+  });
 });
 
 describe('checkLeakage', () => {
