@@ -300,6 +300,11 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     return this.logEvents.counts();
   }
 
+  /** Lets every request waiting for room check again (it waits on when another took the room). */
+  private wakeRoomWaiters(): void {
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
+  }
+
   /** Whether the traces being written dropped below the bound within `timeoutMs`. */
   private async roomWithin(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -449,8 +454,9 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
       this.pendingTraces -= 1;
       this.pendingSpans -= trace.spans.length;
       this.writes.delete(write);
-      // Every waiter checks again; those finding no room wait for the next write.
-      for (const resolve of this.roomWaiters.splice(0)) resolve();
+      // Waiters are woken once there is room, not by every trace written while there is none
+      // (each wake cost every waiting request a new promise and timer).
+      if (this.pendingTraces < this.maxPendingTraces) this.wakeRoomWaiters();
     });
     this.writes.add(write);
   }
@@ -544,6 +550,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.closed = true;
+    this.wakeRoomWaiters();
     for (const trace of [...this.held.values()]) this.release(trace);
     await Promise.allSettled([...this.writes]);
   }
