@@ -174,7 +174,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   /** Log records naming a span, held until their trace is released (see held-log-events.ts). */
   private readonly logEvents: HeldLogEvents;
   /** Written traces kept for log records that come after them (see written-traces.ts). */
-  private readonly written: WrittenTraces;
+  private readonly written: WrittenTraces<HeldPart>;
   private pendingTraces = 0;
   /** Spans of the traces being written: still in memory, like the held ones. */
   private pendingSpans = 0;
@@ -280,24 +280,29 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   private holdWrittenAgain(traceId: string): void {
     if (this.held.has(traceId)) return;
     const now = this.now();
-    const spans = this.written.take(traceId, now);
-    if (spans === undefined) return;
+    const written = this.written.take(traceId, now);
+    if (written === undefined) return;
     this.held.set(traceId, {
       traceId,
-      parts: spans,
-      spanCount: spans.length,
+      parts: [...written.parts],
+      spanCount: written.spans,
       journalIds: new Set(),
       firstAt: now,
       lastAt: now,
-      hasRoot: spans.some(isRoot),
+      hasRoot: written.hasRoot,
       late: true,
     });
-    this.heldSpans += spans.length;
+    this.heldSpans += written.spans;
   }
 
   /** Counts of log events attached to their spans and of those that could not be. */
   logEventCounts(): LogEventCounts {
     return this.logEvents.counts();
+  }
+
+  /** Lets every request waiting for room check again (it waits on when another took the room). */
+  private wakeRoomWaiters(): void {
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
   }
 
   /** Whether the traces being written dropped below the bound within `timeoutMs`. */
@@ -436,15 +441,22 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.heldSpans -= held.spanCount;
     if (!held.hasRoot && !held.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
-    if (mayReceiveLogEvents(trace.spans)) this.written.remember(trace.traceId, trace.spans, this.now());
+    if (mayReceiveLogEvents(trace.spans)) {
+      // Kept as held (compact), unless events were attached: only the records carry those.
+      const kept = logEvents
+        ? { parts: trace.spans, spans: trace.spans.length }
+        : { parts: held.parts, spans: held.spanCount };
+      this.written.remember(trace.traceId, { ...kept, hasRoot: held.hasRoot }, this.now());
+    }
     this.pendingTraces += 1;
     this.pendingSpans += trace.spans.length;
     const write = this.write(trace).finally(() => {
       this.pendingTraces -= 1;
       this.pendingSpans -= trace.spans.length;
       this.writes.delete(write);
-      // Every waiter checks again; those finding no room wait for the next write.
-      for (const resolve of this.roomWaiters.splice(0)) resolve();
+      // Waiters are woken once there is room, not by every trace written while there is none
+      // (each wake cost every waiting request a new promise and timer).
+      if (this.pendingTraces < this.maxPendingTraces) this.wakeRoomWaiters();
     });
     this.writes.add(write);
   }
@@ -538,6 +550,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.closed = true;
+    this.wakeRoomWaiters();
     for (const trace of [...this.held.values()]) this.release(trace);
     await Promise.allSettled([...this.writes]);
   }

@@ -4,6 +4,10 @@
  * those events and writes it again, and the store fills only the columns its rows still have
  * empty (the stage tables' `fill` conflict rule), so what was written stays as it was.
  *
+ * A trace is kept as the assembler held it (its spans' wire bytes where they came in protobuf),
+ * not as decoded records: records kept for seconds would all outlive the young generation, and
+ * copying and promoting them was a large share of the collector's garbage collection.
+ *
  * Bounded by age (`keepMs` after the trace's last write) and by spans kept (`maxSpans`, the oldest
  * trace goes first). Memory only: after a restart, or once a trace is let go, log records for it
  * are counted as unattached.
@@ -23,15 +27,18 @@ export function mayReceiveLogEvents(spans: readonly SpanRecord[]): boolean {
   return spans.some((span) => GENAI_SPAN_KEYS.some((key) => span.attributes[key] !== undefined));
 }
 
-interface WrittenTrace {
-  /** The spans as written (with the events attached then), one copy per span ID. */
-  readonly spans: SpanRecord[];
-  readonly writtenAt: number;
+/** A written trace as kept: what it was written from, in parts of the assembler's own kind. */
+export interface WrittenTrace<Part> {
+  /** The parts, each span in them with the events attached when it was written. */
+  readonly parts: readonly Part[];
+  /** Spans in `parts`. */
+  readonly spans: number;
+  readonly hasRoot: boolean;
 }
 
-export class WrittenTraces {
-  /** Trace ID → its spans, oldest write first (Map keeps insertion order). */
-  private readonly traces = new Map<string, WrittenTrace>();
+export class WrittenTraces<Part> {
+  /** Trace ID → what was written of it, oldest write first (Map keeps insertion order). */
+  private readonly traces = new Map<string, WrittenTrace<Part> & { readonly writtenAt: number }>();
   private keptSpans = 0;
 
   constructor(
@@ -39,17 +46,26 @@ export class WrittenTraces {
     private readonly maxSpans: number,
   ) {}
 
-  /** Keeps the spans of a trace just written, with those kept from its earlier writes. */
-  remember(traceId: string, spans: readonly SpanRecord[], now: number): void {
-    const earlier = this.forget(traceId) ?? [];
-    const kept = onePerSpan([...earlier, ...spans]);
-    this.traces.set(traceId, { spans: kept, writtenAt: now });
-    this.keptSpans += kept.length;
+  /**
+   * Keeps a trace just written, with what is kept from its earlier writes (late spans written
+   * alone): written again, the trace holds all of them (the writer keeps one copy per span ID).
+   */
+  remember(traceId: string, trace: WrittenTrace<Part>, now: number): void {
+    const earlier = this.forget(traceId);
+    const kept = earlier
+      ? {
+          parts: [...earlier.parts, ...trace.parts],
+          spans: earlier.spans + trace.spans,
+          hasRoot: earlier.hasRoot || trace.hasRoot,
+        }
+      : trace;
+    this.traces.set(traceId, { ...kept, writtenAt: now });
+    this.keptSpans += kept.spans;
     this.expire(now);
   }
 
-  /** Takes a kept trace's spans out, to be held and written again; undefined if none is kept. */
-  take(traceId: string, now: number): SpanRecord[] | undefined {
+  /** Takes a kept trace out, to be held and written again; undefined if none is kept. */
+  take(traceId: string, now: number): WrittenTrace<Part> | undefined {
     this.expire(now);
     return this.forget(traceId);
   }
@@ -62,21 +78,11 @@ export class WrittenTraces {
     }
   }
 
-  private forget(traceId: string): SpanRecord[] | undefined {
+  private forget(traceId: string): WrittenTrace<Part> | undefined {
     const trace = this.traces.get(traceId);
     if (trace === undefined) return undefined;
     this.traces.delete(traceId);
-    this.keptSpans -= trace.spans.length;
-    return trace.spans;
+    this.keptSpans -= trace.spans;
+    return trace;
   }
-}
-
-/** One copy per span ID, the one with the most events (a retry's copies are the same). */
-function onePerSpan(spans: readonly SpanRecord[]): SpanRecord[] {
-  const bySpan = new Map<string, SpanRecord>();
-  for (const span of spans) {
-    const kept = bySpan.get(span.spanId);
-    if (kept === undefined || span.events.length > kept.events.length) bySpan.set(span.spanId, span);
-  }
-  return [...bySpan.values()];
 }

@@ -425,7 +425,9 @@ export class TableExporter implements SpanExporter, TraceWriter {
     }
     for (const [traceId, group] of byTrace) {
       const outcome = outcomes.get(traceId);
-      const spans = mergeSpans(group).get(traceId) ?? [];
+      // Only a trace set aside (parked, dead-lettered, spooled) is kept with its spans; a committed
+      // one, nearly every trace, is only counted: its spans are not grouped again for nothing.
+      const spans = outcome?.kind === 'committed' ? [] : (mergeSpans(group).get(traceId) ?? []);
       const placement = outcome
         ? await this.place({ traceId, spans }, outcome, { replayed: false })
         : await this.spool.keep(group, 'no outcome was decided');

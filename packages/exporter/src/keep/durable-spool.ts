@@ -74,7 +74,7 @@ export class DurableSpool {
   private nextSequence = 1;
   private count = 0;
   private appendHandle: { segment: Segment; handle: FileHandle } | undefined;
-  /** Where records handed out by `read` end, so `acknowledge` need not scan. */
+  /** Where records appended or handed out by `read` end, so `acknowledge` need not scan. */
   private readonly ends = new Map<number, { segment: Segment; end: number }>();
   private exclusive: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -168,14 +168,18 @@ export class DurableSpool {
     const buffers: Uint8Array[] = [];
     let bytes = 0;
     let next = this.nextSequence;
+    /** Where each written frame ends, from the start of this write. */
+    const frameEnds: number[] = [];
     const results = entries.map((payloads): number[] | { error: unknown } => {
       const headers = Buffer.allocUnsafe(HEADER_BYTES * payloads.length);
       const frames: Uint8Array[] = [];
+      const ends: number[] = [];
       let size = 0;
       payloads.forEach((payload, i) => {
         const parts = payloadParts(payload);
         const header = headers.subarray(i * HEADER_BYTES, (i + 1) * HEADER_BYTES);
         size += writeFrameHeader(header, next + i, parts);
+        ends.push(bytes + size);
         frames.push(header, ...parts);
       });
       if (this.bytes + bytes + size > this.capacityBytes) {
@@ -185,6 +189,7 @@ export class DurableSpool {
         return { error };
       }
       buffers.push(...frames);
+      frameEnds.push(...ends);
       bytes += size;
       next += payloads.length;
       return payloads.map((_, i) => next - payloads.length + i);
@@ -200,6 +205,8 @@ export class DurableSpool {
       await handle.truncate(segment.size).catch(() => undefined);
       return results.map((result) => (Array.isArray(result) ? { error } : result));
     }
+    // Noted so that acknowledging them need not read the segment back to find where they end.
+    frameEnds.forEach((end, i) => this.ends.set(this.nextSequence + i, { segment, end: segment.size + end }));
     segment.size += bytes;
     this.count += next - this.nextSequence;
     this.nextSequence = next;
@@ -267,7 +274,8 @@ export class DurableSpool {
     // full disk), the spool stays exactly as it was and the records are read again.
     await this.headFile!.write(through + 1);
     this.count -= through - this.head.sequence + 1;
-    for (const key of this.ends.keys()) if (key <= through) this.ends.delete(key);
+    // Every noted record is at or after the head: forget exactly the released ones.
+    for (let released = this.head.sequence; released <= through; released++) this.ends.delete(released);
     const done = this.segments.slice(0, index);
     this.segments = this.segments.slice(index);
     this.head = { sequence: through + 1, offset };
