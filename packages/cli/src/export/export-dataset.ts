@@ -511,7 +511,19 @@ export async function collectDataset(
   const assigned = assignGroups(items, options.seed, options.validationRatio);
   const leakage = checkLeakage(
     (function* placed() {
-      for (let i = 0; i < items.length; i++) yield { ...items[i]!, split: assigned[i]!.split };
+      // One record refilled per item rather than a copy of each: the check reads an item's keys
+      // at once and keeps no item (a copy per item was 0.3 s of CPU at 200,000 items).
+      const item: { questionKey: string; sqlKey: string; split: Split } = {
+        questionKey: '',
+        sqlKey: '',
+        split: 'train',
+      };
+      for (let i = 0; i < items.length; i++) {
+        item.questionKey = items[i]!.questionKey;
+        item.sqlKey = items[i]!.sqlKey;
+        item.split = assigned[i]!.split;
+        yield item;
+      }
     })(),
   );
   return {
