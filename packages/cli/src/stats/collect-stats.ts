@@ -21,7 +21,7 @@ import type { SkipReason } from '../export/export-rules.js';
 import { asBoolean, asNumber, asText } from '../store/read-values.js';
 import { periodScope } from './period.js';
 import type { PeriodScope, StatsPeriod } from './period.js';
-import { readinessGoldOf, readinessScorer, textPool } from './readiness.js';
+import { isoWeekByDay, readinessGoldOf, readinessScorer, textPool } from './readiness.js';
 import type { ReadinessGold } from './readiness.js';
 import type { Readiness } from './readiness.js';
 
@@ -168,6 +168,7 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
   const answered = new Map<string, number>();
   const golds = new Map<string, ReadinessGold>();
   const once = textPool();
+  const weekOf = isoWeekByDay();
   // The export's pass reads the failed answers it pairs; readiness streams the others afterwards.
   const training = await trainingSummary(reader, scope, (row) => {
     overTime.add(row);
@@ -175,7 +176,7 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
       const source = label(row.ANSWER_SOURCE);
       answered.set(source, (answered.get(source) ?? 0) + 1);
     }
-    const gold = readinessGoldOf(row, once);
+    const gold = readinessGoldOf(row, once, weekOf);
     if (gold !== undefined) golds.set(String(row.QUERY_ID), gold);
   });
   const interactions = await interactionFigures(reader, scope, options.prices ?? {}, golds, options.database);
@@ -289,10 +290,11 @@ class QueriesOverTime {
     if (time === undefined) return;
     if (this.first === undefined || time < this.first) this.first = time;
     if (this.last === undefined || time > this.last) this.last = time;
-    const day = this.days.get(time.slice(0, 10)) ?? { queries: 0, answered: 0 };
+    const date = time.slice(0, 10);
+    let day = this.days.get(date);
+    if (day === undefined) this.days.set(date, (day = { queries: 0, answered: 0 }));
     day.queries += 1;
     if (ok) day.answered += 1;
-    this.days.set(time.slice(0, 10), day);
   }
 
   async report(

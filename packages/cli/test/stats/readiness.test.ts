@@ -9,7 +9,7 @@ import { schemaInstallScript } from '@aitdr/schema';
 import { openTableReader } from '@aitdr/exporter';
 import { collectStats, runStatsCommand } from '@aitdr/cli';
 import type { StatsReport } from '@aitdr/cli';
-import { isoWeek } from '../../src/stats/readiness.js';
+import { isoWeek, isoWeekByDay } from '../../src/stats/readiness.js';
 import { formatRate, wilsonInterval } from '../../src/stats/rates.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { insertRow } from '../support/store-rows.js';
@@ -273,5 +273,18 @@ describe('isoWeek', () => {
     expect(isoWeek('2026-11-30T00:00:00Z')).toBe('2026-W49'); // the Monday after
     expect(isoWeek('2027-01-01T12:00:00Z')).toBe('2026-W53');
     expect(isoWeek('2024-12-30T12:00:00Z')).toBe('2025-W01');
+  });
+
+  it('gives the same weeks when remembered per UTC day, for UTC text and text with an offset', () => {
+    const weekOf = isoWeekByDay();
+    for (const time of [
+      '2026-11-29T23:59:59.000000Z',
+      '2026-11-29T00:00:01.000000Z',
+      '2026-11-30T00:00:00.000000Z',
+      '2026-11-30T01:00:00+02:00', // Sunday the 29th in UTC
+      '2026-11-30T23:00:00-02:00', // Tuesday December 1st in UTC
+    ]) {
+      expect(weekOf(time)).toBe(isoWeek(time));
+    }
   });
 });

@@ -139,8 +139,11 @@ class StoreTableReader implements TableReader {
   }
 
   async *stream(sql: string, binds?: Binds): AsyncIterable<ReadRow> {
+    // Every row of a statement has the same columns: their upper-case names are found once.
+    let names: ColumnNames | undefined;
     for await (const row of this.reader.stream(sql, binds?.values ?? [], this.batchSize)) {
-      yield normalizeRow(row);
+      names ??= columnNames(row);
+      yield normalizeRow(row, names);
     }
   }
 
@@ -155,9 +158,37 @@ class StoreTableReader implements TableReader {
   }
 }
 
-function normalizeRow(row: Record<string, unknown>): ReadRow {
+/** A statement's column names as the driver gives them, and whether all are upper case already. */
+interface ColumnNames {
+  readonly keys: readonly string[];
+  readonly upper: readonly string[];
+  readonly alreadyUpper: boolean;
+}
+
+function columnNames(row: Record<string, unknown>): ColumnNames {
+  const keys = Object.keys(row);
+  const upper = keys.map((key) => key.toUpperCase());
+  return { keys, upper, alreadyUpper: keys.every((key, i) => key === upper[i]) };
+}
+
+/**
+ * The row with upper-case names and values every store reads back. The driver's row is a fresh
+ * object of this statement's: when its names are upper case already (SQLite, Oracle), its values
+ * are normalised in place rather than copied into a new object per row.
+ */
+function normalizeRow(row: Record<string, unknown>, names: ColumnNames): ReadRow {
+  const { keys, upper } = names;
+  if (names.alreadyUpper) {
+    for (const key of keys) {
+      const value = row[key];
+      if (value !== null && typeof value !== 'string' && typeof value !== 'number') {
+        row[key] = normalizeValue(value);
+      }
+    }
+    return row as ReadRow;
+  }
   const normalized: Record<string, ReadValue> = {};
-  for (const [key, value] of Object.entries(row)) normalized[key.toUpperCase()] = normalizeValue(value);
+  for (let i = 0; i < keys.length; i++) normalized[upper[i]!] = normalizeValue(row[keys[i]!]);
   return normalized;
 }
 
