@@ -414,7 +414,10 @@ export async function collectDataset(
 
   const query = examplesQuery(reader, options.filters, COLUMNS.join(', '));
   // Corrected ones first (de-duplication keeps a correction over a model's answer), then the newest.
-  const ordered = `${query.sql} ORDER BY CASE WHEN CORRECTED_SQL IS NULL THEN 1 ELSE 0 END, QUERY_TIME DESC, QUERY_ID`;
+  // The last key is an expression, not the column: ordering by QUERY_ID made SQLite read the query
+  // table through its primary-key index, in ID order, and then every stage table's rows in random
+  // order (10% more page reads over the 200k-query store; the result is sorted whole either way).
+  const ordered = `${query.sql} ORDER BY CASE WHEN CORRECTED_SQL IS NULL THEN 1 ELSE 0 END, QUERY_TIME DESC, QUERY_ID || ''`;
   options.progress?.start(Number(inPeriod?.N ?? 0));
   try {
     for await (const row of reader.stream(ordered, query.binds)) {
