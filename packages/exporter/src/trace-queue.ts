@@ -2,8 +2,9 @@
  * The table exporter's intake: a bounded in-memory queue of traces, taken in batches of up to
  * `batchSize`. A batch waits up to `lingerMs` to fill, so traces arriving one by one share a
  * transaction (the store's cost is per transaction far more than per row), except while a writer
- * waits for its commit or the caller hurries (a flush, the shutdown). Past `maxQueuedTraces`,
- * traces go straight to `overflow` (the spool), many per call.
+ * waits for its commit, the caller hurries (a flush, the shutdown) or the traces were left behind
+ * by a full batch. Past `maxQueuedTraces`, traces go straight to `overflow` (the spool), many per
+ * call.
  */
 import type { PendingTrace, Placement } from './keep/placement.js';
 
@@ -25,6 +26,12 @@ export class TraceQueue {
   private lingering: { readonly timer: NodeJS.Timeout; readonly done: () => void } | undefined;
   /** Queued traces whose writer waits for the commit: no batch lingers while there are. */
   private urgent = 0;
+  /**
+   * Traces still queued when the last batch was taken full: they have waited already, so the next
+   * batch takes them at once. Otherwise the rest of one large write would wait out the linger for
+   * traces that cannot come (the SDK's processor sends its next ones once these are kept).
+   */
+  private leftBehind = 0;
 
   constructor(
     private readonly settings: TraceQueueSettings,
@@ -64,12 +71,15 @@ export class TraceQueue {
   async take(hurry: boolean): Promise<QueuedTrace[]> {
     const { batchSize, lingerMs } = this.settings;
     const full = this.queue.length >= batchSize;
-    if (this.queue.length > 0 && lingerMs > 0 && !hurry && !full && this.urgent === 0) {
+    const waited = this.leftBehind > 0;
+    if (this.queue.length > 0 && lingerMs > 0 && !hurry && !full && !waited && this.urgent === 0) {
       await new Promise<void>((done) => {
         this.lingering = { timer: setTimeout(() => this.endLinger(), lingerMs), done };
       });
     }
-    return this.queue.splice(0, batchSize);
+    const batch = this.queue.splice(0, batchSize);
+    this.leftBehind = this.queue.length;
+    return batch;
   }
 
   /** Ends a linger under way: the batch is taken now. */

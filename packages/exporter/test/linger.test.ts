@@ -91,6 +91,14 @@ describe('TableExporter linger', () => {
     expect(exporter.status().counters.written).toBe(10);
   });
 
+  it('writes the rest of one write larger than a batch without waiting out the linger', async () => {
+    const exporter = await create({ lingerMs: HOUR, batchSize: 5 });
+    const before = commits();
+    const spans = Array.from({ length: 7 }, () => recordPipeline().spans.map(toSpanRecord)).flat();
+    await expect(exporter.writeTraces(spans)).resolves.toMatchObject({ committed: 7 });
+    expect(commits() - before).toBe(2);
+  });
+
   it('does not make a write that waits for its commit wait out the linger', async () => {
     const exporter = await create({ lingerMs: HOUR });
     const before = commits();
