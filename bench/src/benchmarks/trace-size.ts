@@ -69,7 +69,7 @@ async function collectorPart(
     spansPerTrace: spans,
   });
   const rows = mapStream(stream.spans);
-  const decode = decodeCost(stream.spans, BATCH_SPANS, settings.decodeCpuMs);
+  const decode = await decodeCost(stream.spans, BATCH_SPANS, settings.decodeCpuMs);
   const result: SizeResult = {
     collectorUs: [],
     rawUs: [],
