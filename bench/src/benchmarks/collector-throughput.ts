@@ -19,7 +19,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
-import { BATCH_SPANS, COLLECTOR_YOUNG_GENERATION, runCollector } from '../collector/collector-run.js';
+import {
+  BATCH_SPANS,
+  COLLECTOR_YOUNG_GENERATION,
+  runCollector,
+  steadyNote,
+} from '../collector/collector-run.js';
 import type { CollectorRun } from '../collector/collector-run.js';
 import { emitFigure, median } from '../harness/figures.js';
 import { byMode, log, modeFromArgs } from '../harness/mode.js';
@@ -147,7 +152,7 @@ async function main(): Promise<void> {
         collectorCpuPerSpan.push(collectorUs);
         cpuRatios.push(collectorUs / (rawUs + decode.messageUsPerSpan));
         log(
-          `${storeName} run ${run + 1}: CPU per span: collector ${collectorUs.toFixed(1)} µs, raw insert ${rawUs.toFixed(1)} µs + protobuf decode ${decode.messageUsPerSpan.toFixed(1)} µs`,
+          `${storeName} run ${run + 1}: CPU per span: collector ${collectorUs.toFixed(1)} µs${steadyNote(result, spansPerTrace)}, raw insert ${rawUs.toFixed(1)} µs + protobuf decode ${decode.messageUsPerSpan.toFixed(1)} µs`,
         );
         log(
           `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +
