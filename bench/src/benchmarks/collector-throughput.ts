@@ -19,7 +19,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
-import { BATCH_SPANS, COLLECTOR_YOUNG_GENERATION, runCollector } from '../collector/collector-run.js';
+import {
+  BATCH_SPANS,
+  COLLECTOR_YOUNG_GENERATION,
+  runCollector,
+  steadyNote,
+} from '../collector/collector-run.js';
 import type { CollectorRun } from '../collector/collector-run.js';
 import { emitFigure, median } from '../harness/figures.js';
 import { byMode, log, modeFromArgs } from '../harness/mode.js';
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
     const rows = mapStream(stream.spans);
     const spansPerTrace = stream.spans.length / rows.length;
     log(`collector throughput: ${rows.length} traces per run, ${spansPerTrace.toFixed(2)} spans per trace`);
-    const decode = decodeCost(stream.spans, BATCH_SPANS, mode === 'smoke' ? 100 : 1000);
+    const decode = await decodeCost(stream.spans, BATCH_SPANS, mode === 'smoke' ? 100 : 1000);
     log(
       `protobuf decode: ${decode.wireBytesPerSpan.toFixed(0)} B per span on the wire; message ${decode.messageUsPerSpan.toFixed(1)} µs/span, ` +
         `collector's decode into span records ${decode.recordsUsPerSpan.toFixed(1)} µs/span`,
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
       label: `Protobuf decode of the same spans (protobufjs, requests of ${BATCH_SPANS} spans), CPU per span`,
       value: decode.messageUsPerSpan,
       unit: 'µs',
+      runs: decode.rounds.map((r) => r.messageUsPerSpan),
       note: `${decode.wireBytesPerSpan.toFixed(0)} B per span on the wire (uncompressed); part of the limit the collector's CPU per span is compared to`,
     });
     emitFigure({
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
         "The collector's decode of the same requests into span records (validation included), CPU per span",
       value: decode.recordsUsPerSpan,
       unit: 'µs',
+      runs: decode.rounds.map((r) => r.recordsUsPerSpan),
     });
 
     const raw: Record<StoreName, (batchSize: number, runDirectory: string) => Promise<RawInsertResult>> = {
@@ -145,7 +152,7 @@ async function main(): Promise<void> {
         collectorCpuPerSpan.push(collectorUs);
         cpuRatios.push(collectorUs / (rawUs + decode.messageUsPerSpan));
         log(
-          `${storeName} run ${run + 1}: CPU per span: collector ${collectorUs.toFixed(1)} µs, raw insert ${rawUs.toFixed(1)} µs + protobuf decode ${decode.messageUsPerSpan.toFixed(1)} µs`,
+          `${storeName} run ${run + 1}: CPU per span: collector ${collectorUs.toFixed(1)} µs${steadyNote(result, spansPerTrace)}, raw insert ${rawUs.toFixed(1)} µs + protobuf decode ${decode.messageUsPerSpan.toFixed(1)} µs`,
         );
         log(
           `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +

@@ -19,7 +19,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createRecorder } from '@aitdr/sdk';
 import type { Recorder } from '@aitdr/sdk';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
-import { BATCH_SPANS, runCollector } from '../collector/collector-run.js';
+import { BATCH_SPANS, runCollector, steadyNote } from '../collector/collector-run.js';
 import type { OtlpSinkMessage } from '../collector/otlp-sink.js';
 import { forkSource } from '../harness/child-process.js';
 import { emitFigure, median } from '../harness/figures.js';
@@ -69,7 +69,7 @@ async function collectorPart(
     spansPerTrace: spans,
   });
   const rows = mapStream(stream.spans);
-  const decode = decodeCost(stream.spans, BATCH_SPANS, settings.decodeCpuMs);
+  const decode = await decodeCost(stream.spans, BATCH_SPANS, settings.decodeCpuMs);
   const result: SizeResult = {
     collectorUs: [],
     rawUs: [],
@@ -103,7 +103,7 @@ async function collectorPart(
     result.clientUsPerSpan.push((1000 * collector.clientCpuMs) / writtenSpans);
     result.tracesPerSecond.push(collector.tracesPerSecond);
     log(
-      `${spans} spans per trace, run ${run + 1}: collector ${collectorUs.toFixed(1)} µs/span ` +
+      `${spans} spans per trace, run ${run + 1}: collector ${collectorUs.toFixed(1)} µs/span${steadyNote(collector, spans)} ` +
         `(${collector.traces} traces, ${collector.tracesPerSecond.toFixed(0)}/s, not written ${collector.notWritten}: ${collector.notWrittenWhere}), ` +
         `raw insert ${rawUs.toFixed(1)} µs/span (${raw.tracesPerSecond.toFixed(0)} traces/s) + decode ${decode.messageUsPerSpan.toFixed(1)} µs/span; ` +
         `clients ${((1000 * collector.clientCpuMs) / writtenSpans).toFixed(1)} µs/span sending`,

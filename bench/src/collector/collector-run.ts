@@ -30,6 +30,12 @@ export interface CollectorRun {
   readonly tracesPerSecond: number;
   readonly seconds: number;
   readonly collectorCpuMs: number;
+  /**
+   * The collector's CPU per trace committed between 10% and 90% of the traces committed, as the
+   * rate is taken: without the start-up a long-running collector pays once (V8 compiling the hot
+   * code, its heap growing); undefined when the run is too short to tell.
+   */
+  readonly steadyCpuMsPerTrace: number | undefined;
   /** The clients' CPU while sending (the bodies were encoded before the signal). */
   readonly clientCpuMs: number;
   /** The clients' CPU encoding the bodies in set-up: what serializing at send time would have cost. */
@@ -56,18 +62,29 @@ const settled = (status: TableExporterStatus) => {
   return c.written + status.parked.traces + c.deadLettered + c.ignored + c.dropped;
 };
 
+/** One poll of a run: seconds since the start, traces committed, the collector's CPU ms so far. */
+type Progress = readonly [seconds: number, written: number, cpuMs: number];
+
 /**
- * Traces per second between 10% and 90% of the traces committed: the rate the collector keeps up,
- * without the first requests' start-up (connections, code not yet optimized) and the last trace's
- * wait. The raw inserts have neither.
+ * The polls at 10% and 90% of the traces committed: the part of the run where the collector keeps
+ * up, without the first requests' start-up (connections, code not yet optimized) and the last
+ * trace's wait. The raw inserts have neither. Undefined when too few traces tell (smoke mode).
  */
-function steadyRate(progress: readonly (readonly [number, number])[], expected: number): number | undefined {
+function steadyPart(progress: readonly Progress[], expected: number): [Progress, Progress] | undefined {
   const at = (share: number) => progress.find(([, written]) => written >= share * expected);
   const from = at(0.1);
   const to = at(0.9);
-  // Too few traces to tell (smoke mode): the caller takes the whole run's rate.
-  if (from === undefined || to === undefined || to[0] <= from[0]) return undefined;
-  return (to[1] - from[1]) / (to[0] - from[0]);
+  if (from === undefined || to === undefined || to[0] <= from[0] || to[1] <= from[1]) return undefined;
+  return [from, to];
+}
+
+/**
+ * For a run's log line: the collector's CPU per span in the steady part of the run, beside the
+ * whole run's figure (which the limit is compared to, start-up included).
+ */
+export function steadyNote(run: CollectorRun, spansPerTrace: number): string {
+  if (run.steadyCpuMsPerTrace === undefined) return '';
+  return ` (${((1000 * run.steadyCpuMsPerTrace) / spansPerTrace).toFixed(1)} µs from 10% to 90% of the traces committed)`;
 }
 
 export async function runCollector(
@@ -114,28 +131,34 @@ export async function runCollector(
     );
     let after = before;
     const deadline = started + 180_000;
-    // (seconds since the start, traces committed) every 50 ms, for the steady-state rate.
-    const progress: [number, number][] = [];
+    const cpu = (s: typeof before) => (s.cpu.user + s.cpu.system) / 1000;
+    // Every 50 ms, for the steady-state rate and CPU.
+    const progress: Progress[] = [];
     while (settled(after.writer) - settled(before.writer) < expected && performance.now() < deadline) {
       await sleep(50);
       after = await status();
       progress.push([
         (performance.now() - started) / 1000,
         after.writer.counters.written - before.writer.counters.written,
+        cpu(after),
       ]);
     }
     const seconds = (performance.now() - started) / 1000;
     const reports = await done;
     // A trace split over requests may be written in two parts (counted twice): count each once.
     const written = Math.min(expected, after.writer.counters.written - before.writer.counters.written);
-    const cpu = (s: typeof before) => (s.cpu.user + s.cpu.system) / 1000;
+    const steady = steadyPart(progress, expected);
     const busy = after.eventLoop.active - before.eventLoop.active;
     await Promise.all(clients.map((c) => c.exited));
     return {
       traces: written,
       seconds,
-      tracesPerSecond: steadyRate(progress, expected) ?? written / seconds,
+      // Too few traces to tell (smoke mode): the whole run's rate.
+      tracesPerSecond: steady
+        ? (steady[1][1] - steady[0][1]) / (steady[1][0] - steady[0][0])
+        : written / seconds,
       collectorCpuMs: cpu(after) - cpu(before),
+      steadyCpuMsPerTrace: steady && (steady[1][2] - steady[0][2]) / (steady[1][1] - steady[0][1]),
       clientCpuMs: reports.reduce((sum, r) => sum + r.cpuMs, 0),
       clientEncodeCpuMs: readies.reduce((sum, r) => sum + r.encodeCpuMs, 0),
       retries: reports.reduce((sum, r) => sum + r.retries, 0),

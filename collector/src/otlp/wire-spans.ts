@@ -449,16 +449,21 @@ function kvlistValue(buf: Buffer, start: number, end: number): DecodedValue {
     const tag = r.uint32();
     if (tag === T_FIRST) {
       const s = r.delimited();
-      const kv = keyValue(buf, s, r.lenEnd);
-      object[kv.key] = kv.value;
+      keyValue(buf, s, r.lenEnd);
+      object[keyValueKey] = keyValueValue;
     } else r.skip(tag);
   }
   return object;
 }
 
-/** A KeyValue's key and value (the value's occurrences merged). */
-const kvResult: { key: string; value: DecodedValue } = { key: '', value: null };
-function keyValue(buf: Buffer, start: number, end: number): typeof kvResult {
+// The last KeyValue read by `keyValue`: module variables rather than the properties of a shared
+// result object, whose field types changed with the values (a string, then a number, then an
+// object) and each time threw away the optimised code of every function reading them.
+let keyValueKey = '';
+let keyValueValue: DecodedValue = null;
+
+/** Reads a KeyValue's key and value (the value's occurrences merged) into `keyValueKey` and `keyValueValue`. */
+function keyValue(buf: Buffer, start: number, end: number): void {
   const r = new Reader(buf, start, end);
   let key = '';
   let valueBuf = buf;
@@ -482,14 +487,15 @@ function keyValue(buf: Buffer, start: number, end: number): typeof kvResult {
     } else r.skip(tag);
   }
   const value = vs < 0 ? null : anyValue(valueBuf, vs, ve);
-  kvResult.key = key;
-  kvResult.value = value;
-  return kvResult;
+  keyValueKey = key;
+  keyValueValue = value;
 }
 
 /** Puts one (walked) KeyValue at `[start, end)` into `attributes`. */
 function addKeyValue(attributes: Attributes, buf: Buffer, start: number, end: number): void {
-  const { key, value } = keyValue(buf, start, end);
+  keyValue(buf, start, end);
+  const key = keyValueKey;
+  const value = keyValueValue;
   // Primitives are kept as they are (setAttribute's own rule), without the call.
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
     attributes[key] = value;
@@ -784,7 +790,9 @@ function walkNested(buf: Buffer, start: number, end: number, isEvent: boolean): 
 
 /** Whether the stage KeyValue at `[start, end)` sets the stage, and to "query" (undefined: sets nothing). */
 function stageIsQuery(buf: Buffer, start: number, end: number): boolean | undefined {
-  const { key, value } = keyValue(buf, start, end);
+  keyValue(buf, start, end);
+  const key = keyValueKey;
+  const value = keyValueValue;
   if (key !== ATTR_STAGE || value === null) return undefined;
   return value === 'query';
 }

@@ -105,8 +105,10 @@ const LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
  */
 export function rowsJson(rows: readonly Row[]): string {
   const json = JSON.stringify(rows);
-  // Well-formed JSON.stringify escapes only lone surrogates; paired ones stay characters.
-  return json.includes('\\ud') || json.includes('\\uD') ? json.replace(LONE_SURROGATE, '\uFFFD') : json;
+  // Well-formed JSON.stringify escapes only lone surrogates (paired ones stay characters), and in
+  // lower case: one scan of the text for `\ud` finds them all (a second, for `\uD`, cost a tenth
+  // of this function on large batches and could only find the text of an escape, left as it is).
+  return json.includes('\\ud') ? json.replace(LONE_SURROGATE, '\uFFFD') : json;
 }
 
 /** The rows in parts of at most `perPart` rows. */
