@@ -96,6 +96,21 @@ describe.each([
     expect(new Set(rows.map((r) => r.SELECTED_SOURCE))).toEqual(new Set(['api']));
   });
 
+  it('reads the same rows on a thread of its own (ownThread), read-only', async () => {
+    const sql = `SELECT QUERY_ID, RATING, QUERY_TIME FROM ${TRAINING_EXAMPLES_VIEW} ORDER BY QUERY_ID`;
+    const own = await openTableReader(store.url, { ownThread: true });
+    try {
+      expect(await own.query(sql)).toEqual(await reader.query(sql));
+      if (own.dialect === 'sqlite') {
+        await expect(own.query('DELETE FROM AI_USER_FEEDBACK RETURNING FEEDBACK_ID')).rejects.toThrow(
+          /readonly/,
+        );
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('releases the statement when a stream is left early', async () => {
     for await (const _row of reader.stream('SELECT QUERY_ID FROM AI_TRAINING_QUERIES')) break;
     const [row] = await reader.query('SELECT COUNT(*) AS N FROM AI_MODEL_INTERACTIONS');

@@ -30,8 +30,8 @@ function prepare(sql) {
   }
   return statement;
 }
-function open({ filename, busyTimeoutMs, pragmas, install }) {
-  const opened = new Database(filename, { timeout: busyTimeoutMs });
+function open({ filename, busyTimeoutMs, pragmas, install, readonly }) {
+  const opened = new Database(filename, { timeout: busyTimeoutMs, readonly: readonly === true, fileMustExist: readonly === true });
   try {
     for (const pragma of pragmas) opened.pragma(pragma);
     if (install.length > 0) opened.transaction(() => { for (const sql of install) opened.exec(sql); }).immediate();
@@ -66,6 +66,7 @@ parentPort.on('message', ({ id, op, sql, statements, params, options, steps }) =
     else if (op === 'write') result = write(statements);
     else if (op === 'batch') result = batch(steps);
     else if (op === 'all') result = prepare(sql).raw(true).all(...params);
+    else if (op === 'objects') result = prepare(sql).raw(false).all(...params);
     else if (op === 'close') { statements.clear(); database.close(); database = undefined; }
     parentPort.postMessage({ id, result });
   } catch (error) {
@@ -81,6 +82,8 @@ export interface SqliteOpenOptions {
   readonly pragmas: readonly string[];
   /** Statements run in one IMMEDIATE transaction after the pragmas (the schema install); may be empty. */
   readonly install: readonly string[];
+  /** Opens an existing file read-only (a reader): no file is created, no write lock taken. */
+  readonly readonly?: boolean;
 }
 
 /** One statement of a `write`, run once per row of binds. */
@@ -121,6 +124,7 @@ type Request =
   | { op: 'rollback' }
   | { op: 'write'; statements: readonly SqliteWrite[] }
   | { op: 'all'; sql: string; params: readonly RowValue[] }
+  | { op: 'objects'; sql: string; params: readonly unknown[] }
   | { op: 'batch'; steps: SqliteBatch }
   | { op: 'close' };
 
@@ -194,6 +198,11 @@ export class SqliteThread {
   /** Every row of a query, each as an array of its values. */
   all<Row extends unknown[]>(sql: string, params: readonly RowValue[]): Promise<Row[]> {
     return this.request({ op: 'all', sql, params }) as Promise<Row[]>;
+  }
+
+  /** Every row of a query, each as an object keyed by column name (a reader's rows). */
+  objects(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.request({ op: 'objects', sql, params }) as Promise<Record<string, unknown>[]>;
   }
 
   /** Runs the steps in one message (see `SqliteBatch`). */
