@@ -84,14 +84,21 @@ export async function runStatsCommand(argv: readonly string[], io: CommandIo): P
     const reader = await openTableReader(options.store);
     let report;
     try {
-      report = await collectStats(reader, {
-        period: {
-          ...(options.from === undefined ? {} : { from: options.from }),
-          ...(options.to === undefined ? {} : { until: options.to }),
-        },
-        ...(options.database === undefined ? {} : { database: options.database }),
-        ...(options.price === undefined ? {} : { prices: options.price }),
-      });
+      // The sections counted in SQL run on a connection of their own alongside the main pass.
+      const aggregates = await openTableReader(options.store, { ownThread: true });
+      try {
+        report = await collectStats(reader, {
+          aggregates,
+          period: {
+            ...(options.from === undefined ? {} : { from: options.from }),
+            ...(options.to === undefined ? {} : { until: options.to }),
+          },
+          ...(options.database === undefined ? {} : { database: options.database }),
+          ...(options.price === undefined ? {} : { prices: options.price }),
+        });
+      } finally {
+        await aggregates.close();
+      }
     } finally {
       await reader.close();
     }
