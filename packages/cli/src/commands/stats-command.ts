@@ -81,10 +81,11 @@ export async function runStatsCommand(argv: readonly string[], io: CommandIo): P
   return runProgram(program, argv, io, async () => {
     const options = program.opts<StatsCommandOptions>();
     periodOrder(options.from, options.to);
-    const reader = await openTableReader(options.store);
+    // A SQLite store is read on threads of their own: the report's code runs while SQLite reads
+    // the next rows, and the sections counted in SQL alone run alongside the rest.
+    const reader = await openTableReader(options.store, { ownThread: true });
     let report;
     try {
-      // The sections counted in SQL run on a connection of their own alongside the main pass.
       const aggregates = await openTableReader(options.store, { ownThread: true });
       try {
         report = await collectStats(reader, {

@@ -57,9 +57,9 @@ export interface TableReaderOptions {
   /** Rows fetched per round trip while streaming. Default 500. */
   batchSize?: number;
   /**
-   * Reads a SQLite store on a thread of its own, every row of a statement sent back at once: for
-   * aggregates run alongside a long read of another reader (the caller's thread is not blocked).
-   * The other stores' readers never block the caller's thread and ignore it. Default false.
+   * Reads a SQLite store on a thread of its own, a batch ahead: SQLite reads the next batch while
+   * the caller handles one, and two readers' statements run side by side. The other stores'
+   * readers never block the caller's thread and ignore it. Default false.
    */
   ownThread?: boolean;
   /** Supplies `AITDR_STORE_PASSWORD` for a URL without a password. Default `process.env`. */

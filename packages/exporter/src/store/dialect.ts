@@ -88,8 +88,8 @@ export interface Dialect {
 
   /**
    * Connects for reading (loading the driver, never installing) and checks the store answers.
-   * `ownThread`: SQLite reads on a thread of its own, each statement's rows sent back at once (for
-   * aggregates, run alongside a long read on the caller's thread); the other drivers never block.
+   * `ownThread`: SQLite reads on a thread of its own, a batch ahead of the caller (see
+   * `TableReaderOptions.ownThread`); the other drivers never block the caller.
    */
   openReading(options?: { readonly ownThread?: boolean }): Promise<void>;
   /** Rows of one query, as the driver gives them, fetched `batchSize` at a time; leaving the loop early releases the statement. */

@@ -6,7 +6,7 @@
  * thread in one message, sent before the next read or the commit. Reads open the file read-only
  * on the caller's thread (a reader never creates a file or takes the write lock) and go through
  * `iterate()`, so only the row at hand is in memory; a reader opened with `ownThread` reads on a
- * `SqliteThread` instead, each statement's rows coming back at once (aggregates).
+ * `SqliteThread` instead, a batch at a time, the thread reading the next while the caller handles one.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -163,7 +163,7 @@ export class SqliteDialect implements Dialect {
   ): AsyncIterable<Record<string, unknown>> {
     const connection = this.readingConnection();
     if (connection instanceof SqliteThread) {
-      yield* await connection.objects(sql, binds);
+      for await (const rows of connection.cursor(sql, binds, batchSize)) yield* rows;
       return;
     }
     const statement = connection.prepare(sql);

@@ -56,7 +56,38 @@ function batch({ begin, statements, query, end }) {
   if (end !== undefined) database.exec(end);
   return { changes, rows };
 }
-parentPort.on('message', ({ id, op, sql, statements, params, options, steps }) => {
+// A reader's statements, read a batch ahead: the next batch is read once the last one is sent.
+const cursors = new Map();
+let nextCursor = 0;
+function readAhead(cursor) {
+  try {
+    const rows = [];
+    let step;
+    while (rows.length < cursor.size && !(step = cursor.iterator.next()).done) rows.push(step.value);
+    cursor.ahead = { cursor: cursor.id, rows, done: rows.length < cursor.size };
+  } catch (error) {
+    cursor.ahead = { error };
+  }
+}
+function openCursor(sql, params, size) {
+  const cursor = { id: nextCursor++, iterator: database.prepare(sql).iterate(...params), size };
+  cursors.set(cursor.id, cursor);
+  readAhead(cursor);
+  return cursor;
+}
+function takeBatch(cursor) {
+  const batch = cursor.ahead;
+  cursor.ahead = undefined;
+  if (batch.error !== undefined || batch.done) cursors.delete(cursor.id);
+  if (batch.error !== undefined) throw batch.error;
+  return batch;
+}
+function closeCursors() {
+  for (const cursor of cursors.values()) cursor.iterator.return();
+  cursors.clear();
+}
+parentPort.on('message', ({ id, op, sql, statements, params, options, steps, cursor: cursorId, size }) => {
+  let reading;
   try {
     let result;
     if (op === 'open') open(options);
@@ -66,12 +97,19 @@ parentPort.on('message', ({ id, op, sql, statements, params, options, steps }) =
     else if (op === 'write') result = write(statements);
     else if (op === 'batch') result = batch(steps);
     else if (op === 'all') result = prepare(sql).raw(true).all(...params);
-    else if (op === 'objects') result = prepare(sql).raw(false).all(...params);
-    else if (op === 'close') { statements.clear(); database.close(); database = undefined; }
+    else if (op === 'cursor' || op === 'next') {
+      const cursor = op === 'cursor' ? openCursor(sql, params, size) : cursors.get(cursorId);
+      if (cursor === undefined) throw new Error('The statement was closed');
+      result = takeBatch(cursor);
+      if (!result.done) reading = cursor;
+    }
+    else if (op === 'closeCursor') { cursors.get(cursorId)?.iterator.return(); cursors.delete(cursorId); }
+    else if (op === 'close') { closeCursors(); statements.clear(); database.close(); database = undefined; }
     parentPort.postMessage({ id, result });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
   }
+  if (reading !== undefined) readAhead(reading);
 });
 `;
 
@@ -112,6 +150,13 @@ export interface SqliteBatchResult<Row> {
   readonly rows: Row[] | undefined;
 }
 
+/** A batch of a cursor's rows; `done`: the last one (the thread has released the statement). */
+interface CursorBatch {
+  readonly cursor: number;
+  readonly rows: readonly Record<string, unknown>[];
+  readonly done: boolean;
+}
+
 interface Reply {
   readonly id: number;
   readonly result?: unknown;
@@ -124,7 +169,9 @@ type Request =
   | { op: 'rollback' }
   | { op: 'write'; statements: readonly SqliteWrite[] }
   | { op: 'all'; sql: string; params: readonly RowValue[] }
-  | { op: 'objects'; sql: string; params: readonly unknown[] }
+  | { op: 'cursor'; sql: string; params: readonly unknown[]; size: number }
+  | { op: 'next'; cursor: number }
+  | { op: 'closeCursor'; cursor: number }
   | { op: 'batch'; steps: SqliteBatch }
   | { op: 'close' };
 
@@ -200,9 +247,26 @@ export class SqliteThread {
     return this.request({ op: 'all', sql, params }) as Promise<Row[]>;
   }
 
-  /** Every row of a query, each as an object keyed by column name (a reader's rows). */
-  objects(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.request({ op: 'objects', sql, params }) as Promise<Record<string, unknown>[]>;
+  /**
+   * The rows of a query in batches of `size`, each row an object keyed by column name (a reader's
+   * rows). The thread reads the next batch while the caller handles this one; leaving the loop
+   * early releases the statement.
+   */
+  async *cursor(
+    sql: string,
+    params: readonly unknown[],
+    size: number,
+  ): AsyncIterable<readonly Record<string, unknown>[]> {
+    let batch = (await this.request({ op: 'cursor', sql, params, size })) as CursorBatch;
+    try {
+      yield batch.rows;
+      while (!batch.done) {
+        batch = (await this.request({ op: 'next', cursor: batch.cursor })) as CursorBatch;
+        yield batch.rows;
+      }
+    } finally {
+      if (!batch.done) await this.request({ op: 'closeCursor', cursor: batch.cursor }).catch(() => undefined);
+    }
   }
 
   /** Runs the steps in one message (see `SqliteBatch`). */
