@@ -129,6 +129,16 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
          VALUES (?, ?, ?, ?, 'f', ?, ?, 1, 'OK', ?, ?)`,
       ).run(id, 'e'.repeat(32), QUERY_ID, id, time, time, rating, time);
     }
+    // Two classifications at the same time: the latest is the one with the greater ID.
+    for (const [id, category] of [
+      ['00000000000000d2', 'trend'],
+      ['00000000000000d1', 'lookup'],
+    ] as const) {
+      db.prepare(
+        `INSERT INTO AI_QUERY_CLASSIFICATIONS (CLASSIFICATION_ID, QUERY_ID, ${common}, CATEGORY)
+         VALUES (?, ?, ?, 'c', ?, ?, 1, 'OK', ?)`,
+      ).run(id, QUERY_ID, id, t(5), t(6), category);
+    }
     const rows = db.prepare('SELECT * FROM AI_TRAINING_EXAMPLES').all();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -143,6 +153,7 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
       ANSWER_MODEL: 'sqlcoder',
       ANSWER_SQL: 'SELECT 2',
       RATING: 5,
+      CATEGORY: 'trend',
     });
     // The view's SELECT with only some columns (and only the joins they read) gives the same values.
     for (const columns of [

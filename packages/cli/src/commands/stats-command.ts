@@ -81,17 +81,25 @@ export async function runStatsCommand(argv: readonly string[], io: CommandIo): P
   return runProgram(program, argv, io, async () => {
     const options = program.opts<StatsCommandOptions>();
     periodOrder(options.from, options.to);
-    const reader = await openTableReader(options.store);
+    // A SQLite store is read on threads of their own: the report's code runs while SQLite reads
+    // the next rows, and the sections counted in SQL alone run alongside the rest.
+    const reader = await openTableReader(options.store, { ownThread: true });
     let report;
     try {
-      report = await collectStats(reader, {
-        period: {
-          ...(options.from === undefined ? {} : { from: options.from }),
-          ...(options.to === undefined ? {} : { until: options.to }),
-        },
-        ...(options.database === undefined ? {} : { database: options.database }),
-        ...(options.price === undefined ? {} : { prices: options.price }),
-      });
+      const aggregates = await openTableReader(options.store, { ownThread: true });
+      try {
+        report = await collectStats(reader, {
+          aggregates,
+          period: {
+            ...(options.from === undefined ? {} : { from: options.from }),
+            ...(options.to === undefined ? {} : { until: options.to }),
+          },
+          ...(options.database === undefined ? {} : { database: options.database }),
+          ...(options.price === undefined ? {} : { prices: options.price }),
+        });
+      } finally {
+        await aggregates.close();
+      }
     } finally {
       await reader.close();
     }

@@ -38,6 +38,12 @@ export interface StatsOptions {
   readonly database?: string;
   /** Prices per model (REQUEST_MODEL or RESPONSE_MODEL), for the cost section. */
   readonly prices?: Readonly<Record<string, TokenPrice>>;
+  /**
+   * A second reader of the same store for the sections counted in SQL alone (see `Aggregates`),
+   * read alongside the pass over the queries rather than after it: open it with `ownThread` (a
+   * SQLite reader on the caller's thread would wait for that pass all the same).
+   */
+  readonly aggregates?: TableReader;
 }
 
 export interface StatsReport {
@@ -155,15 +161,19 @@ const label = (value: ReadRow[string] | undefined) => asText(value) ?? UNKNOWN;
 const count = (row: ReadRow) => asNumber(row.N) ?? 0;
 
 /**
- * Reads every section of the report. Statements run one after the other (SQLite allows one at a
- * time). AI_TRAINING_EXAMPLES is read once, by the training summary's pass; the queries over
- * time, the answers per source and the readiness golds are counted from the same rows. The model
+ * Reads every section of the report. Statements of one reader run one after the other (SQLite
+ * allows one at a time); the aggregates run on `options.aggregates` alongside the rest, if given.
+ * AI_TRAINING_EXAMPLES is read once, by the training summary's pass; the queries over time, the
+ * answers per source and the readiness golds are counted from the same rows. The model
  * interactions, the largest table, are read once too: calls, usage and readiness from one pass.
  */
 export async function collectStats(reader: TableReader, options: StatsOptions = {}): Promise<StatsReport> {
   const scope = periodScope(options.period);
   const { from, until } = scope.period;
   await mapSqliteStore(reader);
+  const alongside = options.aggregates === undefined ? undefined : readAggregates(options.aggregates, scope);
+  // Awaited after the pass: a failure of the pass first must not leave this one unhandled.
+  alongside?.catch(() => undefined);
   const overTime = new QueriesOverTime();
   const answered = new Map<string, number>();
   const golds = new Map<string, ReadinessGold>();
@@ -180,6 +190,7 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
     if (gold !== undefined) golds.set(String(row.QUERY_ID), gold);
   });
   const interactions = await interactionFigures(reader, scope, options.prices ?? {}, golds, options.database);
+  const aggregates = await (alongside ?? readAggregates(reader, scope));
   return {
     store: reader.store,
     generatedAt: new Date().toISOString(),
@@ -187,16 +198,47 @@ export async function collectStats(reader: TableReader, options: StatsOptions = 
       ...(from === undefined ? {} : { from: from.toISOString() }),
       ...(until === undefined ? {} : { until: until.toISOString() }),
     },
-    ...(await overTime.report(reader, scope)),
-    selection: await selection(reader, scope),
-    sources: await sourceOutcomes(reader, scope, interactions.calls, answered),
+    ...overTime.report(aggregates.overview),
+    selection: aggregates.selection,
+    sources: sourceOutcomes(aggregates.sourceCounts, interactions.calls, answered),
     models: interactions.models,
+    fallbacks: aggregates.fallbacks,
+    validationFailures: aggregates.validationFailures,
+    feedback: aggregates.feedback,
+    agreement: aggregates.agreement,
+    training,
+    readiness: interactions.readiness,
+    schemaContextTokens: aggregates.schemaContextTokens,
+  };
+}
+
+/** The sections counted in SQL alone, from no row of the pass over the queries. */
+interface Aggregates {
+  readonly overview: OverviewCounts;
+  readonly selection: StatsReport['selection'];
+  readonly sourceCounts: SourceCounts;
+  readonly fallbacks: StatsReport['fallbacks'];
+  readonly validationFailures: StatsReport['validationFailures'];
+  readonly feedback: StatsReport['feedback'];
+  readonly agreement: StatsReport['agreement'];
+  readonly schemaContextTokens: StatsReport['schemaContextTokens'];
+}
+
+/**
+ * Their reader is memory-mapped too (a second reader of its own maps the store again: its pages
+ * count twice in the process's resident memory, though they are the same pages of the kernel's
+ * cache): read() copies of every page cost the 200k-query report 1.5 s of system time.
+ */
+async function readAggregates(reader: TableReader, scope: PeriodScope): Promise<Aggregates> {
+  await mapSqliteStore(reader);
+  return {
+    overview: await overviewCounts(reader, scope),
+    selection: await selection(reader, scope),
+    sourceCounts: await sourceCounts(reader, scope),
     fallbacks: await fallbackReasons(reader, scope),
     validationFailures: await validationFailures(reader, scope),
     feedback: await feedbackDistribution(reader, scope),
     agreement: await agreement(reader, scope),
-    training,
-    readiness: interactions.readiness,
     schemaContextTokens: await schemaContextTokens(reader, scope),
   };
 }
@@ -247,29 +289,35 @@ async function trainingSummary(
   };
 }
 
+/** Counted per token count in SQL: a few hundred rows to read rather than one per context. */
 async function schemaContextTokens(
   reader: TableReader,
   scope: PeriodScope,
 ): Promise<StatsReport['schemaContextTokens']> {
   const binds = reader.binds();
-  const tokens: number[] = [];
+  const counts: { value: number; count: number }[] = [];
   let contexts = 0;
-  for await (const row of reader.stream(
-    `SELECT TOKEN_COUNT FROM ${AI_SCHEMA_CONTEXTS.name} WHERE ${scope.condition(binds, 'QUERY_ID')}`,
+  let withTokens = 0;
+  let sum = 0;
+  for (const row of await reader.query(
+    `SELECT TOKEN_COUNT, COUNT(*) AS N FROM ${AI_SCHEMA_CONTEXTS.name}
+     WHERE ${scope.condition(binds, 'QUERY_ID')} GROUP BY TOKEN_COUNT`,
     binds,
   )) {
-    contexts += 1;
-    const count = asNumber(row.TOKEN_COUNT);
-    if (count !== undefined) tokens.push(count);
+    const n = count(row);
+    contexts += n;
+    const value = asNumber(row.TOKEN_COUNT);
+    if (value === undefined) continue;
+    counts.push({ value, count: n });
+    withTokens += n;
+    sum += value * n;
   }
-  const sorted = Float64Array.from(tokens).sort();
-  const p95 = percentile(sorted, 0.95);
+  counts.sort((a, b) => a.value - b.value);
+  const p95 = percentileOfCounts(counts, withTokens, 0.95);
   return {
     contexts,
-    withTokens: tokens.length,
-    ...(tokens.length === 0
-      ? {}
-      : { mean: Math.round((10 * tokens.reduce((a, b) => a + b, 0)) / tokens.length) / 10 }),
+    withTokens,
+    ...(withTokens === 0 ? {} : { mean: Math.round((10 * sum) / withTokens) / 10 }),
     ...(p95 === undefined ? {} : { p95 }),
   };
 }
@@ -297,26 +345,13 @@ class QueriesOverTime {
     if (ok) day.answered += 1;
   }
 
-  async report(
-    reader: TableReader,
-    scope: PeriodScope,
-  ): Promise<Pick<StatsReport, 'overview' | 'queriesPerDay'>> {
-    const fallbackBinds = reader.binds();
-    const [fallbacks] = await reader.query(
-      `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name} WHERE ${scope.condition(fallbackBinds, 'QUERY_ID')}`,
-      fallbackBinds,
-    );
-    const feedbackBinds = reader.binds();
-    const [feedback] = await reader.query(
-      `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE ${scope.condition(feedbackBinds, 'QUERY_ID')}`,
-      feedbackBinds,
-    );
+  report({ withFallback, feedback }: OverviewCounts): Pick<StatsReport, 'overview' | 'queriesPerDay'> {
     return {
       overview: {
         queries: this.queries,
         answered: this.answered,
-        withFallback: fallbacks === undefined ? 0 : count(fallbacks),
-        feedback: feedback === undefined ? 0 : count(feedback),
+        withFallback,
+        feedback,
         ...(this.first === undefined ? {} : { firstQuery: this.first }),
         ...(this.last === undefined ? {} : { lastQuery: this.last }),
       },
@@ -325,6 +360,29 @@ class QueriesOverTime {
         .map(([day, totals]) => ({ day, ...totals })),
     };
   }
+}
+
+/** The overview's figures counted in SQL: queries with a fallback, feedback given. */
+interface OverviewCounts {
+  readonly withFallback: number;
+  readonly feedback: number;
+}
+
+async function overviewCounts(reader: TableReader, scope: PeriodScope): Promise<OverviewCounts> {
+  const fallbackBinds = reader.binds();
+  const [fallbacks] = await reader.query(
+    `SELECT COUNT(DISTINCT QUERY_ID) AS N FROM ${AI_FALLBACK_EVENTS.name} WHERE ${scope.condition(fallbackBinds, 'QUERY_ID')}`,
+    fallbackBinds,
+  );
+  const feedbackBinds = reader.binds();
+  const [feedback] = await reader.query(
+    `SELECT COUNT(*) AS N FROM ${AI_USER_FEEDBACK.name} WHERE ${scope.condition(feedbackBinds, 'QUERY_ID')}`,
+    feedbackBinds,
+  );
+  return {
+    withFallback: fallbacks === undefined ? 0 : count(fallbacks),
+    feedback: feedback === undefined ? 0 : count(feedback),
+  };
 }
 
 async function selection(reader: TableReader, scope: PeriodScope): Promise<StatsReport['selection']> {
@@ -340,13 +398,13 @@ async function selection(reader: TableReader, scope: PeriodScope): Promise<Stats
   };
 }
 
-/** `answered`: queries whose latest SQL ran without error, by the source of the model that wrote it. */
-async function sourceOutcomes(
-  reader: TableReader,
-  scope: PeriodScope,
-  calls: ReadonlyMap<string, CallCount>,
-  answered: ReadonlyMap<string, number>,
-): Promise<SourceOutcome[]> {
+/** Validations and executions by the source of the SQL and their outcome (rows of MODEL_SOURCE, OK, N). */
+interface SourceCounts {
+  readonly validations: readonly ReadRow[];
+  readonly executions: readonly ReadRow[];
+}
+
+async function sourceCounts(reader: TableReader, scope: PeriodScope): Promise<SourceCounts> {
   // A stage row names the interaction whose SQL it handled; its source says whose SQL that was.
   const bySource = (table: string, flag: string) => {
     const binds = reader.binds();
@@ -358,8 +416,18 @@ async function sourceOutcomes(
       binds,
     );
   };
-  const validations = await bySource(AI_SQL_PROCESSING.name, 'IS_VALID');
-  const executions = await bySource(AI_EXECUTION_RESULTS.name, 'SUCCESS');
+  return {
+    validations: await bySource(AI_SQL_PROCESSING.name, 'IS_VALID'),
+    executions: await bySource(AI_EXECUTION_RESULTS.name, 'SUCCESS'),
+  };
+}
+
+/** `answered`: queries whose latest SQL ran without error, by the source of the model that wrote it. */
+function sourceOutcomes(
+  { validations, executions }: SourceCounts,
+  calls: ReadonlyMap<string, CallCount>,
+  answered: ReadonlyMap<string, number>,
+): SourceOutcome[] {
   const sources = new Set([
     ...calls.keys(),
     ...[...validations, ...executions].map((row) => label(row.MODEL_SOURCE)),
@@ -502,11 +570,36 @@ function modelFigures(usages: Iterable<ModelCalls>): ModelUsage[] {
 
 /** The `p` quantile of sorted values, interpolating between the two nearest ranks. */
 export function percentile(sorted: ArrayLike<number>, p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const position = (sorted.length - 1) * p;
+  return quantile(sorted.length, (rank) => sorted[rank]!, p);
+}
+
+/** `percentile` of `total` values given as distinct values and their counts, in ascending order. */
+function percentileOfCounts(
+  counts: readonly { readonly value: number; readonly count: number }[],
+  total: number,
+  p: number,
+): number | undefined {
+  return quantile(
+    total,
+    (rank) => {
+      let below = 0;
+      for (const { value, count } of counts) {
+        below += count;
+        if (rank < below) return value;
+      }
+      throw new RangeError(`rank ${rank} of ${total} values`);
+    },
+    p,
+  );
+}
+
+/** The `p` quantile of `length` sorted values, `valueAt` giving the value of a rank. */
+function quantile(length: number, valueAt: (rank: number) => number, p: number): number | undefined {
+  if (length === 0) return undefined;
+  const position = (length - 1) * p;
   const below = Math.floor(position);
-  const above = Math.ceil(position);
-  const value = sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+  const low = valueAt(below);
+  const value = low + (valueAt(Math.ceil(position)) - low) * (position - below);
   return Math.round(value * 10) / 10;
 }
 

@@ -66,6 +66,29 @@ describe('collectStats', () => {
     );
   });
 
+  it('reads the same report with the aggregates on a reader of their own thread', async () => {
+    const reader = await openTableReader(demo.store);
+    const aggregates = await openTableReader(demo.store, { ownThread: true });
+    try {
+      const alongside = await collectStats(reader, { aggregates });
+      expect({ ...alongside, generatedAt: report.generatedAt }).toEqual(report);
+    } finally {
+      await aggregates.close();
+      await reader.close();
+    }
+  });
+
+  it('fails with the error of the aggregates read alongside', async () => {
+    const reader = await openTableReader(demo.store);
+    const aggregates = await openTableReader(demo.store, { ownThread: true });
+    await aggregates.close();
+    try {
+      await expect(collectStats(reader, { aggregates })).rejects.toThrow('the SQLite reader is closed');
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('shares selections between the sources and follows each source to its SQL running', () => {
     const selected = (source: string) =>
       n(`SELECT COUNT(*) AS n FROM AI_RESPONSE_SELECTIONS WHERE SELECTED_SOURCE = '${source}'`);

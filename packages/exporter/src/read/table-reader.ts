@@ -56,6 +56,12 @@ export interface TableReaderOptions {
   requiredTables?: readonly string[];
   /** Rows fetched per round trip while streaming. Default 500. */
   batchSize?: number;
+  /**
+   * Reads a SQLite store on a thread of its own, a batch ahead: SQLite reads the next batch while
+   * the caller handles one, and two readers' statements run side by side. The other stores'
+   * readers never block the caller's thread and ignore it. Default false.
+   */
+  ownThread?: boolean;
   /** Supplies `AITDR_STORE_PASSWORD` for a URL without a password. Default `process.env`. */
   environment?: Environment;
 }
@@ -98,7 +104,7 @@ export async function readStore(
   options: TableReaderOptions = {},
 ): Promise<TableReader> {
   try {
-    await dialect.openReading();
+    await dialect.openReading({ ownThread: options.ownThread ?? false });
   } catch (error) {
     await dialect.close().catch(() => undefined);
     throw new StoreOpenError(`cannot open ${store}: ${describeError(error)}`, { cause: error });
@@ -197,7 +203,9 @@ function normalizeValue(value: unknown): ReadValue {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return dateToIso(value);
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  // A Buffer, or the plain bytes a Buffer becomes crossing from a reading thread.
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   // Parsed JSON (a driver that parses JSON columns) goes back to the text every store gives.
   return JSON.stringify(value);
 }

@@ -86,8 +86,12 @@ export interface Dialect {
    */
   schemaVersion(): Promise<number>;
 
-  /** Connects for reading (loading the driver, never installing) and checks the store answers. */
-  openReading(): Promise<void>;
+  /**
+   * Connects for reading (loading the driver, never installing) and checks the store answers.
+   * `ownThread`: SQLite reads on a thread of its own, a batch ahead of the caller (see
+   * `TableReaderOptions.ownThread`); the other drivers never block the caller.
+   */
+  openReading(options?: { readonly ownThread?: boolean }): Promise<void>;
   /** Rows of one query, as the driver gives them, fetched `batchSize` at a time; leaving the loop early releases the statement. */
   stream(sql: string, binds: readonly unknown[], batchSize: number): AsyncIterable<Record<string, unknown>>;
   /** Names (upper case) of the tables and views the reading connection sees. */

@@ -96,6 +96,24 @@ describe.each([
     expect(new Set(rows.map((r) => r.SELECTED_SOURCE))).toEqual(new Set(['api']));
   });
 
+  it('reads the same rows on a thread of its own (ownThread), in batches, read-only', async () => {
+    const sql = `SELECT QUERY_ID, RATING, QUERY_TIME FROM ${TRAINING_EXAMPLES_VIEW} ORDER BY QUERY_ID`;
+    const own = await openTableReader(store.url, { ownThread: true, batchSize: 2 });
+    try {
+      expect(await own.query(sql)).toEqual(await reader.query(sql));
+      // Left after the first batch: the statement is released, the next one runs.
+      for await (const _row of own.stream('SELECT QUERY_ID FROM AI_TRAINING_QUERIES')) break;
+      expect(await own.query('SELECT COUNT(*) AS N FROM AI_MODEL_INTERACTIONS')).toEqual([{ N: 10 }]);
+      if (own.dialect === 'sqlite') {
+        await expect(own.query('DELETE FROM AI_USER_FEEDBACK RETURNING FEEDBACK_ID')).rejects.toThrow(
+          /readonly/,
+        );
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('releases the statement when a stream is left early', async () => {
     for await (const _row of reader.stream('SELECT QUERY_ID FROM AI_TRAINING_QUERIES')) break;
     const [row] = await reader.query('SELECT COUNT(*) AS N FROM AI_MODEL_INTERACTIONS');

@@ -5,7 +5,8 @@
  * one at a time (a readiness probe waits for the batch under way); a batch's inserts go to the
  * thread in one message, sent before the next read or the commit. Reads open the file read-only
  * on the caller's thread (a reader never creates a file or takes the write lock) and go through
- * `iterate()`, so only the row at hand is in memory.
+ * `iterate()`, so only the row at hand is in memory; a reader opened with `ownThread` reads on a
+ * `SqliteThread` instead, a batch at a time, the thread reading the next while the caller handles one.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -80,8 +81,8 @@ export class SqliteDialect implements Dialect {
   private readonly busyTimeoutMs: number;
   private readonly driverModule: string;
   private thread: Promise<SqliteThread> | undefined;
-  /** The read-only connection of the reading side, on this thread. */
-  private reading: SqliteDatabase | undefined;
+  /** The read-only connection of the reading side, on this thread or (`ownThread`) its own. */
+  private reading: SqliteDatabase | SqliteThread | undefined;
   /** The transaction under way: one connection runs one at a time. */
   private turn: Promise<unknown> = Promise.resolve();
 
@@ -132,18 +133,27 @@ export class SqliteDialect implements Dialect {
     return describeSqliteFailure(error);
   }
 
-  async openReading(): Promise<void> {
+  async openReading(options: { readonly ownThread?: boolean } = {}): Promise<void> {
     // Loaded only here, so readers of another store need not install better-sqlite3.
     const Driver = await loadSqliteDriver(this.driverModule);
     // SQLite's own words for it are "unable to open database file", which names nothing.
     if (this.filename !== ':memory:' && !existsSync(this.filename)) {
       throw new Error(`no such file: ${this.filename}`);
     }
-    this.reading = new Driver(this.filename, {
-      readonly: true,
-      fileMustExist: true,
-      timeout: this.busyTimeoutMs,
-    });
+    this.reading =
+      options.ownThread === true
+        ? await SqliteThread.open(this.driverModule, {
+            filename: this.filename,
+            busyTimeoutMs: this.busyTimeoutMs,
+            pragmas: [],
+            install: [],
+            readonly: true,
+          })
+        : new Driver(this.filename, {
+            readonly: true,
+            fileMustExist: true,
+            timeout: this.busyTimeoutMs,
+          });
   }
 
   async *stream(
@@ -151,7 +161,12 @@ export class SqliteDialect implements Dialect {
     binds: readonly unknown[],
     batchSize: number,
   ): AsyncIterable<Record<string, unknown>> {
-    const statement = this.readingConnection().prepare(sql);
+    const connection = this.readingConnection();
+    if (connection instanceof SqliteThread) {
+      for await (const rows of connection.cursor(sql, binds, batchSize)) yield* rows;
+      return;
+    }
+    const statement = connection.prepare(sql);
     let count = 0;
     // iterate() is synchronous: give the event loop a turn every batch (progress, signals, drains).
     for (const row of statement.iterate(...binds) as Iterable<Record<string, unknown>>) {
@@ -160,24 +175,28 @@ export class SqliteDialect implements Dialect {
     }
   }
 
-  tableNames(): Promise<Set<string>> {
-    const rows = this.readingConnection()
-      .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-      .pluck()
-      .all() as string[];
-    return Promise.resolve(new Set(rows.map((name) => name.toUpperCase())));
+  async tableNames(): Promise<Set<string>> {
+    const names: unknown[] = [];
+    for await (const row of this.stream(
+      "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')",
+      [],
+      500,
+    ))
+      names.push(row.name);
+    return new Set(names.map((name) => String(name).toUpperCase()));
   }
 
   async close(): Promise<void> {
-    this.reading?.close();
+    const reading = this.reading;
     this.reading = undefined;
+    await reading?.close();
     const thread = this.thread;
     this.thread = undefined;
     await this.turn;
     await (await thread?.catch(() => undefined))?.close();
   }
 
-  private readingConnection(): SqliteDatabase {
+  private readingConnection(): SqliteDatabase | SqliteThread {
     if (this.reading === undefined) throw new Error('the SQLite reader is closed');
     return this.reading;
   }

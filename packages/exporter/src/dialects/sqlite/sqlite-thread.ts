@@ -30,8 +30,8 @@ function prepare(sql) {
   }
   return statement;
 }
-function open({ filename, busyTimeoutMs, pragmas, install }) {
-  const opened = new Database(filename, { timeout: busyTimeoutMs });
+function open({ filename, busyTimeoutMs, pragmas, install, readonly }) {
+  const opened = new Database(filename, { timeout: busyTimeoutMs, readonly: readonly === true, fileMustExist: readonly === true });
   try {
     for (const pragma of pragmas) opened.pragma(pragma);
     if (install.length > 0) opened.transaction(() => { for (const sql of install) opened.exec(sql); }).immediate();
@@ -56,7 +56,38 @@ function batch({ begin, statements, query, end }) {
   if (end !== undefined) database.exec(end);
   return { changes, rows };
 }
-parentPort.on('message', ({ id, op, sql, statements, params, options, steps }) => {
+// A reader's statements, read a batch ahead: the next batch is read once the last one is sent.
+const cursors = new Map();
+let nextCursor = 0;
+function readAhead(cursor) {
+  try {
+    const rows = [];
+    let step;
+    while (rows.length < cursor.size && !(step = cursor.iterator.next()).done) rows.push(step.value);
+    cursor.ahead = { cursor: cursor.id, rows, done: rows.length < cursor.size };
+  } catch (error) {
+    cursor.ahead = { error };
+  }
+}
+function openCursor(sql, params, size) {
+  const cursor = { id: nextCursor++, iterator: database.prepare(sql).iterate(...params), size };
+  cursors.set(cursor.id, cursor);
+  readAhead(cursor);
+  return cursor;
+}
+function takeBatch(cursor) {
+  const batch = cursor.ahead;
+  cursor.ahead = undefined;
+  if (batch.error !== undefined || batch.done) cursors.delete(cursor.id);
+  if (batch.error !== undefined) throw batch.error;
+  return batch;
+}
+function closeCursors() {
+  for (const cursor of cursors.values()) cursor.iterator.return();
+  cursors.clear();
+}
+parentPort.on('message', ({ id, op, sql, statements, params, options, steps, cursor: cursorId, size }) => {
+  let reading;
   try {
     let result;
     if (op === 'open') open(options);
@@ -66,11 +97,19 @@ parentPort.on('message', ({ id, op, sql, statements, params, options, steps }) =
     else if (op === 'write') result = write(statements);
     else if (op === 'batch') result = batch(steps);
     else if (op === 'all') result = prepare(sql).raw(true).all(...params);
-    else if (op === 'close') { statements.clear(); database.close(); database = undefined; }
+    else if (op === 'cursor' || op === 'next') {
+      const cursor = op === 'cursor' ? openCursor(sql, params, size) : cursors.get(cursorId);
+      if (cursor === undefined) throw new Error('The statement was closed');
+      result = takeBatch(cursor);
+      if (!result.done) reading = cursor;
+    }
+    else if (op === 'closeCursor') { cursors.get(cursorId)?.iterator.return(); cursors.delete(cursorId); }
+    else if (op === 'close') { closeCursors(); statements.clear(); database.close(); database = undefined; }
     parentPort.postMessage({ id, result });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
   }
+  if (reading !== undefined) readAhead(reading);
 });
 `;
 
@@ -81,6 +120,8 @@ export interface SqliteOpenOptions {
   readonly pragmas: readonly string[];
   /** Statements run in one IMMEDIATE transaction after the pragmas (the schema install); may be empty. */
   readonly install: readonly string[];
+  /** Opens an existing file read-only (a reader): no file is created, no write lock taken. */
+  readonly readonly?: boolean;
 }
 
 /** One statement of a `write`, run once per row of binds. */
@@ -109,6 +150,13 @@ export interface SqliteBatchResult<Row> {
   readonly rows: Row[] | undefined;
 }
 
+/** A batch of a cursor's rows; `done`: the last one (the thread has released the statement). */
+interface CursorBatch {
+  readonly cursor: number;
+  readonly rows: readonly Record<string, unknown>[];
+  readonly done: boolean;
+}
+
 interface Reply {
   readonly id: number;
   readonly result?: unknown;
@@ -121,6 +169,9 @@ type Request =
   | { op: 'rollback' }
   | { op: 'write'; statements: readonly SqliteWrite[] }
   | { op: 'all'; sql: string; params: readonly RowValue[] }
+  | { op: 'cursor'; sql: string; params: readonly unknown[]; size: number }
+  | { op: 'next'; cursor: number }
+  | { op: 'closeCursor'; cursor: number }
   | { op: 'batch'; steps: SqliteBatch }
   | { op: 'close' };
 
@@ -194,6 +245,28 @@ export class SqliteThread {
   /** Every row of a query, each as an array of its values. */
   all<Row extends unknown[]>(sql: string, params: readonly RowValue[]): Promise<Row[]> {
     return this.request({ op: 'all', sql, params }) as Promise<Row[]>;
+  }
+
+  /**
+   * The rows of a query in batches of `size`, each row an object keyed by column name (a reader's
+   * rows). The thread reads the next batch while the caller handles this one; leaving the loop
+   * early releases the statement.
+   */
+  async *cursor(
+    sql: string,
+    params: readonly unknown[],
+    size: number,
+  ): AsyncIterable<readonly Record<string, unknown>[]> {
+    let batch = (await this.request({ op: 'cursor', sql, params, size })) as CursorBatch;
+    try {
+      yield batch.rows;
+      while (!batch.done) {
+        batch = (await this.request({ op: 'next', cursor: batch.cursor })) as CursorBatch;
+        yield batch.rows;
+      }
+    } finally {
+      if (!batch.done) await this.request({ op: 'closeCursor', cursor: batch.cursor }).catch(() => undefined);
+    }
   }
 
   /** Runs the steps in one message (see `SqliteBatch`). */
