@@ -14,19 +14,22 @@ import {
   toStageAttributes,
 } from '@aitdr/conventions';
 import type { Stage, StageFields } from '@aitdr/conventions';
-import type { QueryRecord, Recorder } from '@aitdr/sdk';
+import type { FeedbackRecord, QueryRecord, Recorder } from '@aitdr/sdk';
 import type { QueryShape } from './realistic-queries.js';
 
-/** Records one query and its later feedback through the typed helpers. */
+/**
+ * Records one query and its later feedback through the typed helpers: one async function, as
+ * `recordBare` is, so both pay the same awaits of their own.
+ */
 export async function recordWithHelpers(recorder: Recorder, shape: QueryShape): Promise<void> {
   const record = await recordQueryWithHelpers(recorder, shape);
   await recordFeedbackWithHelpers(recorder, shape, record);
 }
 
-/** Records one query (root and eight stage spans) through the typed helpers. */
-export async function recordQueryWithHelpers(recorder: Recorder, shape: QueryShape): Promise<QueryRecord> {
+/** Records one query (root and eight stage spans) through the typed helpers; resolves with its IDs. */
+export function recordQueryWithHelpers(recorder: Recorder, shape: QueryShape): Promise<QueryRecord> {
   const { text, ...context } = shape.query;
-  const { queryId, rootSpanId } = await recorder.recordQuery({ text, context }, (query) => {
+  return recorder.recordQuery({ text, context }, (query) => {
     query.classification(shape.classification);
     query.schemaContext(shape.schemaContext);
     query.modelInteraction(shape.localCall, { error: shape.localError });
@@ -38,16 +41,15 @@ export async function recordQueryWithHelpers(recorder: Recorder, shape: QuerySha
     query.sqlProcessing({ ...shape.processing, interactionId });
     query.execution({ ...shape.execution, interactionId });
   });
-  return { queryId, rootSpanId };
 }
 
 /** Records the feedback on a recorded query, a trace of its own. */
-export async function recordFeedbackWithHelpers(
+export function recordFeedbackWithHelpers(
   recorder: Recorder,
   shape: QueryShape,
   { queryId, rootSpanId }: QueryRecord,
-): Promise<void> {
-  await recorder.recordFeedback({ ...shape.feedback, queryId, rootSpanId });
+): Promise<FeedbackRecord> {
+  return recorder.recordFeedback({ ...shape.feedback, queryId, rootSpanId });
 }
 
 interface BareSpan {
