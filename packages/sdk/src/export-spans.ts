@@ -51,31 +51,18 @@ export function exportSpans(
   timeoutMillis: number,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const settle = (error?: RecordingError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const timer = setTimeout(
-      () => settle(new RecordingError('TIMEOUT', `export did not finish within ${timeoutMillis} ms`)),
-      timeoutMillis,
-    );
-    timer.unref();
-
+    const call = new ExportCall(resolve, reject, timeoutMillis);
     context.with(suppressTracing(context.active()), () => {
       try {
         if (isTraceWriter(exporter)) {
           // The SDK's edge: a TraceWriter takes span records, adapted from the SDK's spans here.
           writeSdkSpans(exporter, spans, { require: requirement }).then(
-            () => settle(),
-            (error: unknown) => settle(toRecordingError(error)),
+            () => call.settle(),
+            (error: unknown) => call.settle(toRecordingError(error)),
           );
         } else {
           exporter.export(spans, (result: ExportResult) => {
-            settle(
+            call.settle(
               result.code === ExportResultCode.SUCCESS
                 ? undefined
                 : toRecordingError(result.error ?? new Error('exporter reported failure')),
@@ -83,8 +70,38 @@ export function exportSpans(
           });
         }
       } catch (error) {
-        settle(toRecordingError(error));
+        call.settle(toRecordingError(error));
       }
     });
   });
+}
+
+/**
+ * One export's outcome: the first of the exporter's answer and the timeout wins. A class rather
+ * than a local closure: it runs for every export, and run from source (tsx keeps function names)
+ * every named local closure costs a property definition.
+ */
+class ExportCall {
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly resolve: () => void,
+    private readonly reject: (error: RecordingError) => void,
+    timeoutMillis: number,
+  ) {
+    this.timer = setTimeout(
+      () => this.settle(new RecordingError('TIMEOUT', `export did not finish within ${timeoutMillis} ms`)),
+      timeoutMillis,
+    );
+    this.timer.unref();
+  }
+
+  settle(error?: RecordingError): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
 }

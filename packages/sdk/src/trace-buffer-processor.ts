@@ -445,11 +445,20 @@ export class TraceBufferProcessor implements SpanProcessor {
       return;
     }
     this.exporting = true;
-    void this.run(job).finally(() => {
-      this.exporting = false;
-      this.drain();
-    });
+    // `then` rather than `finally`: one promise per export instead of three (with the same rethrow).
+    void this.run(job).then(this.afterExport, this.afterFailedRun);
   }
+
+  /** The next export may start; made once, as every export ends here. */
+  private readonly afterExport = (): void => {
+    this.exporting = false;
+    this.drain();
+  };
+
+  private readonly afterFailedRun = (error: unknown): never => {
+    this.afterExport();
+    throw error;
+  };
 
   /** The next job; waiting background jobs are merged into one call, up to maxExportBatchSize spans. */
   private nextJob(): ExportJob | undefined {
