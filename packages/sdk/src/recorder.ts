@@ -139,12 +139,16 @@ export class Recorder {
   private openQuery(input: QueryInput | string, options: QueryOptions): QuerySpan {
     const query = typeof input === 'string' ? { text: input } : input;
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
-    const active = trace.getSpan(activeContext())?.spanContext();
-    const links: Link[] = active !== undefined && isSpanContextValid(active) ? [{ context: active }] : [];
+    // Read once: the link and the span's start context are the same active context.
+    const active = activeContext();
+    const activeSpan = trace.getSpan(active)?.spanContext();
+    const links: Link[] =
+      activeSpan !== undefined && isSpanContextValid(activeSpan) ? [{ context: activeSpan }] : [];
     const { span, attributes } = this.spans.open(
       'query',
       fields,
       startOptions(links, query.startTime, query.attributes),
+      active,
     );
     return new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
   }
@@ -163,7 +167,7 @@ export class Recorder {
     const query = this.openQuery(input, options);
     let result: T;
     try {
-      const value = withContext(query.context(), fn, undefined, query);
+      const value = withContext(query.context(), fn, query);
       // A synchronous callback's result needs no turn of the event loop before the query ends.
       result = isPromiseLike(value) ? await value : value;
     } catch (error) {
@@ -194,11 +198,12 @@ export class Recorder {
   async recordFeedback(feedback: FeedbackInput, options: FeedbackOptions = {}): Promise<FeedbackRecord> {
     const { rootSpanId, startTime, attributes } = feedback;
     const queryId = String(feedback.queryId).toLowerCase();
-    if (!isValidTraceId(queryId)) {
+    const validQueryId = isValidTraceId(queryId);
+    if (!validQueryId) {
       diag.warn(`@aitdr/sdk: feedback query ID ${JSON.stringify(feedback.queryId)} is not a 32-hex trace ID`);
     }
     const links: Link[] =
-      rootSpanId !== undefined && isValidTraceId(queryId) && isValidSpanId(rootSpanId)
+      rootSpanId !== undefined && validQueryId && isValidSpanId(rootSpanId)
         ? [
             {
               context: {
