@@ -3,7 +3,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, SdkSpan, SpanExporter, SpanProcessor } from '@aitdr/conventions';
 import { RecordingError, StoreUnavailableError } from '@aitdr/conventions';
 import type { RecorderStatus, TraceWriter, WriteRequirement } from '@aitdr/conventions';
-import { exportSpans, isTraceWriter } from './export-spans.js';
+import { ExportTimeout, exportSpans, isTraceWriter } from './export-spans.js';
 import { StageAttributeChecker } from './attribute-checker.js';
 import { SpanRedactor } from './redaction.js';
 import type {
@@ -75,7 +75,7 @@ export class TraceBufferProcessor implements SpanProcessor {
   private readonly batchSize: number;
   private readonly batchDelayMillis: number;
   private readonly exportLingerMillis: number;
-  private readonly exportTimeoutMillis: number;
+  private readonly exportTimeout: ExportTimeout;
   private readonly forceFlushTimeoutMillis: number;
   private readonly shutdownTimeoutMillis: number;
   private readonly redactor: SpanRedactor | undefined;
@@ -143,7 +143,9 @@ export class TraceBufferProcessor implements SpanProcessor {
     this.batchDelayMillis = positive('batchDelayMillis', options.batchDelayMillis, 5000);
     this.exportLingerMillis =
       options.exportLingerMillis === 0 ? 0 : positive('exportLingerMillis', options.exportLingerMillis, 0);
-    this.exportTimeoutMillis = positive('exportTimeoutMillis', options.exportTimeoutMillis, 30_000);
+    this.exportTimeout = new ExportTimeout(
+      positive('exportTimeoutMillis', options.exportTimeoutMillis, 30_000),
+    );
     this.forceFlushTimeoutMillis = positive(
       'forceFlushTimeoutMillis',
       options.forceFlushTimeoutMillis,
@@ -483,7 +485,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     const spans =
       this.redactor === undefined ? job.spans : job.spans.map((span) => this.redactor!.redactSpan(span));
     try {
-      await exportSpans(this.exporter, spans, job.requirement, this.exportTimeoutMillis);
+      await exportSpans(this.exporter, spans, job.requirement, this.exportTimeout);
       this.counters.spansExported += spans.length;
       this.lastExportFailed = false;
       for (const written of job.written) written.resolve();
