@@ -44,6 +44,8 @@ export interface QueryScope extends StageScope<'query'>, QueryRecord {
 }
 
 class QuerySpan extends StageSpan<'query'> implements QueryScope {
+  /** Set when the query ends; its promise is made only when `end()` is asked for it. */
+  private record: QueryRecord | undefined;
   private ending: Promise<QueryRecord> | undefined;
 
   constructor(
@@ -64,9 +66,9 @@ class QuerySpan extends StageSpan<'query'> implements QueryScope {
   }
 
   end(endTime?: TimeInput): Promise<QueryRecord> {
-    if (this.ending !== undefined) {
+    if (this.record !== undefined) {
       diag.warn('@aitdr/sdk: query ended twice');
-      return this.ending;
+      return (this.ending ??= Promise.resolve(this.record));
     }
     const record = this.endRecord(endTime);
     this.ending = this.written === undefined ? Promise.resolve(record) : this.written.then(() => record);
@@ -75,18 +77,17 @@ class QuerySpan extends StageSpan<'query'> implements QueryScope {
 
   /**
    * Ends the query for `recordQuery`: its record at once when nothing is to be awaited (`async`
-   * and `buffered` modes), so the request path pays no extra promise for it.
+   * and `buffered` modes), so the request path pays no promise for it.
    */
   endInline(): QueryRecord | Promise<QueryRecord> {
-    if (this.ending !== undefined || this.written !== undefined) return this.end();
-    const record = this.endRecord(undefined);
-    this.ending = Promise.resolve(record);
-    return record;
+    if (this.record !== undefined || this.written !== undefined) return this.end();
+    return this.endRecord(undefined);
   }
 
   private endRecord(endTime: TimeInput | undefined): QueryRecord {
     this.finish(endTime);
-    return { queryId: this.queryId, rootSpanId: this.rootSpanId };
+    this.record = { queryId: this.queryId, rootSpanId: this.rootSpanId };
+    return this.record;
   }
 }
 
