@@ -42,40 +42,27 @@ function toRecordingError(error: unknown): RecordingError {
 /**
  * Hands spans to the exporter with tracing suppressed (so an instrumented driver does not trace
  * the export itself). Resolves on success; rejects with a RecordingError on failure or when the
- * exporter has not answered within `timeoutMillis`.
+ * exporter has not answered within the timeout's time.
  */
 export function exportSpans(
   exporter: SpanExporter,
   spans: ReadableSpan[],
   requirement: WriteRequirement,
-  timeoutMillis: number,
+  timeout: ExportTimeout,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const settle = (error?: RecordingError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const timer = setTimeout(
-      () => settle(new RecordingError('TIMEOUT', `export did not finish within ${timeoutMillis} ms`)),
-      timeoutMillis,
-    );
-    timer.unref();
-
+    const call = new ExportCall(resolve, reject, timeout);
     context.with(suppressTracing(context.active()), () => {
       try {
         if (isTraceWriter(exporter)) {
           // The SDK's edge: a TraceWriter takes span records, adapted from the SDK's spans here.
           writeSdkSpans(exporter, spans, { require: requirement }).then(
-            () => settle(),
-            (error: unknown) => settle(toRecordingError(error)),
+            () => call.settle(),
+            (error: unknown) => call.settle(toRecordingError(error)),
           );
         } else {
           exporter.export(spans, (result: ExportResult) => {
-            settle(
+            call.settle(
               result.code === ExportResultCode.SUCCESS
                 ? undefined
                 : toRecordingError(result.error ?? new Error('exporter reported failure')),
@@ -83,8 +70,66 @@ export function exportSpans(
           });
         }
       } catch (error) {
-        settle(toRecordingError(error));
+        call.settle(toRecordingError(error));
       }
     });
   });
+}
+
+/**
+ * Times out the exports of one processor, which run one at a time, with one timer, re-armed
+ * (`refresh`) as each export starts: creating and clearing a timer per export (a Timeout, its
+ * timer list, an async resource) cost more than the rest of the export path with a fast exporter.
+ * An export still open when the timer fires, its time after it started, fails with TIMEOUT.
+ */
+export class ExportTimeout {
+  private current: ExportCall | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly timeoutMillis: number) {}
+
+  start(call: ExportCall): void {
+    this.current = call;
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.expire(), this.timeoutMillis);
+      this.timer.unref();
+    } else {
+      this.timer.refresh();
+    }
+  }
+
+  stop(call: ExportCall): void {
+    if (this.current === call) this.current = undefined;
+  }
+
+  private expire(): void {
+    const call = this.current;
+    this.current = undefined;
+    call?.settle(new RecordingError('TIMEOUT', `export did not finish within ${this.timeoutMillis} ms`));
+  }
+}
+
+/**
+ * One export's outcome: the first of the exporter's answer and the timeout wins. A class rather
+ * than a local closure: it runs for every export, and run from source (tsx keeps function names)
+ * every named local closure costs a property definition.
+ */
+class ExportCall {
+  private settled = false;
+
+  constructor(
+    private readonly resolve: () => void,
+    private readonly reject: (error: RecordingError) => void,
+    private readonly timeout: ExportTimeout,
+  ) {
+    timeout.start(this);
+  }
+
+  settle(error?: RecordingError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.timeout.stop(this);
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
 }

@@ -44,6 +44,8 @@ export interface QueryScope extends StageScope<'query'>, QueryRecord {
 }
 
 class QuerySpan extends StageSpan<'query'> implements QueryScope {
+  /** Set when the query ends; its promise is made only when `end()` is asked for it. */
+  private record: QueryRecord | undefined;
   private ending: Promise<QueryRecord> | undefined;
 
   constructor(
@@ -64,9 +66,9 @@ class QuerySpan extends StageSpan<'query'> implements QueryScope {
   }
 
   end(endTime?: TimeInput): Promise<QueryRecord> {
-    if (this.ending !== undefined) {
+    if (this.record !== undefined) {
       diag.warn('@aitdr/sdk: query ended twice');
-      return this.ending;
+      return (this.ending ??= Promise.resolve(this.record));
     }
     const record = this.endRecord(endTime);
     this.ending = this.written === undefined ? Promise.resolve(record) : this.written.then(() => record);
@@ -75,18 +77,17 @@ class QuerySpan extends StageSpan<'query'> implements QueryScope {
 
   /**
    * Ends the query for `recordQuery`: its record at once when nothing is to be awaited (`async`
-   * and `buffered` modes), so the request path pays no extra promise for it.
+   * and `buffered` modes), so the request path pays no promise for it.
    */
   endInline(): QueryRecord | Promise<QueryRecord> {
-    if (this.ending !== undefined || this.written !== undefined) return this.end();
-    const record = this.endRecord(undefined);
-    this.ending = Promise.resolve(record);
-    return record;
+    if (this.record !== undefined || this.written !== undefined) return this.end();
+    return this.endRecord(undefined);
   }
 
   private endRecord(endTime: TimeInput | undefined): QueryRecord {
     this.finish(endTime);
-    return { queryId: this.queryId, rootSpanId: this.rootSpanId };
+    this.record = { queryId: this.queryId, rootSpanId: this.rootSpanId };
+    return this.record;
   }
 }
 
@@ -139,12 +140,16 @@ export class Recorder {
   private openQuery(input: QueryInput | string, options: QueryOptions): QuerySpan {
     const query = typeof input === 'string' ? { text: input } : input;
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
-    const active = trace.getSpan(activeContext())?.spanContext();
-    const links: Link[] = active !== undefined && isSpanContextValid(active) ? [{ context: active }] : [];
+    // Read once: the link and the span's start context are the same active context.
+    const active = activeContext();
+    const activeSpan = trace.getSpan(active)?.spanContext();
+    const links: Link[] =
+      activeSpan !== undefined && isSpanContextValid(activeSpan) ? [{ context: activeSpan }] : [];
     const { span, attributes } = this.spans.open(
       'query',
       fields,
       startOptions(links, query.startTime, query.attributes),
+      active,
     );
     return new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
   }
@@ -163,7 +168,7 @@ export class Recorder {
     const query = this.openQuery(input, options);
     let result: T;
     try {
-      const value = withContext(query.context(), fn, undefined, query);
+      const value = withContext(query.context(), fn, query);
       // A synchronous callback's result needs no turn of the event loop before the query ends.
       result = isPromiseLike(value) ? await value : value;
     } catch (error) {
@@ -194,11 +199,12 @@ export class Recorder {
   async recordFeedback(feedback: FeedbackInput, options: FeedbackOptions = {}): Promise<FeedbackRecord> {
     const { rootSpanId, startTime, attributes } = feedback;
     const queryId = String(feedback.queryId).toLowerCase();
-    if (!isValidTraceId(queryId)) {
+    const validQueryId = isValidTraceId(queryId);
+    if (!validQueryId) {
       diag.warn(`@aitdr/sdk: feedback query ID ${JSON.stringify(feedback.queryId)} is not a 32-hex trace ID`);
     }
     const links: Link[] =
-      rootSpanId !== undefined && isValidTraceId(queryId) && isValidSpanId(rootSpanId)
+      rootSpanId !== undefined && validQueryId && isValidSpanId(rootSpanId)
         ? [
             {
               context: {

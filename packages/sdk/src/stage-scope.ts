@@ -228,7 +228,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
   runWith<T>(fn: (scope: this) => T): T {
     let result: T;
     try {
-      result = withContext(this.context(), fn, undefined, this);
+      result = withContext(this.context(), fn, this);
     } catch (error) {
       this.recordError(error);
       this.finish();

@@ -25,14 +25,16 @@ export function activeContext(): Context {
   return global !== ROOT_CONTEXT ? global : (storage.getStore() ?? ROOT_CONTEXT);
 }
 
-/** Runs `fn` with `active` as the active context, ours and the app's. */
-export function withContext<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-  active: Context,
-  fn: F,
-  thisArg?: ThisParameterType<F>,
-  ...args: A
-): ReturnType<F> {
-  return storage.run(active, () => context.with(active, fn, thisArg, ...args));
+/**
+ * Runs `fn(arg)` with `active` as the active context, ours and the app's. Runs for every query and
+ * every stage with a callback, so it creates no closure: the arguments pass through.
+ */
+export function withContext<T, R>(active: Context, fn: (arg: T) => R, arg: T): R {
+  return storage.run(active, withGlobalContext<T, R>, active, fn, arg);
+}
+
+function withGlobalContext<T, R>(active: Context, fn: (arg: T) => R, arg: T): R {
+  return context.with(active, fn, undefined, arg);
 }
 
 /**
@@ -99,7 +101,7 @@ class ContextualTracer implements Tracer {
     const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
     const parent = rest.length > 2 ? (rest[1] as Context) : activeContext();
     const span = this.tracer.startSpan(name, options, parent);
-    return withContext(trace.setSpan(parent, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+    return withContext(trace.setSpan(parent, span), fn as (span: Span) => ReturnType<F>, span);
   }
 }
 

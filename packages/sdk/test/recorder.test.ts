@@ -633,4 +633,29 @@ describe('Recorder.startQuery', () => {
     expect(only(spans, 'model_interaction').attributes[ATTR_MODEL_GENERATED_SQL]).toBe('SELECT 1');
     expect(only(spans, 'model_interaction').attributes[ATTR_GEN_AI_REQUEST_MODEL]).toBe('gpt-4o');
   });
+
+  it('ends a query once: a second end (after recordQuery or end) warns and resolves with the same record', async () => {
+    const logger = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn(), verbose: vi.fn() };
+    diag.setLogger(logger, DiagLogLevel.WARN);
+    const exporter = new RecordingExporter();
+    const { recorder } = recorderWith(exporter);
+    let scope: QueryScope | undefined;
+    const outcome = await recorder.recordQuery('q', (query) => {
+      scope = query;
+    });
+    const again = scope!.end();
+    expect(scope!.end()).toBe(again);
+    await expect(again).resolves.toEqual({ queryId: outcome.queryId, rootSpanId: outcome.rootSpanId });
+    const query = recorder.startQuery('explicit');
+    const ended = query.end();
+    expect(query.end()).toBe(ended);
+    await expect(ended).resolves.toEqual({ queryId: query.queryId, rootSpanId: query.rootSpanId });
+    await recorder.forceFlush();
+    expect(logger.warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      '@aitdr/sdk: query ended twice',
+      '@aitdr/sdk: query ended twice',
+      '@aitdr/sdk: query ended twice',
+    ]);
+    expect(byStage(exporter.getFinishedSpans(), 'query')).toHaveLength(2);
+  });
 });

@@ -288,6 +288,30 @@ describe('TraceBufferProcessor', () => {
       expect(exporter.calls.map(names)).toEqual([['stuck'], ['next']]);
     });
 
+    it('gives every export its full exportTimeoutMillis from its own start', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      setGlobalErrorHandler(() => undefined);
+      const exporter = new HeldExporter();
+      const { processor, provider } = bufferedProvider({ exporter, exportTimeoutMillis: 1000 });
+      const tracer = provider.getTracer('test');
+      tracer.startSpan('answered').end();
+      await nextTurn();
+      exporter.answer();
+      await nextTurn();
+      vi.advanceTimersByTime(600);
+      tracer.startSpan('stuck').end();
+      await nextTurn();
+      expect(exporter.calls.map(names)).toEqual([['answered'], ['stuck']]);
+
+      // The first export's time is over; the second's is not.
+      vi.advanceTimersByTime(500);
+      await nextTurn();
+      expect(processor.status().processor.exportFailures).toBe(0);
+      vi.advanceTimersByTime(500);
+      await nextTurn();
+      expect(processor.status().processor.exportFailures).toBe(1);
+    });
+
     it('merges traces waiting for the exporter into one call, up to maxExportBatchSize spans', async () => {
       const exporter = new HeldExporter();
       const { provider } = bufferedProvider({ exporter, maxExportBatchSize: 2 });
