@@ -29,6 +29,7 @@ import {
   planRecognition,
 } from './trace-recognition.js';
 import type { RecognizedSpan } from './trace-recognition.js';
+import { generatedOr } from './generated-code.js';
 import { fitValue, hrTimeToIso, hrTimeToMillis, hrTimeToTimestamp, isHexId } from './values.js';
 import type { RowValue } from './values.js';
 
@@ -116,20 +117,12 @@ const fillPlans = new WeakMap<TableDef, FillPlan>();
 /** Makes rows with these columns, all null, in this order. */
 function rowFactory(columns: readonly ColumnDef[]): () => Record<string, RowValue> {
   const names = columns.map((c) => c.name);
-  try {
-    // The names are the schema's own column names, quoted as JSON: nothing from the data.
-    const literal = names.map((name) => `${JSON.stringify(name)}: null`).join(', ');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const make = new Function(`return () => ({ ${literal} });`) as () => () => Record<string, RowValue>;
-    return make();
-  } catch {
-    // Code generation disallowed (node --disallow-code-generation-from-strings): the slower way.
-    return () => {
-      const row: Record<string, RowValue> = {};
-      for (const name of names) row[name] = null;
-      return row;
-    };
-  }
+  const literal = names.map((name) => `${JSON.stringify(name)}: null`).join(', ');
+  return generatedOr(() => {
+    const row: Record<string, RowValue> = {};
+    for (const name of names) row[name] = null;
+    return row;
+  }, `return () => ({ ${literal} });`);
 }
 
 /** How a table's rows are filled, worked out once per table (it is read for every row). */
