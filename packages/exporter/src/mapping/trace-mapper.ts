@@ -100,8 +100,6 @@ const isDeferred = (column: ColumnDef) =>
   column.sources.some((s) => s.kind === 'unmapped-attributes' || s.kind === 'unmapped-resource-attributes');
 
 interface FillPlan {
-  /** The writable columns, those holding "everything else" last. */
-  readonly columns: readonly ColumnDef[];
   /** The columns that must get a value. */
   readonly required: readonly ColumnDef[];
   /**
@@ -110,7 +108,10 @@ interface FillPlan {
    * name was a fifth of the mapping's time).
    */
   readonly newRow: () => Record<string, RowValue>;
-  /** Sets each column that has a value: the first of its sources' values, in `columns` order. */
+  /**
+   * Sets each column that has a value, the first of its sources' values, in fill order: the
+   * writable columns, those holding "everything else" last (once the others have taken theirs).
+   */
   readonly fill: RowFill;
 }
 
@@ -174,7 +175,6 @@ function fillPlan(table: TableDef): FillPlan {
     const columns = writableColumns(table);
     const ordered = [...columns.filter((c) => !isDeferred(c)), ...columns.filter(isDeferred)];
     plan = {
-      columns: ordered,
       required: ordered.filter((c) => !c.nullable),
       newRow: rowFactory(ordered),
       fill: rowFill(ordered),
@@ -191,7 +191,6 @@ export function buildRow(
 ): { row: Record<string, RowValue>; missing: string[] } {
   // The stage attribute is implied by the table the row lands in.
   const taken: Taken = { attributes: new Set<string>().add(ATTR_STAGE), resource: new Set() };
-  // Columns holding "everything else" are filled last, once the others have taken theirs.
   const { required, newRow, fill } = fillPlan(table);
   const row = newRow();
   fill(row, input, taken);
