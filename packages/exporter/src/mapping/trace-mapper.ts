@@ -29,6 +29,7 @@ import {
   planRecognition,
 } from './trace-recognition.js';
 import type { RecognizedSpan } from './trace-recognition.js';
+import { generatedOr } from './generated-code.js';
 import { fitValue, hrTimeToIso, hrTimeToMillis, hrTimeToTimestamp, isHexId } from './values.js';
 import type { RowValue } from './values.js';
 
@@ -99,8 +100,6 @@ const isDeferred = (column: ColumnDef) =>
   column.sources.some((s) => s.kind === 'unmapped-attributes' || s.kind === 'unmapped-resource-attributes');
 
 interface FillPlan {
-  /** The writable columns, those holding "everything else" last. */
-  readonly columns: readonly ColumnDef[];
   /** The columns that must get a value. */
   readonly required: readonly ColumnDef[];
   /**
@@ -109,27 +108,64 @@ interface FillPlan {
    * name was a fifth of the mapping's time).
    */
   readonly newRow: () => Record<string, RowValue>;
+  /**
+   * Sets each column that has a value, the first of its sources' values, in fill order: the
+   * writable columns, those holding "everything else" last (once the others have taken theirs).
+   */
+  readonly fill: RowFill;
 }
+
+type RowFill = (row: Record<string, RowValue>, input: RowInput, taken: Taken) => void;
 
 const fillPlans = new WeakMap<TableDef, FillPlan>();
 
 /** Makes rows with these columns, all null, in this order. */
 function rowFactory(columns: readonly ColumnDef[]): () => Record<string, RowValue> {
   const names = columns.map((c) => c.name);
-  try {
-    // The names are the schema's own column names, quoted as JSON: nothing from the data.
-    const literal = names.map((name) => `${JSON.stringify(name)}: null`).join(', ');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const make = new Function(`return () => ({ ${literal} });`) as () => () => Record<string, RowValue>;
-    return make();
-  } catch {
-    // Code generation disallowed (node --disallow-code-generation-from-strings): the slower way.
-    return () => {
-      const row: Record<string, RowValue> = {};
-      for (const name of names) row[name] = null;
-      return row;
-    };
+  const literal = names.map((name) => `${JSON.stringify(name)}: null`).join(', ');
+  return generatedOr(() => {
+    const row: Record<string, RowValue> = {};
+    for (const name of names) row[name] = null;
+    return row;
+  }, `return () => ({ ${literal} });`);
+}
+
+/** One source's value as generated code: an attribute is read by its own name there. */
+function sourceCode(column: number, source: number, { sources }: ColumnDef): string {
+  const found = sources[source]!;
+  const at = `columns[${column}]`;
+  if (found.kind === 'attribute' || found.kind === 'resource') {
+    const key = JSON.stringify(found.key);
+    return found.kind === 'attribute'
+      ? `take(${at}, input.span?.attributes?.[${key}], ${key}, taken.attributes)`
+      : `take(${at}, input.resource[${key}], ${key}, taken.resource)`;
   }
+  return `sourceValue(${at}, ${at}.sources[${source}], input, taken)`;
+}
+
+/**
+ * The fill of a table's rows, generated: each column set by name and each attribute read by name,
+ * where the loop below reads and sets every one by a computed key (rows of nine shapes, spans'
+ * attributes of many).
+ */
+function rowFill(columns: readonly ColumnDef[]): RowFill {
+  const body = columns.map((column, c) => {
+    const [first, ...rest] = column.sources.map((_, s) => sourceCode(c, s, column));
+    const more = rest.map((code) => `if (value === undefined) value = ${code};\n`).join('');
+    return `value = ${first ?? 'undefined'};\n${more}if (value !== undefined) row[${JSON.stringify(column.name)}] = value;`;
+  });
+  return generatedOr<RowFill>(
+    (row, input, taken) => {
+      for (const column of columns) {
+        const value = firstValue(column, input, taken);
+        if (value !== undefined) row[column.name] = value;
+      }
+    },
+    `const { columns, take, sourceValue } = parts;
+return (row, input, taken) => {\nlet value;\n${body.join('\n')}\n};`,
+    'parts',
+    { columns, take, sourceValue },
+  );
 }
 
 /** How a table's rows are filled, worked out once per table (it is read for every row). */
@@ -138,7 +174,11 @@ function fillPlan(table: TableDef): FillPlan {
   if (plan === undefined) {
     const columns = writableColumns(table);
     const ordered = [...columns.filter((c) => !isDeferred(c)), ...columns.filter(isDeferred)];
-    plan = { columns: ordered, required: ordered.filter((c) => !c.nullable), newRow: rowFactory(ordered) };
+    plan = {
+      required: ordered.filter((c) => !c.nullable),
+      newRow: rowFactory(ordered),
+      fill: rowFill(ordered),
+    };
     fillPlans.set(table, plan);
   }
   return plan;
@@ -151,13 +191,9 @@ export function buildRow(
 ): { row: Record<string, RowValue>; missing: string[] } {
   // The stage attribute is implied by the table the row lands in.
   const taken: Taken = { attributes: new Set<string>().add(ATTR_STAGE), resource: new Set() };
-  // Columns holding "everything else" are filled last, once the others have taken theirs.
-  const { columns, required, newRow } = fillPlan(table);
+  const { required, newRow, fill } = fillPlan(table);
   const row = newRow();
-  for (const column of columns) {
-    const value = firstValue(column, input, taken);
-    if (value !== undefined) row[column.name] = value;
-  }
+  fill(row, input, taken);
   const missing: string[] = [];
   for (const column of required) if (row[column.name] === null) missing.push(column.name);
   return { row, missing };
@@ -180,9 +216,9 @@ function sourceValue(
   const { span } = input;
   switch (source.kind) {
     case 'attribute':
-      return take(column, span?.attributes, source.key, taken.attributes);
+      return take(column, span?.attributes?.[source.key], source.key, taken.attributes);
     case 'resource':
-      return take(column, input.resource, source.key, taken.resource);
+      return take(column, input.resource[source.key], source.key, taken.resource);
     case 'span':
       // Span times are formatted here in the timestamp columns' own form: no need to parse them back.
       if (column.type.kind === 'timestamp' && span !== undefined) {
@@ -217,9 +253,12 @@ function sourceValue(
  * An attribute's value when it fits the column (and its closed set, if it has one); only then is
  * the attribute taken from ATTRIBUTES.
  */
-function take(column: ColumnDef, attributes: Attributes | undefined, key: string, taken: Set<string>) {
-  // Most of a table's attribute sources are absent from a given span: read the value once.
-  const attribute = attributes?.[key];
+function take(
+  column: ColumnDef,
+  attribute: AttributeValue | undefined,
+  key: string,
+  taken: Set<string>,
+): RowValue | undefined {
   if (attribute === undefined || attribute === null || isOutsideClosedSet(key, attribute)) return undefined;
   const value = fitValue(column.type, attribute);
   if (value !== undefined) taken.add(key);

@@ -17,6 +17,7 @@ import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
 import type { RowValue } from '../../mapping/values.js';
 import { dateToIso } from '../../mapping/values.js';
+import { generatedOr } from '../../mapping/generated-code.js';
 import type {
   BindValue,
   ConflictAction,
@@ -235,13 +236,40 @@ export class SqliteDialect implements Dialect {
   }
 }
 
-/** Per table: its writable columns' names, in the order the insert binds them. */
-const bindNames = new WeakMap<TableDef, readonly string[]>();
+/** A row's value as SQLite binds it: no value is NULL, a boolean 0/1. */
+function bindValue(value: RowValue | undefined): RowValue {
+  return value === undefined || value === null ? null : typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
 
-function namesOf(table: TableDef): readonly string[] {
-  let names = bindNames.get(table);
-  if (names === undefined) bindNames.set(table, (names = writableColumns(table).map((c) => c.name)));
-  return names;
+type Binder = (row: Row) => RowValue[];
+
+/** Per table: a row's binds, in the order of its writable columns (the insert's). */
+const binders = new WeakMap<TableDef, Binder>();
+
+/**
+ * One array literal of the row's columns read by name, generated per table: rows of a table share
+ * one shape, so each read is a plain property load; a loop over the names read every column by a
+ * computed key (9× the CPU per row, ~470 against ~50 ns, on the benchmark's rows). A literal's
+ * array is packed, as the structured clone to the thread needs (see `insert`).
+ */
+function binderOf(table: TableDef): Binder {
+  let binder = binders.get(table);
+  if (binder === undefined) {
+    const names = writableColumns(table).map((c) => c.name);
+    const items = names.map((name) => `bind(row[${JSON.stringify(name)}])`).join(', ');
+    binder = generatedOr<Binder>(
+      (row) => {
+        const values: RowValue[] = [];
+        for (const name of names) values.push(bindValue(row[name]));
+        return values;
+      },
+      `return (row) => [${items}];`,
+      'bind',
+      bindValue,
+    );
+    binders.set(table, binder);
+  }
+  return binder;
 }
 
 /**
@@ -257,21 +285,14 @@ class SqliteTransaction implements StoreTransaction {
   constructor(private readonly thread: SqliteThread) {}
 
   insert(table: TableDef, rows: readonly Row[], onConflict: ConflictAction): Promise<readonly RowError[]> {
-    const names = namesOf(table);
-    const width = names.length;
+    const binder = binderOf(table);
     const extra = onConflict.kind === 'update' ? onConflict.where.equals : undefined;
-    // Arrays filled by push, not sized by `new Array(n)`: a sized array is holey, and the structured
-    // clone to the thread writes a holey array as a sparse one, key by key (3× the CPU to send,
+    // Packed arrays only (array literals, or filled by push): a holey one, as `new Array(n)` makes,
+    // the structured clone to the thread writes as a sparse array, key by key (3× the CPU to send,
     // 1.8× to receive, measured on arrays of a batch's shape).
     const bound: RowValue[][] = [];
     for (const row of rows) {
-      const values: RowValue[] = [];
-      for (let c = 0; c < width; c++) {
-        const value = row[names[c]!];
-        values.push(
-          value === undefined || value === null ? null : typeof value === 'boolean' ? (value ? 1 : 0) : value,
-        );
-      }
+      const values = binder(row);
       if (extra !== undefined) values.push(extra);
       bound.push(values);
     }
