@@ -178,4 +178,5 @@ export type {
   TraceWriter,
   RecordingErrorCode,
 } from './trace-writer.js';
+export { generatedOr } from './generated-code.js';
 export { RENAMED_SETTINGS, warnRenamed, withCurrentSettingNames } from './renamed-settings.js';

@@ -8,7 +8,7 @@
  * fields are left out, unknown field names are ignored, fields are plain property reads.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { STAGE_NAMES, STAGES, assignStageFields } from '@aitdr/conventions';
+import { STAGE_NAMES, STAGES, assignStageFields, generatedOr } from '@aitdr/conventions';
 import type { AttributeSpec, Stage, StageFields } from '@aitdr/conventions';
 
 type FieldWriter = (fields: object, target: Attributes) => Attributes;
@@ -37,17 +37,13 @@ function compileWriter(stage: Stage): FieldWriter {
         `if (value !== undefined && value !== null) target[${JSON.stringify(spec.key)}] = value;`,
     )
     .join('\n');
-  let make: (names: readonly string[]) => FieldWriter;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the constant stage definitions only
-    make = new Function('names', `return (fields, target) => {\nlet value;\n${body}\nreturn target;\n};`) as (
-      names: readonly string[],
-    ) => FieldWriter;
-  } catch {
-    // Code generation disallowed (node --disallow-code-generation-from-strings): the generic loop.
-    return (fields, target) => assignStageFields(stage, fields, target);
-  }
-  return make(specs.map(([field]) => field));
+  return generatedOr<FieldWriter>(
+    // Code generation disallowed: the generic loop.
+    (fields, target) => assignStageFields(stage, fields, target),
+    `return (fields, target) => {\nlet value;\n${body}\nreturn target;\n};`,
+    'names',
+    specs.map(([field]) => field),
+  );
 }
 
 const WRITERS = Object.fromEntries(STAGE_NAMES.map((stage) => [stage, compileWriter(stage)])) as Record<

@@ -4,7 +4,7 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import { ATTR_STAGE, stageOf } from '@aitdr/conventions';
+import { ATTR_STAGE, generatedOr, stageOf } from '@aitdr/conventions';
 import type { Stage } from '@aitdr/conventions';
 import {
   AI_EXECUTION_RESULTS,
@@ -29,7 +29,6 @@ import {
   planRecognition,
 } from './trace-recognition.js';
 import type { RecognizedSpan } from './trace-recognition.js';
-import { generatedOr } from './generated-code.js';
 import { fitValue, hrTimeToIso, hrTimeToMillis, hrTimeToTimestamp, isHexId } from './values.js';
 import type { RowValue } from './values.js';
 

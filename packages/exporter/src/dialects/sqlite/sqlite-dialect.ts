@@ -11,13 +11,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { generatedOr } from '@aitdr/conventions';
 import { SCHEMA_VERSION_QUERY, upgradeStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { writableColumns } from '../../mapping/rows.js';
 import type { Row } from '../../mapping/rows.js';
 import type { RowValue } from '../../mapping/values.js';
 import { dateToIso } from '../../mapping/values.js';
-import { generatedOr } from '../../mapping/generated-code.js';
 import type {
   BindValue,
   ConflictAction,

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { generatedOr } from '../../src/mapping/generated-code.js';
+import { generatedOr } from '../src/generated-code.js';
 
-const module = fileURLToPath(new URL('../../src/mapping/generated-code.ts', import.meta.url));
+const module = fileURLToPath(new URL('../src/generated-code.ts', import.meta.url));
 
 /** What `generatedOr` gives in a Node.js started with `flags`: the generated function's answer or the fallback's. */
 function answerIn(flags: readonly string[]): string {
