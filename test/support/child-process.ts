@@ -3,7 +3,7 @@
  * "aitdr-source" condition, tsx), collecting the JSON lines it writes to stdout: the collector's
  * log, or what a test program reports.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -77,4 +77,16 @@ export function spawnTs(
         });
       }),
   };
+}
+
+/**
+ * Runs an ES module script (`--eval`, from source like `spawnTs`) in a Node.js started with
+ * `flags` (e.g. `--disallow-code-generation-from-strings`); returns what it printed, trimmed.
+ */
+export function evalTsModule(script: string, flags: readonly string[] = []): string {
+  return execFileSync(
+    process.execPath,
+    [...flags, '--conditions=aitdr-source', '--import', TSX_LOADER, '--input-type=module', '--eval', script],
+    { encoding: 'utf8' },
+  ).trim();
 }

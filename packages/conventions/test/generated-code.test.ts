@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { evalTsModule } from '../../../test/support/child-process.js';
 import { generatedOr } from '../src/generated-code.js';
 
 const module = fileURLToPath(new URL('../src/generated-code.ts', import.meta.url));
@@ -10,11 +10,7 @@ function answerIn(flags: readonly string[]): string {
   const script = `const { generatedOr } = await import(${JSON.stringify(module)});
     const made = generatedOr(() => 'fallback', 'return () => "generated " + _;', '_', 'with its argument');
     console.log(made());`;
-  return execFileSync(
-    process.execPath,
-    [...flags, '--conditions=aitdr-source', '--import', 'tsx', '--input-type=module', '--eval', script],
-    { encoding: 'utf8' },
-  ).trim();
+  return evalTsModule(script, flags);
 }
 
 describe('generatedOr', () => {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +9,7 @@ import {
 } from '@aitdr/conventions';
 import type { AttributeSpec } from '@aitdr/conventions';
 import { writeStageFields } from '../src/stage-fields.js';
+import { evalTsModule } from '../../../test/support/child-process.js';
 
 /** A value of the spec's type, distinct per field so a value written under another key shows. */
 function valueFor(spec: AttributeSpec, index: number): string | number | boolean | string[] {
@@ -65,19 +65,7 @@ describe('writeStageFields', () => {
     const module = fileURLToPath(new URL('../src/stage-fields.ts', import.meta.url));
     const script = `const { writeStageFields } = await import(${JSON.stringify(module)});
       console.log(JSON.stringify(writeStageFields('classification', { category: 'c', confidence: 0.5 }, {})));`;
-    const output = execFileSync(
-      process.execPath,
-      [
-        '--disallow-code-generation-from-strings',
-        '--conditions=aitdr-source',
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '--eval',
-        script,
-      ],
-      { encoding: 'utf8' },
-    );
+    const output = evalTsModule(script, ['--disallow-code-generation-from-strings']);
     expect(JSON.parse(output)).toEqual({
       [ATTR_CLASSIFICATION_CATEGORY]: 'c',
       [ATTR_CLASSIFICATION_CONFIDENCE]: 0.5,

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toSpanRecord } from '@aitdr/conventions';
 import { mapTrace } from '@aitdr/exporter/internals';
+import { evalTsModule } from '@aitdr/tests/support/child-process.js';
 import { createTemporaryDirectory } from '@aitdr/tests/support/temp-dir.js';
 import { recordFeedback, recordPipeline } from '../support/traces.js';
 
@@ -24,19 +24,7 @@ describe('mapTrace where code generation is disallowed', () => {
       const { mapTrace } = await import(${JSON.stringify(mapper)});
       const traces = JSON.parse(readFileSync(${JSON.stringify(file)}, 'utf8'));
       console.log(JSON.stringify(traces.map((spans) => mapTrace(spans))));`;
-    const output = execFileSync(
-      process.execPath,
-      [
-        '--disallow-code-generation-from-strings',
-        '--conditions=aitdr-source',
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '--eval',
-        script,
-      ],
-      { encoding: 'utf8' },
-    );
+    const output = evalTsModule(script, ['--disallow-code-generation-from-strings']);
     const here = JSON.parse(JSON.stringify(traces.map((spans) => mapTrace(spans)))) as unknown;
     expect(JSON.parse(output)).toEqual(here);
   });
