@@ -122,7 +122,7 @@ export async function rawPostgresInsert(
         table,
         onConflict: { kind: 'ignore' } as const,
         rows,
-        json: rowsJson(rows),
+        ...rowsJson(rows),
       }));
       const { text, values } = insertStatement(parts);
       await client.query('BEGIN');

@@ -17,6 +17,8 @@ export interface InsertPart {
   readonly table: TableDef;
   readonly onConflict: ConflictAction;
   readonly json: string;
+  /** Whether `json` holds a `\u` escape at all: only then may a row hold U+0000 (see the dialect). */
+  readonly unicodeEscapes: boolean;
   /** The rows, kept to find a key written twice (see `overlaps`). */
   readonly rows: readonly Row[];
 }
@@ -100,15 +102,21 @@ export function insertStatement(parts: readonly InsertPart[]): { text: string; v
 const LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
 
 /**
- * The rows as JSON text. A string holding a lone UTF-16 surrogate (which PostgreSQL's JSON refuses)
- * gets U+FFFD in its place, as the driver's UTF-8 encoding of a bound text gave it.
+ * The rows as JSON text, and whether it holds a `\u` escape. A string holding a lone UTF-16
+ * surrogate (which PostgreSQL's JSON refuses) gets U+FFFD in its place, as the driver's UTF-8
+ * encoding of a bound text gave it.
  */
-export function rowsJson(rows: readonly Row[]): string {
+export function rowsJson(rows: readonly Row[]): { json: string; unicodeEscapes: boolean } {
   const json = JSON.stringify(rows);
-  // Well-formed JSON.stringify escapes only lone surrogates (paired ones stay characters), and in
-  // lower case: one scan of the text for `\ud` finds them all (a second, for `\uD`, cost a tenth
-  // of this function on large batches and could only find the text of an escape, left as it is).
-  return json.includes('\\ud') ? json.replace(LONE_SURROGATE, '\uFFFD') : json;
+  // Well-formed JSON.stringify writes `\u` escapes only for lone surrogates (paired ones stay
+  // characters) and control characters, in lower case: one scan of the text for `\u` (rarely
+  // found) answers for both the surrogates here and U+0000 in the dialect, which each scanned the
+  // whole text before. A second scan, for `\uD`, could only find the text of an escape, left as it is.
+  if (!json.includes('\\u')) return { json, unicodeEscapes: false };
+  return {
+    json: json.includes('\\ud') ? json.replace(LONE_SURROGATE, '\uFFFD') : json,
+    unicodeEscapes: true,
+  };
 }
 
 /** The rows in parts of at most `perPart` rows. */
@@ -119,7 +127,7 @@ export function partsOf(
   perPart: number,
 ): InsertPart[] {
   const pieces = rows.length <= perPart ? [rows] : chunk(rows, perPart);
-  return pieces.map((piece) => ({ table, onConflict, rows: piece, json: rowsJson(piece) }));
+  return pieces.map((piece) => ({ table, onConflict, rows: piece, ...rowsJson(piece) }));
 }
 
 function keyOf(table: TableDef, row: Row): string {

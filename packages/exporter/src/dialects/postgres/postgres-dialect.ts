@@ -78,7 +78,7 @@ function bindColumnsOf(table: TableDef): { names: readonly string[]; json: reado
  * escape at all (JSON.stringify writes U+0000 as it, and a JSON column's own escape contains it).
  */
 function refuseNul(part: InsertPart): void {
-  if (!part.json.includes('\\u0000')) return;
+  if (!part.unicodeEscapes || !part.json.includes('\\u0000')) return;
   const { names, json } = bindColumnsOf(part.table);
   for (const row of part.rows) {
     for (let c = 0; c < names.length; c++) {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AI_QUERY_CLASSIFICATIONS, AI_TRAINING_QUERIES } from '@aitdr/schema';
 import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
 import type { TemporaryDatabase } from '@aitdr/tests/support/postgres.js';
+import { rowsJson } from '../../../src/dialects/postgres/postgres-batch.js';
 import { PostgresDialect } from '../../../src/dialects/postgres/postgres-dialect.js';
 import type { ConflictAction } from '../../../src/store/dialect.js';
 
@@ -157,6 +158,26 @@ describe('PostgreSQL write path', () => {
     );
     expect((await queryRow(11))!.query_text).toBe('C:\\u0000');
     expect(await queryRow(10)).toBeUndefined();
+  });
+
+  it('refuses the JSON escape of U+0000 in a JSON column, naming it', async () => {
+    await expect(
+      dialect.transaction((tx) =>
+        tx.insert(
+          AI_TRAINING_QUERIES,
+          [{ ...query(13, 'COMPLETE'), ATTRIBUTES: '{"k":"a\\u0000b"}' }],
+          IGNORE,
+        ),
+      ),
+    ).rejects.toThrow('AI_TRAINING_QUERIES.ATTRIBUTES');
+    expect(await queryRow(13)).toBeUndefined();
+  });
+
+  it('tells whether the rows’ JSON holds a \\u escape, which only a control character, a lone surrogate or the text of an escape writes', () => {
+    expect(rowsJson([{ A: 'plain "quoted"\n text \ud83d\ude00', B: 1 }]).unicodeEscapes).toBe(false);
+    for (const value of ['a\u0000b', 'a\u0001b', 'a\ud800b', '{"k":"\\u0000"}', 'C:\\u0000'])
+      expect(rowsJson([{ A: value }]).unicodeEscapes).toBe(true);
+    expect(rowsJson([{ A: 'a\ud800b' }]).json).toBe('[{"A":"a\ufffdb"}]');
   });
 
   it('writes more rows than one part holds', async () => {
