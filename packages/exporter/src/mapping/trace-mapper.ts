@@ -385,9 +385,10 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     keyable.push(isKeyed);
     if (isKeyed && stage === 'query') queryCandidates.push(span);
   }
+  // One candidate (the usual trace) is the query span whatever its parent: no set of IDs to build.
   const querySpan =
-    queryCandidates.length === 0
-      ? undefined
+    queryCandidates.length <= 1
+      ? queryCandidates[0]
       : pickQuerySpan(queryCandidates, new Set(spans.map((s) => s.spanId)));
   const staged: { span: SpanRecord; stage: Stage }[] = [];
   const others: SpanRecord[] = [];
@@ -454,9 +455,11 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     const rows = rowsByTable.get(table);
     return rows ? [{ table, rows }] : [];
   });
-  const feedbackQueryIds = [
-    ...new Set((rowsByTable.get(AI_USER_FEEDBACK) ?? []).map((row) => row[QUERY_COLUMNS.key] as string)),
-  ];
+  const feedbackRows = rowsByTable.get(AI_USER_FEEDBACK);
+  const feedbackQueryIds =
+    feedbackRows === undefined
+      ? []
+      : [...new Set(feedbackRows.map((row) => row[QUERY_COLUMNS.key] as string))];
 
   if (!hasQueryRow) {
     // Feedback only (or no stage at all): spans of no stage are kept with the query the feedback is about.
