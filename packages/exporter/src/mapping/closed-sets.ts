@@ -9,6 +9,11 @@ const CLOSED_SETS = new Map<string, ReadonlySet<unknown>>(
   ),
 );
 
+/** The closed set of attribute `key`'s values; undefined for a key of any value. */
+export function closedSetOf(key: string): ReadonlySet<unknown> | undefined {
+  return CLOSED_SETS.get(key);
+}
+
 /**
  * Whether `value` of attribute `key` lies outside the key's closed set. Such a value is not put in
  * its column (the column stays NULL, as for a value of the wrong type); it stays in ATTRIBUTES,

@@ -19,7 +19,7 @@ import type { ColumnDef, ColumnSource, SpanField, TableDef } from '@aitdr/schema
 import { COMPLETE, INCOMPLETE, QUERY_COLUMNS, writableColumns } from './rows.js';
 import type { Row, TableRows, TraceStatus } from './rows.js';
 import type { SpanRecord } from './span-record.js';
-import { isOutsideClosedSet } from './closed-sets.js';
+import { closedSetOf, isOutsideClosedSet } from './closed-sets.js';
 import {
   asRecognizedSpan,
   deriveGeneratedSql,
@@ -89,10 +89,14 @@ interface RowInput {
   readonly traceStatus: TraceStatus;
 }
 
-/** What one row took from its span, so the rest can go to ATTRIBUTES / RESOURCE_ATTRIBUTES. */
+/**
+ * What one row took from its span, so the rest can go to ATTRIBUTES / RESOURCE_ATTRIBUTES. Lists,
+ * not Sets: a row takes a few keys, and two Sets made per row (grown, then hashed into) cost more
+ * than scanning the few (see `jsonObject`).
+ */
 interface Taken {
-  readonly attributes: Set<string>;
-  readonly resource: Set<string>;
+  readonly attributes: string[];
+  readonly resource: string[];
 }
 
 const isDeferred = (column: ColumnDef) =>
@@ -135,9 +139,11 @@ function sourceCode(column: number, source: number, { sources }: ColumnDef): str
   const at = `columns[${column}]`;
   if (found.kind === 'attribute' || found.kind === 'resource') {
     const key = JSON.stringify(found.key);
+    // Whether the key has a closed set is known here: most have none, and skip the lookup.
+    const takeOf = closedSetOf(found.key) === undefined ? 'takeOpen' : 'take';
     return found.kind === 'attribute'
-      ? `take(${at}, input.span?.attributes?.[${key}], ${key}, taken.attributes)`
-      : `take(${at}, input.resource[${key}], ${key}, taken.resource)`;
+      ? `${takeOf}(${at}, input.span?.attributes?.[${key}], ${key}, taken.attributes)`
+      : `${takeOf}(${at}, input.resource[${key}], ${key}, taken.resource)`;
   }
   return `sourceValue(${at}, ${at}.sources[${source}], input, taken)`;
 }
@@ -160,10 +166,10 @@ function rowFill(columns: readonly ColumnDef[]): RowFill {
         if (value !== undefined) row[column.name] = value;
       }
     },
-    `const { columns, take, sourceValue } = parts;
+    `const { columns, take, takeOpen, sourceValue } = parts;
 return (row, input, taken) => {\nlet value;\n${body.join('\n')}\n};`,
     'parts',
-    { columns, take, sourceValue },
+    { columns, take, takeOpen, sourceValue },
   );
 }
 
@@ -189,7 +195,7 @@ export function buildRow(
   input: RowInput,
 ): { row: Record<string, RowValue>; missing: string[] } {
   // The stage attribute is implied by the table the row lands in.
-  const taken: Taken = { attributes: new Set<string>().add(ATTR_STAGE), resource: new Set() };
+  const taken: Taken = { attributes: [ATTR_STAGE], resource: [] };
   const { required, newRow, fill } = fillPlan(table);
   const row = newRow();
   fill(row, input, taken);
@@ -256,11 +262,23 @@ function take(
   column: ColumnDef,
   attribute: AttributeValue | undefined,
   key: string,
-  taken: Set<string>,
+  taken: string[],
 ): RowValue | undefined {
-  if (attribute === undefined || attribute === null || isOutsideClosedSet(key, attribute)) return undefined;
+  if (isOutsideClosedSet(key, attribute)) return undefined;
+  return takeOpen(column, attribute, key, taken);
+}
+
+/** `take` for a key with no closed set. */
+function takeOpen(
+  column: ColumnDef,
+  attribute: AttributeValue | undefined,
+  key: string,
+  taken: string[],
+): RowValue | undefined {
+  if (attribute === undefined || attribute === null) return undefined;
   const value = fitValue(column.type, attribute);
-  if (value !== undefined) taken.add(key);
+  // A key two columns take is listed twice: no harm, the list is only searched.
+  if (value !== undefined) taken.push(key);
   return value;
 }
 
@@ -295,11 +313,11 @@ function spanField(input: RowInput, field: SpanField): AttributeValue | undefine
   }
 }
 
-function jsonObject(attributes: Attributes, except: ReadonlySet<string>): string | undefined {
+function jsonObject(attributes: Attributes, except: readonly string[]): string | undefined {
   let rest: Attributes | undefined;
   for (const key in attributes) {
     const value = attributes[key];
-    if (value === undefined || except.has(key)) continue;
+    if (value === undefined || except.includes(key)) continue;
     (rest ??= {})[key] = value;
   }
   return rest === undefined ? undefined : JSON.stringify(rest);
@@ -367,9 +385,10 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     keyable.push(isKeyed);
     if (isKeyed && stage === 'query') queryCandidates.push(span);
   }
+  // One candidate (the usual trace) is the query span whatever its parent: no set of IDs to build.
   const querySpan =
-    queryCandidates.length === 0
-      ? undefined
+    queryCandidates.length <= 1
+      ? queryCandidates[0]
       : pickQuerySpan(queryCandidates, new Set(spans.map((s) => s.spanId)));
   const staged: { span: SpanRecord; stage: Stage }[] = [];
   const others: SpanRecord[] = [];
@@ -406,7 +425,9 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
       row: buildRow(table, { ...input, span: asRecognizedSpan(item) }).row,
     }));
     fillRow(table, row, own, fillers);
-    rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), row]);
+    const rows = rowsByTable.get(table);
+    if (rows === undefined) rowsByTable.set(table, [row]);
+    else rows.push(row);
     return undefined;
   };
   for (const { span, stage } of staged) {
@@ -434,9 +455,11 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     const rows = rowsByTable.get(table);
     return rows ? [{ table, rows }] : [];
   });
-  const feedbackQueryIds = [
-    ...new Set((rowsByTable.get(AI_USER_FEEDBACK) ?? []).map((row) => row[QUERY_COLUMNS.key] as string)),
-  ];
+  const feedbackRows = rowsByTable.get(AI_USER_FEEDBACK);
+  const feedbackQueryIds =
+    feedbackRows === undefined
+      ? []
+      : [...new Set(feedbackRows.map((row) => row[QUERY_COLUMNS.key] as string))];
 
   if (!hasQueryRow) {
     // Feedback only (or no stage at all): spans of no stage are kept with the query the feedback is about.

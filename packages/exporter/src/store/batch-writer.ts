@@ -68,7 +68,20 @@ export function mergeOtherSpans(
  * INSERT, which would fail the batch where `DO NOTHING` kept the first row. Spans come once per
  * trace (`groupByTrace`); this covers rows that two spans map to one key.
  */
-export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: readonly T[]): T[] {
+export function mergeSameKey<T extends { row: Row }>(table: TableDef, entries: readonly T[]): readonly T[] {
+  // The usual batch has no two rows of one key: found on the key's last column alone (a span's
+  // own ID), with no key text built per row; rows sharing it go the whole key's way.
+  const last = table.primaryKey[table.primaryKey.length - 1];
+  const seen = new Set<unknown>();
+  for (const entry of entries) {
+    const value = last === undefined ? null : (entry.row[last] ?? null);
+    if (seen.has(value)) return mergeByWholeKey(table, entries);
+    seen.add(value);
+  }
+  return entries;
+}
+
+function mergeByWholeKey<T extends { row: Row }>(table: TableDef, entries: readonly T[]): T[] {
   const keyColumns = table.primaryKey;
   const [single] = keyColumns;
   const byKey = new Map<unknown, T>();
@@ -130,7 +143,7 @@ export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTr
 
   const insert = async (
     table: TableDef,
-    entries: { traceId: string; row: Row }[],
+    entries: readonly { traceId: string; row: Row }[],
     onConflict: ConflictAction,
   ) => {
     if (entries.length === 0) return;

@@ -115,4 +115,17 @@ describe('a trace written again in one batch with its first copy', () => {
     ];
     expect(mergeSameKey(AI_FALLBACK_EVENTS, entries)).toEqual(entries);
   });
+
+  it('keeps rows apart that share only a key’s last column, and merges those sharing all of it', () => {
+    const entries = [
+      { traceId: 'a', row: { QUERY_ID: 'qa', FALLBACK_ID: 'f', FROM_SOURCE: 'local', TO_SOURCE: null } },
+      { traceId: 'b', row: { QUERY_ID: 'qb', FALLBACK_ID: 'f', FROM_SOURCE: 'api', TO_SOURCE: null } },
+      { traceId: 'a', row: { QUERY_ID: 'qa', FALLBACK_ID: 'f', FROM_SOURCE: null, TO_SOURCE: 'api' } },
+    ];
+    expect(mergeSameKey(AI_FALLBACK_EVENTS, entries).map((e) => e.row)).toEqual([
+      { QUERY_ID: 'qa', FALLBACK_ID: 'f', FROM_SOURCE: 'local', TO_SOURCE: 'api' },
+      entries[1]!.row,
+    ]);
+    expect(mergeSameKey(AI_FALLBACK_EVENTS, entries.slice(0, 2))).toEqual(entries.slice(0, 2));
+  });
 });
