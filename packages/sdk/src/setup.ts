@@ -32,6 +32,16 @@ export const DEFAULT_JAEGER_URL = 'http://localhost:4318/v1/traces';
 /** How long background traces wait to share one request to a collector (see `exportLingerMillis`). */
 const COLLECTOR_EXPORT_LINGER_MILLIS = 200;
 
+/**
+ * How long background traces wait to share one write to a store. Each write call the table
+ * exporter gets ends in at least one transaction, and a SQLite transaction costs about 2 ms of CPU
+ * besides its rows (measured: 182, 150, 133 µs per trace at 32, 64, 128 traces per transaction);
+ * traces handed over one by one made transactions of ~60 traces, gathered for 100 ms ~90. A
+ * background trace may reach the store up to 100 ms later (the table exporter lingers up to 100 ms
+ * more for a full batch); sync writes, flushes and shutdown never wait.
+ */
+const STORE_EXPORT_LINGER_MILLIS = 100;
+
 /** The OTLP trace exporter package for each protocol. */
 const OTLP_EXPORTER_MODULES: Record<OtlpProtocol, string> = {
   'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
@@ -95,8 +105,8 @@ export async function createRecorder(options: SetupOptions): Promise<Recorder> {
   const provider = await loadProviderModule();
   const exporter = await destinationExporter(options);
   const processor = new TraceBufferProcessor({
-    // To a collector, each export is a request: gathered, they cost it (and the app) less per span.
-    ...(options.collector === undefined ? {} : { exportLingerMillis: COLLECTOR_EXPORT_LINGER_MILLIS }),
+    // Each export is a request to a collector, a transaction in a store: gathered, they cost less per span.
+    exportLingerMillis: exportLingerOf(options),
     ...options.buffer,
     exporter,
     // Traces nobody awaits (plain OpenTelemetry spans) follow the background part of the mode.
@@ -136,6 +146,12 @@ export async function createRecorder(options: SetupOptions): Promise<Recorder> {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ownsTracerProvider: true,
   });
+}
+
+/** The export linger for the destination: only to a collector or a store (any other exporter: none). */
+function exportLingerOf(options: SetupOptions): number {
+  if (options.collector !== undefined) return COLLECTOR_EXPORT_LINGER_MILLIS;
+  return options.store !== undefined ? STORE_EXPORT_LINGER_MILLIS : 0;
 }
 
 /** Spans from the API's no-op tracer: nothing recorded, nothing loaded, callbacks still run. */

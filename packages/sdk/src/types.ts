@@ -55,7 +55,8 @@ export interface TraceBufferProcessorOptions {
   /**
    * How long background traces wait for more to join them in one export call, up to
    * `maxExportBatchSize` spans (committed writes and flushes never wait). Larger requests cost
-   * less per span, above all to a collector. Default 0; `createRecorder` uses 200 for a collector.
+   * less per span, above all to a collector. Default 0; `createRecorder` uses 200 for a collector
+   * and 100 for a store.
    */
   exportLingerMillis?: number;
   /** Buffered mode: complete traces gathered before one export. Default 64. */

@@ -70,6 +70,32 @@ describe('createRecorder', () => {
       expect(factory).toHaveBeenCalledWith({ store });
       expect(exporterModule.createTableExporter).not.toHaveBeenCalled();
     });
+
+    it('lets background traces wait 100 ms to share one write call (each call costs a transaction)', async () => {
+      const writer = new FakeTraceWriter();
+      const recorder = await createRecorder({
+        store: 'sqlite:./training.db',
+        tableExporterFactory: () => writer,
+      });
+      const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const first = await recorder.recordQuery('show downtime', () => undefined);
+        // Without a linger the export of the first trace would start on this turn.
+        await nextTurn();
+        const second = await recorder.recordQuery('show scrap', () => undefined);
+        await nextTurn();
+        expect(writer.writes).toHaveLength(0);
+
+        await vi.advanceTimersByTimeAsync(100);
+        expect(writer.writes.map((write) => write.spans.map((span) => span.spanContext().traceId))).toEqual([
+          [first.queryId, second.queryId],
+        ]);
+      } finally {
+        vi.useRealTimers();
+        await recorder.shutdown();
+      }
+    });
   });
 
   describe('with a collector', () => {
