@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { createTableExporter, parseStoreUrl, STORE_STATEMENT_TIMEOUT_VARIABLE } from '@aitdr/exporter';
 import type { TableExporter, TableExporterOptions } from '@aitdr/exporter';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -58,10 +59,26 @@ export function collectorStoreStateDirectory(stateDirectory: string): string {
 }
 
 /**
+ * Turns off V8's allocation-site pretenuring for this process (V8 reads the flag at each garbage
+ * collection, so setting it after start-up takes effect). Spans and rows live from their release
+ * until their transaction commits: long enough for V8 to start allocating them straight in the old
+ * generation, and each such decision throws away the optimized decode, assembler and mapping code
+ * that allocates them, compiled again. Measured (benchmark 3's collector run, alternating pairs,
+ * with and without): about 70% fewer of those deoptimizations and 8% fewer optimizing compiles per
+ * run; collector CPU per trace, median, 440 → 421 µs on SQLite (16 pairs, 11 lower), 399 → 390 µs
+ * on PostgreSQL (14 pairs, 10 lower).
+ */
+function stopAllocationSitePretenuring(): void {
+  setFlagsFromString('--no-allocation-site-pretenuring');
+}
+
+/**
  * Starts a collector. In process (demo, tests) OTLP/gRPC is off unless `grpcPort` is given; the
- * CLI passes its configured port (4317 by default).
+ * CLI passes its configured port (4317 by default). Turns off V8's allocation-site pretenuring for
+ * the whole process, its host's code included (see `stopAllocationSitePretenuring`).
  */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
+  stopAllocationSitePretenuring();
   const {
     logger,
     storeCheckIntervalMs,
