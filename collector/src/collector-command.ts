@@ -173,6 +173,7 @@ async function start(
       ...config,
       logger: { level: config.logLevel, stream: io.stdout },
       environment: env,
+      ownsProcess: true,
     });
   } catch (error) {
     // A store whose driver is missing is a configuration problem: say which package to install.

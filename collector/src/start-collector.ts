@@ -33,6 +33,11 @@ export interface StartCollectorOptions extends Partial<CollectorConfig> {
   readonly exporter?: Omit<TableExporterOptions, 'store' | 'stateDirectory'>;
   /** Where the store's password (`AITDR_STORE_PASSWORD`) is read from. Default `process.env`. */
   readonly environment?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The collector owns its process (the CLI): it may set process-wide V8 flags for its own heap
+   * (see `stopAllocationSitePretenuring`). Default false: a host program's heap is its own.
+   */
+  readonly ownsProcess?: boolean;
 }
 
 export interface RunningCollector {
@@ -74,12 +79,11 @@ function stopAllocationSitePretenuring(): void {
 
 /**
  * Starts a collector. In process (demo, tests) OTLP/gRPC is off unless `grpcPort` is given; the
- * CLI passes its configured port (4317 by default). Turns off V8's allocation-site pretenuring for
- * the whole process, its host's code included (see `stopAllocationSitePretenuring`).
+ * CLI passes its configured port (4317 by default).
  */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
-  stopAllocationSitePretenuring();
   const {
+    ownsProcess = false,
     logger,
     storeCheckIntervalMs,
     exporter: exporterOptions,
@@ -87,6 +91,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     spoolDirectory,
     ...given
   } = options;
+  if (ownsProcess) stopAllocationSitePretenuring();
   if (spoolDirectory !== undefined)
     warnRenamed('startCollector({ spoolDirectory })', 'stateDirectory', (line) => diag.warn(line));
   const overrides = { ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }), ...given };

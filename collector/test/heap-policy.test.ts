@@ -10,14 +10,18 @@ describe("the collector's V8 heap policy", () => {
   const directory = createTemporaryDirectory('aitdr-heap-policy-');
   afterAll(() => directory.remove());
 
-  it('turns off allocation-site pretenuring in its process once started', () => {
-    // Objects from one site that all survive: with pretenuring on, V8 soon allocates that site's
-    // objects straight in the old generation (none of the last ones young); with it off, all are.
+  /**
+   * How many of 100 fresh objects from a site whose 3 million earlier objects all survived are
+   * still allocated young: with pretenuring on, V8 soon allocates that site's objects straight in
+   * the old generation; with it off, all are young.
+   */
+  function youngAfterStart(name: string, ownsProcess: boolean): number {
     const script = `const { startCollector } = await import(${JSON.stringify(collectorModule)});
       const collector = await startCollector({
-        store: ${JSON.stringify(`sqlite:${join(directory.path, 'training.db')}`)},
-        stateDirectory: ${JSON.stringify(join(directory.path, 'state'))},
+        store: ${JSON.stringify(`sqlite:${join(directory.path, `${name}.db`)}`)},
+        stateDirectory: ${JSON.stringify(join(directory.path, name))},
         port: 0,
+        ownsProcess: ${ownsProcess},
       });
       await collector.close();
       const inYoungGeneration = new Function('object', 'return %InYoungGeneration(object)');
@@ -27,7 +31,14 @@ describe("the collector's V8 heap policy", () => {
       let young = 0;
       for (let i = 0; i < 100; i++) if (inYoungGeneration(make(i))) young += 1;
       console.log(JSON.stringify({ young, kept: kept.length }));`;
-    const output = JSON.parse(evalTsModule(script, ['--allow-natives-syntax'])) as { young: number };
-    expect(output.young).toBe(100);
+    return (JSON.parse(evalTsModule(script, ['--allow-natives-syntax'])) as { young: number }).young;
+  }
+
+  it('turns off allocation-site pretenuring in a process it owns (the CLI)', () => {
+    expect(youngAfterStart('owned', true)).toBe(100);
+  });
+
+  it("leaves a host program's heap policy alone when it runs inside it", () => {
+    expect(youngAfterStart('hosted', false)).toBeLessThan(100);
   });
 });

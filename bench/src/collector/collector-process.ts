@@ -20,7 +20,12 @@ export type CollectorMessage =
     }
   | { type: 'closed' };
 
-const collector = await startCollector({ ...childArgument<StartCollectorOptions>(), port: 0, logger: false });
+const collector = await startCollector({
+  ...childArgument<StartCollectorOptions>(),
+  port: 0,
+  logger: false,
+  ownsProcess: true,
+});
 tellParent({ type: 'started', url: collector.url, pid: process.pid });
 
 process.on('message', (message: { type: string }) => {
