@@ -110,6 +110,43 @@ class Reader {
     this.pos = start;
   }
 
+  /** A field's tag, as protobufjs reads one: at most five bytes and 32 bits, else malformed. */
+  tag(): number {
+    if (this.pos < this.end) {
+      const first = this.buf[this.pos]!;
+      if (first < 0x80) {
+        this.pos += 1;
+        return first;
+      }
+    }
+    return this.varint32('invalid tag encoding', 0x0f);
+  }
+
+  /**
+   * A varint of at most five bytes, as protobufjs reads tags and lengths: the fifth byte must end
+   * the varint and may set only the bits of `lastByteMask`, else `message`.
+   */
+  private varint32(message: string, lastByteMask: number): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let value = 0;
+    for (let i = 0; i < 5; i++) {
+      if (pos >= this.end) throw new WireError(`index out of range: ${pos} + 1 > ${this.end}`);
+      const byte = buf[pos++]!;
+      if (i === 4) {
+        if ((byte & ~lastByteMask) !== 0) throw new WireError(message);
+        this.pos = pos;
+        return (value | (byte << 28)) >>> 0;
+      }
+      value |= (byte & 0x7f) << (7 * i);
+      if (byte < 0x80) {
+        this.pos = pos;
+        return value >>> 0;
+      }
+    }
+    throw new WireError(message);
+  }
+
   /** A varint's low 32 bits (as protobufjs's uint32), unsigned. */
   uint32(): number {
     const buf = this.buf;
@@ -171,12 +208,24 @@ class Reader {
 
   /** A length-delimited field: returns its start; `pos` and `lenEnd` are its end. */
   delimited(): number {
-    const length = this.uint32();
+    const length = this.length();
     this.need(length);
     const start = this.pos;
     this.pos += length;
     this.lenEnd = this.pos;
     return start;
+  }
+
+  /** A length prefix, as protobufjs reads one: at most five bytes, below 2^31. */
+  private length(): number {
+    if (this.pos < this.end) {
+      const first = this.buf[this.pos]!;
+      if (first < 0x80) {
+        this.pos += 1;
+        return first;
+      }
+    }
+    return this.varint32('invalid length encoding', 0x07);
   }
 
   /** A string field, refused unless UTF-8 (proto3 strings are verified, as protobufjs does). */
@@ -227,7 +276,7 @@ class Reader {
         return;
       case 3:
         for (;;) {
-          const nested = this.uint32();
+          const nested = this.tag();
           if ((nested & 7) === 4) {
             if (nested >>> 3 === 0) throw new WireError('illegal tag: field number 0');
             if (nested >>> 3 !== tag >>> 3) throw new WireError('invalid end group tag');
@@ -276,7 +325,7 @@ function walkValue(buf: Buffer, start: number, end: number, depth: number, q: nu
   const r = new Reader(buf, start, end);
   let deepest = depth;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_STRING) r.checkedString();
     else if (tag === T_BOOL || tag === T_INT) r.varint64();
     else if (tag === T_DOUBLE) r.double();
@@ -286,7 +335,7 @@ function walkValue(buf: Buffer, start: number, end: number, depth: number, q: nu
       const e = r.lenEnd;
       const list = new Reader(buf, s, e);
       while (list.pos < e) {
-        const t = list.uint32();
+        const t = list.tag();
         if (t !== T_FIRST) {
           list.skip(t, q + 2);
           continue;
@@ -315,7 +364,7 @@ function walkKeyValue(buf: Buffer, start: number, end: number, depth: number, q:
   let keyStart = 0;
   let keyEnd = 0;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_FIRST) {
       keyStart = r.checkedString();
       keyEnd = r.lenEnd;
@@ -350,7 +399,7 @@ function anyValue(buf: Buffer, start: number, end: number): DecodedValue {
   let kvStart = -1;
   let kvEnd = -1;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     switch (tag) {
       case T_STRING:
         stringStart = r.delimited();
@@ -433,7 +482,7 @@ function arrayValue(buf: Buffer, start: number, end: number): DecodedValue[] {
   const r = new Reader(buf, start, end);
   const items: DecodedValue[] = [];
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_FIRST) {
       const s = r.delimited();
       items.push(anyValue(buf, s, r.lenEnd));
@@ -446,7 +495,7 @@ function kvlistValue(buf: Buffer, start: number, end: number): DecodedValue {
   const r = new Reader(buf, start, end);
   const object: Record<string, DecodedValue> = {};
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_FIRST) {
       const s = r.delimited();
       keyValue(buf, s, r.lenEnd);
@@ -470,7 +519,7 @@ function keyValue(buf: Buffer, start: number, end: number): void {
   let vs = -1;
   let ve = -1;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_FIRST) {
       const s = r.delimited();
       key = keyText(buf, s, r.lenEnd);
@@ -630,7 +679,7 @@ function scan(body: Buffer): ScannedRequest {
 
   const top = new Reader(body, 0, body.length);
   while (top.pos < top.end) {
-    const tag = top.uint32();
+    const tag = top.tag();
     if (tag !== T_RESOURCE_SPANS) {
       top.skip(tag);
       continue;
@@ -641,12 +690,12 @@ function scan(body: Buffer): ScannedRequest {
     const resourceAttributes: number[] = [];
     const scopeRanges: number[] = [];
     while (rs.pos < rs.end) {
-      const t = rs.uint32();
+      const t = rs.tag();
       if (t === T_RS_RESOURCE) {
         const s = rs.delimited();
         const resource = new Reader(body, s, rs.lenEnd);
         while (resource.pos < resource.end) {
-          const rt = resource.uint32();
+          const rt = resource.tag();
           if (rt === T_RESOURCE_ATTRIBUTE) resourceAttributes.push(resource.delimited(), resource.lenEnd);
           else if (rt === T_RESOURCE_DROPPED) resource.uint32();
           else resource.skip(rt, 3);
@@ -669,13 +718,13 @@ function scan(body: Buffer): ScannedRequest {
       let scopeVersion = '';
       const spanRanges: number[] = [];
       while (ss.pos < ss.end) {
-        const t = ss.uint32();
+        const t = ss.tag();
         if (t === T_SS_SCOPE) {
           // InstrumentationScope (occurrences merged): name, version; its attributes are not kept.
           const s = ss.delimited();
           const scope = new Reader(body, s, ss.lenEnd);
           while (scope.pos < scope.end) {
-            const st = scope.uint32();
+            const st = scope.tag();
             if (st === T_SCOPE_NAME) scopeName = scope.string();
             else if (st === T_SCOPE_VERSION) scopeVersion = scope.string();
             else if (st === T_SCOPE_ATTRIBUTE) {
@@ -769,7 +818,7 @@ function walkNested(buf: Buffer, start: number, end: number, isEvent: boolean): 
   const r = new Reader(buf, start, end);
   let deepest = 0;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (isEvent ? tag === T_EVENT_ATTRIBUTE : tag === T_LINK_ATTRIBUTE) {
       const s = r.delimited();
       const d = walkKeyValue(buf, s, r.lenEnd, 0, 5);
@@ -813,7 +862,7 @@ function scanSpan(buf: Buffer, start: number, end: number, out: SpanSummary): vo
   let deepest = 0;
   let stage: boolean | undefined;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     switch (tag) {
       case T_TRACE_ID:
         traceStart = r.delimited();
@@ -871,7 +920,7 @@ function scanSpan(buf: Buffer, start: number, end: number, out: SpanSummary): vo
         const s = r.delimited();
         const st = new Reader(buf, s, r.lenEnd);
         while (st.pos < st.end) {
-          const t = st.uint32();
+          const t = st.tag();
           if (t === T_STATUS_MESSAGE) st.checkedString();
           else if (t === T_STATUS_CODE) st.uint32();
           else st.skip(t, 5);
@@ -935,7 +984,7 @@ export function decodeWireSpan(buf: Buffer, start: number, end: number, origin: 
   const events: SpanEventRecord[] = [];
   const links: SpanLinkRecord[] = [];
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     switch (tag) {
       case T_TRACE_ID: {
         const s = r.delimited();
@@ -986,7 +1035,7 @@ export function decodeWireSpan(buf: Buffer, start: number, end: number, origin: 
         const s = r.delimited();
         const st = new Reader(buf, s, r.lenEnd);
         while (st.pos < st.end) {
-          const t = st.uint32();
+          const t = st.tag();
           if (t === T_STATUS_MESSAGE) statusMessage = st.text();
           else if (t === T_STATUS_CODE) statusCode = st.uint32() | 0;
           else st.skip(t);
@@ -1043,7 +1092,7 @@ function decodeEvent(buf: Buffer, start: number, end: number): SpanEventRecord {
   let name = '';
   const attributes: Attributes = {};
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_EVENT_TIME) {
       lo = r.fixed64();
       hi = r.hi;
@@ -1065,7 +1114,7 @@ function decodeLink(buf: Buffer, start: number, end: number): SpanLinkRecord | u
   let spanId = '';
   const attributes: Attributes = {};
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === T_LINK_TRACE_ID) {
       const s = r.delimited();
       traceId = hex(buf, s, r.lenEnd);
