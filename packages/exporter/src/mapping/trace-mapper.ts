@@ -15,7 +15,7 @@ import {
   TABLES,
   tableForStage,
 } from '@aitdr/schema';
-import type { ColumnDef, ColumnSource, SpanField, TableDef } from '@aitdr/schema';
+import type { ColumnDef, ColumnSource, ColumnType, SpanField, TableDef } from '@aitdr/schema';
 import { COMPLETE, INCOMPLETE, QUERY_COLUMNS, writableColumns } from './rows.js';
 import type { Row, TableRows, TraceStatus } from './rows.js';
 import type { SpanRecord } from './span-record.js';
@@ -80,14 +80,28 @@ export interface UnmappableTrace {
   readonly reason: string;
 }
 
+/**
+ * What a row is built from. Every input is made by `rowInput`, in one shape: inputs of several
+ * shapes (a spread placeholder, lists of two elements kinds) reached the fill after V8 had
+ * optimised it for one, which threw the optimised code away and compiled it again.
+ */
 interface RowInput {
   readonly traceId: string;
-  /** The span the row records; absent for a placeholder query row. */
-  readonly span?: SpanRecord;
+  /** The span the row records; undefined for a placeholder query row. */
+  readonly span: SpanRecord | undefined;
   readonly resource: Attributes;
-  readonly otherSpans: readonly OtherSpan[];
+  /** The spans kept in OTHER_SPANS; undefined when there are none. */
+  readonly otherSpans: readonly OtherSpan[] | undefined;
   readonly traceStatus: TraceStatus;
 }
+
+const rowInput = (
+  traceId: string,
+  span: SpanRecord | undefined,
+  resource: Attributes,
+  otherSpans: readonly OtherSpan[] | undefined,
+  traceStatus: TraceStatus,
+): RowInput => ({ traceId, span, resource, otherSpans, traceStatus });
 
 /**
  * What one row took from its span, so the rest can go to ATTRIBUTES / RESOURCE_ATTRIBUTES. Lists,
@@ -142,8 +156,8 @@ function sourceCode(column: number, source: number, { sources }: ColumnDef): str
     // Whether the key has a closed set is known here: most have none, and skip the lookup.
     const takeOf = closedSetOf(found.key) === undefined ? 'takeOpen' : 'take';
     return found.kind === 'attribute'
-      ? `${takeOf}(${at}, input.span?.attributes?.[${key}], ${key}, taken.attributes)`
-      : `${takeOf}(${at}, input.resource[${key}], ${key}, taken.resource)`;
+      ? `${takeOf}(${at}.type, input.span?.attributes?.[${key}], ${key}, taken.attributes)`
+      : `${takeOf}(${at}.type, input.resource[${key}], ${key}, taken.resource)`;
   }
   return `sourceValue(${at}, ${at}.sources[${source}], input, taken)`;
 }
@@ -221,9 +235,9 @@ function sourceValue(
   const { span } = input;
   switch (source.kind) {
     case 'attribute':
-      return take(column, span?.attributes?.[source.key], source.key, taken.attributes);
+      return take(column.type, span?.attributes?.[source.key], source.key, taken.attributes);
     case 'resource':
-      return take(column, input.resource[source.key], source.key, taken.resource);
+      return take(column.type, input.resource[source.key], source.key, taken.resource);
     case 'span':
       // Span times are formatted here in the timestamp columns' own form: no need to parse them back.
       if (column.type.kind === 'timestamp' && span !== undefined) {
@@ -244,7 +258,7 @@ function sourceValue(
     case 'links':
       return span && span.links.length > 0 ? JSON.stringify(span.links) : undefined;
     case 'other-spans':
-      return input.otherSpans.length > 0 ? JSON.stringify(input.otherSpans) : undefined;
+      return input.otherSpans === undefined ? undefined : JSON.stringify(input.otherSpans);
     case 'trace-status':
       return input.traceStatus;
     // The database fills the one, the mapper the other once the trace's rows are built (trace-recognition.ts).
@@ -255,28 +269,30 @@ function sourceValue(
 }
 
 /**
- * An attribute's value when it fits the column (and its closed set, if it has one); only then is
- * the attribute taken from ATTRIBUTES.
+ * An attribute's value when it fits the column's type (and its closed set, if it has one); only
+ * then is the attribute taken from ATTRIBUTES. The type, not the column, is passed: columns have
+ * several shapes (with or without allowed values, a range) and reading their type here saw more of
+ * them after V8 had optimised the function, which threw it away; each caller reads its own column's.
  */
 function take(
-  column: ColumnDef,
+  type: ColumnType,
   attribute: AttributeValue | undefined,
   key: string,
   taken: string[],
 ): RowValue | undefined {
   if (isOutsideClosedSet(key, attribute)) return undefined;
-  return takeOpen(column, attribute, key, taken);
+  return takeOpen(type, attribute, key, taken);
 }
 
 /** `take` for a key with no closed set. */
 function takeOpen(
-  column: ColumnDef,
+  type: ColumnType,
   attribute: AttributeValue | undefined,
   key: string,
   taken: string[],
 ): RowValue | undefined {
   if (attribute === undefined || attribute === null) return undefined;
-  const value = fitValue(column.type, attribute);
+  const value = fitValue(type, attribute);
   // A key two columns take is listed twice: no harm, the list is only searched.
   if (value !== undefined) taken.push(key);
   return value;
@@ -391,22 +407,29 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
       ? queryCandidates[0]
       : pickQuerySpan(queryCandidates, new Set(spans.map((s) => s.spanId)));
   const staged: { span: SpanRecord; stage: Stage }[] = [];
-  const others: SpanRecord[] = [];
+  /** Per span: kept whole in OTHER_SPANS (unless recognised as a call of a stage). */
+  const keptWhole: boolean[] = [];
   /** Keyed spans of no stage: library spans, perhaps recognised as calls of a stage. */
   const unstaged: SpanRecord[] = [];
   for (let i = 0; i < spans.length; i++) {
     const span = spans[i]!;
-    if (span === querySpan) continue;
     const stage = stages[i];
-    if (stage === undefined || stage === 'query' || !keyable[i]) {
-      others.push(span);
+    const kept = span !== querySpan && (stage === undefined || stage === 'query' || !keyable[i]);
+    keptWhole.push(kept);
+    if (kept) {
       if (stage === undefined && keyable[i]) unstaged.push(span);
-    } else staged.push({ span, stage });
+    } else if (span !== querySpan) staged.push({ span, stage: stage! });
   }
   const hasQueryRow = querySpan !== undefined || staged.some((s) => s.stage !== 'user_feedback');
   // Library spans (model and database calls) are read only inside a query trace.
   const recognition = hasQueryRow ? planRecognition(spans, unstaged) : undefined;
-  const otherSpans = others.filter((s) => !recognition?.taken.has(s)).map(toOtherSpan);
+  // Undefined when there are none, and built over `spans` (never empty): an empty list and a full
+  // one have different maps, and reading the length of both deoptimised this function in a fresh process.
+  let otherSpans: OtherSpan[] | undefined;
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
+    if (keptWhole[i] && !recognition?.taken.has(span)) (otherSpans ??= []).push(toOtherSpan(span));
+  }
 
   const rowsByTable = new Map<TableDef, Record<string, RowValue>[]>();
   const addRow = (
@@ -415,14 +438,14 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     label: string,
     own?: RecognizedSpan,
   ): UnmappableTrace | undefined => {
-    const input = { traceId, span, resource: span.resource, otherSpans: [], traceStatus: COMPLETE };
+    const input = rowInput(traceId, span, span.resource, undefined, COMPLETE);
     const { row, missing } = buildRow(table, input);
     if (missing.length > 0) {
       return unmappable(traceId, `${label} span ${span.spanId} has no value for ${missing.join(', ')}`);
     }
     const fillers = (recognition?.fillers.get(span.spanId) ?? []).map((item) => ({
       item,
-      row: buildRow(table, { ...input, span: asRecognizedSpan(item) }).row,
+      row: buildRow(table, rowInput(traceId, asRecognizedSpan(item), span.resource, undefined, COMPLETE)).row,
     }));
     fillRow(table, row, own, fillers);
     const rows = rowsByTable.get(table);
@@ -469,7 +492,7 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
       traceId,
       stageRows,
       requiredQueryIds: feedbackQueryIds,
-      ...(otherSpans.length > 0
+      ...(otherSpans
         ? {
             otherSpans: { queryId: target ?? traceId, spans: otherSpans, onlyIfStored: target === undefined },
           }
@@ -477,13 +500,16 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     };
   }
 
-  const { row, missing } = buildRow(AI_TRAINING_QUERIES, {
-    traceId,
-    ...(querySpan ? { span: querySpan } : {}),
-    resource: (querySpan ?? spans[0])?.resource ?? {},
-    otherSpans,
-    traceStatus: querySpan ? COMPLETE : INCOMPLETE,
-  });
+  const { row, missing } = buildRow(
+    AI_TRAINING_QUERIES,
+    rowInput(
+      traceId,
+      querySpan,
+      (querySpan ?? spans[0])?.resource ?? {},
+      otherSpans,
+      querySpan ? COMPLETE : INCOMPLETE,
+    ),
+  );
   if (missing.length > 0) return unmappable(traceId, `query row has no value for ${missing.join(', ')}`);
   return {
     kind: 'mapped',
@@ -491,8 +517,6 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     query: { row, complete: querySpan !== undefined },
     stageRows,
     requiredQueryIds: feedbackQueryIds.filter((id) => id !== traceId),
-    ...(otherSpans.length > 0
-      ? { otherSpans: { queryId: traceId, spans: otherSpans, onlyIfStored: false } }
-      : {}),
+    ...(otherSpans ? { otherSpans: { queryId: traceId, spans: otherSpans, onlyIfStored: false } } : {}),
   };
 }
