@@ -10,10 +10,17 @@ export function isStage(value: unknown): value is Stage {
   return typeof value === 'string' && stageNames.has(value);
 }
 
-/** The stage a span records, read from its `text_to_sql.stage` attribute; undefined when none. */
+/** Each stage name to its own constant, so callers comparing stages see one kind of string. */
+const canonicalStages: ReadonlyMap<string, Stage> = new Map(STAGE_NAMES.map((stage) => [stage, stage]));
+
+/**
+ * The stage a span records, read from its `text_to_sql.stage` attribute; undefined when none.
+ * Returns the stage's constant, not the attribute's own string (a decoded or sliced string would
+ * deoptimise the mapper's `stage === 'query'` comparisons once they were optimised for constants).
+ */
 export function stageOf(attributes: Readonly<Attributes>): Stage | undefined {
   const value = attributes[ATTR_STAGE];
-  return isStage(value) ? value : undefined;
+  return typeof value === 'string' ? canonicalStages.get(value) : undefined;
 }
 
 /** Helper fields and attribute keys of each stage, in definition order: read on every recorded stage. */
