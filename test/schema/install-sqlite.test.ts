@@ -90,6 +90,41 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM AI_TRAINING_QUERIES').get()).toEqual({ n: 0 });
   });
 
+  it('checks closed value sets without a temporary table per row written', () => {
+    // SQLite runs a CHECK's IN list by building and dropping a temporary table on every insert.
+    for (const table of INSTALLED_TABLES) {
+      const columns = table.columns.map((c) => c.name);
+      const program = db
+        .prepare<unknown[], { opcode: string }>(
+          `EXPLAIN INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        )
+        .all(...columns.map(() => null));
+      expect(
+        program.filter((step) => step.opcode === 'OpenEphemeral'),
+        table.name,
+      ).toEqual([]);
+    }
+    const insertClassification = db.prepare(
+      `INSERT INTO AI_QUERY_CLASSIFICATIONS (CLASSIFICATION_ID, QUERY_ID, SPAN_ID, SPAN_NAME, START_TIME, END_TIME, DURATION_MS, STATUS_CODE, COMPLEXITY)
+       VALUES (?, ?, ?, 'text_to_sql.classification', '2026-11-25T08:00:00.000001Z', '2026-11-25T08:00:00.000900Z', 0.899, ?, 'simple')`,
+    );
+    db.exec('SAVEPOINT closed_sets');
+    try {
+      db.prepare(
+        `INSERT INTO AI_TRAINING_QUERIES (QUERY_ID, TRACE_STATUS, STATUS_CODE) VALUES (?, 'COMPLETE', 'OK')`,
+      ).run(QUERY_ID);
+      expect(() => insertClassification.run(SPAN_ID, QUERY_ID, SPAN_ID, 'FINE')).toThrow(
+        /AI_CLS_STATUS_CODE_CK/,
+      );
+      insertClassification.run(SPAN_ID, QUERY_ID, SPAN_ID, 'ERROR');
+      expect(db.prepare('SELECT STATUS_CODE FROM AI_QUERY_CLASSIFICATIONS').all()).toEqual([
+        { STATUS_CODE: 'ERROR' },
+      ]);
+    } finally {
+      db.exec('ROLLBACK TO closed_sets; RELEASE closed_sets');
+    }
+  });
+
   it('joins a complete query into one AI_TRAINING_EXAMPLES row with the latest feedback', () => {
     const t = (us: number) => `2026-11-25T08:00:00.${String(us).padStart(6, '0')}Z`;
     const common = `SPAN_ID, SPAN_NAME, START_TIME, END_TIME, DURATION_MS, STATUS_CODE`;
