@@ -34,11 +34,9 @@ describe("the collector's V8 heap policy", () => {
     return (JSON.parse(evalTsModule(script, ['--allow-natives-syntax'])) as { young: number }).young;
   }
 
+  // Only the flag's presence can be asserted: whether V8 pretenures a site without it depends on
+  // its garbage collections' timing, which a busy machine changes.
   it('turns off allocation-site pretenuring in a process it owns (the CLI)', () => {
     expect(youngAfterStart('owned', true)).toBe(100);
-  });
-
-  it("leaves a host program's heap policy alone when it runs inside it", () => {
-    expect(youngAfterStart('hosted', false)).toBeLessThan(100);
   });
 });
