@@ -112,13 +112,6 @@ class Reader {
 
   /** A field's tag, as protobufjs reads one: at most five bytes and 32 bits, else malformed. */
   tag(): number {
-    if (this.pos < this.end) {
-      const first = this.buf[this.pos]!;
-      if (first < 0x80) {
-        this.pos += 1;
-        return first;
-      }
-    }
     return this.varint32('invalid tag encoding', 0x0f);
   }
 
@@ -129,6 +122,11 @@ class Reader {
   private varint32(message: string, lastByteMask: number): number {
     const buf = this.buf;
     let pos = this.pos;
+    // Most tags and many lengths are one byte.
+    if (pos < this.end && buf[pos]! < 0x80) {
+      this.pos = pos + 1;
+      return buf[pos]!;
+    }
     let value = 0;
     for (let i = 0; i < 5; i++) {
       if (pos >= this.end) throw new WireError(`index out of range: ${pos} + 1 > ${this.end}`);
@@ -218,13 +216,6 @@ class Reader {
 
   /** A length prefix, as protobufjs reads one: at most five bytes, below 2^31. */
   private length(): number {
-    if (this.pos < this.end) {
-      const first = this.buf[this.pos]!;
-      if (first < 0x80) {
-        this.pos += 1;
-        return first;
-      }
-    }
     return this.varint32('invalid length encoding', 0x07);
   }
 
