@@ -9,7 +9,7 @@ import {
 import type { Attributes, Link, Span, TimeInput, TracerProvider } from '@opentelemetry/api';
 import type { QueryFields, UserFeedbackFields } from '@aitdr/conventions';
 import { recordProcessingFlow } from './processing-flow.js';
-import { isPromiseLike, safely, StageSpan, StageSpans } from './stage-scope.js';
+import { isPromiseLike, StageSpan, StageSpans } from './stage-scope.js';
 import type { StageScope, StartOptions } from './stage-scope.js';
 import type { TraceBufferProcessor } from './trace-buffer-processor.js';
 import type {
@@ -134,10 +134,11 @@ export class Recorder {
    * of its own and links to that span.
    */
   startQuery(input: QueryInput | string, options: QueryOptions = {}): QueryScope {
-    return this.openQuery(input, options);
+    return this.openQuery(input, options, false);
   }
 
-  private openQuery(input: QueryInput | string, options: QueryOptions): QuerySpan {
+  /** `enter`: the query's context is made at once, for a callback that runs right away. */
+  private openQuery(input: QueryInput | string, options: QueryOptions, enter: boolean): QuerySpan {
     const query = typeof input === 'string' ? { text: input } : input;
     const fields: QueryFields = { ...this.context, ...query.context, text: query.text };
     // Read once: the link and the span's start context are the same active context.
@@ -151,7 +152,9 @@ export class Recorder {
       startOptions(links, query.startTime, query.attributes),
       active,
     );
-    return new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
+    const scope = new QuerySpan(this.spans, span, attributes, this.register(span, options.mode));
+    if (enter) scope.contextFrom(active);
+    return scope;
   }
 
   /**
@@ -165,7 +168,7 @@ export class Recorder {
     fn: (query: QueryScope) => T | Promise<T>,
     options: QueryOptions = {},
   ): Promise<QueryOutcome<T>> {
-    const query = this.openQuery(input, options);
+    const query = this.openQuery(input, options, true);
     let result: T;
     try {
       const value = withContext(query.context(), fn, query);
@@ -217,7 +220,8 @@ export class Recorder {
           ]
         : [];
     // The input's other members are no stage fields: the helpers read only the stage's own.
-    const fields: UserFeedbackFields = { ...feedback, queryId };
+    // Copied only to normalise the query ID: the writer reads the same values either way.
+    const fields: UserFeedbackFields = feedback.queryId === queryId ? feedback : { ...feedback, queryId };
     const span = this.spans.start('user_feedback', fields, startOptions(links, startTime, attributes));
     const written = this.register(span.span, options.mode);
     span.finish();
@@ -271,9 +275,14 @@ export class Recorder {
   /** Tells the processor the trace's mode; for `sync`, the promise of its durable write. */
   private register(root: Span, mode: RecordingMode | undefined): Promise<void> | undefined {
     if (!root.isRecording()) return undefined; // sampled out: nothing will be written
-    const written = safely('registering the trace', undefined, () =>
-      this.processor.registerTrace(root, mode ?? this.mode),
-    );
+    // As `safely` does, without a closure per trace.
+    let written: Promise<void> | undefined;
+    try {
+      written = this.processor.registerTrace(root, mode ?? this.mode);
+    } catch (error) {
+      diag.error('@aitdr/sdk: failed registering the trace', error);
+      return undefined;
+    }
     // Handled here so an abandoned query cannot cause an unhandled rejection; awaiting it still throws.
     written?.catch(() => undefined);
     return written;

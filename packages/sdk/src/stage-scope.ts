@@ -58,6 +58,9 @@ export interface StartOptions {
   readonly attributes?: Attributes;
 }
 
+/** Shared default of the start options: most stages are recorded without any. */
+const NO_START_OPTIONS: StartOptions = Object.freeze({});
+
 /**
  * Starts and ends stage spans on one tracer. Attribute problems are reported by the processor,
  * off the request path (see `StageAttributeChecker`).
@@ -77,7 +80,7 @@ export class StageSpans {
   start<S extends Stage>(
     stage: S,
     fields: Partial<StageFields<S>>,
-    options: StartOptions = {},
+    options: StartOptions = NO_START_OPTIONS,
     parent?: Context,
   ): StageSpan<S> {
     const { span, attributes } = this.open(stage, fields, options, parent);
@@ -91,7 +94,7 @@ export class StageSpans {
   open<S extends Stage>(
     stage: S,
     fields: Partial<StageFields<S>>,
-    options: StartOptions = {},
+    options: StartOptions = NO_START_OPTIONS,
     parent: Context | undefined = options.parent,
   ): { span: Span; attributes: Attributes } {
     // The stage attribute last, over any the caller gave (a computed key in a literal is a slow path).
@@ -123,10 +126,11 @@ export class StageSpans {
     if (typeof fnOrOptions === 'function') {
       return this.start(stage, fields, options, parent).runWith(fnOrOptions);
     }
-    const scope = this.start(stage, fields, fnOrOptions, parent);
-    if (fnOrOptions?.error !== undefined) scope.recordError(fnOrOptions.error);
-    scope.finish(fnOrOptions?.endTime);
-    return { spanId: scope.spanId };
+    // No scope object: nothing can reach this span after the call, so it cannot end twice.
+    const { span, attributes } = this.open(stage, fields, fnOrOptions, parent);
+    if (fnOrOptions?.error !== undefined) recordSpanError(span, attributes, fnOrOptions.error, this);
+    endSpan(span, fnOrOptions?.endTime ?? this.now());
+    return { spanId: span.spanContext().spanId };
   }
 }
 
@@ -178,6 +182,14 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
     return (this.scopeContext ??= trace.setSpan(activeContext(), this.span));
   }
 
+  /**
+   * `context()` made now, from the active context the caller has just read: what `context()` would
+   * read itself when called before anything can change the active context. Saves reading it twice.
+   */
+  contextFrom(active: Context): Context {
+    return (this.scopeContext ??= trace.setSpan(active, this.span));
+  }
+
   get spanId(): string {
     return this.span.spanContext().spanId;
   }
@@ -199,15 +211,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
   }
 
   recordError(error: unknown): void {
-    safely('recording an error', undefined, () => {
-      if (this.attributes[ATTR_ERROR_TYPE] === undefined) {
-        const errorType = errorTypeOf(error);
-        this.attributes[ATTR_ERROR_TYPE] = errorType;
-        this.span.setAttribute(ATTR_ERROR_TYPE, errorType);
-      }
-      this.span.recordException(toException(error), this.spans.now());
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(error) });
-    });
+    recordSpanError(this.span, this.attributes, error, this.spans);
   }
 
   /** Ends the span, once. */
@@ -217,11 +221,7 @@ export class StageSpan<S extends Stage> implements StageScope<S> {
       return;
     }
     this.ended = true;
-    try {
-      this.span.end(endTime ?? this.spans.now());
-    } catch (error) {
-      diag.error('@aitdr/sdk: failed ending a span', error);
-    }
+    endSpan(this.span, endTime ?? this.spans.now());
   }
 
   /** Runs `fn` with this span active; ends the span when it returns or settles. */
@@ -293,6 +293,32 @@ const STAGE_HELPERS: StageRecorder = {
   fallback: helper('fallback'),
 };
 Object.assign(StageSpan.prototype, STAGE_HELPERS);
+
+/**
+ * What `StageScope.recordError` does, for a span and the attributes kept with it. A try/catch of
+ * its own rather than `safely`: it runs for every failed stage, and a closure per call is avoidable.
+ */
+function recordSpanError(span: Span, attributes: Attributes, error: unknown, spans: StageSpans): void {
+  try {
+    if (attributes[ATTR_ERROR_TYPE] === undefined) {
+      const errorType = errorTypeOf(error);
+      attributes[ATTR_ERROR_TYPE] = errorType;
+      span.setAttribute(ATTR_ERROR_TYPE, errorType);
+    }
+    span.recordException(toException(error), spans.now());
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(error) });
+  } catch (failure) {
+    diag.error('@aitdr/sdk: failed recording an error', failure);
+  }
+}
+
+function endSpan(span: Span, endTime: TimeInput | undefined): void {
+  try {
+    span.end(endTime);
+  } catch (error) {
+    diag.error('@aitdr/sdk: failed ending a span', error);
+  }
+}
 
 /** `error.type`: the error's name when it has one of its own, else its class; `_OTHER` otherwise. */
 function errorTypeOf(error: unknown): string {

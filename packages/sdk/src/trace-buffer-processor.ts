@@ -49,6 +49,15 @@ interface Marks {
   [key: symbol]: unknown;
 }
 
+/** The waiters of a job nobody awaits, shared: a background job allocates no array for them. */
+const NO_WAITERS: readonly Deferred[] = Object.freeze([]);
+
+/** A background mode's registration holds nothing of its trace: one shared object per mode. */
+const BACKGROUND_REGISTRATIONS: Readonly<Record<BackgroundMode, TraceRegistration>> = {
+  async: { mode: 'async' },
+  buffered: { mode: 'buffered' },
+};
+
 const INCOMPLETE_REASONS: readonly IncompleteFlushReason[] = [
   'maxTraces',
   'maxSpansPerTrace',
@@ -224,9 +233,13 @@ export class TraceBufferProcessor implements SpanProcessor {
       diag.warn('@aitdr/sdk: the TraceBufferProcessor is not a span processor of the recording tracer');
       return undefined;
     }
-    const written = mode === 'sync' ? deferred() : undefined;
-    (rootSpan as Marks)[this.registrationKey] = written === undefined ? { mode } : { mode, written };
-    return written?.promise;
+    if (mode !== 'sync') {
+      (rootSpan as Marks)[this.registrationKey] = BACKGROUND_REGISTRATIONS[mode];
+      return undefined;
+    }
+    const written = deferred();
+    (rootSpan as Marks)[this.registrationKey] = { mode, written };
+    return written.promise;
   }
 
   /** Counters and, when the exporter is a TraceWriter, its status. */
@@ -334,7 +347,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     this.forget(traceId, open);
     if (open.spans.length === 0) return;
     this.counters.incompleteFlushesByReason[reason] += 1;
-    this.enqueue({ spans: open.spans, requirement: 'accepted', written: [] });
+    this.enqueue({ spans: open.spans, requirement: 'accepted', written: NO_WAITERS });
   }
 
   /** One timer for the oldest open trace, re-armed for the next oldest. */
@@ -367,7 +380,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     this.enqueue({
       spans,
       requirement: mode === 'sync' ? 'committed' : 'accepted',
-      written: written === undefined ? [] : [written],
+      written: written === undefined ? NO_WAITERS : [written],
     });
   }
 
@@ -378,7 +391,7 @@ export class TraceBufferProcessor implements SpanProcessor {
     const spans = this.batch;
     this.batch = [];
     this.batchTraces = 0;
-    this.enqueue({ spans, requirement: 'accepted', written: [] });
+    this.enqueue({ spans, requirement: 'accepted', written: NO_WAITERS });
   }
 
   private enqueue(job: ExportJob): void {

@@ -1,5 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { context, diag, DiagLogLevel, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  diag,
+  DiagLogLevel,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -282,6 +290,19 @@ describe('Recorder', () => {
       const spans = exporter.getFinishedSpans();
       const driverSpan = spans.find((span) => span.name === 'pg.query')!;
       expect(driverSpan.parentSpanContext?.spanId).toBe(only(spans, 'execution').spanContext().spanId);
+    });
+
+    it('keeps the values of the app’s context in the callbacks of the query and its stages', async () => {
+      const { recorder } = recorderWith(new RecordingExporter());
+      const tenant = createContextKey('tenant');
+      const outcome = await context.with(context.active().setValue(tenant, 'acme'), () =>
+        recorder.recordQuery('show downtime', (query) => [
+          context.active().getValue(tenant),
+          trace.getActiveSpan()?.spanContext().spanId === query.spanId,
+          query.execution({ queryText: 'SELECT 1' }, () => context.active().getValue(tenant)),
+        ]),
+      );
+      expect(outcome.result).toEqual(['acme', true, 'acme']);
     });
   });
 
