@@ -29,13 +29,14 @@ import { Ledger, log } from './keep/ledger.js';
 import type { ExporterCounters } from './keep/ledger.js';
 import { ParkingLot } from './keep/parking-lot.js';
 import { outcomePlacer, resultOfWrite } from './keep/placement.js';
-import type { PlaceOutcome, Placement } from './keep/placement.js';
+import type { PlaceOutcome, Placement, WriteTraces } from './keep/placement.js';
 import { SpoolLane } from './keep/spool-lane.js';
 import { countOutsideClosedSets } from './mapping/closed-sets.js';
 import { groupByTrace } from './mapping/span-record.js';
 import type { SpanRecord } from './mapping/span-record.js';
 import type { TraceOutcome } from './store/batch-writer.js';
-import { writeThrough } from './store/write-traces.js';
+import { prepareThrough } from './store/write-traces.js';
+import type { PreparedWrite } from './store/write-traces.js';
 import { errorMessage } from './store/failures.js';
 import { SchemaNotReadyError } from './store/store-errors.js';
 import { StoreWriter } from './store/store-writer.js';
@@ -46,6 +47,12 @@ import { DEFAULTS } from './types.js';
 import type { TableExporterOptions } from './types.js';
 
 export type { DeadLetterReplay } from './keep/dead-letters.js';
+
+/** Waits for a write under way; undefined, so that none is under way after. */
+async function settled(write: Promise<void> | undefined): Promise<undefined> {
+  await write;
+  return undefined;
+}
 
 /** `RecorderStatus` plus what only the table exporter knows. */
 export interface TableExporterStatus extends RecorderStatus {
@@ -382,38 +389,67 @@ export class TableExporter implements SpanExporter, TraceWriter {
     while (this.draining) await this.draining;
   }
 
-  /** The lane: fresh traces first, then a replay batch and a parking pass in turn, until none has work. */
+  /**
+   * The lane: fresh traces first, then a replay batch and a parking pass in turn, until none has
+   * work. A fresh batch is mapped while the one before it commits (the store works meanwhile);
+   * its transaction starts only once that one has ended, so batches still commit one at a time
+   * and in order, and each sees what the one before it stored.
+   */
   private async drain(): Promise<void> {
     await this.storage;
-    for (;;) {
-      let worked = false;
-      if (this.queue.length > 0) {
-        await this.writeQueued(await this.queue.take(this.flushing > 0 || this.shuttingDown));
-        worked = true;
+    let committing: Promise<void> | undefined;
+    try {
+      for (;;) {
+        let worked = false;
+        if (this.queue.length > 0) {
+          // While a batch commits, the next is taken once full: a smaller one waits for the
+          // commit, filling meanwhile, as it did when batches were mapped one after the other.
+          if (committing !== undefined) await Promise.race([committing, this.queue.full()]);
+          const jobs = await this.queue.take(this.flushing > 0 || this.shuttingDown);
+          const write = this.prepareQueued(jobs);
+          await committing;
+          committing = this.writeQueued(jobs, write);
+          // Awaited before the next write or at the end of the lane, where a failure ends the drain.
+          void committing.catch(() => undefined);
+          worked = true;
+        }
+        if ((this.replayWanted || this.parkPassWanted) && !this.shuttingDown)
+          committing = await settled(committing);
+        if (this.replayWanted && !this.shuttingDown) {
+          const replayed =
+            this.writer.state !== 'open' &&
+            (await this.spool.replay(this.write, this.place, this.settings.batchSize));
+          // Nothing replayed (empty, or the store still unavailable): the breaker's half-open event
+          // or the replay timer asks again.
+          if (!replayed) this.replayWanted = false;
+          worked = replayed || worked;
+        }
+        if (this.parkPassWanted && !this.shuttingDown) {
+          this.parkPassWanted = false;
+          await this.parking.retry(this.write, this.place, this.settings.batchSize);
+        }
+        if (!worked) return;
       }
-      if (this.replayWanted && !this.shuttingDown) {
-        const replayed =
-          this.writer.state !== 'open' &&
-          (await this.spool.replay(this.write, this.place, this.settings.batchSize));
-        // Nothing replayed (empty, or the store still unavailable): the breaker's half-open event
-        // or the replay timer asks again.
-        if (!replayed) this.replayWanted = false;
-        worked = replayed || worked;
-      }
-      if (this.parkPassWanted && !this.shuttingDown) {
-        this.parkPassWanted = false;
-        await this.parking.retry(this.write, this.place, this.settings.batchSize);
-      }
-      if (!worked) return;
+    } finally {
+      await committing;
     }
   }
 
-  private async writeQueued(jobs: readonly QueuedTrace[]): Promise<void> {
+  /** Maps the batch now; a mapping that throws fails its write, as a failed write would. */
+  private prepareQueued(jobs: readonly QueuedTrace[]): PreparedWrite {
+    try {
+      return this.prepareWrite(jobs);
+    } catch (error) {
+      return () => Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private async writeQueued(jobs: readonly QueuedTrace[], write: PreparedWrite): Promise<void> {
     const byTrace = new Map<string, QueuedTrace[]>();
     for (const job of jobs) byTrace.set(job.traceId, [...(byTrace.get(job.traceId) ?? []), job]);
     let outcomes: Map<string, TraceOutcome> | undefined;
     try {
-      outcomes = await this.write(jobs);
+      outcomes = await write();
     } catch (error) {
       // A bug must not leave a caller waiting forever, nor lose the traces.
       this.noteError(`writing a batch failed unexpectedly: ${errorMessage(error)}`, 'error');
@@ -435,11 +471,14 @@ export class TableExporter implements SpanExporter, TraceWriter {
     }
   }
 
-  /** The `write` every lane is handed. */
-  private readonly write = writeThrough(
+  /** Maps traces and returns their write (see `drain`). */
+  private readonly prepareWrite = prepareThrough(
     () => this.writer,
     (message, level) => this.noteError(message, level),
   );
+
+  /** The `write` every lane is handed. */
+  private readonly write: WriteTraces = async (traces) => this.prepareWrite(traces)();
 
   /** A configuration error is logged as an error naming its fix: no retry will make it go away. */
   private noteStoreFailure(error: unknown): void {

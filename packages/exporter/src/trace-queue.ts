@@ -32,6 +32,8 @@ export class TraceQueue {
    * traces that cannot come (the SDK's processor sends its next ones once these are kept).
    */
   private leftBehind = 0;
+  /** Resolves once a full batch is queued (see `full`). */
+  private filling: { readonly promise: Promise<void>; readonly done: () => void } | undefined;
 
   constructor(
     private readonly settings: TraceQueueSettings,
@@ -62,6 +64,10 @@ export class TraceQueue {
           }
         : resolve;
       this.queue.push({ ...trace, settle });
+      if (this.queue.length >= this.settings.batchSize) {
+        this.filling?.done();
+        this.filling = undefined;
+      }
       if (urgent || this.queue.length >= this.settings.batchSize) this.endLinger();
       this.queued();
     });
@@ -80,6 +86,17 @@ export class TraceQueue {
     const batch = this.queue.splice(0, batchSize);
     this.leftBehind = this.queue.length;
     return batch;
+  }
+
+  /** Resolves once a full batch is queued: at once when one is. */
+  full(): Promise<void> {
+    if (this.queue.length >= this.settings.batchSize) return Promise.resolve();
+    if (this.filling === undefined) {
+      let done = () => {};
+      const promise = new Promise<void>((resolve) => (done = resolve));
+      this.filling = { promise, done };
+    }
+    return this.filling.promise;
   }
 
   /** Ends a linger under way: the batch is taken now. */
