@@ -21,12 +21,13 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 let database;
-const statements = new Map();
+// Not named 'statements': a write message has a field of that name, destructured below.
+const prepared = new Map();
 function prepare(sql) {
-  let statement = statements.get(sql);
+  let statement = prepared.get(sql);
   if (statement === undefined) {
     statement = database.prepare(sql);
-    statements.set(sql, statement);
+    prepared.set(sql, statement);
   }
   return statement;
 }
@@ -106,7 +107,7 @@ parentPort.on('message', ({ id, op, sql, statements, params, options, steps, cur
       if (!result.done) reading = cursor;
     }
     else if (op === 'closeCursor') { cursors.get(cursorId)?.iterator.return(); cursors.delete(cursorId); }
-    else if (op === 'close') { closeCursors(); statements.clear(); database.close(); database = undefined; }
+    else if (op === 'close') { closeCursors(); prepared.clear(); database.close(); database = undefined; }
     parentPort.postMessage({ id, result });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
