@@ -96,7 +96,11 @@ async function main(): Promise<void> {
     };
     const profileDirectory = process.env.AITDR_BENCH_CPU_PROFILE_DIR;
 
-    for (const storeName of ['sqlite', 'postgres'] as const) {
+    // AITDR_BENCH_STORES=sqlite (or postgres) runs one store's part alone, for A/B runs of one store.
+    const stores = (['sqlite', 'postgres'] as const).filter((name) =>
+      (process.env.AITDR_BENCH_STORES ?? 'sqlite,postgres').split(',').includes(name),
+    );
+    for (const storeName of stores) {
       let bestBatchSize = settings.batchSizes[0]!;
       const rawRates: number[] = [];
       const collectorRates: number[] = [];
@@ -161,10 +165,17 @@ async function main(): Promise<void> {
         log(
           `${storeName} run ${run + 1}: CPU per span: collector ${collectorUs.toFixed(1)} µs${steadyNote(result, spansPerTrace)}, raw insert ${rawUs.toFixed(1)} µs + protobuf decode ${decode.messageUsPerSpan.toFixed(1)} µs`,
         );
+        const threads = Object.entries(result.threadCpuMs)
+          .filter(([, ms]) => ms > 0)
+          .sort(([, a], [, b]) => b - a);
+        if (threads.length > 0)
+          log(
+            `${storeName} run ${run + 1}: collector CPU by thread, µs per span: ${threads.map(([name, ms]) => `${name} ${((1000 * ms) / (result.traces * spansPerTrace)).toFixed(1)}`).join(', ')}`,
+          );
         log(
           `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +
             `(${result.traces} traces in ${result.seconds.toFixed(2)} s; collector CPU ${result.collectorCpuMs.toFixed(0)} ms, ` +
-            `clients CPU ${result.clientCpuMs.toFixed(0)} ms sending (+ ${result.clientEncodeCpuMs.toFixed(0)} ms encoding before); main thread busy ${(100 * result.mainThreadBusy).toFixed(0)}%; failed spans ${result.failedSpans}, not written ${result.notWritten}: ${result.notWrittenWhere})`,
+            `clients CPU ${result.clientCpuMs.toFixed(0)} ms sending (+ ${result.clientEncodeCpuMs.toFixed(0)} ms encoding before); main thread busy ${(100 * result.mainThreadBusy).toFixed(0)}%${result.mainThreadCpuMs === undefined ? '' : `, its CPU ${result.mainThreadCpuMs.toFixed(0)} ms`}; failed spans ${result.failedSpans}, not written ${result.notWritten}: ${result.notWrittenWhere})`,
         );
       }
       const label = storeName === 'sqlite' ? 'SQLite' : 'PostgreSQL';

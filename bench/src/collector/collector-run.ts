@@ -47,6 +47,12 @@ export interface CollectorRun {
   readonly notWrittenWhere: string;
   /** Share of the run the collector's event loop was busy (the rest it waited for work or I/O). */
   readonly mainThreadBusy: number;
+  /** The collector's main thread's own CPU over the run (no SQLite thread); undefined off Linux. */
+  readonly mainThreadCpuMs: number | undefined;
+  /** The collector's CPU over the run by thread (`main`, then `name:id`: the SQLite thread, V8's and libuv's helpers). */
+  readonly threadCpuMs: Readonly<Record<string, number>>;
+  /** The main thread's CPU per trace committed between 10% and 90% of the traces committed. */
+  readonly steadyMainThreadCpuMsPerTrace: number | undefined;
 }
 
 export interface CollectorLoad {
@@ -62,8 +68,8 @@ const settled = (status: TableExporterStatus) => {
   return c.written + status.parked.traces + c.deadLettered + c.ignored + c.dropped;
 };
 
-/** One poll of a run: seconds since the start, traces committed, the collector's CPU ms so far. */
-type Progress = readonly [seconds: number, written: number, cpuMs: number];
+/** One poll of a run: seconds since the start, traces committed, the collector's CPU ms so far (all threads, main thread). */
+type Progress = readonly [seconds: number, written: number, cpuMs: number, mainThreadCpuMs: number];
 
 /**
  * The polls at 10% and 90% of the traces committed: the part of the run where the collector keeps
@@ -84,7 +90,12 @@ function steadyPart(progress: readonly Progress[], expected: number): [Progress,
  */
 export function steadyNote(run: CollectorRun, spansPerTrace: number): string {
   if (run.steadyCpuMsPerTrace === undefined) return '';
-  return ` (${((1000 * run.steadyCpuMsPerTrace) / spansPerTrace).toFixed(1)} µs from 10% to 90% of the traces committed)`;
+  const us = (msPerTrace: number) => ((1000 * msPerTrace) / spansPerTrace).toFixed(1);
+  const main =
+    run.steadyMainThreadCpuMsPerTrace === undefined
+      ? ''
+      : `, main thread ${us(run.steadyMainThreadCpuMsPerTrace)} µs`;
+  return ` (${us(run.steadyCpuMsPerTrace)} µs from 10% to 90% of the traces committed${main})`;
 }
 
 export async function runCollector(
@@ -96,9 +107,16 @@ export async function runCollector(
 ): Promise<CollectorRun> {
   const collector = forkSource<CollectorMessage>(
     'collector/collector-process.ts',
-    { store, stateDirectory: join(directory, 'collector'), waitMs: WAIT_MS, maxWaitMs: 30_000 },
+    {
+      store,
+      stateDirectory: join(directory, 'collector'),
+      waitMs: WAIT_MS,
+      maxWaitMs: 30_000,
+    },
     [
       COLLECTOR_YOUNG_GENERATION,
+      // More Node.js flags for the collector's process, e.g. --trace-gc (its output goes to stdout).
+      ...(process.env.AITDR_BENCH_COLLECTOR_FLAGS?.split(' ').filter(Boolean) ?? []),
       ...(cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDirectory}`] : []),
     ],
   );
@@ -119,11 +137,11 @@ export async function runCollector(
       clients.map((c) => c.next<Extract<OtlpClientMessage, { type: 'ready' }>>('ready')),
     );
     const expected = readies.reduce((sum, r) => sum + r.queryTraces + r.feedbackTraces, 0);
-    const status = async () => {
-      collector.send({ type: 'status' });
+    const status = async (threads = false) => {
+      collector.send({ type: 'status', threads });
       return collector.next<Extract<CollectorMessage, { type: 'status' }>>('status');
     };
-    const before = await status();
+    const before = await status(true);
     const started = performance.now();
     for (const client of clients) client.send({ type: 'go' });
     const done = Promise.all(
@@ -141,9 +159,11 @@ export async function runCollector(
         (performance.now() - started) / 1000,
         after.writer.counters.written - before.writer.counters.written,
         cpu(after),
+        after.mainThreadCpuMs ?? NaN,
       ]);
     }
     const seconds = (performance.now() - started) / 1000;
+    const { threadCpuMs } = await status(true);
     const reports = await done;
     // A trace split over requests may be written in two parts (counted twice): count each once.
     const written = Math.min(expected, after.writer.counters.written - before.writer.counters.written);
@@ -159,6 +179,17 @@ export async function runCollector(
         : written / seconds,
       collectorCpuMs: cpu(after) - cpu(before),
       steadyCpuMsPerTrace: steady && (steady[1][2] - steady[0][2]) / (steady[1][1] - steady[0][1]),
+      mainThreadCpuMs:
+        after.mainThreadCpuMs === undefined || before.mainThreadCpuMs === undefined
+          ? undefined
+          : after.mainThreadCpuMs - before.mainThreadCpuMs,
+      threadCpuMs: Object.fromEntries(
+        Object.entries(threadCpuMs).map(([name, ms]) => [name, ms - (before.threadCpuMs[name] ?? 0)]),
+      ),
+      steadyMainThreadCpuMsPerTrace:
+        steady && after.mainThreadCpuMs !== undefined
+          ? (steady[1][3] - steady[0][3]) / (steady[1][1] - steady[0][1])
+          : undefined,
       clientCpuMs: reports.reduce((sum, r) => sum + r.cpuMs, 0),
       clientEncodeCpuMs: readies.reduce((sum, r) => sum + r.encodeCpuMs, 0),
       retries: reports.reduce((sum, r) => sum + r.retries, 0),
