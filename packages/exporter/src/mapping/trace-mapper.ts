@@ -217,10 +217,11 @@ export function buildRow(
   table: TableDef,
   input: RowInput,
 ): { row: Record<string, RowValue>; missing: readonly string[] } {
-  // Emptied down to the stage attribute, implied by the table the row lands in: a length of 0
-  // would drop the list's storage, and the next push would make it again.
-  rowTaken.attributes.length = 1;
-  rowTaken.resource.length = 0;
+  // Emptied down to the stage attribute, implied by the table the row lands in. Popped, not cut by
+  // setting the length: that gives up the list's storage, and the next push makes it again.
+  const { attributes, resource } = rowTaken;
+  while (attributes.length > 1) attributes.pop();
+  while (resource.length > 0) resource.pop();
   const { required, newRow, fill } = fillPlan(table);
   const row = newRow();
   fill(row, input, rowTaken);
