@@ -203,19 +203,31 @@ function fillPlan(table: TableDef): FillPlan {
   return plan;
 }
 
+/**
+ * The keys the row being built took, emptied for each row: a row's two lists (grown by their
+ * first push) were a tenth of the mapping's allocation. Only `buildRow` uses it, and a row is
+ * built whole before the next one starts.
+ */
+const rowTaken: Taken = { attributes: [ATTR_STAGE], resource: [] };
+
+const NONE_MISSING: string[] = [];
+
 /** Builds one row; `missing` names required columns no source filled. */
 export function buildRow(
   table: TableDef,
   input: RowInput,
-): { row: Record<string, RowValue>; missing: string[] } {
-  // The stage attribute is implied by the table the row lands in.
-  const taken: Taken = { attributes: [ATTR_STAGE], resource: [] };
+): { row: Record<string, RowValue>; missing: readonly string[] } {
+  // Emptied down to the stage attribute, implied by the table the row lands in. Popped, not cut by
+  // setting the length: that gives up the list's storage, and the next push makes it again.
+  const { attributes, resource } = rowTaken;
+  while (attributes.length > 1) attributes.pop();
+  while (resource.length > 0) resource.pop();
   const { required, newRow, fill } = fillPlan(table);
   const row = newRow();
-  fill(row, input, taken);
-  const missing: string[] = [];
-  for (const column of required) if (row[column.name] === null) missing.push(column.name);
-  return { row, missing };
+  fill(row, input, rowTaken);
+  let missing: string[] | undefined;
+  for (const column of required) if (row[column.name] === null) (missing ??= []).push(column.name);
+  return { row, missing: missing ?? NONE_MISSING };
 }
 
 function firstValue(column: ColumnDef, input: RowInput, taken: Taken): RowValue | undefined {
@@ -370,6 +382,8 @@ function pickQuerySpan(
   return [...pool].sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])[0];
 }
 
+const NO_FILLERS: readonly { readonly item: RecognizedSpan; readonly row: Row }[] = [];
+
 const unmappable = (traceId: string, reason: string): UnmappableTrace => ({
   kind: 'unmappable',
   traceId,
@@ -443,10 +457,13 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     if (missing.length > 0) {
       return unmappable(traceId, `${label} span ${span.spanId} has no value for ${missing.join(', ')}`);
     }
-    const fillers = (recognition?.fillers.get(span.spanId) ?? []).map((item) => ({
-      item,
-      row: buildRow(table, rowInput(traceId, asRecognizedSpan(item), span.resource, undefined, COMPLETE)).row,
-    }));
+    // Most rows have no filler: no lists made for them.
+    const fillers =
+      recognition?.fillers.get(span.spanId)?.map((item) => ({
+        item,
+        row: buildRow(table, rowInput(traceId, asRecognizedSpan(item), span.resource, undefined, COMPLETE))
+          .row,
+      })) ?? NO_FILLERS;
     fillRow(table, row, own, fillers);
     const rows = rowsByTable.get(table);
     if (rows === undefined) rowsByTable.set(table, [row]);
@@ -474,10 +491,11 @@ export function mapTrace(spans: readonly SpanRecord[]): MappedTrace | Unmappable
     interactions,
     rowsByTable.get(AI_RESPONSE_SELECTIONS) ?? [],
   );
-  const stageRows = TABLES.flatMap((table) => {
+  const stageRows: TableRows[] = [];
+  for (const table of TABLES) {
     const rows = rowsByTable.get(table);
-    return rows ? [{ table, rows }] : [];
-  });
+    if (rows !== undefined) stageRows.push({ table, rows });
+  }
   const feedbackRows = rowsByTable.get(AI_USER_FEEDBACK);
   const feedbackQueryIds =
     feedbackRows === undefined

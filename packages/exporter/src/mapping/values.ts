@@ -16,7 +16,38 @@ export function hrTimeToIso(time: HrTime): string {
   const nanos = Math.floor(time[1]);
   const carry = Math.floor(nanos / 1e9);
   const micros = Math.floor((nanos - carry * 1e9) / 1000);
-  return `${wholeSecondsIso(Math.floor(time[0]) + carry)}.${String(micros).padStart(6, '0')}Z`;
+  const seconds = Math.floor(time[0]) + carry;
+  const secondsIso = wholeSecondsIso(seconds);
+  if (secondsIso.length !== WHOLE_SECONDS_LENGTH || !(micros >= 0 && micros <= 999_999)) {
+    return `${secondsIso}.${String(micros).padStart(6, '0')}Z`;
+  }
+  if (seconds !== isoBytesSeconds) {
+    isoBytes.write(`${secondsIso}.`, 0, 'latin1');
+    isoBytesSeconds = seconds;
+  }
+  let rest = micros;
+  for (let at = ISO_LENGTH - 2; at > WHOLE_SECONDS_LENGTH; at--) {
+    const tens = Math.floor(rest / 10);
+    isoBytes[at] = 48 + rest - tens * 10;
+    rest = tens;
+  }
+  return (isoBytes as unknown as Latin1Decoder).latin1Slice(0, ISO_LENGTH);
+}
+
+const WHOLE_SECONDS_LENGTH = 'YYYY-MM-DDTHH:MM:SS'.length;
+const ISO_LENGTH = 'YYYY-MM-DDTHH:MM:SS.ffffffZ'.length;
+
+/**
+ * The usual text is written here and read as one string: joined from its parts, it was three
+ * strings more (two for the digits, then the joined one, which binding or posting copies again
+ * as one piece), a fifth of the mapping's allocation. Only the digits change within a second.
+ */
+const isoBytes = Buffer.from('YYYY-MM-DDTHH:MM:SS.ffffffZ', 'latin1');
+let isoBytesSeconds = NaN;
+
+/** Buffer's own decoder: `toString` checks its arguments and picks the decoder on every call. */
+interface Latin1Decoder {
+  latin1Slice(start: number, end: number): string;
 }
 
 /** The spans of a trace (and of a batch) mostly share their day: the last one formatted is kept. */
@@ -149,7 +180,11 @@ const HEX = /^[0-9a-f]+$/;
 
 /** Whether `value` is a trace ID (32 hex) or span ID (16 hex) in lower case. */
 export function isHexId(value: unknown, length: 16 | 32): value is string {
-  return typeof value === 'string' && value.length === length && HEX.test(value);
+  return typeof value === 'string' && isLowerHex(value, length);
+}
+
+function isLowerHex(text: string, length: number): boolean {
+  return text.length === length && HEX.test(text);
 }
 
 function isValidJson(text: string): boolean {
@@ -171,9 +206,12 @@ export function fitValue(type: ColumnType, value: AttributeValue | undefined | n
   if (value === undefined || value === null) return undefined;
   switch (type.kind) {
     case 'id': {
+      if (typeof value !== 'string') return undefined;
+      // Most IDs come in lower case: kept as they are (toLowerCase copies the string even then).
+      if (isLowerHex(value, type.length)) return value;
       // Upper-case hex is the same ID; anything else is not an ID.
-      const id = typeof value === 'string' ? value.toLowerCase() : undefined;
-      return isHexId(id, type.length) ? id : undefined;
+      const id = value.toLowerCase();
+      return isLowerHex(id, type.length) ? id : undefined;
     }
     case 'varchar':
     case 'text':

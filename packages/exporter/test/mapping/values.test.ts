@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hrTimeToIso, normalizeIsoTimestamp } from '../../src/mapping/values.js';
+import { fitValue, hrTimeToIso, normalizeIsoTimestamp } from '../../src/mapping/values.js';
 
 describe('hrTimeToIso', () => {
   it('keeps microseconds, truncating nanoseconds', () => {
@@ -30,5 +30,17 @@ describe('normalizeIsoTimestamp', () => {
     expect(normalizeIsoTimestamp('2025-11-25T09:30:00.5+01:00')).toBe('2025-11-25T08:30:00.500000Z');
     expect(normalizeIsoTimestamp('2025-11-25 08:00:00Z')).toBe('2025-11-25T08:00:00.000000Z');
     expect(normalizeIsoTimestamp('2025-11-25T08:00:00')).toBeUndefined();
+  });
+});
+
+describe('fitValue for an ID column', () => {
+  const spanId = { kind: 'id', length: 16 } as const;
+
+  it('keeps a lower-case ID, lower-cases an upper-case one, refuses anything else', () => {
+    expect(fitValue(spanId, '00f067aa0ba902b7')).toBe('00f067aa0ba902b7');
+    expect(fitValue(spanId, '00F067AA0BA902B7')).toBe('00f067aa0ba902b7');
+    expect(fitValue(spanId, '00f067aa0ba902b')).toBeUndefined();
+    expect(fitValue(spanId, '00f067aa0ba902bg')).toBeUndefined();
+    expect(fitValue(spanId, 42)).toBeUndefined();
   });
 });
