@@ -31,7 +31,7 @@ export function hrTimeToIso(time: HrTime): string {
     isoBytes[at] = 48 + rest - tens * 10;
     rest = tens;
   }
-  return (isoBytes as unknown as Latin1Decoder).latin1Slice(0, ISO_LENGTH);
+  return isoBytes.toString('latin1', 0, ISO_LENGTH);
 }
 
 const WHOLE_SECONDS_LENGTH = 'YYYY-MM-DDTHH:MM:SS'.length;
@@ -44,11 +44,6 @@ const ISO_LENGTH = 'YYYY-MM-DDTHH:MM:SS.ffffffZ'.length;
  */
 const isoBytes = Buffer.from('YYYY-MM-DDTHH:MM:SS.ffffffZ', 'latin1');
 let isoBytesSeconds = NaN;
-
-/** Buffer's own decoder: `toString` checks its arguments and picks the decoder on every call. */
-interface Latin1Decoder {
-  latin1Slice(start: number, end: number): string;
-}
 
 /** The spans of a trace (and of a batch) mostly share their day: the last one formatted is kept. */
 let lastDay = NaN;
