@@ -14,6 +14,7 @@ import type { Attributes, TracerProvider } from '@opentelemetry/api';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, ExportResultCode, warnRenamed } from '@aitdr/conventions';
 import type { SpanExporter, SpanProcessor } from '@aitdr/conventions';
 import { otlpProtocolFromEnv, samplerSettingFromEnv, sdkDisabledFromEnv } from './env.js';
+import { useNativeProtobufWriter } from './otlp-protobuf.js';
 import type { OtlpProtocol, SamplerSetting } from './env.js';
 import { Recorder } from './recorder.js';
 import { RedactingSpanExporter, SpanRedactor } from './redaction.js';
@@ -280,11 +281,14 @@ async function otlpExporter(destination: OtlpDestination, defaultUrl?: string): 
   };
   const url = destination.url ?? defaultUrl;
   // Only the settings given, so the exporter falls back to the OTEL_EXPORTER_OTLP_* variables for the rest.
-  return new module.OTLPTraceExporter({
+  const exporter = new module.OTLPTraceExporter({
     ...(url === undefined ? {} : { url }),
     ...(destination.headers === undefined ? {} : { headers: destination.headers }),
     ...(destination.timeoutMillis === undefined ? {} : { timeoutMillis: destination.timeoutMillis }),
   });
+  // The same bytes with less CPU (see otlp-protobuf.ts); the JSON exporter is left as it is.
+  if (protocol === 'http/protobuf') useNativeProtobufWriter(exporter);
+  return exporter;
 }
 
 /** OpenTelemetry's defaults, then OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, then the options. */
