@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { insertStatement, rowsJson } from '@aitdr/exporter/internals';
+import { insertStatement, rowsJson, sendInsert } from '@aitdr/exporter/internals';
 import type { Row } from '@aitdr/exporter/internals';
 import { TABLES, schemaInstallStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
@@ -88,8 +88,9 @@ export function rawSqliteInsert(
 
 /**
  * PostgreSQL: one connection, one statement per transaction, as the exporter sends it: each
- * table's rows as one JSON text (`json_to_recordset`), the tables' inserts chained as CTEs. A
- * multi-row INSERT with a parameter per value, the limit before, was slower than the collector.
+ * table's rows as one JSON text (`json_to_recordset`), the tables' inserts chained as CTEs, a
+ * large batch on a generic plan (`sendInsert`). A multi-row INSERT with a parameter per value, the
+ * limit before, was slower than the collector.
  */
 export async function rawPostgresInsert(
   connectionString: string,
@@ -124,9 +125,9 @@ export async function rawPostgresInsert(
         rows,
         ...rowsJson(rows),
       }));
-      const { text, values } = insertStatement(parts);
+      const statement = insertStatement(parts);
       await client.query('BEGIN');
-      await client.query(text, values);
+      await sendInsert(client, statement);
       await client.query('COMMIT');
     }
     const cpuMs = cpuMsSince(cpu);

@@ -7,7 +7,7 @@ export { mapTrace } from './mapping/trace-mapper.js';
 export type { MappedTrace, UnmappableTrace, OtherSpan, OtherSpansMerge } from './mapping/trace-mapper.js';
 export type { Row, TableRows } from './mapping/rows.js';
 export type { RowValue } from './mapping/values.js';
-export { insertStatement, rowsJson } from './dialects/postgres/postgres-batch.js';
+export { insertStatement, rowsJson, sendInsert } from './dialects/postgres/postgres-batch.js';
 export { POSTGRES_FAILURES } from './dialects/postgres/postgres-failures.js';
 export { SQLITE_FAILURES } from './dialects/sqlite/sqlite-failures.js';
 export { ORACLE_FAILURES } from './dialects/oracle/oracle-failures.js';

@@ -11,6 +11,7 @@ import type { Row } from '../../mapping/rows.js';
 import { writableColumns } from '../../mapping/rows.js';
 import type { ConflictAction } from '../../store/dialect.js';
 import { chunk, conflictClause } from '../../store/sql.js';
+import type { PostgresQueryable } from './postgres-driver.js';
 
 /** One table's rows of one insert, as the JSON text bound to its part of the statement. */
 export interface InsertPart {
@@ -96,6 +97,43 @@ export function insertStatement(parts: readonly InsertPart[]): { text: string; v
     if (texts.size < TEXT_CACHE_LIMIT) texts.set(key, text);
   }
   return { text, values };
+}
+
+/**
+ * Characters of bound JSON text from which an insert runs on a generic plan. PostgreSQL plans an
+ * unnamed statement for its binds (a custom plan): each bound JSON text goes into the plan as a
+ * constant, copied and parsed while planning; a batch of ~900 traces (8 MB of JSON) spent about a
+ * quarter of its server CPU there. A generic plan reads the binds at execution only. Setting it
+ * costs two round trips (and BEGIN/COMMIT for an insert alone), which only a large insert pays back.
+ */
+export const GENERIC_PLAN_MIN_CHARS = 64 * 1024;
+
+/** Whether the insert is large enough to be sent by `sendInsert` on a generic plan, in a transaction block. */
+export function wantsGenericPlan(statement: { readonly values: readonly unknown[] }): boolean {
+  let chars = 0;
+  for (const value of statement.values) if (typeof value === 'string') chars += value.length;
+  return chars >= GENERIC_PLAN_MIN_CHARS;
+}
+
+/**
+ * Runs the insert as the exporter does. A large one (`wantsGenericPlan`; the caller has begun a
+ * transaction block) runs under `plan_cache_mode = force_generic_plan`, set for it alone: the
+ * lookups of the same transaction keep custom plans (a generic plan of `QUERY_ID IN ($1, …)` scans
+ * the whole table), and SET LOCAL ends with the transaction however it ends, so no setting stays on
+ * the connection (nor on a pooler's server connection). Unnamed, as before: no prepared statement
+ * to keep per connection.
+ */
+export async function sendInsert(
+  client: PostgresQueryable,
+  statement: { readonly text: string; readonly values: unknown[] },
+): Promise<void> {
+  if (!wantsGenericPlan(statement)) {
+    await client.query(statement.text, statement.values);
+    return;
+  }
+  await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+  await client.query(statement.text, statement.values);
+  await client.query('SET LOCAL plan_cache_mode TO DEFAULT');
 }
 
 /** A lone surrogate's escape in JSON text (after an even number of backslashes). */

@@ -29,7 +29,7 @@ import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { loadDriver } from '../../store/failures.js';
-import { insertStatement, overlaps, partsOf } from './postgres-batch.js';
+import { insertStatement, overlaps, partsOf, sendInsert, wantsGenericPlan } from './postgres-batch.js';
 import type { InsertPart } from './postgres-batch.js';
 import { loadPostgresDriver, postgresPoolConfig } from './postgres-driver.js';
 import type { PostgresClient, PostgresPool, PostgresQueryable, PostgresTypes } from './postgres-driver.js';
@@ -91,8 +91,9 @@ function refuseNul(part: InsertPart): void {
 /**
  * The inserts of one transaction, held until another statement needs them written (a read, a lock,
  * an update) or the transaction ends, then sent as one statement (`insertStatement`). A transaction
- * that only inserts, as most batches do, is that one statement, atomic on its own: it is sent
- * without BEGIN and COMMIT, one round trip instead of three.
+ * that only inserts, as most batches do, is that one statement, atomic on its own: a small one is
+ * sent without BEGIN and COMMIT, one round trip instead of three (a large one needs the block for
+ * its plan setting: see `sendInsert`).
  */
 class PendingWrites {
   /** Whether BEGIN was sent: the transaction holds more than one statement. */
@@ -117,11 +118,14 @@ class PendingWrites {
 
   /** Begins the transaction (another statement follows) and writes what is held. */
   async flush(): Promise<void> {
-    if (!this.begun) {
-      await this.client.query('BEGIN');
-      this.begun = true;
-    }
+    await this.begin();
     await this.write();
+  }
+
+  private async begin(): Promise<void> {
+    if (this.begun) return;
+    await this.client.query('BEGIN');
+    this.begun = true;
   }
 
   async commit(): Promise<void> {
@@ -131,9 +135,11 @@ class PendingWrites {
 
   private async write(): Promise<void> {
     if (this.pending.length === 0) return;
-    const { text, values } = insertStatement(this.pending);
+    const statement = insertStatement(this.pending);
     this.pending = [];
-    await this.client.query(text, values);
+    // A large insert's plan setting lasts one transaction block (see sendInsert).
+    if (wantsGenericPlan(statement)) await this.begin();
+    await sendInsert(this.client, statement);
   }
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AI_QUERY_CLASSIFICATIONS, AI_TRAINING_QUERIES } from '@aitdr/schema';
 import { createTemporaryDatabase } from '@aitdr/tests/support/postgres.js';
 import type { TemporaryDatabase } from '@aitdr/tests/support/postgres.js';
-import { rowsJson } from '../../../src/dialects/postgres/postgres-batch.js';
+import { GENERIC_PLAN_MIN_CHARS, rowsJson } from '../../../src/dialects/postgres/postgres-batch.js';
 import { PostgresDialect } from '../../../src/dialects/postgres/postgres-dialect.js';
 import type { ConflictAction } from '../../../src/store/dialect.js';
 
@@ -201,5 +201,73 @@ describe('PostgreSQL write path', () => {
       [id(100), id(109)],
     );
     expect(rows[0]!.n).toBe('10');
+  });
+
+  describe('a batch large enough for a generic plan', () => {
+    // Query texts long enough that 40 rows pass the size from which the insert runs on a generic plan.
+    const longText = (n: number) => `${'x'.repeat(GENERIC_PLAN_MIN_CHARS / 20)} ${n}`;
+    const batch = (first: number, status: string) =>
+      Array.from({ length: 40 }, (_, i) => query(first + i, status, longText(first + i)));
+    /** One connection, so that each write meets what the one before it left on the connection. */
+    let single: PostgresDialect;
+    beforeAll(() => {
+      single = new PostgresDialect(
+        { dialect: 'postgres', connectionString: database.url, poolSize: 1 },
+        false,
+      );
+    });
+    afterAll(() => single?.close());
+
+    /** 1 while the connection plans as it does by default (a lookup's IN list must keep its index). */
+    const AUTO_PLANS = "SELECT CASE current_setting('plan_cache_mode') WHEN 'auto' THEN 1 ELSE 0 END";
+    const planCacheMode = () => single.transaction((tx) => tx.count(AUTO_PLANS, []));
+
+    it('writes its rows and conflicts as a small batch does, batch after batch on one connection', async () => {
+      await single.transaction((tx) => tx.insert(AI_TRAINING_QUERIES, batch(1000, 'INCOMPLETE'), IGNORE));
+      // The same statement again: a placeholder upgraded, a stage row written beside it.
+      await single.transaction(async (tx) => {
+        await tx.insert(AI_TRAINING_QUERIES, batch(1000, 'COMPLETE'), UPGRADE);
+        await tx.insert(AI_QUERY_CLASSIFICATIONS, [classification(1000, 'count')], FILL);
+      });
+      const afterInsert = await single.transaction(async (tx) => {
+        await tx.insert(AI_TRAINING_QUERIES, batch(1100, 'COMPLETE'), UPGRADE);
+        await tx.insert(AI_QUERY_CLASSIFICATIONS, [classification(1100, 'sum')], FILL);
+        return tx.count(AUTO_PLANS, []);
+      });
+      expect(afterInsert).toBe(1);
+      expect(await queryRow(1000)).toMatchObject({ trace_status: 'COMPLETE', query_text: longText(1000) });
+      expect(await queryRow(1139)).toMatchObject({ trace_status: 'COMPLETE', query_text: longText(1139) });
+      const { rows } = await reader.query<{ n: string }>(
+        'SELECT COUNT(*) AS n FROM AI_TRAINING_QUERIES WHERE QUERY_ID >= $1 AND QUERY_ID <= $2',
+        [id(1000), id(1139)],
+      );
+      expect(rows[0]!.n).toBe('80');
+      expect(await planCacheMode()).toBe(1);
+    });
+
+    it('leaves the connection as it found it when the database refuses the batch, in a transaction or alone', async () => {
+      const orphan = async (tx: Parameters<Parameters<PostgresDialect['transaction']>[0]>[0]) => {
+        await tx.insert(AI_TRAINING_QUERIES, batch(1200, 'COMPLETE'), IGNORE);
+        await tx.insert(AI_QUERY_CLASSIFICATIONS, [classification(1299, 'orphan')], FILL);
+      };
+      // Alone: the insert is the whole transaction.
+      const alone = await single.transaction(orphan).catch((error: unknown) => error);
+      expect(single.classify(alone)).toBe('missing-parent');
+      expect(await planCacheMode()).toBe(1);
+      // In a transaction: a lookup before it begins one.
+      const inTransaction = await single
+        .transaction(async (tx) => {
+          await tx.existingQueryIds([id(1200)]);
+          await orphan(tx);
+          await tx.existingQueryIds([id(1200)]);
+        })
+        .catch((error: unknown) => error);
+      expect(single.classify(inTransaction)).toBe('missing-parent');
+      expect(await planCacheMode()).toBe(1);
+      expect(await queryRow(1200)).toBeUndefined();
+      // The connection still writes.
+      await single.transaction((tx) => tx.insert(AI_TRAINING_QUERIES, batch(1200, 'COMPLETE'), IGNORE));
+      expect(await queryRow(1239)).toMatchObject({ query_text: longText(1239) });
+    });
   });
 });
