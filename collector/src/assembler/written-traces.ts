@@ -16,7 +16,7 @@ import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME } from '@aitdr/co
 import type { SpanRecord } from '@aitdr/conventions';
 
 /** The GenAI span attributes (current, and the previous generation's provider name). */
-const GENAI_SPAN_KEYS = [ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME, 'gen_ai.system'];
+export const GENAI_SPAN_KEYS = [ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME, 'gen_ai.system'];
 
 /**
  * Whether log records may come for the trace after it is written: GenAI event records name a
