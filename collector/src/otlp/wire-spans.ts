@@ -15,13 +15,18 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ATTR_STAGE, portableAttributes, wellFormed } from '@aitdr/conventions';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_STAGE,
+  portableAttributes,
+  wellFormed,
+} from '@aitdr/conventions';
 import type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '@aitdr/conventions';
 import { DecodeCollector, MalformedRequestError } from './decode-result.js';
 import type { DecodedRequest } from './decode-result.js';
 import { InvalidSpanError, MAX_VALUE_DEPTH, int64Value, scopeOf, setAttribute } from './span-builder.js';
 import type { DecodedValue, SpanOrigin } from './span-builder.js';
-import { GENAI_SPAN_KEYS } from '../assembler/written-traces.js';
 
 /** Thrown for bytes that are not protobuf; becomes the request's MalformedRequestError. */
 class WireError extends Error {}
@@ -849,6 +854,11 @@ const T_STATUS_MESSAGE = tagOf(2, LEN);
 const T_STATUS_CODE = tagOf(3, VARINT);
 
 const STAGE_KEY = Buffer.from(ATTR_STAGE, 'utf8');
+/**
+ * The GenAI span attributes (current, and the previous generation's provider name): a span with one
+ * may get log records after its trace is written (see assembler/written-traces.ts).
+ */
+export const GENAI_SPAN_KEYS = [ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME, 'gen_ai.system'];
 const GENAI_KEYS = GENAI_SPAN_KEYS.map((key) => Buffer.from(key, 'utf8'));
 
 /** Whether the walked KeyValue's key is a GenAI span key (its value, even an empty one, counts: the check may only err towards keeping). */
