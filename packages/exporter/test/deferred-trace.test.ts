@@ -79,7 +79,7 @@ describe('TableExporter.writeDeferredTrace', () => {
     expect(exporter.status().counters).toMatchObject({ received: 1, written: 1 });
   });
 
-  it('makes the records again for the spool while the store is locked, and replays the trace whole', async () => {
+  it('maps the trace again for the retry and the spool while the store is locked, and replays it whole', async () => {
     const { exporter, filename, count } = setup(20);
     // A first trace installs the schema.
     await exporter.writeDeferredTrace(deferredPipeline(), { require: 'committed' });
@@ -93,8 +93,9 @@ describe('TableExporter.writeDeferredTrace', () => {
     await expect(exporter.writeDeferredTrace(trace, { require: 'accepted' })).resolves.toMatchObject({
       spooled: 1,
     });
-    // Mapped once (the retry writes the same rows), then made once more for the spool.
-    expect(trace.asked).toBe(2);
+    // Mapped for the first attempt and again for the retry (rows are let go once sent), then made
+    // once more for the spool.
+    expect(trace.asked).toBe(3);
     other.exec('COMMIT');
     await exporter.forceFlush();
     expect(count(`SELECT COUNT(*) FROM ${AI_TRAINING_QUERIES.name} WHERE QUERY_ID = ?`, trace.traceId)).toBe(
