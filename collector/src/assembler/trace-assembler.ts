@@ -9,7 +9,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import { stageOf } from '@aitdr/conventions';
-import type { SpanRecord, TraceWriter } from '@aitdr/conventions';
+import type { DeferredTraceWriter, SpanRecord, TraceWriter } from '@aitdr/conventions';
 import type { OtlpEncoding } from '../otlp/encode-response.js';
 import { scanTraceRequest } from '../otlp/decode-trace-request.js';
 import type { IntakeSpans } from '../otlp/decode-trace-request.js';
@@ -72,6 +72,8 @@ class WireChunk {
     readonly ends: readonly number[],
     /** One origin for all its spans, or each span's. */
     readonly origins: SpanOrigin | readonly SpanOrigin[],
+    /** Whether a span of it has a GenAI span attribute key (see `mayReceiveLogEvents`). */
+    readonly genAi: boolean,
   ) {}
 
   /** Decodes its spans into `records`; returns how many could not be decoded (left out). */
@@ -96,6 +98,11 @@ class WireChunk {
     }
     return undecodable;
   }
+}
+
+/** Whether log records may come for a trace of these parts after it is written, without decoding it. */
+function mayReceiveLogEventsOf(parts: readonly HeldPart[]): boolean {
+  return parts.some((part) => (part instanceof WireChunk ? part.genAi : mayReceiveLogEvents([part])));
 }
 
 /** What a held trace holds, in arrival order: records (JSON, written again) or wire chunks. */
@@ -138,10 +145,14 @@ function spansOfRecord(record: Buffer): IntakeSpans {
     .spans;
 }
 
-/** A trace released to the writer: its spans as records. */
+/**
+ * A trace released to the writer: its parts as held (records are made when the writer maps it),
+ * or its records when log events were attached to them.
+ */
 interface ReleasedTrace {
   readonly traceId: string;
-  readonly spans: SpanRecord[];
+  readonly parts: readonly HeldPart[];
+  readonly spanCount: number;
   readonly journalIds: Set<JournalId>;
   readonly hasRoot: boolean;
   readonly firstAt: number;
@@ -188,7 +199,8 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
   private refusing = false;
 
   constructor(
-    private readonly writer: TraceWriter,
+    /** Takes traces as held (`writeDeferredTrace`) when it can; else as records. */
+    private readonly writer: TraceWriter | DeferredTraceWriter,
     private readonly journal: IntakeJournal,
     options: TraceAssemblerOptions = {},
   ) {
@@ -366,7 +378,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
 
   /** Holds a protobuf request's spans as bytes: one compact copy per trace, the body let go. */
   private addWire(id: JournalId, spans: WireSpans, now: number, touched: Set<string>): void {
-    const { body, starts, ends, traceIds, roots, origins, originIndex } = spans;
+    const { body, starts, ends, traceIds, roots, genAi, origins, originIndex } = spans;
     // The spans of each trace, in request order (a request usually carries many traces).
     const byTrace = new Map<string, number[]>();
     for (let i = 0; i < traceIds.length; i++) {
@@ -383,12 +395,14 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
       const chunkEnds: number[] = [];
       let offset = 0;
       let hasRoot = false;
+      let anyGenAi = false;
       const first = originIndex[indexes[0]!]!;
       let oneOrigin = true;
       for (const i of indexes) {
         offset += body.copy(bytes, offset, starts[i], ends[i]);
         chunkEnds.push(offset);
         if (roots[i]) hasRoot = true;
+        if (genAi[i]) anyGenAi = true;
         if (originIndex[i] !== first) oneOrigin = false;
       }
       const trace = this.heldTrace(traceId, id, now, touched);
@@ -397,6 +411,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
           bytes,
           chunkEnds,
           oneOrigin ? origins[first]! : indexes.map((i) => origins[originIndex[i]!]!),
+          anyGenAi,
         ),
       );
       trace.spanCount += indexes.length;
@@ -426,33 +441,38 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
 
   private release(held: HeldTrace): void {
     this.held.delete(held.traceId);
+    const logEvents: TraceLogEvents | undefined = this.logEvents.take(held.traceId);
+    const journalIds = held.journalIds;
+    let parts: readonly HeldPart[] = held.parts;
+    let spanCount = held.spanCount;
+    if (logEvents) {
+      // Events are attached to records, so this trace is decoded now and carried as records.
+      const records = this.recordsOf(held.parts);
+      this.logEvents.attach(records, logEvents);
+      for (const id of logEvents.journalIds) journalIds.add(id);
+      parts = records;
+      spanCount = records.length;
+    }
     const trace: ReleasedTrace = {
       traceId: held.traceId,
-      spans: this.recordsOf(held.parts),
-      journalIds: held.journalIds,
+      parts,
+      spanCount,
+      journalIds,
       hasRoot: held.hasRoot,
       firstAt: held.firstAt,
     };
-    const logEvents: TraceLogEvents | undefined = this.logEvents.take(trace.traceId);
-    if (logEvents) {
-      this.logEvents.attach(trace.spans, logEvents);
-      for (const id of logEvents.journalIds) trace.journalIds.add(id);
-    }
     this.heldSpans -= held.spanCount;
     if (!held.hasRoot && !held.late) this.releasedIncomplete += 1;
     this.remember(trace.traceId);
-    if (mayReceiveLogEvents(trace.spans)) {
+    if (mayReceiveLogEventsOf(held.parts)) {
       // Kept as held (compact), unless events were attached: only the records carry those.
-      const kept = logEvents
-        ? { parts: trace.spans, spans: trace.spans.length }
-        : { parts: held.parts, spans: held.spanCount };
-      this.written.remember(trace.traceId, { ...kept, hasRoot: held.hasRoot }, this.now());
+      this.written.remember(trace.traceId, { parts, spans: spanCount, hasRoot: held.hasRoot }, this.now());
     }
     this.pendingTraces += 1;
-    this.pendingSpans += trace.spans.length;
+    this.pendingSpans += spanCount;
     const write = this.write(trace).finally(() => {
       this.pendingTraces -= 1;
-      this.pendingSpans -= trace.spans.length;
+      this.pendingSpans -= spanCount;
       this.writes.delete(write);
       // Waiters are woken once there is room, not by every trace written while there is none
       // (each wake cost every waiting request a new promise and timer).
@@ -461,13 +481,15 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     this.writes.add(write);
   }
 
-  /** The records of a held trace's parts, in arrival order. */
-  private recordsOf(parts: readonly HeldPart[]): SpanRecord[] {
+  /** The records of a held trace's parts, in arrival order; undecodable spans counted when `count`. */
+  private recordsOf(parts: readonly HeldPart[], count = true): SpanRecord[] {
     const records: SpanRecord[] = [];
+    let undecodable = 0;
     for (const part of parts) {
-      if (part instanceof WireChunk) this.undecodableSpans += part.decodeInto(records);
+      if (part instanceof WireChunk) undecodable += part.decodeInto(records);
       else records.push(part);
     }
+    if (count) this.undecodableSpans += undecodable;
     return records;
   }
 
@@ -482,7 +504,25 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
 
   private async write(trace: ReleasedTrace): Promise<void> {
     try {
-      await this.writer.writeTraces(trace.spans, { require: 'accepted' });
+      if ('writeDeferredTrace' in this.writer) {
+        // Decoded when the writer maps it, each time it needs the records: the spans that cannot
+        // be decoded are counted the first time only (the same ones fail every time).
+        const { traceId, parts } = trace;
+        let decoded = false;
+        await this.writer.writeDeferredTrace(
+          {
+            traceId,
+            spans: () => {
+              const records = this.recordsOf(parts, !decoded);
+              decoded = true;
+              return records;
+            },
+          },
+          { require: 'accepted' },
+        );
+      } else {
+        await this.writer.writeTraces(this.recordsOf(trace.parts), { require: 'accepted' });
+      }
     } catch (error) {
       // The writer could not keep the trace (store down and spool full): it stays in the journal
       // and in memory, and is tried again after the wait; new requests meanwhile meet a full
@@ -516,15 +556,15 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
     const now = this.now();
     const existing = this.held.get(trace.traceId);
     if (existing) {
-      existing.parts.push(...trace.spans);
-      existing.spanCount += trace.spans.length;
+      existing.parts.push(...trace.parts);
+      existing.spanCount += trace.spanCount;
       for (const id of trace.journalIds) existing.journalIds.add(id);
       existing.hasRoot ||= trace.hasRoot;
     } else {
       this.held.set(trace.traceId, {
         traceId: trace.traceId,
-        parts: trace.spans,
-        spanCount: trace.spans.length,
+        parts: [...trace.parts],
+        spanCount: trace.spanCount,
         journalIds: trace.journalIds,
         hasRoot: trace.hasRoot,
         firstAt: trace.firstAt,
@@ -532,7 +572,7 @@ export class TraceAssembler implements TraceIntake, LogsIntake {
         late: true,
       });
     }
-    this.heldSpans += trace.spans.length;
+    this.heldSpans += trace.spanCount;
   }
 
   status(): HeldTraces {

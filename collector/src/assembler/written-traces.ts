@@ -12,11 +12,8 @@
  * trace goes first). Memory only: after a restart, or once a trace is let go, log records for it
  * are counted as unattached.
  */
-import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME } from '@aitdr/conventions';
 import type { SpanRecord } from '@aitdr/conventions';
-
-/** The GenAI span attributes (current, and the previous generation's provider name). */
-const GENAI_SPAN_KEYS = [ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME, 'gen_ai.system'];
+import { GENAI_SPAN_KEYS } from '../otlp/wire-spans.js';
 
 /**
  * Whether log records may come for the trace after it is written: GenAI event records name a

@@ -15,7 +15,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ATTR_STAGE, portableAttributes, wellFormed } from '@aitdr/conventions';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_STAGE,
+  portableAttributes,
+  wellFormed,
+} from '@aitdr/conventions';
 import type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '@aitdr/conventions';
 import { DecodeCollector, MalformedRequestError } from './decode-result.js';
 import type { DecodedRequest } from './decode-result.js';
@@ -633,6 +639,11 @@ export class WireSpans {
     readonly originIndex: readonly number[],
     readonly traceIds: readonly string[],
     readonly roots: readonly boolean[],
+    /**
+     * Whether the span has a GenAI span attribute key (see written-traces.ts): log records may come
+     * for its trace after it is written. Read at intake, so the trace need not be decoded to know.
+     */
+    readonly genAi: readonly boolean[],
   ) {}
 
   get length(): number {
@@ -661,6 +672,7 @@ export interface ScannedRequest {
 interface SpanSummary {
   traceId: string;
   root: boolean;
+  genAi: boolean;
 }
 
 function malformed(error: unknown): MalformedRequestError {
@@ -703,7 +715,8 @@ function scan(body: Buffer): ScannedRequest {
   const originIndex: number[] = [];
   const traceIds: string[] = [];
   const roots: boolean[] = [];
-  const summary: SpanSummary = { traceId: '', root: false };
+  const genAi: boolean[] = [];
+  const summary: SpanSummary = { traceId: '', root: false, genAi: false };
 
   const top = new Reader(body, 0, body.length);
   while (top.pos < top.end) {
@@ -795,12 +808,13 @@ function scan(body: Buffer): ScannedRequest {
         originIndex.push(index);
         traceIds.push(summary.traceId);
         roots.push(summary.root);
+        genAi.push(summary.genAi);
       }
     }
   }
   const { rejected, reasons } = collector.result();
   return {
-    spans: new WireSpans(body, origins, starts, ends, originIndex, traceIds, roots),
+    spans: new WireSpans(body, origins, starts, ends, originIndex, traceIds, roots, genAi),
     rejected,
     reasons,
   };
@@ -840,6 +854,20 @@ const T_STATUS_MESSAGE = tagOf(2, LEN);
 const T_STATUS_CODE = tagOf(3, VARINT);
 
 const STAGE_KEY = Buffer.from(ATTR_STAGE, 'utf8');
+/**
+ * The GenAI span attributes (current, and the previous generation's provider name): a span with one
+ * may get log records after its trace is written (see assembler/written-traces.ts).
+ */
+export const GENAI_SPAN_KEYS = [ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROVIDER_NAME, 'gen_ai.system'];
+const GENAI_KEYS = GENAI_SPAN_KEYS.map((key) => Buffer.from(key, 'utf8'));
+
+/** Whether the walked KeyValue's key is a GenAI span key (its value, even an empty one, counts: the check may only err towards keeping). */
+function isGenAiKey(buf: Buffer): boolean {
+  const length = walkedKeyEnd - walkedKeyStart;
+  for (const key of GENAI_KEYS)
+    if (key.length === length && buf.compare(key, 0, length, walkedKeyStart, walkedKeyEnd) === 0) return true;
+  return false;
+}
 
 /** The deepest value of the KeyValues in the Event or Link at `[start, end)`, walking it all. */
 function walkNested(buf: Buffer, start: number, end: number, isEvent: boolean): number {
@@ -890,6 +918,7 @@ function scanSpan(buf: Buffer, start: number, end: number, out: SpanSummary): vo
   let parentEnd = start;
   let deepest = 0;
   let stage: boolean | undefined;
+  let genAi = false;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
@@ -935,7 +964,7 @@ function scanSpan(buf: Buffer, start: number, end: number, out: SpanSummary): vo
         ) {
           const verdict = stageIsQuery(buf, s, e);
           if (verdict !== undefined) stage = verdict;
-        }
+        } else if (!genAi && isGenAiKey(buf)) genAi = true;
         break;
       }
       case T_EVENT:
@@ -973,6 +1002,7 @@ function scanSpan(buf: Buffer, start: number, end: number, out: SpanSummary): vo
     throw new InvalidSpanError(`parentSpanId must be empty or 8 bytes (got ${parentLength} bytes)`);
   out.traceId = traceId;
   out.root = parentLength === 0 || isZero(buf, parentStart, parentEnd) || stage === true;
+  out.genAi = genAi;
 }
 
 function isZero(buf: Buffer, start: number, end: number): boolean {

@@ -122,11 +122,11 @@ describe('TraceAssembler holding protobuf spans as bytes', () => {
     const scanned = scanProtobufRequest(body).spans;
     // The first span cut one byte short: its last field is incomplete, so its decode fails.
     const ends = [scanned.ends[0]! - 1, ...scanned.ends.slice(1)];
-    const { origins, starts, originIndex, traceIds, roots } = scanned;
+    const { origins, starts, originIndex, traceIds, roots, genAi } = scanned;
     await assembler.accept({
       encoding: 'protobuf',
       body,
-      spans: new WireSpans(body, origins, starts, ends, originIndex, traceIds, roots),
+      spans: new WireSpans(body, origins, starts, ends, originIndex, traceIds, roots, genAi),
     });
     await assembler.close();
     const expected = referenceDecodeProtobufRequest(body).spans.slice(1);

@@ -176,6 +176,8 @@ export type {
   RecorderCounters,
   RecorderStatus,
   TraceWriter,
+  DeferredTrace,
+  DeferredTraceWriter,
   RecordingErrorCode,
 } from './trace-writer.js';
 export { generatedOr } from './generated-code.js';

@@ -73,6 +73,23 @@ export interface TraceWriter {
 }
 
 /**
+ * One trace whose span records are made only when the writer needs them (the collector keeps a
+ * trace as its spans' wire bytes): records held from hand-over to commit outlived the young
+ * generation and were copied and promoted, while made at the write they die young.
+ */
+export interface DeferredTrace {
+  readonly traceId: string;
+  /** The trace's span records (all of `traceId`): called whenever the writer needs them, the same each time. */
+  spans(): SpanRecord[];
+}
+
+/** A `TraceWriter` that can also take a trace as a `DeferredTrace` (the table exporter does). */
+export interface DeferredTraceWriter extends TraceWriter {
+  /** Writes one trace as `writeTraces` would write its records, making them when needed. */
+  writeDeferredTrace(trace: DeferredTrace, options?: WriteOptions): Promise<TraceWriteResult>;
+}
+
+/**
  * Writes an SDK's spans to a writer as span records: adapted at once when no resource is still
  * resolving (so a write begun before a shutdown is one the shutdown waits for), else once their
  * resources have settled, as the SDK's own exporters wait for them.

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { ExportResultCode, RecordingError, writeSdkSpans } from '@aitdr/conventions';
 import type {
   BreakerState,
+  DeferredTrace,
+  DeferredTraceWriter,
   ExportResult,
   ReadableSpan,
   RecorderStatus,
@@ -29,7 +31,7 @@ import { Ledger, log } from './keep/ledger.js';
 import type { ExporterCounters } from './keep/ledger.js';
 import { ParkingLot } from './keep/parking-lot.js';
 import { outcomePlacer, resultOfWrite } from './keep/placement.js';
-import type { PlaceOutcome, Placement, WriteTraces } from './keep/placement.js';
+import type { PendingTrace, PlaceOutcome, Placement, WriteTraces } from './keep/placement.js';
 import { SpoolLane } from './keep/spool-lane.js';
 import { countOutsideClosedSets } from './mapping/closed-sets.js';
 import { groupByTrace } from './mapping/span-record.js';
@@ -54,6 +56,33 @@ async function settled(write: Promise<void> | undefined): Promise<undefined> {
   return undefined;
 }
 
+/**
+ * A deferred trace in the lanes: its records are made each time `spans` is read (mapping, and only
+ * when set aside: spooling, parking, dead letters), so none is held between. Spans outside the
+ * closed sets are counted the first time, as `writeTraces` counts them at intake.
+ */
+class DeferredPending implements PendingTrace {
+  private counted = false;
+
+  constructor(
+    private readonly trace: DeferredTrace,
+    private readonly ledger: Ledger,
+  ) {}
+
+  get traceId(): string {
+    return this.trace.traceId;
+  }
+
+  get spans(): readonly SpanRecord[] {
+    const spans = this.trace.spans();
+    if (!this.counted) {
+      this.counted = true;
+      this.ledger.counters.outsideClosedSets += countOutsideClosedSets(spans);
+    }
+    return spans;
+  }
+}
+
 /** `RecorderStatus` plus what only the table exporter knows. */
 export interface TableExporterStatus extends RecorderStatus {
   readonly counters: ExporterCounters;
@@ -65,7 +94,7 @@ export interface TableExporterStatus extends RecorderStatus {
   readonly parked: { readonly bytes: number; readonly traces: number };
 }
 
-export class TableExporter implements SpanExporter, TraceWriter {
+export class TableExporter implements SpanExporter, TraceWriter, DeferredTraceWriter {
   private readonly settings: {
     readonly batchSize: number;
     readonly spoolMaxBytes: number;
@@ -209,6 +238,22 @@ export class TableExporter implements SpanExporter, TraceWriter {
     } finally {
       this.intakes.delete(intake);
     }
+  }
+
+  /**
+   * Writes one trace whose records are made when the lane maps it (and again only if it is then
+   * set aside): from hand-over to commit the exporter holds the trace's compact form, not records.
+   */
+  async writeDeferredTrace(trace: DeferredTrace, options: WriteOptions = {}): Promise<TraceWriteResult> {
+    if (this.shuttingDown) throw new RecordingError('SHUT_DOWN', 'the table exporter is shut down');
+    const require = options.require ?? 'accepted';
+    this.ledger.counters.received += 1;
+    // Queued at once, so a shutdown after this call waits for it (writeTraces tracks its intake for that).
+    const placement = this.queue.add(new DeferredPending(trace, this.ledger), require === 'committed');
+    return resultOfWrite([await placement], require, {
+      deadLetterDirectory: this.deadLetters.directory,
+      lastError: this.ledger.lastError?.message,
+    });
   }
 
   /** Queues each trace of the spans; resolves, once queued, with a promise of each one's placement. */

@@ -12,6 +12,20 @@ export interface QueuedTrace extends PendingTrace {
   settle(placement: Placement): void;
 }
 
+/**
+ * The trace with its settle, its spans read through: a deferred trace (see table-exporter.ts)
+ * makes its records when they are read, which a copy of its fields would do at once.
+ */
+function queued(trace: PendingTrace, settle: (placement: Placement) => void): QueuedTrace {
+  return {
+    traceId: trace.traceId,
+    get spans() {
+      return trace.spans;
+    },
+    settle,
+  };
+}
+
 export interface TraceQueueSettings {
   readonly batchSize: number;
   readonly lingerMs: number;
@@ -52,7 +66,7 @@ export class TraceQueue {
     return new Promise<Placement>((resolve) => {
       if (this.queue.length >= this.settings.maxQueuedTraces) {
         // Memory is bounded: past the queue's limit, traces wait on disk instead.
-        this.overflowing.push({ ...trace, settle: resolve });
+        this.overflowing.push(queued(trace, resolve));
         this.overflowSpooling ??= this.spoolOverflow();
         return;
       }
@@ -63,7 +77,7 @@ export class TraceQueue {
             resolve(placement);
           }
         : resolve;
-      this.queue.push({ ...trace, settle });
+      this.queue.push(queued(trace, settle));
       if (this.queue.length >= this.settings.batchSize) {
         this.filling?.done();
         this.filling = undefined;

@@ -35,13 +35,44 @@ class RowsRefused extends Error {
   }
 }
 
+/**
+ * One batch's mapped traces, for one write. Its rows are let go once an attempt has taken them
+ * (they are sent by then): kept until the commit answered, they outlived the young generation
+ * while the next batch was mapped, and were copied and promoted. An attempt after the first (a
+ * retry, a refused row looked for) maps the traces again: the mapping is pure.
+ */
+export class MappedBatch {
+  readonly size: number;
+  private mapped: readonly MappedTrace[] | undefined;
+
+  constructor(
+    mapped: readonly MappedTrace[],
+    private readonly remap: () => readonly MappedTrace[],
+  ) {
+    this.mapped = mapped;
+    this.size = mapped.length;
+  }
+
+  /** A batch of traces that stay mapped (each attempt takes the same ones). */
+  static of(traces: readonly MappedTrace[]): MappedBatch {
+    return new MappedBatch(traces, () => traces);
+  }
+
+  /** The traces, for one attempt: the next one gets them mapped again. */
+  take(): readonly MappedTrace[] {
+    const mapped = this.mapped ?? this.remap();
+    this.mapped = undefined;
+    return mapped;
+  }
+}
+
 /** A query ID no trace has (all zeroes is invalid in OpenTelemetry). */
 const PROBE_QUERY_ID = '0'.repeat(32);
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class StoreWriter {
-  private readonly breaker: CircuitBreaker<[readonly MappedTrace[]], Outcomes>;
+  private readonly breaker: CircuitBreaker<[MappedBatch], Outcomes>;
   private readonly stopRetrying = new AbortController();
   private lastFailure: string | undefined;
 
@@ -51,7 +82,7 @@ export class StoreWriter {
     breaker: Required<BreakerOptions>,
     private readonly listener: StoreWriterListener,
   ) {
-    this.breaker = new CircuitBreaker((traces: readonly MappedTrace[]) => this.attempt(traces), {
+    this.breaker = new CircuitBreaker((batch: MappedBatch) => this.attempt(batch), {
       // Each attempt is bounded by the driver's own connect and statement timeouts; an opossum
       // timeout would only abandon a write that goes on in the background.
       timeout: false,
@@ -74,9 +105,9 @@ export class StoreWriter {
    * Writes the traces; resolves with each one's outcome. Rejects with `StoreUnavailableError`
    * when the breaker is open or transient failures outlast the retries: nothing is decided then.
    */
-  async write(traces: readonly MappedTrace[]): Promise<Outcomes> {
+  async write(batch: MappedBatch): Promise<Outcomes> {
     try {
-      return await this.breaker.fire(traces);
+      return await this.breaker.fire(batch);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       // While the breaker is open, the status keeps saying why it opened.
@@ -118,11 +149,11 @@ export class StoreWriter {
     await this.dialect.close();
   }
 
-  private async attempt(traces: readonly MappedTrace[]): Promise<Outcomes> {
+  private async attempt(batch: MappedBatch): Promise<Outcomes> {
     // The exporter's own database calls must not be traced (pg or oracledb instrumentation would
     // record them, and those spans would come back here).
     return context.with(suppressTracing(context.active()), async () => {
-      const outcomes = await pRetry(() => this.commitIsolating(traces), {
+      const outcomes = await pRetry(() => this.commitIsolating(batch), {
         retries: this.retry.retries,
         minTimeout: this.retry.minDelayMs,
         maxTimeout: this.retry.maxDelayMs,
@@ -141,7 +172,7 @@ export class StoreWriter {
         // credentials) stays until an operator fixes it; the breaker's trial batches find out when.
         shouldRetry: ({ error }) => {
           const transient = this.dialect.classify(error) === 'transient';
-          if (transient) this.listener.retrying(traces.length, error);
+          if (transient) this.listener.retrying(batch.size, error);
           return transient;
         },
       });
@@ -154,31 +185,37 @@ export class StoreWriter {
    * Commits the batch; when a refused row fails a whole statement (PostgreSQL, SQLite), finds
    * the trace it belongs to by writing the traces one by one. Transient failures propagate.
    */
-  private async commitIsolating(traces: readonly MappedTrace[]): Promise<Outcomes> {
+  private async commitIsolating(batch: MappedBatch): Promise<Outcomes> {
     try {
-      return await this.commitWithoutRefused(traces);
+      return await this.commitWithoutRefused(batch);
     } catch (error) {
       if (this.isStoreFailure(error)) throw error;
+      const traces = batch.take();
       const [only] = traces;
       if (traces.length === 1 && only) return new Map([[only.traceId, this.refusal(error)]]);
       const outcomes: Outcomes = new Map();
       for (const trace of traces) {
-        for (const [traceId, outcome] of await this.commitIsolating([trace])) outcomes.set(traceId, outcome);
+        for (const [traceId, outcome] of await this.commitIsolating(MappedBatch.of([trace])))
+          outcomes.set(traceId, outcome);
       }
       return outcomes;
     }
   }
 
   /** Commits the batch; drivers that report refused rows one by one (Oracle) get them left out. */
-  private async commitWithoutRefused(traces: readonly MappedTrace[]): Promise<Outcomes> {
+  private async commitWithoutRefused(batch: MappedBatch): Promise<Outcomes> {
     const decided: Outcomes = new Map();
-    let pending = traces;
-    while (pending.length > 0) {
+    // Traces whose rows were refused: decided, left out of the next try.
+    const refused = new Set<string>();
+    while (refused.size < batch.size) {
       try {
         const result = await this.dialect.transaction(async (tx) => {
-          const batch = await writeBatch(tx, pending);
-          if (batch.rejected.size > 0) throw new RowsRefused(batch);
-          return batch;
+          // Taken inside the transaction, so nothing holds the rows once they are sent.
+          const taken = batch.take();
+          const pending = refused.size === 0 ? taken : taken.filter((t) => !refused.has(t.traceId));
+          const written = await writeBatch(tx, pending);
+          if (written.rejected.size > 0) throw new RowsRefused(written);
+          return written;
         });
         for (const [traceId, outcome] of result.outcomes) decided.set(traceId, outcome);
         return decided;
@@ -187,9 +224,8 @@ export class StoreWriter {
         for (const [traceId, cause] of error.result.rejected) {
           if (this.isStoreFailure(cause)) throw cause;
           decided.set(traceId, this.refusal(cause));
+          refused.add(traceId);
         }
-        const rejected = error.result.rejected;
-        pending = pending.filter((trace) => !rejected.has(trace.traceId));
       }
     }
     return decided;

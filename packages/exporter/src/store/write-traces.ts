@@ -9,6 +9,7 @@ import { mergeSpans } from '../keep/kept-pass.js';
 import { mapTrace } from '../mapping/trace-mapper.js';
 import type { MappedTrace } from '../mapping/trace-mapper.js';
 import type { TraceOutcome } from './batch-writer.js';
+import { MappedBatch } from './store-writer.js';
 import type { StoreWriter } from './store-writer.js';
 
 /** Traces mapped already: writing them is what is left (`WriteTraces` without the mapping). */
@@ -24,22 +25,20 @@ export function prepareThrough(
 ): (traces: readonly PendingTrace[]) => PreparedWrite {
   return (traces) => {
     const outcomes = new Map<string, TraceOutcome>();
-    const mapped: MappedTrace[] = [];
-    for (const [traceId, spans] of mergeSpans(traces)) {
-      const trace = mapTrace(spans);
-      if (trace.kind === 'mapped') mapped.push(trace);
-      else outcomes.set(traceId, { kind: 'dead-lettered', reason: trace.reason });
-    }
+    const mapped = mapAll(traces, outcomes);
+    // Only the IDs are kept here: the rows go with the batch, which lets them go once sent.
+    const traceIds = mapped.map((trace) => trace.traceId);
+    const batch = new MappedBatch(mapped, () => mapAll(traces));
     return async () => {
       try {
-        for (const [traceId, outcome] of await writer().write(mapped)) outcomes.set(traceId, outcome);
+        for (const [traceId, outcome] of await writer().write(batch)) outcomes.set(traceId, outcome);
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
         noteError(error.message, 'warn');
         return undefined;
       }
       // Every trace must end somewhere; one without an outcome is kept for a later try, not lost.
-      const undecided = mapped.filter((trace) => !outcomes.has(trace.traceId)).length;
+      const undecided = traceIds.filter((traceId) => !outcomes.has(traceId)).length;
       if (undecided > 0) {
         noteError(`${undecided} trace(s) got no outcome from the store; kept for a later try`, 'error');
         return undefined;
@@ -47,4 +46,28 @@ export function prepareThrough(
       return outcomes;
     };
   };
+}
+
+/**
+ * The traces that map, in order; those that do not are noted in `unmappable` (when given) as
+ * dead-lettered. Each trace's records are read (a deferred trace's made) just before it is mapped,
+ * so they die with its mapping instead of all of the batch's living until its last trace is mapped.
+ */
+function mapAll(traces: readonly PendingTrace[], unmappable?: Map<string, TraceOutcome>): MappedTrace[] {
+  // The parts of one trace (a trace may come in several), in order of first appearance.
+  const byTrace = new Map<string, PendingTrace[]>();
+  for (const trace of traces) {
+    const parts = byTrace.get(trace.traceId);
+    if (parts === undefined) byTrace.set(trace.traceId, [trace]);
+    else parts.push(trace);
+  }
+  const mapped: MappedTrace[] = [];
+  for (const parts of byTrace.values()) {
+    for (const [traceId, spans] of mergeSpans(parts)) {
+      const trace = mapTrace(spans);
+      if (trace.kind === 'mapped') mapped.push(trace);
+      else unmappable?.set(traceId, { kind: 'dead-lettered', reason: trace.reason });
+    }
+  }
+  return mapped;
 }
