@@ -14,9 +14,8 @@ import type {
   TraceWriteResult,
 } from '@aitdr/conventions';
 import { TraceAssembler } from '../../src/assembler/trace-assembler.js';
-import { decodeLogsRequest } from '../../src/otlp/logs-decode.js';
 import { scanProtobufRequest } from '../../src/otlp/wire-spans.js';
-import { logsProtobufBody } from '../support/log-records.js';
+import { logEventsRequest } from '../support/log-records.js';
 import { MemoryJournal } from '../support/memory-journal.js';
 import { referenceDecodeProtobufRequest } from '../support/reference-protobuf-decode.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
@@ -56,16 +55,9 @@ function setup() {
     const body = protobufBody(spans);
     return assembler.accept({ encoding: 'protobuf', body, spans: scanProtobufRequest(body).spans });
   };
-  const sendLogs = (traceId: string, spanId: string, names: string[]) => {
-    const body = logsProtobufBody(
-      names.map((eventName) => ({ traceId, spanId, eventName, body: eventName })),
-    );
-    return assembler.acceptLogs({
-      encoding: 'protobuf',
-      body,
-      events: decodeLogsRequest('protobuf', body).events,
-    });
-  };
+  const sendLogs = (traceId: string, spanId: string, names: string[]) =>
+    assembler.acceptLogs(logEventsRequest(traceId, spanId, names));
+
   return { writer, journal, assembler, advance, sendWire, sendLogs };
 }
 

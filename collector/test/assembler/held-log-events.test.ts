@@ -9,8 +9,7 @@ import { toSpanRecord } from '@aitdr/conventions';
 import type { RecorderStatus, SpanRecord, TraceWriteResult, TraceWriter } from '@aitdr/conventions';
 import { TraceAssembler } from '../../src/assembler/trace-assembler.js';
 import type { TraceAssemblerOptions } from '../../src/assembler/trace-assembler.js';
-import { decodeLogsRequest } from '../../src/otlp/logs-decode.js';
-import { logsProtobufBody } from '../support/log-records.js';
+import { logEventsRequest } from '../support/log-records.js';
 import { MemoryJournal } from '../support/memory-journal.js';
 import { protobufBody, queryTrace } from '../support/spans.js';
 
@@ -48,16 +47,9 @@ function setup(
   };
   const sendSpans = (spans: ReadableSpan[]) =>
     assembler.accept({ encoding: 'protobuf', body: protobufBody(spans), spans: spans.map(toSpanRecord) });
-  const sendLogs = (traceId: string, spanId: string, names: string[]) => {
-    const body = logsProtobufBody(
-      names.map((eventName) => ({ traceId, spanId, eventName, body: eventName })),
-    );
-    return assembler.acceptLogs({
-      encoding: 'protobuf',
-      body,
-      events: decodeLogsRequest('protobuf', body).events,
-    });
-  };
+  const sendLogs = (traceId: string, spanId: string, names: string[]) =>
+    assembler.acceptLogs(logEventsRequest(traceId, spanId, names));
+
   return { journal, writer, assembler, advance, sendSpans, sendLogs };
 }
 

@@ -5,6 +5,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { decodeLogsRequest } from '../../src/otlp/logs-decode.js';
 
 export interface TestLogRecord {
   readonly traceId?: string;
@@ -43,3 +44,9 @@ export const logsProtobufBody = (records: TestLogRecord[]) =>
   Buffer.from((ProtobufLogsSerializer.serializeRequest as Serialize)(records.map(readable))!);
 export const logsJsonBody = (records: TestLogRecord[]) =>
   Buffer.from((JsonLogsSerializer.serializeRequest as Serialize)(records.map(readable))!);
+
+/** A protobuf logs request of one event per name on the span, as a receiver hands it to the assembler. */
+export function logEventsRequest(traceId: string, spanId: string, names: string[]) {
+  const body = logsProtobufBody(names.map((eventName) => ({ traceId, spanId, eventName, body: eventName })));
+  return { encoding: 'protobuf' as const, body, events: decodeLogsRequest('protobuf', body).events };
+}

@@ -7,7 +7,7 @@
  * path benchmark's spans (about 650 B of attributes each) that was ~27 µs of the exporting
  * thread's CPU per span, more than recording the span cost.
  */
-import type { Attributes, HrTime, Link, SpanStatus } from '@opentelemetry/api';
+import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope, ReadableSpan, SpanResource, TimedEvent } from '@aitdr/conventions';
 
 // Span flags of the OTLP specification.
@@ -291,9 +291,8 @@ function writeEvent(out: ProtobufBuffer, event: TimedEvent): void {
   out.finishMessage(start);
 }
 
-function writeLink(out: ProtobufBuffer, link: Link): void {
-  const start = out.startMessage();
-  const context = link.context;
+/** Fields 1-3 of a Span and of a Link alike: trace ID, span ID, trace state. */
+function writeContext(out: ProtobufBuffer, context: SpanContext): void {
   out.tag(1, LENGTH_DELIMITED);
   out.hexBytes(context.traceId);
   out.tag(2, LENGTH_DELIMITED);
@@ -303,6 +302,12 @@ function writeLink(out: ProtobufBuffer, link: Link): void {
     out.tag(3, LENGTH_DELIMITED);
     out.string(traceState);
   }
+}
+
+function writeLink(out: ProtobufBuffer, link: Link): void {
+  const start = out.startMessage();
+  const context = link.context;
+  writeContext(out, context);
   if (link.attributes) writeAttributes(out, link.attributes, 4);
   out.tag(5, VARINT);
   out.varint(link.droppedAttributesCount || 0);
@@ -314,15 +319,7 @@ function writeLink(out: ProtobufBuffer, link: Link): void {
 function writeSpan(out: ProtobufBuffer, span: ReadableSpan): void {
   const start = out.startMessage();
   const context = span.spanContext();
-  out.tag(1, LENGTH_DELIMITED);
-  out.hexBytes(context.traceId);
-  out.tag(2, LENGTH_DELIMITED);
-  out.hexBytes(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    out.tag(3, LENGTH_DELIMITED);
-    out.string(traceState);
-  }
+  writeContext(out, context);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     out.tag(4, LENGTH_DELIMITED);
