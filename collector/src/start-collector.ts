@@ -91,7 +91,6 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     spoolDirectory,
     ...given
   } = options;
-  if (ownsProcess) stopAllocationSitePretenuring();
   if (spoolDirectory !== undefined)
     warnRenamed('startCollector({ spoolDirectory })', 'stateDirectory', (line) => diag.warn(line));
   const overrides = { ...(spoolDirectory === undefined ? {} : { stateDirectory: spoolDirectory }), ...given };
@@ -265,6 +264,11 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     await journal.close();
     throw error;
   }
+  // Only now, with every module loaded and the SQLite thread started: once a V8 flag is set from
+  // code, Node.js no longer accepts its built-in modules' compiled code cache, and each module (the
+  // worker thread's too) loaded afterwards is compiled from source. Requests that come before it
+  // only meet the flag at a later garbage collection.
+  if (ownsProcess) stopAllocationSitePretenuring();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
