@@ -6,7 +6,8 @@
  *   full decode does (same rejections, same reasons), decodes each ResourceSpans' resource and
  *   each ScopeSpans' scope once (shared by their spans), and notes per span only its byte range,
  *   its trace ID and whether it is a root. The spans stay bytes.
- * - `decodeWireSpan`, when a trace is released: builds the span's `SpanRecord` from its bytes.
+ * - `decodeWireSpan`, when the exporter maps a released trace (a `DeferredTrace`): builds the span's
+ *   `SpanRecord` from its bytes.
  *
  * It follows protobufjs's reading rules (the decoder the collector used before, and which the
  * tests compare it with): known fields are read by field number whatever their wire type, the last
@@ -1010,7 +1011,7 @@ function isZero(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-// --- Decode at release --------------------------------------------------------------------------
+// --- Decode when mapped -------------------------------------------------------------------------
 
 // OTLP kinds are the API's plus one, UNSPECIFIED (0) means INTERNAL; unknown values fall back.
 const spanKindOf = (otlpKind: number): SpanKind => (otlpKind >= 1 && otlpKind <= 5 ? otlpKind - 1 : 0);
