@@ -162,7 +162,13 @@ async function main(): Promise<void> {
         record: (i) => recordBare(batchTracer, bareQueries[i % bareQueries.length]!),
         flush: () => batchProvider.forceFlush(),
       },
-      { name: 'postgres-down', recorder: down, record: (i) => recordWithHelpers(down, shape(i)) },
+      {
+        name: 'postgres-down',
+        recorder: down,
+        record: (i) => recordWithHelpers(down, shape(i)),
+        // Its last hand-over is spooled here, not in the next block (bare's in most rounds).
+        flush: flushRecorder(down),
+      },
     ];
 
     log(`request path: warm-up, ${settings.warmup} queries per variant`);
