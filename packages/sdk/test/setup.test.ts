@@ -50,10 +50,13 @@ describe('createRecorder', () => {
       const { queryId } = await recorder.recordQuery('show downtime', () => undefined, { mode: 'sync' });
       await recorder.shutdown();
 
-      // The table exporter's name for the directory of its spool is `stateDirectory`.
+      // The table exporter's name for the directory of its spool is `stateDirectory`; each
+      // hand-over of the processor is one transaction, written at once.
       expect(exporterModule.createTableExporter).toHaveBeenCalledWith({
         store: 'sqlite:./training.db',
         stateDirectory: '/var/spool/aitdr',
+        batchSize: 256,
+        lingerMs: 0,
       });
       expect(writer.writes.map((write) => [write.require, write.spans[0]!.spanContext().traceId])).toEqual([
         ['committed', queryId],
@@ -67,8 +70,19 @@ describe('createRecorder', () => {
       const store = { dialect: 'postgres', connectionString: 'postgres://localhost/training' };
       const recorder = await createRecorder({ store, tableExporterFactory: factory });
       await recorder.shutdown();
-      expect(factory).toHaveBeenCalledWith({ store });
+      expect(factory).toHaveBeenCalledWith({ store, batchSize: 256, lingerMs: 0 });
       expect(exporterModule.createTableExporter).not.toHaveBeenCalled();
+    });
+
+    it("keeps the table exporter's batching given in storeOptions", async () => {
+      const factory = vi.fn(() => new FakeTraceWriter());
+      const recorder = await createRecorder({
+        store: 'sqlite:./training.db',
+        storeOptions: { batchSize: 64, lingerMs: 20 },
+        tableExporterFactory: factory,
+      });
+      await recorder.shutdown();
+      expect(factory).toHaveBeenCalledWith({ store: 'sqlite:./training.db', batchSize: 64, lingerMs: 20 });
     });
 
     it('lets background traces wait 100 ms to share one write call (each call costs a transaction)', async () => {
