@@ -195,9 +195,24 @@ const COLUMNS = [
  * The filtered rows, as a WHERE clause on the view. Every value is a bind; column names are
  * constants.
  */
-function examplesQuery(reader: TableReader, filters: ExportFilters, binds: Binds = reader.binds()) {
-  const where: string[] = [];
+function examplesQuery(
+  reader: TableReader,
+  filters: ExportFilters,
+  /** The schema context's text is used, not only whether there is one (see `schemaContextPresence`). */
+  schemaText: boolean,
+  binds: Binds = reader.binds(),
+) {
   const columns = filters.source === undefined ? COLUMNS : [...COLUMNS, 'SELECTED_SOURCE'];
+  // The select list's binds first: SQLite's placeholders are numbered in the order they appear.
+  const select = [
+    ...columns.map((column) =>
+      column === 'SCHEMA_CONTEXT' && !schemaText && reader.dialect === 'sqlite'
+        ? `${schemaContextPresence(binds)} AS SCHEMA_CONTEXT`
+        : `v.${column}`,
+    ),
+    `CASE WHEN v.CORRECTED_SQL IS NOT NULL THEN ${selectedSqlOf('v.QUERY_ID')} END AS GENERATED_SQL`,
+  ].join(', ');
+  const where: string[] = [];
   if (filters.from !== undefined) where.push(`QUERY_TIME >= ${binds.add(filters.from)}`);
   if (filters.until !== undefined) where.push(`QUERY_TIME < ${binds.add(filters.until)}`);
   if (filters.source !== undefined) {
@@ -207,13 +222,30 @@ function examplesQuery(reader: TableReader, filters: ExportFilters, binds: Binds
   if (filters.categories !== undefined && filters.categories.length > 0) {
     where.push(`CATEGORY IN (${filters.categories.map((c) => binds.add(c)).join(', ')})`);
   }
-  const select = [
-    ...columns.map((column) => `v.${column}`),
-    `CASE WHEN v.CORRECTED_SQL IS NOT NULL THEN ${selectedSqlOf('v.QUERY_ID')} END AS GENERATED_SQL`,
-  ].join(', ');
   // The view's rows with only the joins these columns read (the same rows as the view gives).
   const sql = `SELECT ${select} FROM (${trainingExamplesSelect(columns)}) v${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
   return { sql, binds };
+}
+
+/**
+ * The empty text and the characters JavaScript's `trim()` removes (white space and line
+ * terminators, all below U+10000): a text starting with none of them is not blank.
+ */
+const BLANK_STARTS = [
+  '',
+  ...Array.from({ length: 0x10000 }, (_, code) => String.fromCharCode(code)).filter((c) => c.trim() === ''),
+];
+
+/**
+ * The view's SCHEMA_CONTEXT for a reader that only asks whether a query has one (the stats): the
+ * text itself when it may be blank (it starts with a character `trim()` removes), else a one-character
+ * stand-in, which `asText` reads as present just the same. On SQLite, whose rows are sorted with
+ * every value and then cross to the caller's thread: a context is a few KiB, the rest of a row a few
+ * hundred bytes.
+ */
+function schemaContextPresence(binds: Binds): string {
+  const starts = BLANK_STARTS.map((start) => binds.add(start)).join(', ');
+  return `CASE WHEN SUBSTR(v.SCHEMA_CONTEXT, 1, 1) IN (${starts}) THEN v.SCHEMA_CONTEXT WHEN v.SCHEMA_CONTEXT IS NOT NULL THEN '#' END`;
 }
 
 /** The condition on AI_TRAINING_QUERIES of the filters on the question's time, if any. */
@@ -415,7 +447,7 @@ export async function collectDataset(
   const seenPairs = new Set<string>();
   let matched = 0;
 
-  const query = examplesQuery(reader, options.filters);
+  const query = examplesQuery(reader, options.filters, takesItems);
   // Corrected ones first (de-duplication keeps a correction over a model's answer), then the newest.
   // The last key is an expression, not the column: ordering by QUERY_ID made SQLite read the query
   // table through its primary-key index, in ID order, and then every stage table's rows in random
