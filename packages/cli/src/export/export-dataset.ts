@@ -333,6 +333,46 @@ export interface CollectedDataset {
   readonly pairsByRule: Readonly<Record<PairRule, number>>;
 }
 
+/**
+ * Values found by a text of a few KiB that comes as a fresh string with every row (a schema
+ * context): by its length and a few characters sampled along it, then the whole text compared,
+ * rather than by a Map hashing every character of it (200,000 contexts of 1.3 KiB, 38 distinct:
+ * 0.36-0.38 s CPU against 0.04-0.11 s, fresh strings from SQLite, 4 alternating rounds).
+ */
+export class TextKeyed<V> {
+  private readonly byKey = new Map<number, [text: string, value: V][]>();
+  private absent: V | undefined;
+
+  get(text: string | undefined): V | undefined {
+    if (text === undefined) return this.absent;
+    const entries = this.byKey.get(sampledKey(text));
+    if (entries !== undefined) for (const [known, value] of entries) if (known === text) return value;
+    return undefined;
+  }
+
+  set(text: string | undefined, value: V): void {
+    if (text === undefined) {
+      this.absent = value;
+      return;
+    }
+    const key = sampledKey(text);
+    const entries = this.byKey.get(key);
+    const found = entries?.find(([known]) => known === text);
+    if (found !== undefined) found[1] = value;
+    else if (entries !== undefined) entries.push([text, value]);
+    else this.byKey.set(key, [[text, value]]);
+  }
+}
+
+/** A text's length and seven of its characters, at eighths of its length, as one number. */
+function sampledKey(text: string): number {
+  const length = text.length;
+  let key = length;
+  for (let eighth = 1; eighth < 8; eighth++)
+    key = (Math.imul(key, 31) + text.charCodeAt((length * eighth) >> 3)) | 0;
+  return key;
+}
+
 /** System messages found by their database type and schema context, at most (see collectDataset). */
 const MAX_KNOWN_SYSTEMS = 1000;
 
@@ -398,12 +438,11 @@ export async function collectDataset(
   // A system message is looked up by its database type and schema context rather than built and
   // interned for each row (a string of several KiB hashed per row was the loop's costliest step).
   // The lookup keeps the schema text as a key: only for the first few, which most rows share.
-  const knownSystems = new Map<string | undefined, Map<string | undefined, string>>();
+  const knownSystems = new Map<string | undefined, TextKeyed<string>>();
   let knownSystemCount = 0;
   const systemOf = (databaseType: string | undefined, schema: string | undefined) => {
     let bySchema = knownSystems.get(databaseType);
-    if (bySchema === undefined)
-      knownSystems.set(databaseType, (bySchema = new Map<string | undefined, string>()));
+    if (bySchema === undefined) knownSystems.set(databaseType, (bySchema = new TextKeyed<string>()));
     let system = bySchema.get(schema);
     if (system === undefined) {
       system = intern(
