@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, TABLES, schemaInstallStatements } from '@aitdr/schema';
+import { SCHEMA_VERSION, TABLES, schemaInstallStatements, selectedSqlOf } from '@aitdr/schema';
 import type { ColumnType } from '@aitdr/schema';
 import { createTemporaryDatabase } from '../support/postgres.js';
 import type { TemporaryDatabase } from '../support/postgres.js';
@@ -86,6 +86,11 @@ describe('PostgreSQL install on a database created for the test', () => {
     expect(rows).toEqual([{ version: SCHEMA_VERSION }]);
     const view = await client.query('SELECT * FROM AI_TRAINING_EXAMPLES');
     expect(view.fields.map((f) => f.name)).toContain('corrected_sql');
+    // The export's subquery for the selected interaction's SQL runs here too.
+    await client.query(
+      `SELECT v.QUERY_ID, CASE WHEN v.CORRECTED_SQL IS NOT NULL THEN ${selectedSqlOf('v.QUERY_ID')} END AS GENERATED_SQL
+       FROM AI_TRAINING_EXAMPLES v`,
+    );
   });
 
   it('refuses a stage row whose query row does not exist, in every stage table', async () => {

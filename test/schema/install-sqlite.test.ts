@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, TABLES, TRAINING_EXAMPLES_SELECT, trainingExamplesSelect } from '@aitdr/schema';
+import {
+  SCHEMA_VERSION,
+  TABLES,
+  TRAINING_EXAMPLES_SELECT,
+  selectedSqlOf,
+  trainingExamplesSelect,
+} from '@aitdr/schema';
 import { createTemporaryDirectory } from '../support/temp-dir.js';
 import { INSTALLED_TABLES, MISSING_QUERY_ID, QUERY_ID, SPAN_ID } from './schema-expectations.js';
 
@@ -233,6 +239,14 @@ describe('sql/sqlite/install.sql on a fresh SQLite file', () => {
       );
     }
     expect(trainingExamplesSelect()).toBe(TRAINING_EXAMPLES_SELECT);
+    // The selected interaction's SQL of one query, as a subquery, is the view's GENERATED_SQL.
+    expect(
+      db
+        .prepare(
+          `SELECT v.QUERY_ID, ${selectedSqlOf('v.QUERY_ID')} AS GENERATED_SQL FROM AI_TRAINING_EXAMPLES v`,
+        )
+        .all(),
+    ).toEqual(db.prepare('SELECT QUERY_ID, GENERATED_SQL FROM AI_TRAINING_EXAMPLES').all());
     // deleting the query deletes its stage rows
     db.prepare('DELETE FROM AI_TRAINING_QUERIES WHERE QUERY_ID = ?').run(QUERY_ID);
     expect(db.prepare('SELECT COUNT(*) AS n FROM AI_USER_FEEDBACK').get()).toEqual({ n: 0 });

@@ -24,7 +24,12 @@ export type {
   IndexDef,
   TableDef,
 } from './types.js';
-export { TRAINING_EXAMPLES_VIEW, TRAINING_EXAMPLES_SELECT, trainingExamplesSelect } from './view.js';
+export {
+  TRAINING_EXAMPLES_VIEW,
+  TRAINING_EXAMPLES_SELECT,
+  trainingExamplesSelect,
+  selectedSqlOf,
+} from './view.js';
 export { DDL_RULES, DIALECT_NAMES, schemaInstallStatements, schemaInstallScript } from './ddl/index.js';
 export type { DialectName, DdlRules } from './ddl/dialect.js';
 export { ORACLE_MAX_VARCHAR_CHARS, unwrapOracleBlock } from './ddl/oracle.js';

@@ -157,3 +157,18 @@ ${JOINS.filter(([alias]) => needed.has(alias))
 }
 
 export const TRAINING_EXAMPLES_SELECT = trainingExamplesSelect();
+
+/**
+ * The view's GENERATED_SQL (the selected model interaction's SQL) of the one query `queryId`
+ * names, as a scalar subquery: `queryId` is a column of the statement around it, such as
+ * `v.QUERY_ID`. A reader that needs this SQL for a few rows only puts it in a CASE rather than
+ * asking the view for the column, which joins the selection and then the interaction for every
+ * row: two lookups of a random key per query (on SQLite a sixth of the export's read of the view).
+ */
+export function selectedSqlOf(queryId: string): string {
+  return (
+    `(SELECT mi.GENERATED_SQL FROM (${stageLatest('AI_RESPONSE_SELECTIONS', 'SELECTION_ID', ['SELECTED_INTERACTION_ID'])}) s ` +
+    `JOIN AI_MODEL_INTERACTIONS mi ON mi.QUERY_ID = s.QUERY_ID AND mi.INTERACTION_ID = s.SELECTED_INTERACTION_ID ` +
+    `WHERE s.QUERY_ID = ${queryId})`
+  );
+}

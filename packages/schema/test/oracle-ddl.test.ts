@@ -4,6 +4,7 @@ import {
   SCHEMA_VERSION,
   schemaInstallScript,
   schemaInstallStatements,
+  selectedSqlOf,
   unwrapOracleBlock,
   upgradeStatements,
 } from '@aitdr/schema';
@@ -25,6 +26,11 @@ describe('Oracle install', () => {
       const sql = parsable(unwrapOracleBlock(statement));
       expect(() => parse(sql, 'oracle'), sql.slice(0, 80)).not.toThrow();
     }
+  });
+
+  it('parses the subquery giving one query’s selected SQL (the export reads it in a CASE)', () => {
+    const sql = `SELECT v.QUERY_ID, CASE WHEN v.CORRECTED_SQL IS NOT NULL THEN ${selectedSqlOf('v.QUERY_ID')} END AS GENERATED_SQL FROM AI_TRAINING_EXAMPLES v`;
+    expect(() => parse(sql, 'oracle')).not.toThrow();
   });
 
   it('creates every table and index in a block that ignores only "already exists"', () => {

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExportCommand } from '@aitdr/cli';
 import type { ExportManifest } from '@aitdr/cli';
@@ -124,4 +125,31 @@ describe('the export on a fixed store', () => {
       expect(manifest.counts.examples).toBe(examples);
     },
   );
+
+  it('pairs a correction with the selected answer’s SQL when the SQL that ran links to no answer', async () => {
+    const file = join(dir.path, 'unlinked.db');
+    writeFixedStore(file, 30);
+    const db = new Database(file);
+    // Query 14 is corrected and ran the API model's answer, which is also the selected one.
+    const { QUERY_ID: queryId, QUERY_TEXT: question } = db
+      .prepare('SELECT QUERY_ID, QUERY_TEXT FROM AI_TRAINING_QUERIES ORDER BY QUERY_ID LIMIT 1 OFFSET 14')
+      .get() as { QUERY_ID: string; QUERY_TEXT: string };
+    db.prepare('UPDATE AI_EXECUTION_RESULTS SET INTERACTION_ID = NULL WHERE QUERY_ID = ?').run(queryId);
+    const { GENERATED_SQL: selectedSql } = db
+      .prepare(
+        `SELECT m.GENERATED_SQL FROM AI_MODEL_INTERACTIONS m JOIN AI_RESPONSE_SELECTIONS s
+           ON s.QUERY_ID = m.QUERY_ID AND s.SELECTED_INTERACTION_ID = m.INTERACTION_ID WHERE m.QUERY_ID = ?`,
+      )
+      .get(queryId) as { GENERATED_SQL: string };
+    db.close();
+    const out = join(dir.path, 'unlinked');
+    const result = await runCommand(runExportCommand, ['--store', `sqlite:${file}`, '--out', out]);
+    expect(result.code).toBe(0);
+    const pairs = ['dpo-train.jsonl', 'dpo-validation.jsonl']
+      .flatMap((name) => readFileSync(join(out, name), 'utf8').split('\n'))
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { prompt: { content: string }[]; rejected: { content: string }[] });
+    const pair = pairs.find((p) => p.prompt.at(-1)?.content === question.trim());
+    expect(pair?.rejected.at(-1)?.content).toBe(selectedSql);
+  });
 });
