@@ -130,10 +130,10 @@ export async function rawPostgresInsert(
         rows,
         ...rowsJson(rows),
       }));
-      const statement = insertStatement(parts);
-      await client.query('BEGIN');
-      await sendInsert(client, statement);
-      await client.query('COMMIT');
+      // As the exporter sends a transaction that only inserts: BEGIN only when the insert needs it.
+      const block = { begun: false };
+      await sendInsert(client, insertStatement(parts), block, true);
+      if (block.begun) await client.query('COMMIT');
     }
     const cpuMs = cpuMsSince(cpu);
     const seconds = (performance.now() - started) / 1000;
