@@ -30,6 +30,7 @@ import { emitFigure, median } from '../harness/figures.js';
 import { byMode, log, modeFromArgs } from '../harness/mode.js';
 import { decodeCost } from '../raw/decode-cost.js';
 import { mapStream } from '../raw/mapped-rows.js';
+import { postgresServerCpu } from '../raw/postgres-server-cpu.js';
 import { rawPostgresInsert, rawSqliteInsert } from '../raw/raw-insert.js';
 import type { RawInsertResult } from '../raw/raw-insert.js';
 import { loadQueryShapes, saveQueryShapes } from '../workload/realistic-queries.js';
@@ -116,16 +117,23 @@ async function main(): Promise<void> {
         mkdirSync(runDirectory, { recursive: true });
         let rawRate: number;
         let rawCpuMs: number;
+        let rawServerCpuMs: number | undefined;
         if (run === 0) {
           const tried = [];
           for (const batchSize of settings.batchSizes) {
             const result = await raw[storeName](batchSize, runDirectory);
-            tried.push({ batchSize, rate: result.tracesPerSecond, cpuMs: result.cpuMs });
+            tried.push({
+              batchSize,
+              rate: result.tracesPerSecond,
+              cpuMs: result.cpuMs,
+              serverCpuMs: result.serverCpuMs,
+            });
           }
           const best = tried.reduce((a, b) => (b.rate > a.rate ? b : a));
           bestBatchSize = best.batchSize;
           rawRate = best.rate;
           rawCpuMs = best.cpuMs;
+          rawServerCpuMs = best.serverCpuMs;
           log(
             `${storeName} raw insert: ${tried.map((t) => `${t.batchSize}/tx ${t.rate.toFixed(0)}/s`).join(', ')}`,
           );
@@ -133,9 +141,11 @@ async function main(): Promise<void> {
           const result = await raw[storeName](bestBatchSize, runDirectory);
           rawRate = result.tracesPerSecond;
           rawCpuMs = result.cpuMs;
+          rawServerCpuMs = result.serverCpuMs;
         }
         const database = storeName === 'postgres' ? await createTemporaryDatabase('aitdr_bench') : undefined;
         const store = database?.url ?? `sqlite:${join(runDirectory, 'training.db')}`;
+        const server = database === undefined ? undefined : await postgresServerCpu(database.url);
         let result: CollectorRun;
         try {
           result = await runCollector(
@@ -144,6 +154,7 @@ async function main(): Promise<void> {
             shapesFile,
             settings,
             profileDirectory ? join(profileDirectory, storeName) : undefined,
+            server && (() => server.read()),
           );
         } finally {
           await database?.drop();
@@ -171,6 +182,10 @@ async function main(): Promise<void> {
         if (threads.length > 0)
           log(
             `${storeName} run ${run + 1}: collector CPU by thread, µs per span: ${threads.map(([name, ms]) => `${name} ${((1000 * ms) / (result.traces * spansPerTrace)).toFixed(1)}`).join(', ')}`,
+          );
+        if (result.serverCpuMs !== undefined && rawServerCpuMs !== undefined)
+          log(
+            `${storeName} run ${run + 1}: server CPU per trace: collector ${((1000 * result.serverCpuMs) / result.traces).toFixed(0)} µs, raw insert ${((1000 * rawServerCpuMs) / rows.length).toFixed(0)} µs`,
           );
         log(
           `${storeName} run ${run + 1}: raw ${rawRate.toFixed(0)}/s (${bestBatchSize}/tx), collector ${result.tracesPerSecond.toFixed(0)}/s ` +

@@ -53,6 +53,8 @@ export interface CollectorRun {
   readonly threadCpuMs: Readonly<Record<string, number>>;
   /** The main thread's CPU per trace committed between 10% and 90% of the traces committed. */
   readonly steadyMainThreadCpuMsPerTrace: number | undefined;
+  /** The database server's CPU (ms) from the clients' start until every trace was committed, when `serverCpu` was given. */
+  readonly serverCpuMs: number | undefined;
 }
 
 export interface CollectorLoad {
@@ -104,6 +106,8 @@ export async function runCollector(
   shapesFile: string,
   load: CollectorLoad,
   cpuProfileDirectory?: string,
+  /** Reads the database server's CPU so far (ms), to count its share of the run. */
+  serverCpu?: () => number,
 ): Promise<CollectorRun> {
   const collector = forkSource<CollectorMessage>(
     'collector/collector-process.ts',
@@ -142,6 +146,7 @@ export async function runCollector(
       return collector.next<Extract<CollectorMessage, { type: 'status' }>>('status');
     };
     const before = await status(true);
+    const serverBefore = serverCpu?.();
     const started = performance.now();
     for (const client of clients) client.send({ type: 'go' });
     const done = Promise.all(
@@ -163,6 +168,7 @@ export async function runCollector(
       ]);
     }
     const seconds = (performance.now() - started) / 1000;
+    const serverCpuMs = serverBefore === undefined ? undefined : serverCpu!() - serverBefore;
     const { threadCpuMs } = await status(true);
     const reports = await done;
     // A trace split over requests may be written in two parts (counted twice): count each once.
@@ -202,6 +208,7 @@ export async function runCollector(
         ),
       ].join(', '),
       mainThreadBusy: busy / (busy + after.eventLoop.idle - before.eventLoop.idle),
+      serverCpuMs,
     };
   } finally {
     collector.send({ type: 'close' });

@@ -12,6 +12,7 @@ import type { Row } from '@aitdr/exporter/internals';
 import { TABLES, schemaInstallStatements } from '@aitdr/schema';
 import type { TableDef } from '@aitdr/schema';
 import { insertColumns, prepareSqliteInserts } from './mapped-rows.js';
+import { postgresServerCpu } from './postgres-server-cpu.js';
 import type { TraceRows } from './mapped-rows.js';
 
 export interface RawInsertResult {
@@ -20,6 +21,8 @@ export interface RawInsertResult {
   readonly tracesPerSecond: number;
   /** CPU time of this process (all threads) while inserting: the driver's share of the work. */
   readonly cpuMs: number;
+  /** The database server's CPU while inserting (PostgreSQL, when it can be read). */
+  readonly serverCpuMs?: number;
 }
 
 /** CPU milliseconds (user + system, every thread of the process) since `since`. */
@@ -97,6 +100,7 @@ export async function rawPostgresInsert(
   traces: readonly TraceRows[],
   batchSize: number,
 ): Promise<RawInsertResult> {
+  const server = await postgresServerCpu(connectionString);
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -116,6 +120,7 @@ export async function rawPostgresInsert(
           }),
         ),
     );
+    const serverBefore = server?.read();
     const started = performance.now();
     const cpu = process.cpuUsage();
     for (const batch of batches(keyed, batchSize)) {
@@ -125,14 +130,21 @@ export async function rawPostgresInsert(
         rows,
         ...rowsJson(rows),
       }));
-      const statement = insertStatement(parts);
-      await client.query('BEGIN');
-      await sendInsert(client, statement);
-      await client.query('COMMIT');
+      // As the exporter sends a transaction that only inserts: BEGIN only when the insert needs it.
+      const block = { begun: false };
+      await sendInsert(client, insertStatement(parts), block, true);
+      if (block.begun) await client.query('COMMIT');
     }
     const cpuMs = cpuMsSince(cpu);
     const seconds = (performance.now() - started) / 1000;
-    return { traces: traces.length, seconds, tracesPerSecond: traces.length / seconds, cpuMs };
+    const serverCpuMs = serverBefore === undefined ? undefined : server!.read() - serverBefore;
+    return {
+      traces: traces.length,
+      seconds,
+      tracesPerSecond: traces.length / seconds,
+      cpuMs,
+      ...(serverCpuMs === undefined ? {} : { serverCpuMs }),
+    };
   } finally {
     await client.end();
   }

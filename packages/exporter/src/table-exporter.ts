@@ -116,6 +116,10 @@ export class TableExporter implements SpanExporter, TraceWriter, DeferredTraceWr
    */
   private misconfigured = false;
   private draining: Promise<void> | undefined;
+  /** The batch taken and mapped while the one before it commits (see `drain`), until its write starts. */
+  private mappedNext: readonly QueuedTrace[] | undefined;
+  /** Traces put back once behind their query (see `carry`): the next time they are placed as decided. */
+  private readonly carried = new WeakSet<QueuedTrace>();
   private drainAgain = false;
   private replayWanted = false;
   private parkPassWanted = false;
@@ -452,7 +456,9 @@ export class TableExporter implements SpanExporter, TraceWriter, DeferredTraceWr
           if (committing !== undefined) await Promise.race([committing, this.queue.full()]);
           const jobs = await this.queue.take(this.flushing > 0 || this.shuttingDown);
           const write = this.prepareQueued(jobs);
+          this.mappedNext = jobs;
           await committing;
+          this.mappedNext = undefined;
           committing = this.writeQueued(jobs, write);
           // Awaited before the next write or at the end of the lane, where a failure ends the drain.
           void committing.catch(() => undefined);
@@ -506,6 +512,8 @@ export class TableExporter implements SpanExporter, TraceWriter, DeferredTraceWr
     }
     for (const [traceId, group] of byTrace) {
       const outcome = outcomes.get(traceId);
+      if (outcome?.kind === 'parked' && outcome.awaiting !== undefined && this.carry(group, outcome.awaiting))
+        continue;
       // Only a trace set aside (parked, dead-lettered, spooled) is kept with its spans; a committed
       // one, nearly every trace, is only counted: its spans are not grouped again for nothing.
       const spans = outcome?.kind === 'committed' ? [] : (mergeSpans(group).get(traceId) ?? []);
@@ -514,6 +522,21 @@ export class TableExporter implements SpanExporter, TraceWriter, DeferredTraceWr
         : await this.spool.keep(group, 'no outcome was decided');
       for (const job of group) job.settle(placement);
     }
+  }
+
+  /**
+   * Puts feedback back in the queue, once, when its query's trace is in this lane behind it (queued,
+   * or the batch mapped next): the two came close together, the feedback first (in benchmark 3,
+   * from requests in flight at once), and the query's batch commits before the feedback's next
+   * one. Parked instead, it waited for the parking lot's next pass (`retryIntervalMs`).
+   */
+  private carry(group: readonly QueuedTrace[], queryId: string): boolean {
+    if (group.some((job) => this.carried.has(job))) return false;
+    const behind = this.queue.holds(queryId) || this.mappedNext?.some((job) => job.traceId === queryId);
+    if (!behind) return false;
+    for (const job of group) this.carried.add(job);
+    this.queue.putBack(group);
+    return true;
   }
 
   /** Maps traces and returns their write (see `drain`). */

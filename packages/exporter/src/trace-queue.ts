@@ -87,6 +87,20 @@ export class TraceQueue {
     });
   }
 
+  /** Whether a trace of `traceId` is queued (not taken yet). */
+  holds(traceId: string): boolean {
+    return this.queue.some((trace) => trace.traceId === traceId);
+  }
+
+  /**
+   * Queues traces taken before, behind those queued now, with the settles they had (see
+   * `TableExporter`'s carry): no new placement, no overflow to the spool (they were counted in).
+   */
+  putBack(traces: readonly QueuedTrace[]): void {
+    this.queue.push(...traces);
+    this.queued();
+  }
+
   /** The next batch, after lingering for a fuller one unless `hurry`; empty when nothing is queued. */
   async take(hurry: boolean): Promise<QueuedTrace[]> {
     const { batchSize, lingerMs } = this.settings;

@@ -15,7 +15,8 @@ export type TraceOutcome =
   | { readonly kind: 'committed' }
   /** No stage span and no stored query to attach its spans to: not a recorder trace. */
   | { readonly kind: 'ignored' }
-  | { readonly kind: 'parked'; readonly reason: string }
+  /** `awaiting`: the query its feedback waits for, when that is what it waits for. */
+  | { readonly kind: 'parked'; readonly reason: string; readonly awaiting?: string }
   | { readonly kind: 'dead-lettered'; readonly reason: string; readonly error?: unknown };
 
 export interface BatchResult {
@@ -137,7 +138,11 @@ export async function writeBatch(tx: StoreTransaction, traces: readonly MappedTr
   const writable = traces.filter((trace) => {
     const missing = trace.requiredQueryIds.find((id) => !created.has(id) && !stored.has(id));
     if (missing !== undefined)
-      outcomes.set(trace.traceId, { kind: 'parked', reason: `query ${missing} is not stored yet` });
+      outcomes.set(trace.traceId, {
+        kind: 'parked',
+        reason: `query ${missing} is not stored yet`,
+        awaiting: missing,
+      });
     return missing === undefined;
   });
 

@@ -104,7 +104,7 @@ export function insertStatement(parts: readonly InsertPart[]): { text: string; v
  * unnamed statement for its binds (a custom plan): each bound JSON text goes into the plan as a
  * constant, copied and parsed while planning; a batch of ~900 traces (8 MB of JSON) spent about a
  * quarter of its server CPU there. A generic plan reads the binds at execution only. Setting it
- * costs two round trips (and BEGIN/COMMIT for an insert alone), which only a large insert pays back.
+ * needs a transaction block and a round trip, which only a large insert pays back.
  */
 export const GENERIC_PLAN_MIN_CHARS = 64 * 1024;
 
@@ -115,25 +115,43 @@ export function wantsGenericPlan(statement: { readonly values: readonly unknown[
   return chars >= GENERIC_PLAN_MIN_CHARS;
 }
 
+const GENERIC_PLAN = 'SET LOCAL plan_cache_mode = force_generic_plan';
+
+/** A transaction's block: whether BEGIN was sent (a failed transaction then needs its ROLLBACK). */
+export interface TransactionBlock {
+  begun: boolean;
+}
+
 /**
- * Runs the insert as the exporter does. A large one (`wantsGenericPlan`; the caller has begun a
- * transaction block) runs under `plan_cache_mode = force_generic_plan`, set for it alone: the
- * lookups of the same transaction keep custom plans (a generic plan of `QUERY_ID IN ($1, …)` scans
- * the whole table), and SET LOCAL ends with the transaction however it ends, so no setting stays on
- * the connection (nor on a pooler's server connection). Unnamed, as before: no prepared statement
- * to keep per connection.
+ * Runs the insert as the exporter does, opening the transaction block when it needs one (`block`
+ * says, and is told, whether BEGIN was sent). `last`: the transaction ends after this statement;
+ * otherwise other statements follow it, in the block.
+ *
+ * A large one (`wantsGenericPlan`) runs under `plan_cache_mode = force_generic_plan`, set for it
+ * alone: SET LOCAL ends with the transaction however it ends, so no setting stays on the
+ * connection (nor on a pooler's server connection), and it is set back at once when statements
+ * follow (the lookups keep custom plans: a generic plan of `QUERY_ID IN ($1, …)` scans the whole
+ * table). BEGIN and the setting travel as one simple query, and nothing is set back before a
+ * COMMIT: a lone large insert costs three round trips (BEGIN and SET, INSERT, COMMIT), not five.
+ * A small insert that ends its transaction is atomic alone, sent without BEGIN and COMMIT.
+ * Unnamed, as before: no prepared statement to keep per connection.
  */
 export async function sendInsert(
   client: PostgresQueryable,
   statement: { readonly text: string; readonly values: unknown[] },
+  block: TransactionBlock,
+  last: boolean,
 ): Promise<void> {
-  if (!wantsGenericPlan(statement)) {
-    await client.query(statement.text, statement.values);
-    return;
+  const generic = wantsGenericPlan(statement);
+  if (!block.begun && (generic || !last)) {
+    // Noted first: should the BEGIN's answer be lost, a ROLLBACK outside a block only warns.
+    block.begun = true;
+    await client.query(generic ? `BEGIN; ${GENERIC_PLAN}` : 'BEGIN');
+  } else if (generic) {
+    await client.query(GENERIC_PLAN);
   }
-  await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
   await client.query(statement.text, statement.values);
-  await client.query('SET LOCAL plan_cache_mode TO DEFAULT');
+  if (generic && !last) await client.query('SET LOCAL plan_cache_mode TO DEFAULT');
 }
 
 /** A lone surrogate's escape in JSON text (after an even number of backslashes). */

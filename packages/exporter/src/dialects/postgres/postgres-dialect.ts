@@ -29,8 +29,8 @@ import type { PostgresStoreOptions } from '../../types.js';
 import { classifyPostgresFailure, describePostgresFailure } from './postgres-failures.js';
 import type { ClassifiedFailure } from '../../store/failure-table.js';
 import { loadDriver } from '../../store/failures.js';
-import { insertStatement, overlaps, partsOf, sendInsert, wantsGenericPlan } from './postgres-batch.js';
-import type { InsertPart } from './postgres-batch.js';
+import { insertStatement, overlaps, partsOf, sendInsert } from './postgres-batch.js';
+import type { InsertPart, TransactionBlock } from './postgres-batch.js';
 import { loadPostgresDriver, postgresPoolConfig } from './postgres-driver.js';
 import type { PostgresClient, PostgresPool, PostgresQueryable, PostgresTypes } from './postgres-driver.js';
 
@@ -93,10 +93,11 @@ function refuseNul(part: InsertPart): void {
  * an update) or the transaction ends, then sent as one statement (`insertStatement`). A transaction
  * that only inserts, as most batches do, is that one statement, atomic on its own: a small one is
  * sent without BEGIN and COMMIT, one round trip instead of three (a large one needs the block for
- * its plan setting: see `sendInsert`).
+ * its plan setting: see `sendInsert`). A lookup before any write runs before the block begins:
+ * under READ COMMITTED each statement reads what is committed when it starts, in a block or not.
  */
-class PendingWrites {
-  /** Whether BEGIN was sent: the transaction holds more than one statement. */
+class PendingWrites implements TransactionBlock {
+  /** Whether BEGIN was sent: the transaction holds more than one statement, or a large insert. */
   begun = false;
   private pending: InsertPart[] = [];
 
@@ -116,10 +117,15 @@ class PendingWrites {
     }
   }
 
-  /** Begins the transaction (another statement follows) and writes what is held. */
+  /** Before a statement that belongs in the transaction (a lock, an update): writes what is held, in the block. */
   async flush(): Promise<void> {
+    await this.write(false);
     await this.begin();
-    await this.write();
+  }
+
+  /** Before a lookup: writes what is held (which begins the block); with nothing written yet, no block is needed. */
+  async beforeRead(): Promise<void> {
+    await this.write(false);
   }
 
   private async begin(): Promise<void> {
@@ -129,17 +135,15 @@ class PendingWrites {
   }
 
   async commit(): Promise<void> {
-    await this.write();
+    await this.write(true);
     if (this.begun) await this.client.query('COMMIT');
   }
 
-  private async write(): Promise<void> {
+  private async write(last: boolean): Promise<void> {
     if (this.pending.length === 0) return;
     const statement = insertStatement(this.pending);
     this.pending = [];
-    // A large insert's plan setting lasts one transaction block (see sendInsert).
-    if (wantsGenericPlan(statement)) await this.begin();
-    await sendInsert(this.client, statement);
+    await sendInsert(this.client, statement, this, last);
   }
 }
 
@@ -328,7 +332,7 @@ export class PostgresDialect implements Dialect {
         return [];
       },
       existingQueryIds: async (ids) => {
-        await writes.flush();
+        await writes.beforeRead();
         const result = await client.query<[string]>({
           text: selectQueryIdsSql(POSTGRES_SYNTAX, ids.length),
           values: [...ids],

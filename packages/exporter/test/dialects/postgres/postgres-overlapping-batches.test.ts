@@ -59,6 +59,34 @@ describe('TableExporter on PostgreSQL, batches mapped while the one before commi
     expect(exporter.status().counters).toMatchObject({ written: 8, parked: 0, deadLettered: 0 });
   });
 
+  it('commits feedback that comes just before its query after the query, without parking it', async () => {
+    const s = await storeOnce();
+    // One trace per batch: each feedback's batch is decided while its query is the batch mapped
+    // next (a) or still queued (b).
+    exporter = createTableExporter({
+      store: s.url,
+      stateDirectory: s.stateDirectory,
+      batchSize: 1,
+      lingerMs: 0,
+      parking: { retryIntervalMs: 600_000 },
+    });
+    const [a, b, other] = [recordPipeline(), recordPipeline(), recordPipeline()];
+    const feedbackA = recordFeedback(a.traceId, a.spanIds.query, { rating: 2 });
+    const feedbackB = recordFeedback(b.traceId, b.spanIds.query, { rating: 3 });
+    const result = await exporter.writeTraces(recordsOf(feedbackA, a, feedbackB, other, b), {
+      require: 'committed',
+    });
+    expect(result).toEqual({ committed: 5, spooled: 0, parked: 0, deadLettered: 0 });
+    expect(await feedbackOf(s, a.traceId)).toEqual([
+      expect.objectContaining({ RATING: 2, FEEDBACK_TRACE_ID: feedbackA.traceId }),
+    ]);
+    expect(await feedbackOf(s, b.traceId)).toEqual([
+      expect.objectContaining({ RATING: 3, FEEDBACK_TRACE_ID: feedbackB.traceId }),
+    ]);
+    expect(exporter.status().counters).toMatchObject({ written: 5, parked: 0 });
+    expect(exporter.status().parked.traces).toBe(0);
+  });
+
   it('dead-letters a refused trace and parks feedback without its query, the batches behind them still written', async () => {
     const s = await storeOnce();
     exporter = createTableExporter({
