@@ -200,11 +200,26 @@ export class Recorder {
    * the root span ID (then the feedback span also links to the query's root span).
    */
   async recordFeedback(feedback: FeedbackInput, options: FeedbackOptions = {}): Promise<FeedbackRecord> {
-    const { rootSpanId, startTime, attributes } = feedback;
-    const queryId = String(feedback.queryId).toLowerCase();
+    let givenQueryId: unknown;
+    let rootSpanId: string | undefined;
+    let startTime: TimeInput | undefined;
+    let attributes: Attributes | undefined;
+    const prototype: unknown = Object.getPrototypeOf(feedback);
+    if (prototype === Object.prototype || prototype === null) {
+      // A plain object's members found by enumerating it, as the stage writer does (see
+      // stage-fields.ts): one it lacks (`startTime`, `attributes`) is never read from a new map.
+      const input = feedback as unknown as Record<string, unknown>;
+      for (const name in input) {
+        if (name === 'queryId') givenQueryId = input[name];
+        else if (name === 'rootSpanId') rootSpanId = input[name] as string | undefined;
+        else if (name === 'startTime') startTime = input[name] as TimeInput | undefined;
+        else if (name === 'attributes') attributes = input[name] as Attributes | undefined;
+      }
+    } else ({ queryId: givenQueryId, rootSpanId, startTime, attributes } = feedback);
+    const queryId = String(givenQueryId).toLowerCase();
     const validQueryId = isValidTraceId(queryId);
     if (!validQueryId) {
-      diag.warn(`@aitdr/sdk: feedback query ID ${JSON.stringify(feedback.queryId)} is not a 32-hex trace ID`);
+      diag.warn(`@aitdr/sdk: feedback query ID ${JSON.stringify(givenQueryId)} is not a 32-hex trace ID`);
     }
     const links: Link[] =
       rootSpanId !== undefined && validQueryId && isValidSpanId(rootSpanId)
@@ -221,7 +236,7 @@ export class Recorder {
         : [];
     // The input's other members are no stage fields: the helpers read only the stage's own.
     // Copied only to normalise the query ID: the writer reads the same values either way.
-    const fields: UserFeedbackFields = feedback.queryId === queryId ? feedback : { ...feedback, queryId };
+    const fields: UserFeedbackFields = givenQueryId === queryId ? feedback : { ...feedback, queryId };
     const span = this.spans.start('user_feedback', fields, startOptions(links, startTime, attributes));
     const written = this.register(span.span, options.mode);
     span.finish();

@@ -467,6 +467,50 @@ describe('Recorder', () => {
       expect(span.attributes[ATTR_FEEDBACK_QUERY_ID]).toBe(queryId.toLowerCase());
       expect(span.links).toEqual([]);
     });
+    it('reads the start time, attributes and link of a plain object or of any other object alike', async () => {
+      const exporter = new RecordingExporter();
+      const { recorder } = recorderWith(exporter);
+      const query = await recorder.recordQuery('show downtime', () => undefined);
+      const startTime = new Date('2026-10-01T08:00:00Z');
+      // A class instance: its members are read by property, getters on the prototype included.
+      class Feedback {
+        readonly attributes = { 'app.origin': 'class' };
+        constructor(
+          readonly queryId: string,
+          private readonly root: string,
+        ) {}
+        get rootSpanId(): string {
+          return this.root;
+        }
+        get startTime(): Date {
+          return startTime;
+        }
+        get rating(): number {
+          return 3;
+        }
+      }
+      await recorder.recordFeedback({
+        ...query,
+        rating: 4,
+        startTime,
+        attributes: { 'app.origin': 'plain' },
+      });
+      await recorder.recordFeedback(new Feedback(query.queryId, query.rootSpanId));
+      await recorder.forceFlush();
+
+      const spans = exporter.getFinishedSpans().filter((span) => span.name === 'text_to_sql.user_feedback');
+      expect(
+        spans.map((span) => [
+          span.attributes['app.origin'],
+          span.attributes[ATTR_FEEDBACK_RATING],
+          span.startTime[0] * 1000 + span.startTime[1] / 1e6,
+          span.links.map((link) => link.context.spanId),
+        ]),
+      ).toEqual([
+        ['plain', 4, startTime.getTime(), [query.rootSpanId]],
+        ['class', 3, startTime.getTime(), [query.rootSpanId]],
+      ]);
+    });
   });
 
   describe('recording modes', () => {

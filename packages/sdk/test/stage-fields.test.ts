@@ -61,6 +61,23 @@ describe('writeStageFields', () => {
     });
   });
 
+  it("reads a plain object's enumerable fields, getters and a null prototype included", () => {
+    const base = { category: 'c' };
+    // A spread with a member added: V8 gives each such object a map of its own.
+    const spread = {
+      ...base,
+      get confidence() {
+        return 0.25;
+      },
+    };
+    const bare = Object.assign(Object.create(null) as object, { category: 'n', classifier: undefined });
+    expect(writeStageFields('classification', spread, {})).toEqual({
+      [ATTR_CLASSIFICATION_CATEGORY]: 'c',
+      [ATTR_CLASSIFICATION_CONFIDENCE]: 0.25,
+    });
+    expect(writeStageFields('classification', bare, {})).toEqual({ [ATTR_CLASSIFICATION_CATEGORY]: 'n' });
+  });
+
   it('falls back to the generic loop where code generation is disallowed', () => {
     const module = fileURLToPath(new URL('../src/stage-fields.ts', import.meta.url));
     const script = `const { writeStageFields } = await import(${JSON.stringify(module)});
